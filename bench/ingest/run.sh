@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# bench/ingest: the same 500-slice 512x512 CT series sent with DCMTK storescu over one
+# association and over four, to dicom-node, to DCMTK storescp and to Orthanc (SQLite index),
+# alternating targets within each repetition, every receiver starting empty. TCP_NODELAY=1 on
+# both ends. Prints medians and ratios as a Markdown table.
+#
+# usage: bench/ingest/run.sh [--build DIR] [--reps N] [--slices N]
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build="$root/build"
+reps=5
+slices=500
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --build) build=$2; shift 2 ;;
+    --reps) reps=$2; shift 2 ;;
+    --slices) slices=$2; shift 2 ;;
+    *) echo "usage: $0 [--build DIR] [--reps N] [--slices N]" >&2; exit 2 ;;
+  esac
+done
+node_bin="$build/dicom-node/dicom-node"
+gen_bin="$build/tests/annot-testdata"
+for b in "$node_bin" "$gen_bin"; do [ -x "$b" ] || { echo "missing $b: build first (scripts/build.sh)" >&2; exit 1; }; done
+for t in storescu storescp echoscu Orthanc; do command -v "$t" >/dev/null || { echo "missing $t: run scripts/install-deps.sh" >&2; exit 1; }; done
+
+export TCP_NODELAY=1
+work=$(mktemp -d /tmp/annot-bench-ingest.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {
+  # Ask the kernel for an unused port.
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
+    echo $((20000 + RANDOM % 20000))
+}
+
+echo "generating $slices slices..." >&2
+"$gen_bin" --out "$work/ct" --slices "$slices" >/dev/null
+bytes=$(du -sb "$work/ct" | cut -f1)
+for k in 0 1 2 3; do mkdir -p "$work/split/$k"; done
+i=0
+for f in "$work"/ct/series1/*.dcm; do ln -s "$f" "$work/split/$((i % 4))/"; i=$((i + 1)); done
+
+wait_echo() {  # aet port
+  for _ in $(seq 1 200); do
+    echoscu -aec "$1" 127.0.0.1 "$2" >/dev/null 2>&1 && return 0
+    sleep 0.05
+  done
+  echo "receiver $1 on port $2 did not come up" >&2
+  return 1
+}
+
+server_pid=""
+start_server() {  # target -> sets server_pid, aet, port
+  local target=$1 dir="$work/run-$target"
+  rm -rf "$dir"; mkdir -p "$dir"
+  port=$(free_port)
+  case "$target" in
+    node)
+      aet=ANNOTNODE
+      "$node_bin" serve --data-dir "$dir" --dicom-port "$port" --http-port "$(free_port)" --log-level warn \
+        >"$dir/log" 2>&1 &
+      ;;
+    storescp)
+      aet=STORESCP
+      # --fork: one process per association, so four associations are served in parallel.
+      storescp --fork -aet STORESCP -od "$dir" "$port" >"$dir/log" 2>&1 &
+      ;;
+    orthanc)
+      aet=ORTHANC
+      cat >"$dir/orthanc.json" <<JSON
+{ "Name": "bench", "StorageDirectory": "$dir/storage", "IndexDirectory": "$dir/index",
+  "DicomAet": "ORTHANC", "DicomPort": $port, "HttpPort": $(free_port), "RemoteAccessAllowed": false,
+  "AuthenticationEnabled": false, "DicomCheckCalledAet": false, "StorageCompression": false,
+  "Plugins": [], "DicomThreadsCount": 4 }
+JSON
+      Orthanc "$dir/orthanc.json" >"$dir/log" 2>&1 &
+      ;;
+  esac
+  server_pid=$!
+  pids+=("$server_pid")
+  wait_echo "$aet" "$port"
+}
+
+stop_server() {
+  kill "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  rm -rf "$work/run-"*
+  sync
+}
+
+now_ms() { date +%s%3N; }
+
+send() {  # associations -> prints elapsed ms
+  local n=$1 t0 t1
+  sync
+  t0=$(now_ms)
+  if [ "$n" = 1 ]; then
+    storescu -aec "$aet" +sd +r 127.0.0.1 "$port" "$work/ct" >/dev/null 2>&1
+  else
+    local senders=()
+    for k in 0 1 2 3; do storescu -aec "$aet" +sd 127.0.0.1 "$port" "$work/split/$k" >/dev/null 2>&1 & senders+=($!); done
+    for s in "${senders[@]}"; do wait "$s"; done
+  fi
+  t1=$(now_ms)
+  echo $((t1 - t0))
+}
+
+declare -A results
+targets=(node storescp orthanc)
+for r in $(seq 1 "$reps"); do
+  # Rotate the order so no target always runs first (or right after another's write-back).
+  offset=$(( (r - 1) % 3 ))
+  for j in 0 1 2; do
+    target=${targets[$(( (j + offset) % 3 ))]}
+    for n in 1 4; do
+      start_server "$target"
+      ms=$(send "$n")
+      stop_server
+      results["$target-$n"]+="$ms "
+      echo "rep $r $target assoc=$n ${ms} ms" >&2
+    done
+  done
+done
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print int((a[NR/2]+a[NR/2+1])/2)}'; }
+
+echo
+echo "| associations | dicom-node (ms) | storescp (ms) | Orthanc (ms) | storescp / node | Orthanc / node |"
+echo "|---|---|---|---|---|---|"
+for n in 1 4; do
+  node=$(echo "${results[node-$n]}" | median)
+  scp=$(echo "${results[storescp-$n]}" | median)
+  orth=$(echo "${results[orthanc-$n]}" | median)
+  printf "| %s | %s | %s | %s | %.2f | %.2f |\n" "$n" "$node" "$scp" "$orth" \
+    "$(echo "$scp / $node" | bc -l)" "$(echo "$orth / $node" | bc -l)"
+done
+echo
+echo "$slices slices, $((bytes / 1048576)) MiB, medians of $reps repetitions; ratios > 1 mean dicom-node is faster."

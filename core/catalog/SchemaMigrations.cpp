@@ -1,0 +1,107 @@
+#include "catalog/SchemaMigrations.h"
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "common/Log.h"
+
+namespace annot {
+namespace {
+// Each entry moves the schema from version N to N+1. Never edit a released step: add a new one.
+const std::vector<const char*>& migrations() {
+  static const std::vector<const char*> steps = {
+      // 0 -> 1: the patient/study/series/instance index.
+      R"SQL(
+CREATE TABLE patients(
+  id INTEGER PRIMARY KEY,
+  patient_id TEXT NOT NULL,
+  issuer TEXT NOT NULL DEFAULT '',
+  patient_name TEXT NOT NULL DEFAULT '',
+  birth_date TEXT NOT NULL DEFAULT '',
+  sex TEXT NOT NULL DEFAULT '',
+  UNIQUE(patient_id, issuer));
+CREATE TABLE studies(
+  id INTEGER PRIMARY KEY,
+  patient_fk INTEGER NOT NULL REFERENCES patients(id),
+  study_uid TEXT NOT NULL UNIQUE,
+  study_date TEXT NOT NULL DEFAULT '',
+  study_time TEXT NOT NULL DEFAULT '',
+  accession_number TEXT NOT NULL DEFAULT '',
+  study_id TEXT NOT NULL DEFAULT '',
+  description TEXT NOT NULL DEFAULT '',
+  referring_physician TEXT NOT NULL DEFAULT '',
+  patient_age TEXT NOT NULL DEFAULT '',
+  patient_sex TEXT NOT NULL DEFAULT '',
+  series_count INTEGER NOT NULL DEFAULT 0,
+  instance_count INTEGER NOT NULL DEFAULT 0,
+  total_bytes INTEGER NOT NULL DEFAULT 0,
+  first_received_ms INTEGER NOT NULL,
+  last_update_ms INTEGER NOT NULL,
+  stable INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX studies_patient ON studies(patient_fk);
+CREATE INDEX studies_date ON studies(study_date, id);
+CREATE INDEX studies_unstable ON studies(stable) WHERE stable = 0;
+CREATE TABLE series(
+  id INTEGER PRIMARY KEY,
+  study_fk INTEGER NOT NULL REFERENCES studies(id),
+  series_uid TEXT NOT NULL UNIQUE,
+  modality TEXT NOT NULL DEFAULT '',
+  series_number TEXT NOT NULL DEFAULT '',
+  description TEXT NOT NULL DEFAULT '',
+  body_part TEXT NOT NULL DEFAULT '',
+  manufacturer TEXT NOT NULL DEFAULT '',
+  manufacturer_model TEXT NOT NULL DEFAULT '',
+  frame_of_reference_uid TEXT NOT NULL DEFAULT '',
+  instance_count INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX series_study ON series(study_fk);
+CREATE INDEX series_modality ON series(modality, study_fk);
+CREATE TABLE instances(
+  id INTEGER PRIMARY KEY,
+  series_fk INTEGER NOT NULL REFERENCES series(id),
+  sop_uid TEXT NOT NULL UNIQUE,
+  sop_class_uid TEXT NOT NULL,
+  instance_number TEXT NOT NULL DEFAULT '',
+  transfer_syntax_uid TEXT NOT NULL,
+  rows INTEGER NOT NULL DEFAULT 0,
+  columns INTEGER NOT NULL DEFAULT 0,
+  number_of_frames INTEGER NOT NULL DEFAULT 0,
+  storage_key TEXT NOT NULL,
+  file_size INTEGER NOT NULL,
+  received_ms INTEGER NOT NULL,
+  calling_aet TEXT NOT NULL DEFAULT '');
+CREATE INDEX instances_series ON instances(series_fk);
+)SQL",
+  };
+  return steps;
+}
+
+int currentVersion(sqlite::Database& db) {
+  auto stmt = db.prepare("PRAGMA user_version");
+  stmt.step();
+  return static_cast<int>(stmt.integer(0));
+}
+}  // namespace
+
+int latestCatalogSchemaVersion() { return static_cast<int>(migrations().size()); }
+
+int migrateCatalogSchema(sqlite::Database& db) {
+  int version = currentVersion(db);
+  const int latest = latestCatalogSchemaVersion();
+  if (version > latest) {
+    throw std::runtime_error("catalog schema version " + std::to_string(version) +
+                             " is newer than this build supports (" + std::to_string(latest) +
+                             "); upgrade the software or restore a matching backup");
+  }
+  while (version < latest) {
+    sqlite::Transaction tx(db);
+    db.exec(migrations()[static_cast<size_t>(version)]);
+    db.exec("PRAGMA user_version = " + std::to_string(version + 1));
+    tx.commit();
+    ++version;
+    LOG_INFO("catalog", "schema migrated to version " << version);
+  }
+  return version;
+}
+
+}  // namespace annot

@@ -1,0 +1,342 @@
+#include "catalog/SqliteCatalog.h"
+
+#include <sstream>
+
+#include "catalog/SchemaMigrations.h"
+
+namespace annot {
+namespace {
+using sqlite::Database;
+using sqlite::Statement;
+
+void configureConnection(Database& db) {
+  db.exec("PRAGMA journal_mode=WAL");
+  // FULL: the WAL is fsync'd at every commit, so an acknowledged instance's row is durable.
+  db.exec("PRAGMA synchronous=FULL");
+  db.exec("PRAGMA foreign_keys=ON");
+}
+
+std::vector<std::string> splitList(const std::string& joined) {
+  std::vector<std::string> out;
+  std::string item;
+  std::istringstream in(joined);
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+// Column list shared by study queries so rows are read the same way everywhere.
+const char* kStudyColumns =
+    "p.patient_id, p.issuer, p.patient_name, p.birth_date, p.sex, "
+    "s.study_uid, s.study_date, s.study_time, s.accession_number, s.study_id, s.description, "
+    "s.referring_physician, s.patient_age, s.patient_sex, s.series_count, s.instance_count, "
+    "s.total_bytes, s.first_received_ms, s.last_update_ms, s.stable, "
+    "(SELECT group_concat(m, ',') FROM (SELECT DISTINCT modality AS m FROM series WHERE study_fk = s.id AND modality <> '' ORDER BY m)), "
+    "(SELECT group_concat(b, ',') FROM (SELECT DISTINCT body_part AS b FROM series WHERE study_fk = s.id AND body_part <> '' ORDER BY b)) ";
+
+StudySummary readStudy(const Statement& st) {
+  StudySummary s;
+  s.patient = {st.text(0), st.text(1), st.text(2), st.text(3), st.text(4)};
+  s.study.studyInstanceUid = st.text(5);
+  s.study.studyDate = st.text(6);
+  s.study.studyTime = st.text(7);
+  s.study.accessionNumber = st.text(8);
+  s.study.studyId = st.text(9);
+  s.study.description = st.text(10);
+  s.study.referringPhysician = st.text(11);
+  s.study.patientAge = st.text(12);
+  s.study.patientSex = st.text(13);
+  s.seriesCount = static_cast<uint32_t>(st.integer(14));
+  s.instanceCount = static_cast<uint32_t>(st.integer(15));
+  s.totalBytes = static_cast<uint64_t>(st.integer(16));
+  s.firstReceivedMs = st.integer(17);
+  s.lastUpdateMs = st.integer(18);
+  s.stable = st.integer(19) != 0;
+  s.modalities = splitList(st.text(20));
+  s.bodyParts = splitList(st.text(21));
+  return s;
+}
+
+InstanceSummary readInstance(const Statement& st, int first) {
+  InstanceSummary i;
+  i.instance.sopInstanceUid = st.text(first + 0);
+  i.instance.sopClassUid = st.text(first + 1);
+  i.instance.instanceNumber = st.text(first + 2);
+  i.instance.transferSyntaxUid = st.text(first + 3);
+  i.instance.rows = static_cast<uint32_t>(st.integer(first + 4));
+  i.instance.columns = static_cast<uint32_t>(st.integer(first + 5));
+  i.instance.numberOfFrames = static_cast<uint32_t>(st.integer(first + 6));
+  i.storageKey = st.text(first + 7);
+  i.fileSize = static_cast<uint64_t>(st.integer(first + 8));
+  i.receivedAtMs = st.integer(first + 9);
+  i.callingAet = st.text(first + 10);
+  return i;
+}
+
+const char* kInstanceColumns =
+    "i.sop_uid, i.sop_class_uid, i.instance_number, i.transfer_syntax_uid, i.rows, i.columns, "
+    "i.number_of_frames, i.storage_key, i.file_size, i.received_ms, i.calling_aet ";
+}  // namespace
+
+// Borrows a read connection for the duration of one query and returns it to the pool.
+class SqliteCatalog::ReaderLease {
+ public:
+  ReaderLease(SqliteCatalog& owner, std::unique_ptr<Database> db) : owner_(owner), db_(std::move(db)) {}
+  ReaderLease(ReaderLease&&) = default;
+  ~ReaderLease() {
+    if (!db_) return;
+    std::lock_guard<std::mutex> lock(owner_.readersMutex_);
+    owner_.idleReaders_.push_back(std::move(db_));
+  }
+  Database& operator*() { return *db_; }
+  Database* operator->() { return db_.get(); }
+ private:
+  SqliteCatalog& owner_;
+  std::unique_ptr<Database> db_;
+};
+
+SqliteCatalog::SqliteCatalog(const std::string& databasePath) : path_(databasePath) {
+  writer_ = std::make_unique<Database>(path_);
+  configureConnection(*writer_);
+  migrateCatalogSchema(*writer_);
+  statements_ = std::make_unique<WriterStatements>(*writer_);
+}
+
+SqliteCatalog::~SqliteCatalog() = default;
+
+SqliteCatalog::ReaderLease SqliteCatalog::reader() {
+  {
+    std::lock_guard<std::mutex> lock(readersMutex_);
+    if (!idleReaders_.empty()) {
+      auto db = std::move(idleReaders_.back());
+      idleReaders_.pop_back();
+      return ReaderLease(*this, std::move(db));
+    }
+  }
+  auto db = std::make_unique<Database>(path_);
+  db->exec("PRAGMA foreign_keys=ON");
+  return ReaderLease(*this, std::move(db));
+}
+
+std::vector<CommitOutcome> SqliteCatalog::addInstances(const std::vector<InstanceRecord>& records) {
+  std::lock_guard<std::mutex> lock(writeMutex_);
+  sqlite::Transaction tx(*writer_);
+  std::vector<CommitOutcome> outcomes;
+  outcomes.reserve(records.size());
+  for (const auto& r : records) outcomes.push_back(insertOne(r));
+  tx.commit();
+  return outcomes;
+}
+
+// Statements of the ingest path, prepared once: re-preparing them per row cost more than the
+// inserts themselves.
+struct SqliteCatalog::WriterStatements {
+  explicit WriterStatements(Database& db)
+      : instanceExists(db.prepare("SELECT 1 FROM instances WHERE sop_uid = ?")),
+        insertPatient(db.prepare("INSERT OR IGNORE INTO patients(patient_id, issuer, patient_name, birth_date, sex) "
+                                 "VALUES(?,?,?,?,?)")),
+        findPatient(db.prepare("SELECT id FROM patients WHERE patient_id = ? AND issuer = ?")),
+        findStudy(db.prepare("SELECT id FROM studies WHERE study_uid = ?")),
+        insertStudy(db.prepare("INSERT INTO studies(patient_fk, study_uid, study_date, study_time, accession_number, "
+                               "study_id, description, referring_physician, patient_age, patient_sex, "
+                               "first_received_ms, last_update_ms) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)")),
+        findSeries(db.prepare("SELECT id FROM series WHERE series_uid = ?")),
+        insertSeries(db.prepare("INSERT INTO series(study_fk, series_uid, modality, series_number, description, "
+                                "body_part, manufacturer, manufacturer_model, frame_of_reference_uid) "
+                                "VALUES(?,?,?,?,?,?,?,?,?)")),
+        countSeries(db.prepare("UPDATE studies SET series_count = series_count + 1 WHERE id = ?")),
+        insertInstance(db.prepare("INSERT INTO instances(series_fk, sop_uid, sop_class_uid, instance_number, "
+                                  "transfer_syntax_uid, rows, columns, number_of_frames, storage_key, file_size, "
+                                  "received_ms, calling_aet) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)")),
+        countSeriesInstance(db.prepare("UPDATE series SET instance_count = instance_count + 1 WHERE id = ?")),
+        countStudyInstance(db.prepare("UPDATE studies SET instance_count = instance_count + 1, "
+                                      "total_bytes = total_bytes + ?, last_update_ms = max(last_update_ms, ?), "
+                                      "stable = 0 WHERE id = ?")),
+        markStable(db.prepare("UPDATE studies SET stable = 1 WHERE study_uid = ? AND last_update_ms <= ? AND stable = 0")) {}
+
+  Statement instanceExists, insertPatient, findPatient, findStudy, insertStudy, findSeries, insertSeries,
+      countSeries, insertInstance, countSeriesInstance, countStudyInstance, markStable;
+};
+
+namespace {
+// Runs a lookup returning one id, or 0 when there is no row.
+int64_t lookupId(Statement& st) {
+  const int64_t id = st.step() ? st.integer(0) : 0;
+  st.reset();
+  return id;
+}
+}  // namespace
+
+CommitOutcome SqliteCatalog::insertOne(const InstanceRecord& r) {
+  WriterStatements& w = *statements_;
+  w.instanceExists.reset();
+  w.instanceExists.bind(1, r.instance.sopInstanceUid);
+  if (lookupId(w.instanceExists)) return CommitOutcome::AlreadyPresent;
+
+  // Patient: the first instance of a patient defines its demographics.
+  w.insertPatient.reset();
+  w.insertPatient.bind(1, r.patient.patientId).bind(2, r.patient.issuerOfPatientId).bind(3, r.patient.patientName)
+      .bind(4, r.patient.birthDate).bind(5, r.patient.sex).run();
+  w.findPatient.reset();
+  w.findPatient.bind(1, r.patient.patientId).bind(2, r.patient.issuerOfPatientId);
+  const int64_t patientRow = lookupId(w.findPatient);
+
+  w.findStudy.reset();
+  w.findStudy.bind(1, r.study.studyInstanceUid);
+  int64_t studyRow = lookupId(w.findStudy);
+  if (!studyRow) {
+    w.insertStudy.reset();
+    w.insertStudy.bind(1, patientRow).bind(2, r.study.studyInstanceUid).bind(3, r.study.studyDate)
+        .bind(4, r.study.studyTime).bind(5, r.study.accessionNumber).bind(6, r.study.studyId)
+        .bind(7, r.study.description).bind(8, r.study.referringPhysician).bind(9, r.study.patientAge)
+        .bind(10, r.study.patientSex).bind(11, r.receivedAtMs).bind(12, r.receivedAtMs).run();
+    studyRow = writer_->lastInsertRowId();
+  }
+
+  w.findSeries.reset();
+  w.findSeries.bind(1, r.series.seriesInstanceUid);
+  int64_t seriesRow = lookupId(w.findSeries);
+  if (!seriesRow) {
+    w.insertSeries.reset();
+    w.insertSeries.bind(1, studyRow).bind(2, r.series.seriesInstanceUid).bind(3, r.series.modality)
+        .bind(4, r.series.seriesNumber).bind(5, r.series.description).bind(6, r.series.bodyPart)
+        .bind(7, r.series.manufacturer).bind(8, r.series.manufacturerModel)
+        .bind(9, r.series.frameOfReferenceUid).run();
+    seriesRow = writer_->lastInsertRowId();
+    w.countSeries.reset();
+    w.countSeries.bind(1, studyRow).run();
+  }
+
+  w.insertInstance.reset();
+  w.insertInstance.bind(1, seriesRow).bind(2, r.instance.sopInstanceUid).bind(3, r.instance.sopClassUid)
+      .bind(4, r.instance.instanceNumber).bind(5, r.instance.transferSyntaxUid)
+      .bind(6, static_cast<int64_t>(r.instance.rows)).bind(7, static_cast<int64_t>(r.instance.columns))
+      .bind(8, static_cast<int64_t>(r.instance.numberOfFrames)).bind(9, r.storageKey)
+      .bind(10, static_cast<int64_t>(r.fileSize)).bind(11, r.receivedAtMs).bind(12, r.callingAet).run();
+  w.countSeriesInstance.reset();
+  w.countSeriesInstance.bind(1, seriesRow).run();
+  w.countStudyInstance.reset();
+  w.countStudyInstance.bind(1, static_cast<int64_t>(r.fileSize)).bind(2, r.receivedAtMs).bind(3, studyRow).run();
+  return CommitOutcome::Inserted;
+}
+
+bool SqliteCatalog::hasInstance(const std::string& sopInstanceUid) {
+  auto db = reader();
+  auto st = db->prepare("SELECT 1 FROM instances WHERE sop_uid = ?");
+  st.bind(1, sopInstanceUid);
+  return st.step();
+}
+
+std::optional<InstanceSummary> SqliteCatalog::findInstance(const std::string& sopInstanceUid) {
+  auto db = reader();
+  auto st = db->prepare(std::string("SELECT ") + kInstanceColumns + "FROM instances i WHERE i.sop_uid = ?");
+  st.bind(1, sopInstanceUid);
+  if (!st.step()) return std::nullopt;
+  return readInstance(st, 0);
+}
+
+StudyPage SqliteCatalog::findStudies(const StudyQuery& q) {
+  std::string where = " WHERE 1=1";
+  std::vector<std::string> params;
+  if (!q.patientId.empty()) {
+    where += " AND p.patient_id = ?";
+    params.push_back(q.patientId);
+  }
+  if (!q.dateFrom.empty()) {
+    where += " AND s.study_date >= ?";
+    params.push_back(q.dateFrom);
+  }
+  if (!q.dateTo.empty()) {
+    where += " AND s.study_date <= ? AND s.study_date <> ''";
+    params.push_back(q.dateTo);
+  }
+  if (!q.modality.empty()) {
+    where += " AND EXISTS (SELECT 1 FROM series x WHERE x.study_fk = s.id AND x.modality = ?)";
+    params.push_back(q.modality);
+  }
+  const std::string from = " FROM studies s JOIN patients p ON p.id = s.patient_fk";
+
+  auto db = reader();
+  StudyPage page;
+  {
+    auto count = db->prepare("SELECT count(*)" + from + where);
+    for (size_t i = 0; i < params.size(); ++i) count.bind(static_cast<int>(i + 1), params[i]);
+    count.step();
+    page.total = static_cast<uint64_t>(count.integer(0));
+  }
+  auto st = db->prepare(std::string("SELECT ") + kStudyColumns + from + where +
+                        " ORDER BY s.study_date DESC, s.id DESC LIMIT ? OFFSET ?");
+  int index = 1;
+  for (const auto& p : params) st.bind(index++, p);
+  st.bind(index++, static_cast<int64_t>(q.limit));
+  st.bind(index++, static_cast<int64_t>(q.offset));
+  while (st.step()) page.studies.push_back(readStudy(st));
+  return page;
+}
+
+std::optional<StudyDetail> SqliteCatalog::getStudy(const std::string& studyInstanceUid) {
+  auto db = reader();
+  // One snapshot for study, series and instances so counts agree with the lists.
+  sqlite::Transaction snapshot(*db, /*immediate=*/false);
+  auto st = db->prepare(std::string("SELECT ") + kStudyColumns + ", s.id FROM studies s JOIN patients p ON p.id = s.patient_fk WHERE s.study_uid = ?");
+  st.bind(1, studyInstanceUid);
+  if (!st.step()) return std::nullopt;
+  StudyDetail detail;
+  detail.summary = readStudy(st);
+  const int64_t studyRow = st.integer(22);
+
+  auto series = db->prepare("SELECT id, series_uid, modality, series_number, description, body_part, manufacturer, "
+                            "manufacturer_model, frame_of_reference_uid, instance_count FROM series WHERE study_fk = ? "
+                            "ORDER BY CAST(series_number AS INTEGER), id");
+  series.bind(1, studyRow);
+  auto instances = db->prepare(std::string("SELECT ") + kInstanceColumns +
+                               "FROM instances i WHERE i.series_fk = ? ORDER BY CAST(i.instance_number AS INTEGER), i.id");
+  while (series.step()) {
+    SeriesSummary s;
+    s.series = {series.text(1), series.text(2), series.text(3), series.text(4),
+                series.text(5), series.text(6), series.text(7), series.text(8)};
+    s.instanceCount = static_cast<uint32_t>(series.integer(9));
+    instances.reset();
+    instances.bind(1, series.integer(0));
+    while (instances.step()) s.instances.push_back(readInstance(instances, 0));
+    detail.series.push_back(std::move(s));
+  }
+  snapshot.commit();
+  return detail;
+}
+
+std::vector<PendingStudy> SqliteCatalog::unstableStudies() {
+  auto db = reader();
+  auto st = db->prepare("SELECT study_uid, last_update_ms FROM studies WHERE stable = 0");
+  std::vector<PendingStudy> out;
+  while (st.step()) out.push_back({st.text(0), st.integer(1)});
+  return out;
+}
+
+bool SqliteCatalog::markStable(const std::string& studyInstanceUid, int64_t lastUpdateMs) {
+  std::lock_guard<std::mutex> lock(writeMutex_);
+  statements_->markStable.reset();
+  statements_->markStable.bind(1, studyInstanceUid).bind(2, lastUpdateMs).run();
+  return writer_->changes() > 0;
+}
+
+Catalog::Totals SqliteCatalog::totals() {
+  auto db = reader();
+  auto st = db->prepare(
+      "SELECT (SELECT count(*) FROM patients), (SELECT count(*) FROM studies), (SELECT count(*) FROM series), "
+      "(SELECT count(*) FROM instances), (SELECT coalesce(sum(file_size),0) FROM instances)");
+  st.step();
+  return {static_cast<uint64_t>(st.integer(0)), static_cast<uint64_t>(st.integer(1)),
+          static_cast<uint64_t>(st.integer(2)), static_cast<uint64_t>(st.integer(3)),
+          static_cast<uint64_t>(st.integer(4))};
+}
+
+int SqliteCatalog::schemaVersion() {
+  auto db = reader();
+  auto st = db->prepare("PRAGMA user_version");
+  st.step();
+  return static_cast<int>(st.integer(0));
+}
+
+}  // namespace annot

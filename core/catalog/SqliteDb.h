@@ -1,0 +1,77 @@
+#pragma once
+// Thin RAII layer over the SQLite C API: a connection, prepared statements, transactions.
+// Errors throw SqliteError carrying SQLite's message and the SQL that failed.
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace annot::sqlite {
+
+class SqliteError : public std::runtime_error {
+ public:
+  SqliteError(int code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  int code() const { return code_; }
+ private:
+  int code_;
+};
+
+class Statement;
+
+class Database {
+ public:
+  explicit Database(const std::string& path);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  void exec(const std::string& sql);
+  Statement prepare(const std::string& sql);
+  int64_t lastInsertRowId() const;
+  int changes() const;
+  sqlite3* handle() const { return db_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+class Statement {
+ public:
+  Statement(sqlite3* db, const std::string& sql);
+  ~Statement();
+  Statement(Statement&& other) noexcept;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind(int index, const std::string& value);
+  Statement& bind(int index, int64_t value);
+  Statement& bindNull(int index);
+  // Returns true while a row is available.
+  bool step();
+  void reset();
+  // Runs a statement that returns no rows.
+  void run();
+
+  std::string text(int column) const;
+  int64_t integer(int column) const;
+  bool isNull(int column) const;
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  std::string sql_;
+};
+
+// Commits on commit(), rolls back when destroyed without it.
+class Transaction {
+ public:
+  explicit Transaction(Database& db, bool immediate = true);
+  ~Transaction();
+  void commit();
+ private:
+  Database& db_;
+  bool done_ = false;
+};
+
+}  // namespace annot::sqlite

@@ -1,0 +1,138 @@
+#include "config/NodeConfig.h"
+
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include "common/Log.h"
+#include "dicom/AeTitle.h"
+
+namespace annot {
+namespace {
+using nlohmann::json;
+
+template <typename T>
+T readUnsigned(const json& doc, const char* key, T fallback) {
+  if (!doc.contains(key)) return fallback;
+  const json& v = doc.at(key);
+  if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<long long>() >= 0)) {
+    throw std::invalid_argument(std::string("configuration key '") + key + "' must be a non-negative integer");
+  }
+  const auto value = v.get<unsigned long long>();
+  if (value > std::numeric_limits<T>::max()) {
+    throw std::invalid_argument(std::string("configuration key '") + key + "' is too large");
+  }
+  return static_cast<T>(value);
+}
+
+std::string readString(const json& doc, const char* key, const std::string& fallback) {
+  if (!doc.contains(key)) return fallback;
+  if (!doc.at(key).is_string()) {
+    throw std::invalid_argument(std::string("configuration key '") + key + "' must be a string");
+  }
+  return doc.at(key).get<std::string>();
+}
+
+bool readBool(const json& doc, const char* key, bool fallback) {
+  if (!doc.contains(key)) return fallback;
+  if (!doc.at(key).is_boolean()) {
+    throw std::invalid_argument(std::string("configuration key '") + key + "' must be true or false");
+  }
+  return doc.at(key).get<bool>();
+}
+
+const std::set<std::string>& knownKeys() {
+  static const std::set<std::string> keys = {
+      "DataDirectory", "DicomAet", "DicomPort", "AllowedCallingAets",
+      "CheckCalledAet", "MaxAssociations", "MaxPduSize", "DimseTimeout", "AcseTimeout",
+      "HttpPort", "HttpBindAddress", "HttpThreads", "MaxHttpBodySize", "StableAge", "LogLevel",
+      "MinFreeDiskSpaceMB"};
+  return keys;
+}
+}  // namespace
+
+NodeConfig NodeConfig::fromJsonText(const std::string& text) {
+  json doc;
+  try {
+    doc = json::parse(text, nullptr, true, /*ignore_comments=*/true);
+  } catch (const json::parse_error& e) {
+    throw std::invalid_argument(std::string("configuration is not valid JSON: ") + e.what());
+  }
+  if (!doc.is_object()) throw std::invalid_argument("configuration must be a JSON object");
+  for (const auto& item : doc.items()) {
+    if (!knownKeys().count(item.key())) {
+      throw std::invalid_argument("unknown configuration key '" + item.key() + "'");
+    }
+  }
+  NodeConfig c;
+  c.dataDirectory = readString(doc, "DataDirectory", c.dataDirectory);
+  c.dicomAet = readString(doc, "DicomAet", c.dicomAet);
+  c.dicomPort = readUnsigned<uint16_t>(doc, "DicomPort", c.dicomPort);
+  if (doc.contains("AllowedCallingAets")) {
+    const json& list = doc.at("AllowedCallingAets");
+    if (!list.is_array()) throw std::invalid_argument("configuration key 'AllowedCallingAets' must be an array of AE titles");
+    for (const auto& aet : list) {
+      if (!aet.is_string()) throw std::invalid_argument("configuration key 'AllowedCallingAets' must contain strings");
+      c.allowedCallingAets.push_back(aet.get<std::string>());
+    }
+  }
+  c.checkCalledAet = readBool(doc, "CheckCalledAet", c.checkCalledAet);
+  c.maxAssociations = readUnsigned<unsigned>(doc, "MaxAssociations", c.maxAssociations);
+  c.maxPduSize = readUnsigned<uint32_t>(doc, "MaxPduSize", c.maxPduSize);
+  c.dimseTimeoutSeconds = readUnsigned<unsigned>(doc, "DimseTimeout", c.dimseTimeoutSeconds);
+  c.acseTimeoutSeconds = readUnsigned<unsigned>(doc, "AcseTimeout", c.acseTimeoutSeconds);
+  c.httpPort = readUnsigned<uint16_t>(doc, "HttpPort", c.httpPort);
+  c.httpBindAddress = readString(doc, "HttpBindAddress", c.httpBindAddress);
+  c.httpThreads = readUnsigned<unsigned>(doc, "HttpThreads", c.httpThreads);
+  c.maxHttpBodyBytes = readUnsigned<uint64_t>(doc, "MaxHttpBodySize", c.maxHttpBodyBytes);
+  c.stableAgeSeconds = readUnsigned<unsigned>(doc, "StableAge", c.stableAgeSeconds);
+  c.logLevel = readString(doc, "LogLevel", c.logLevel);
+  c.minFreeDiskSpaceMb = readUnsigned<uint64_t>(doc, "MinFreeDiskSpaceMB", c.minFreeDiskSpaceMb);
+  c.validate();
+  return c;
+}
+
+NodeConfig NodeConfig::fromFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::invalid_argument("cannot read configuration file '" + path + "'");
+  std::ostringstream text;
+  text << in.rdbuf();
+  try {
+    return fromJsonText(text.str());
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(path + ": " + e.what());
+  }
+}
+
+void NodeConfig::validate() const {
+  if (dataDirectory.empty()) throw std::invalid_argument("DataDirectory must not be empty");
+  if (!isValidAeTitle(dicomAet)) {
+    throw std::invalid_argument("DicomAet '" + dicomAet + "' is not a valid AE title (1-16 characters, no backslash or control characters)");
+  }
+  for (const auto& aet : allowedCallingAets) {
+    if (!isValidAeTitle(aet)) throw std::invalid_argument("AllowedCallingAets entry '" + aet + "' is not a valid AE title");
+  }
+  if (maxAssociations == 0 || maxAssociations > 1024) throw std::invalid_argument("MaxAssociations must be between 1 and 1024");
+  if (maxPduSize < 4096 || maxPduSize > 131072) throw std::invalid_argument("MaxPduSize must be between 4096 and 131072 bytes");
+  if (httpThreads == 0 || httpThreads > 256) throw std::invalid_argument("HttpThreads must be between 1 and 256");
+  if (maxHttpBodyBytes == 0) throw std::invalid_argument("MaxHttpBodySize must be positive");
+  if (dimseTimeoutSeconds == 0 || acseTimeoutSeconds == 0) throw std::invalid_argument("DimseTimeout and AcseTimeout must be positive");
+  Log::parseLevel(logLevel);
+}
+
+std::string NodeConfig::toJsonText() const {
+  json doc = {{"DataDirectory", dataDirectory}, {"DicomAet", dicomAet}, {"DicomPort", dicomPort},
+              {"AllowedCallingAets", allowedCallingAets},
+              {"CheckCalledAet", checkCalledAet}, {"MaxAssociations", maxAssociations},
+              {"MaxPduSize", maxPduSize}, {"DimseTimeout", dimseTimeoutSeconds},
+              {"AcseTimeout", acseTimeoutSeconds}, {"HttpPort", httpPort},
+              {"HttpBindAddress", httpBindAddress}, {"HttpThreads", httpThreads},
+              {"MaxHttpBodySize", maxHttpBodyBytes}, {"StableAge", stableAgeSeconds},
+              {"LogLevel", logLevel}, {"MinFreeDiskSpaceMB", minFreeDiskSpaceMb}};
+  return doc.dump(2);
+}
+
+}  // namespace annot

@@ -1,0 +1,36 @@
+#pragma once
+// The node's configuration: a JSON file in the spirit of Orthanc's configuration file,
+// overridden by command-line flags. Unknown keys are rejected so typos do not pass silently.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace annot {
+
+struct NodeConfig {
+  std::string dataDirectory = "./var";      // SQLite index and DICOM file storage live here
+  std::string dicomAet = "ANNOTNODE";       // our AE title
+  uint16_t dicomPort = 11112;
+  std::vector<std::string> allowedCallingAets;  // empty: any calling AE title is accepted
+  bool checkCalledAet = true;               // refuse associations addressed to another AE title
+  unsigned maxAssociations = 16;            // worker pool size for concurrent associations
+  uint32_t maxPduSize = 116794;             // DCMTK's default receive PDU size
+  unsigned dimseTimeoutSeconds = 60;
+  unsigned acseTimeoutSeconds = 30;
+  uint16_t httpPort = 8080;
+  std::string httpBindAddress = "0.0.0.0";
+  unsigned httpThreads = 4;
+  uint64_t maxHttpBodyBytes = 64ull * 1024 * 1024;
+  unsigned stableAgeSeconds = 60;           // a study with no new instance for this long is stable
+  std::string logLevel = "info";
+  uint64_t minFreeDiskSpaceMb = 64;         // refuse C-STORE (A700) when less is free
+
+  // Parses a configuration document. Throws std::invalid_argument naming the offending key.
+  static NodeConfig fromJsonText(const std::string& text);
+  static NodeConfig fromFile(const std::string& path);
+  // Throws std::invalid_argument when values are out of range.
+  void validate() const;
+  std::string toJsonText() const;
+};
+
+}  // namespace annot

@@ -1,0 +1,105 @@
+#include "ingest/IngestPipeline.h"
+
+#include <sys/stat.h>
+
+#include "catalog/SqliteDb.h"
+#include "common/Log.h"
+#include "dicom/InstanceHeader.h"
+#include "ingest/StabilityMonitor.h"
+
+namespace annot {
+namespace {
+IngestResult failure(uint16_t status, std::string message) {
+  IngestResult r;
+  r.status = status;
+  r.message = std::move(message);
+  return r;
+}
+
+uint64_t fileSize(const std::string& path) {
+  struct stat st{};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
+}
+}  // namespace
+
+IngestPipeline::IngestPipeline(Catalog& catalog, InstanceStore& store, EventBus& bus, Metrics& metrics,
+                               IngestOptions options)
+    : catalog_(catalog), store_(store), bus_(bus), metrics_(metrics), options_(options),
+      committer_(catalog, store, metrics) {}
+
+IngestPipeline::~IngestPipeline() { stop(); }
+
+void IngestPipeline::stop() { committer_.stop(); }
+
+IngestResult IngestPipeline::ingest(const ReceivedObject& received) {
+  const std::string& scratch = received.incomingPath;
+  if (store_.availableBytes() < options_.minFreeBytes) {
+    store_.discardIncoming(scratch);
+    ++metrics_.failuresOutOfResources;
+    return failure(store_status::OutOfResources, "storage is almost full (below the configured free-space reserve)");
+  }
+
+  InstanceRecord record;
+  try {
+    record = readInstanceHeader(scratch);
+    if (!received.affectedSopClassUid.empty() || !received.affectedSopInstanceUid.empty()) {
+      checkMatchesCommand(record, received.affectedSopClassUid, received.affectedSopInstanceUid);
+    }
+  } catch (const InstanceHeaderError& e) {
+    store_.discardIncoming(scratch);
+    if (e.kind() == InstanceHeaderError::Kind::Unreadable) {
+      ++metrics_.failuresMalformed;
+      return failure(store_status::CannotUnderstand, e.what());
+    }
+    ++metrics_.failuresMismatch;
+    return failure(store_status::DataSetDoesNotMatchSopClass, e.what());
+  }
+
+  IngestResult result;
+  result.sopInstanceUid = record.instance.sopInstanceUid;
+  result.studyInstanceUid = record.study.studyInstanceUid;
+  try {
+    if (catalog_.hasInstance(record.instance.sopInstanceUid)) {
+      // Idempotent re-send: the first copy stays, as in a PACS that does not overwrite.
+      store_.discardIncoming(scratch);
+      ++metrics_.instancesDuplicate;
+      result.duplicate = true;
+      return result;
+    }
+    record.fileSize = fileSize(scratch);
+    record.receivedAtMs = nowMillis();
+    record.callingAet = received.callingAet;
+    record.storageKey = store_.promote(scratch, record.instance.sopInstanceUid);
+    const CommitOutcome outcome = committer_.commit(record);
+    if (outcome == CommitOutcome::AlreadyPresent) {
+      // A concurrent association stored the same instance first; the file we renamed over
+      // theirs carries the same SOP Instance and stays valid.
+      ++metrics_.instancesDuplicate;
+      result.duplicate = true;
+      return result;
+    }
+  } catch (const StorageError& e) {
+    store_.discardIncoming(scratch);
+    const bool full = e.kind() == StorageError::Kind::OutOfSpace;
+    ++(full ? metrics_.failuresOutOfResources : metrics_.failuresProcessing);
+    return failure(full ? store_status::OutOfResources : store_status::ProcessingFailure, e.what());
+  } catch (const sqlite::SqliteError& e) {
+    store_.discardIncoming(scratch);
+    const bool full = (e.code() & 0xff) == SQLITE_FULL;
+    ++(full ? metrics_.failuresOutOfResources : metrics_.failuresProcessing);
+    return failure(full ? store_status::OutOfResources : store_status::ProcessingFailure,
+                   std::string("index update failed: ") + e.what());
+  } catch (const std::exception& e) {
+    store_.discardIncoming(scratch);
+    ++metrics_.failuresProcessing;
+    return failure(store_status::ProcessingFailure, e.what());
+  }
+
+  ++metrics_.instancesReceived;
+  metrics_.bytesReceived += record.fileSize;
+  bus_.publish(InstanceStoredEvent{record.study.studyInstanceUid, record.series.seriesInstanceUid,
+                                   record.instance.sopInstanceUid, record.receivedAtMs});
+  return result;
+}
+
+}  // namespace annot

@@ -1,0 +1,66 @@
+#pragma once
+// The path of one received instance: scratch file → checks → durable file → catalog row →
+// InstanceStoredEvent. Transport-neutral: the DICOM SCP (and later STOW-RS) hand files in here
+// and turn the returned status into their protocol's answer.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "catalog/Catalog.h"
+#include "events/EventBus.h"
+#include "ingest/GroupCommitter.h"
+#include "metrics/Metrics.h"
+#include "storage/InstanceStore.h"
+
+namespace annot {
+
+// DIMSE C-STORE status codes (PS3.4 Table B.2-1) the pipeline answers with.
+namespace store_status {
+constexpr uint16_t Success = 0x0000;
+constexpr uint16_t OutOfResources = 0xA700;
+constexpr uint16_t DataSetDoesNotMatchSopClass = 0xA900;
+constexpr uint16_t CannotUnderstand = 0xC000;
+constexpr uint16_t ProcessingFailure = 0x0110;
+}  // namespace store_status
+
+struct ReceivedObject {
+  std::string incomingPath;           // from InstanceStore::newIncomingPath(), fully written
+  std::string affectedSopClassUid;    // from the command; empty when not received over DIMSE
+  std::string affectedSopInstanceUid;
+  std::string callingAet;
+};
+
+struct IngestResult {
+  uint16_t status = store_status::Success;
+  std::string message;                // why, for failures; logged and returned as Error Comment
+  bool duplicate = false;
+  std::string sopInstanceUid;
+  std::string studyInstanceUid;
+};
+
+struct IngestOptions {
+  uint64_t minFreeBytes = 64ull * 1024 * 1024;  // refuse new objects below this much free space
+};
+
+class IngestPipeline {
+ public:
+  IngestPipeline(Catalog& catalog, InstanceStore& store, EventBus& bus, Metrics& metrics, IngestOptions options);
+  ~IngestPipeline();
+
+  std::string newIncomingPath() { return store_.newIncomingPath(); }
+  // Consumes the scratch file (kept or removed) and returns when the outcome is final: on
+  // Success the instance is durable on disk and in the catalog.
+  IngestResult ingest(const ReceivedObject& received);
+  // Commits what is in flight, then refuses new work.
+  void stop();
+
+ private:
+  Catalog& catalog_;
+  InstanceStore& store_;
+  EventBus& bus_;
+  Metrics& metrics_;
+  IngestOptions options_;
+  GroupCommitter committer_;
+};
+
+}  // namespace annot

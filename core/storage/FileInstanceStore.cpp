@@ -1,0 +1,116 @@
+#include "storage/FileInstanceStore.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <set>
+
+#include "common/Log.h"
+#include "storage/FileSync.h"
+
+namespace annot {
+namespace {
+std::string sha256Hex(const std::string& text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("SHA-256 digest failed");
+  }
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  out.reserve(length * 2);
+  for (unsigned int i = 0; i < length; ++i) {
+    out.push_back(hex[digest[i] >> 4]);
+    out.push_back(hex[digest[i] & 0xf]);
+  }
+  return out;
+}
+
+std::string directoryOfKey(const std::string& key) { return key.substr(0, key.find('/')); }
+
+// Removes scratch files left by receptions a crash interrupted: nothing in incoming/ was ever
+// acknowledged, so nothing there is owed to anyone.
+void clearIncoming(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return;
+  size_t removed = 0;
+  while (dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name == "." || name == "..") continue;
+    if (::unlink((dir + "/" + name).c_str()) == 0) ++removed;
+  }
+  ::closedir(d);
+  if (removed) LOG_INFO("storage", "removed " << removed << " unacknowledged partial file(s) from " << dir);
+}
+}  // namespace
+
+FileInstanceStore::FileInstanceStore(const std::string& root)
+    : root_(root), incomingDir_(root + "/incoming") {
+  filesync::ensureDirectory(root_ + "/instances");
+  filesync::ensureDirectory(incomingDir_);
+  clearIncoming(incomingDir_);
+}
+
+std::string FileInstanceStore::keyFor(const std::string& sopInstanceUid) {
+  const std::string digest = sha256Hex(sopInstanceUid);
+  return digest.substr(0, 2) + "/" + digest + ".dcm";
+}
+
+std::string FileInstanceStore::newIncomingPath() {
+  return incomingDir_ + "/" + std::to_string(::getpid()) + "-" + std::to_string(++counter_) + ".part";
+}
+
+std::string FileInstanceStore::promote(const std::string& incomingPath, const std::string& sopInstanceUid) {
+  // Start writing the data to disk now, while the association receives its next object, so
+  // the group barrier in syncPromoted() finds little left to wait for.
+  {
+    const int fd = ::open(incomingPath.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      filesync::startWriteback(fd);
+      ::close(fd);
+    }
+  }
+  const std::string key = keyFor(sopInstanceUid);
+  const std::string target = absolutePath(key);
+  filesync::ensureDirectory(root_ + "/instances/" + directoryOfKey(key));
+  if (::rename(incomingPath.c_str(), target.c_str()) != 0) {
+    const int err = errno;
+    throw StorageError(err == ENOSPC ? StorageError::Kind::OutOfSpace : StorageError::Kind::Io,
+                       "cannot move '" + incomingPath + "' to '" + target + "': " + std::strerror(err));
+  }
+  return key;
+}
+
+void FileInstanceStore::syncPromoted(const std::vector<std::string>& keys) {
+  if (keys.empty()) return;
+  // One filesystem-wide barrier makes every promoted file's data and directory entry durable
+  // with a single journal commit, however many associations contributed to the batch.
+  if (filesync::syncFilesystem(root_)) return;
+  // Fallback where syncfs is unavailable: per file, then per distinct folder.
+  std::set<std::string> dirs;
+  for (const auto& key : keys) {
+    filesync::fsyncFile(absolutePath(key), /*dataOnly=*/true);
+    dirs.insert(directoryOfKey(key));
+  }
+  for (const auto& dir : dirs) filesync::fsyncDirectory(root_ + "/instances/" + dir);
+}
+
+void FileInstanceStore::discardIncoming(const std::string& incomingPath) noexcept {
+  ::unlink(incomingPath.c_str());
+}
+
+std::string FileInstanceStore::absolutePath(const std::string& key) const { return root_ + "/instances/" + key; }
+
+uint64_t FileInstanceStore::availableBytes() const {
+  struct statvfs st{};
+  if (::statvfs(root_.c_str(), &st) != 0) return 0;
+  return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+}
+
+}  // namespace annot

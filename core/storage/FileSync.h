@@ -1,0 +1,17 @@
+#pragma once
+// POSIX durability helpers. Each throws StorageError with the path and errno text.
+#include <string>
+
+namespace annot::filesync {
+void fsyncFile(const std::string& path, bool dataOnly = true);
+void fsyncDirectory(const std::string& path);
+// mkdir -p, fsync'ing each parent whose entry list changed so the new folder survives a crash.
+void ensureDirectory(const std::string& path);
+// syncfs(2) on the filesystem holding `path`: all its dirty data and metadata reach the disk.
+// Returns false when the call is not supported (the caller falls back to per-file fsync);
+// throws StorageError on a write-back error.
+bool syncFilesystem(const std::string& path);
+// Hint the kernel to start writing a file's dirty pages now (non-blocking), so a later fsync
+// has less to wait for. Errors are ignored: it is only a hint.
+void startWriteback(int fd);
+}  // namespace annot::filesync

@@ -1,0 +1,226 @@
+#include "StorageScpServer.h"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcdeftag.h>
+#include <dcmtk/dcmdata/dcuid.h>
+#include <dcmtk/dcmnet/diutil.h>
+#include <dcmtk/dcmnet/scppool.h>
+#include <dcmtk/dcmnet/scpthrd.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <set>
+#include <stdexcept>
+
+#include "common/Log.h"
+
+namespace annot::node {
+namespace {
+
+// Preference order when a peer offers several: uncompressed first (lossless, what every viewer
+// reads), then the compressed syntaxes, which are kept exactly as received.
+const char* kTransferSyntaxes[] = {
+    UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax,
+    UID_BigEndianExplicitTransferSyntax, UID_DeflatedExplicitVRLittleEndianTransferSyntax,
+    UID_JPEGProcess14SV1TransferSyntax, UID_JPEGProcess14TransferSyntax,
+    UID_JPEGProcess1TransferSyntax, UID_JPEGProcess2_4TransferSyntax,
+    UID_JPEGLSLosslessTransferSyntax, UID_JPEGLSLossyTransferSyntax,
+    UID_JPEG2000LosslessOnlyTransferSyntax, UID_JPEG2000TransferSyntax,
+    UID_RLELosslessTransferSyntax, UID_MPEG2MainProfileAtMainLevelTransferSyntax,
+    UID_MPEG2MainProfileAtHighLevelTransferSyntax, UID_MPEG4HighProfileLevel4_1TransferSyntax,
+    UID_MPEG4BDcompatibleHighProfileLevel4_1TransferSyntax};
+const char* kVerificationTransferSyntaxes[] = {UID_LittleEndianExplicitTransferSyntax,
+                                               UID_LittleEndianImplicitTransferSyntax};
+
+const std::set<std::string>& storageSopClasses() {
+  static const std::set<std::string> classes = [] {
+    std::set<std::string> s;
+    for (int i = 0; i < numberOfDcmAllStorageSOPClassUIDs; ++i) s.insert(dcmAllStorageSOPClassUIDs[i]);
+    return s;
+  }();
+  return classes;
+}
+
+std::string trimmed(const char* text) {
+  std::string s = text ? text : "";
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.pop_back();
+  const auto first = s.find_first_not_of(' ');
+  return first == std::string::npos ? std::string() : s.substr(first);
+}
+
+const char* refuseReasonText(DcmRefuseReasonType reason) {
+  switch (reason) {
+    case DCMSCP_TOO_MANY_ASSOCIATIONS: return "too many associations";
+    case DCMSCP_BAD_APPLICATION_CONTEXT_NAME: return "unsupported application context";
+    case DCMSCP_CALLED_AE_TITLE_NOT_RECOGNIZED: return "called AE title is not ours";
+    case DCMSCP_CALLING_AE_TITLE_NOT_RECOGNIZED: return "calling AE title not allowed";
+    case DCMSCP_NO_PRESENTATION_CONTEXTS: return "no acceptable presentation context (SOP class or transfer syntax)";
+    default: return "internal error";
+  }
+}
+
+struct ScpContext {
+  const NodeConfig& config;
+  IngestPipeline& pipeline;
+  Metrics& metrics;
+};
+
+// One association's service: C-ECHO and C-STORE, received straight into a file.
+class StoreScp : public DcmThreadSCP {
+ public:
+  explicit StoreScp(ScpContext& context) : context_(context) {}
+
+ protected:
+  OFCondition handleIncomingCommand(T_DIMSE_Message* message, const DcmPresentationContextInfo& presInfo) override {
+    if (message->CommandField == DIMSE_C_STORE_RQ) return handleStore(message->msg.CStoreRQ, presInfo);
+    if (message->CommandField == DIMSE_C_ECHO_RQ) ++context_.metrics.echoRequests;
+    return DcmThreadSCP::handleIncomingCommand(message, presInfo);
+  }
+
+  OFBool checkCalledAETitleAccepted(const OFString& calledAE) override {
+    if (!context_.config.checkCalledAet) return OFTrue;
+    return trimmed(calledAE.c_str()) == context_.config.dicomAet;
+  }
+
+  OFBool checkCallingAETitleAccepted(const OFString& callingAE) override {
+    const auto& allowed = context_.config.allowedCallingAets;
+    if (allowed.empty()) return OFTrue;
+    return std::find(allowed.begin(), allowed.end(), trimmed(callingAE.c_str())) != allowed.end();
+  }
+
+  void notifyAssociationRequest(const T_ASC_Parameters& params, DcmSCPActionType& desiredAction) override {
+    // DcmSCP hands us the very parameters it negotiates on; keep them for negotiateAssociation().
+    params_ = const_cast<T_ASC_Parameters*>(&params);
+    callingAet_ = trimmed(params.DULparams.callingAPTitle);
+    peer_ = trimmed(params.DULparams.callingPresentationAddress);
+    DcmThreadSCP::notifyAssociationRequest(params, desiredAction);
+  }
+
+  // DcmSCPConfig caps an association profile at 128 presentation contexts, fewer than the
+  // storage SOP classes; negotiate directly against the full list as DCMTK's storescp does.
+  OFCondition negotiateAssociation() override {
+    if (!params_) return DIMSE_ILLEGALASSOCIATION;
+    const char* verification[] = {UID_VerificationSOPClass};
+    OFCondition cond = ASC_acceptContextsWithPreferredTransferSyntaxes(
+        params_, verification, 1, kVerificationTransferSyntaxes, 2);
+    if (cond.good()) {
+      cond = ASC_acceptContextsWithPreferredTransferSyntaxes(
+          params_, dcmAllStorageSOPClassUIDs, numberOfDcmAllStorageSOPClassUIDs, kTransferSyntaxes,
+          static_cast<int>(sizeof kTransferSyntaxes / sizeof kTransferSyntaxes[0]));
+    }
+    if (cond.bad()) LOG_ERROR("dicom", "association negotiation failed: " << cond.text());
+    return cond;
+  }
+
+  void refuseAssociation(const DcmRefuseReasonType reason) override {
+    ++context_.metrics.associationsRejected;
+    LOG_WARN("dicom", "association from " << callingAet_ << " (" << peer_ << ") refused: " << refuseReasonText(reason));
+    DcmThreadSCP::refuseAssociation(reason);
+  }
+
+  void notifyAssociationAcknowledge() override {
+    acknowledged_ = true;
+    ++context_.metrics.associationsAccepted;
+    ++context_.metrics.associationsActive;
+    LOG_DEBUG("dicom", "association accepted from " << callingAet_ << " (" << peer_ << ")");
+  }
+
+  void notifyAssociationTermination() override {
+    if (acknowledged_) --context_.metrics.associationsActive;
+    acknowledged_ = false;
+    DcmThreadSCP::notifyAssociationTermination();
+  }
+
+ private:
+  OFCondition handleStore(T_DIMSE_C_StoreRQ& request, const DcmPresentationContextInfo& presInfo) {
+    const T_ASC_PresentationContextID presId = presInfo.presentationContextID;
+    const std::string scratch = context_.pipeline.newIncomingPath();
+    const OFCondition received = receiveSTORERequest(request, presId, scratch.c_str());
+    if (received.bad()) {
+      ::unlink(scratch.c_str());
+      ++context_.metrics.failuresProcessing;
+      LOG_ERROR("dicom", "receiving C-STORE " << request.AffectedSOPInstanceUID << " from " << callingAet_
+                                              << " failed: " << received.text());
+      return received;
+    }
+
+    IngestResult result;
+    if (!storageSopClasses().count(trimmed(request.AffectedSOPClassUID))) {
+      ::unlink(scratch.c_str());
+      result.status = STATUS_STORE_Refused_SOPClassNotSupported;
+      result.message = std::string("SOP class ") + request.AffectedSOPClassUID + " is not a storage SOP class";
+      ++context_.metrics.failuresMismatch;
+    } else {
+      result = context_.pipeline.ingest(
+          ReceivedObject{scratch, request.AffectedSOPClassUID, request.AffectedSOPInstanceUID, callingAet_});
+    }
+
+    if (result.status == store_status::Success) {
+      LOG_DEBUG("dicom", (result.duplicate ? "re-received " : "stored ") << result.sopInstanceUid << " from " << callingAet_);
+      return sendSTOREResponse(presId, request, result.status);
+    }
+    LOG_WARN("dicom", "C-STORE " << request.AffectedSOPInstanceUID << " from " << callingAet_ << " refused with status 0x"
+                                 << std::hex << result.status << std::dec << ": " << result.message);
+    // Error Comment (0000,0902) is LO: at most 64 characters.
+    DcmDataset detail;
+    detail.putAndInsertString(DCM_ErrorComment, result.message.substr(0, 64).c_str());
+    return sendSTOREResponse(presId, request.MessageID, request.AffectedSOPClassUID, request.AffectedSOPInstanceUID,
+                             result.status, &detail);
+  }
+
+  ScpContext& context_;
+  std::string callingAet_;
+  std::string peer_;
+  bool acknowledged_ = false;
+  T_ASC_Parameters* params_ = nullptr;
+};
+
+}  // namespace
+
+class StorageScpServer::Pool : public DcmBaseSCPPool {
+ public:
+  Pool(const NodeConfig& config, IngestPipeline& pipeline, Metrics& metrics) : context_{config, pipeline, metrics} {}
+
+ protected:
+  // Gives each worker the shared context (DCMTK's template pool can only default-construct).
+  struct Worker : public DcmBaseSCPWorker, private StoreScp {
+    Worker(Pool& pool, ScpContext& context) : DcmBaseSCPWorker(pool), StoreScp(context) {}
+    OFCondition setSharedConfig(const DcmSharedSCPConfig& config) override { return StoreScp::setSharedConfig(config); }
+    OFBool busy() override { return StoreScp::isConnected(); }
+    OFCondition workerListen(T_ASC_Association* const assoc) override { return StoreScp::run(assoc); }
+  };
+
+  DcmBaseSCPWorker* createSCPWorker() override { return new Worker(*this, context_); }
+
+ private:
+  ScpContext context_;
+};
+
+StorageScpServer::StorageScpServer(const NodeConfig& config, IngestPipeline& pipeline, Metrics& metrics)
+    : pool_(std::make_unique<Pool>(config, pipeline, metrics)) {
+  DcmSCPConfig& cfg = pool_->getConfig();
+  cfg.setAETitle(config.dicomAet.c_str());
+  cfg.setPort(config.dicomPort);
+  cfg.setMaxReceivePDULength(config.maxPduSize);
+  cfg.setACSETimeout(config.acseTimeoutSeconds);
+  cfg.setDIMSETimeout(config.dimseTimeoutSeconds);
+  cfg.setDIMSEBlockingMode(DIMSE_NONBLOCKING);
+  // Non-blocking accept with a short timeout so stop() is noticed within a second.
+  cfg.setConnectionBlockingMode(DUL_NOBLOCK);
+  cfg.setConnectionTimeout(1);
+  cfg.setHostLookupEnabled(OFFalse);
+  cfg.setRespondWithCalledAETitle(OFTrue);
+  pool_->setMaxThreads(static_cast<Uint16>(config.maxAssociations));
+}
+
+StorageScpServer::~StorageScpServer() = default;
+
+void StorageScpServer::run() {
+  const OFCondition result = pool_->listen();
+  if (result.bad()) throw std::runtime_error(std::string("DICOM listener failed: ") + result.text());
+}
+
+void StorageScpServer::stop() { pool_->stopAfterCurrentAssociations(); }
+
+}  // namespace annot::node

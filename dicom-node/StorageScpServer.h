@@ -1,0 +1,27 @@
+#pragma once
+// Binds core's IngestPipeline to DICOM: a DCMTK SCP pool answering C-ECHO and C-STORE for all
+// storage SOP classes, one worker thread per association.
+#include <memory>
+
+#include "config/NodeConfig.h"
+#include "ingest/IngestPipeline.h"
+#include "metrics/Metrics.h"
+
+namespace annot::node {
+
+class StorageScpServer {
+ public:
+  StorageScpServer(const NodeConfig& config, IngestPipeline& pipeline, Metrics& metrics);
+  ~StorageScpServer();
+  // Listens until stop(); returns after the in-flight associations have finished.
+  // Throws std::runtime_error when the port cannot be opened.
+  void run();
+  // Thread-safe; new associations are no longer accepted.
+  void stop();
+
+ private:
+  class Pool;
+  std::unique_ptr<Pool> pool_;
+};
+
+}  // namespace annot::node

@@ -1,0 +1,111 @@
+// dicom-node: the standalone annotation node. Thin command-line front end over core/.
+#include <cstring>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "NodeApp.h"
+#include "config/NodeConfig.h"
+
+namespace {
+
+const char* kUsage = R"(dicom-node - PACS-integrated annotation node
+
+Usage:
+  dicom-node serve [options]     receive studies over DICOM and serve the HTTP API
+  dicom-node print-config [options]
+                                 print the effective configuration as JSON and exit
+  dicom-node --help | --version
+
+Options (override the configuration file):
+  --config FILE        JSON configuration file (keys below; // comments allowed)
+  --data-dir DIR       storage and index folder           [DataDirectory, ./var]
+  --dicom-port N       DICOM port                         [DicomPort, 11112]
+  --http-port N        HTTP port                          [HttpPort, 8080]
+  --aet AET            our AE title                       [DicomAet, ANNOTNODE]
+  --stable-age S       seconds without new instances before a study is stable
+                                                          [StableAge, 60]
+  --log-level L        trace|debug|info|warn|error        [LogLevel, info]
+
+Other configuration keys:
+  AllowedCallingAets   list of AE titles allowed to associate (empty: any)     []
+  CheckCalledAet       refuse associations addressed to another AE title       true
+  MaxAssociations      concurrent associations (one worker thread each)        16
+  MaxPduSize           receive PDU size in bytes (4096..131072)                116794
+  DimseTimeout         seconds to wait for DIMSE messages                      60
+  AcseTimeout          seconds to wait for association messages                30
+  HttpBindAddress      address the HTTP server binds                           0.0.0.0
+  HttpThreads          HTTP worker threads                                     4
+  MaxHttpBodySize      largest accepted request body in bytes (413 above)      67108864
+  MinFreeDiskSpaceMB   refuse C-STORE with A700 when less space is free        64
+
+Environment:
+  TCP_NODELAY          set to 1 by default (Nagle off for DICOM sockets); 0 keeps Nagle on
+
+Signals: SIGTERM or SIGINT stop accepting associations, finish the in-flight ones, exit 0.
+)";
+
+[[noreturn]] void usageError(const std::string& message) {
+  std::cerr << "dicom-node: " << message << "\nRun 'dicom-node --help' for usage.\n";
+  std::exit(2);
+}
+
+unsigned long parseNumber(const std::string& flag, const std::string& value, unsigned long max) {
+  if (value.empty() || value.find_first_not_of("0123456789") != std::string::npos || value.size() > 9) {
+    usageError(flag + " needs a number, got '" + value + "'");
+  }
+  const unsigned long n = std::stoul(value);
+  if (n > max) usageError(flag + " must be at most " + std::to_string(max));
+  return n;
+}
+
+annot::NodeConfig loadConfig(const std::vector<std::string>& args) {
+  std::optional<std::string> configFile;
+  for (size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == "--config") configFile = args[i + 1];
+  }
+  annot::NodeConfig config = configFile ? annot::NodeConfig::fromFile(*configFile) : annot::NodeConfig{};
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& flag = args[i];
+    if (i + 1 >= args.size()) usageError("unknown or incomplete option '" + flag + "'");
+    const std::string& value = args[++i];
+    if (flag == "--config") continue;
+    if (flag == "--data-dir") config.dataDirectory = value;
+    else if (flag == "--dicom-port") config.dicomPort = static_cast<uint16_t>(parseNumber(flag, value, 65535));
+    else if (flag == "--http-port") config.httpPort = static_cast<uint16_t>(parseNumber(flag, value, 65535));
+    else if (flag == "--aet") config.dicomAet = value;
+    else if (flag == "--stable-age") config.stableAgeSeconds = static_cast<unsigned>(parseNumber(flag, value, 86400 * 30));
+    else if (flag == "--log-level") config.logLevel = value;
+    else usageError("unknown option '" + flag + "'");
+  }
+  config.validate();
+  return config;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    std::cout << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version") {
+    std::cout << "dicom-node " << ANNOT_VERSION << '\n';
+    return 0;
+  }
+  const std::string command = args[0];
+  args.erase(args.begin());
+  try {
+    if (command == "serve") return annot::node::serve(loadConfig(args));
+    if (command == "print-config") {
+      std::cout << loadConfig(args).toJsonText() << '\n';
+      return 0;
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "dicom-node: " << e.what() << '\n';
+    return 1;
+  }
+  usageError("unknown command '" + command + "'");
+}

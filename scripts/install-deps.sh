@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs every Debian package the product and its tests need, only when missing.
+# Safe to run repeatedly; uses sudo when not root. Works on a fresh Debian bookworm.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  build-essential cmake pkg-config ninja-build
+  # libraries
+  libdcmtk-dev libboost-dev libsqlite3-dev libssl-dev nlohmann-json3-dev
+  libgtest-dev googletest orthanc-dev
+  # runtime tools and test peers
+  dcmtk orthanc orthanc-dicomweb dicom3tools pixelmed-apps default-jre-headless
+  sqlite3 curl procps
+)
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+# Node.js and npm (for the viewer-compatibility tests) may come from another repository;
+# only ask Debian for them when no npm is on the PATH at all.
+if ! command -v npm >/dev/null 2>&1; then missing+=(nodejs npm); fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Debian's orthanc package starts a system service on install; the product runs its own
+# instances on free ports, so keep the packaged one out of the way of ports 4242/8042.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet orthanc 2>/dev/null; then
+  $SUDO systemctl stop orthanc || true
+fi
+if [ -x /etc/init.d/orthanc ] && pgrep -x Orthanc >/dev/null 2>&1; then
+  $SUDO /etc/init.d/orthanc stop >/dev/null 2>&1 || true
+fi

@@ -1,0 +1,205 @@
+// annot-testdata: writes synthetic but realistic CT/MR series (patient/study/series modules,
+// image plane geometry, 16-bit pixels of a simple phantom) so tests and benchmarks need no
+// download. Every instance is a valid Part 10 file.
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dctk.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace {
+
+struct Options {
+  std::string outDir;
+  std::string modality = "CT";
+  unsigned slices = 20;
+  unsigned rows = 512;
+  unsigned columns = 512;
+  unsigned seriesCount = 1;
+  std::string patientId = "ANON0001";
+  std::string patientName = "Test^Patient";
+  std::string patientSex = "F";
+  std::string birthDate = "19700101";
+  std::string patientAge = "055Y";
+  std::string studyDate = "20240115";
+  std::string studyUid;
+  std::string accession = "ACC0001";
+  std::string bodyPart;
+  std::string description;
+  std::string manufacturer = "ACME Imaging";
+  double pixelSpacing = 0.7;
+  double sliceThickness = 1.25;
+};
+
+std::string newUid() {
+  char buf[100];
+  return dcmGenerateUniqueIdentifier(buf, SITE_INSTANCE_UID_ROOT);
+}
+
+void usage() {
+  std::cerr << "usage: annot-testdata --out DIR [--modality CT|MR] [--slices N] [--rows N] [--columns N]\n"
+               "         [--series N] [--patient-id ID] [--patient-name N] [--sex M|F|O] [--birth-date YYYYMMDD]\n"
+               "         [--age 055Y] [--study-date YYYYMMDD] [--study-uid UID] [--accession A]\n"
+               "         [--body-part CHEST] [--description TEXT] [--manufacturer TEXT]\n"
+               "Writes DIR/<series>/<slice>.dcm and prints the Study Instance UID.\n";
+}
+
+void check(const OFCondition& c, const char* what) {
+  if (c.bad()) {
+    std::cerr << "annot-testdata: " << what << ": " << c.text() << '\n';
+    std::exit(1);
+  }
+}
+
+void writeSlice(const Options& o, const std::string& path, const std::string& studyUid, const std::string& seriesUid,
+                const std::string& forUid, unsigned seriesNumber, unsigned index, const std::vector<Uint16>& pixels) {
+  const bool ct = o.modality == "CT";
+  DcmFileFormat file;
+  DcmDataset* ds = file.getDataset();
+  const std::string sopClass = ct ? UID_CTImageStorage : UID_MRImageStorage;
+  const std::string sopUid = newUid();
+  auto put = [&](const DcmTagKey& tag, const std::string& value) { check(ds->putAndInsertString(tag, value.c_str()), "put"); };
+  put(DCM_SpecificCharacterSet, "ISO_IR 100");
+  put(DCM_ImageType, "ORIGINAL\\PRIMARY\\AXIAL");
+  put(DCM_SOPClassUID, sopClass);
+  put(DCM_SOPInstanceUID, sopUid);
+  put(DCM_StudyDate, o.studyDate);
+  put(DCM_SeriesDate, o.studyDate);
+  put(DCM_ContentDate, o.studyDate);
+  put(DCM_StudyTime, "101500");
+  put(DCM_ContentTime, "101500");
+  put(DCM_AccessionNumber, o.accession);
+  put(DCM_Modality, o.modality);
+  put(DCM_Manufacturer, o.manufacturer);
+  put(DCM_ManufacturerModelName, ct ? "Synth CT 64" : "Synth MR 3T");
+  put(DCM_ReferringPhysicianName, "Referrer^Rita");
+  put(DCM_StudyDescription, o.description.empty() ? (ct ? "CT CHEST" : "MR BRAIN") : o.description);
+  put(DCM_SeriesDescription, std::string(ct ? "Axial 1.25mm" : "T1 axial") + " #" + std::to_string(seriesNumber));
+  put(DCM_PatientName, o.patientName);
+  put(DCM_PatientID, o.patientId);
+  put(DCM_PatientBirthDate, o.birthDate);
+  put(DCM_PatientSex, o.patientSex);
+  put(DCM_PatientAge, o.patientAge);
+  put(DCM_BodyPartExamined, o.bodyPart.empty() ? (ct ? "CHEST" : "HEAD") : o.bodyPart);
+  put(DCM_SliceThickness, std::to_string(o.sliceThickness));
+  if (ct) put(DCM_KVP, "120");
+  put(DCM_PatientPosition, "HFS");
+  put(DCM_StudyInstanceUID, studyUid);
+  put(DCM_SeriesInstanceUID, seriesUid);
+  put(DCM_StudyID, "1");
+  put(DCM_SeriesNumber, std::to_string(seriesNumber));
+  put(DCM_AcquisitionNumber, "1");
+  put(DCM_InstanceNumber, std::to_string(index + 1));
+  char ipp[96];
+  const double z = -200.0 + index * o.sliceThickness;
+  const double origin = -0.5 * o.pixelSpacing * o.columns;
+  std::snprintf(ipp, sizeof ipp, "%.4f\\%.4f\\%.4f", origin, origin, z);
+  put(DCM_ImagePositionPatient, ipp);
+  put(DCM_ImageOrientationPatient, "1\\0\\0\\0\\1\\0");
+  put(DCM_FrameOfReferenceUID, forUid);
+  put(DCM_PositionReferenceIndicator, "");
+  char loc[32];
+  std::snprintf(loc, sizeof loc, "%.4f", z);
+  put(DCM_SliceLocation, loc);
+  check(ds->putAndInsertUint16(DCM_SamplesPerPixel, 1), "put");
+  put(DCM_PhotometricInterpretation, "MONOCHROME2");
+  check(ds->putAndInsertUint16(DCM_Rows, static_cast<Uint16>(o.rows)), "put");
+  check(ds->putAndInsertUint16(DCM_Columns, static_cast<Uint16>(o.columns)), "put");
+  char spacing[64];
+  std::snprintf(spacing, sizeof spacing, "%.4f\\%.4f", o.pixelSpacing, o.pixelSpacing);
+  put(DCM_PixelSpacing, spacing);
+  check(ds->putAndInsertUint16(DCM_BitsAllocated, 16), "put");
+  check(ds->putAndInsertUint16(DCM_BitsStored, 12), "put");
+  check(ds->putAndInsertUint16(DCM_HighBit, 11), "put");
+  check(ds->putAndInsertUint16(DCM_PixelRepresentation, 0), "put");
+  if (ct) {
+    put(DCM_RescaleIntercept, "-1024");
+    put(DCM_RescaleSlope, "1");
+    put(DCM_RescaleType, "HU");
+    put(DCM_WindowCenter, "-600");
+    put(DCM_WindowWidth, "1500");
+  } else {
+    put(DCM_ScanningSequence, "SE");
+    put(DCM_SequenceVariant, "NONE");
+    put(DCM_ScanOptions, "");
+    put(DCM_MRAcquisitionType, "2D");
+    put(DCM_EchoTime, "12");
+    put(DCM_RepetitionTime, "500");
+    put(DCM_EchoTrainLength, "1");
+    put(DCM_MagneticFieldStrength, "3");
+    put(DCM_WindowCenter, "600");
+    put(DCM_WindowWidth, "1200");
+  }
+  check(ds->putAndInsertUint16Array(DCM_PixelData, pixels.data(), static_cast<unsigned long>(pixels.size())), "pixels");
+  check(file.saveFile(path.c_str(), EXS_LittleEndianExplicit), ("write " + path).c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) { usage(); std::exit(2); }
+      return argv[++i];
+    };
+    if (a == "--out") o.outDir = next();
+    else if (a == "--modality") o.modality = next();
+    else if (a == "--slices") o.slices = static_cast<unsigned>(std::stoul(next()));
+    else if (a == "--rows") o.rows = static_cast<unsigned>(std::stoul(next()));
+    else if (a == "--columns") o.columns = static_cast<unsigned>(std::stoul(next()));
+    else if (a == "--series") o.seriesCount = static_cast<unsigned>(std::stoul(next()));
+    else if (a == "--patient-id") o.patientId = next();
+    else if (a == "--patient-name") o.patientName = next();
+    else if (a == "--sex") o.patientSex = next();
+    else if (a == "--birth-date") o.birthDate = next();
+    else if (a == "--age") o.patientAge = next();
+    else if (a == "--study-date") o.studyDate = next();
+    else if (a == "--study-uid") o.studyUid = next();
+    else if (a == "--accession") o.accession = next();
+    else if (a == "--body-part") o.bodyPart = next();
+    else if (a == "--description") o.description = next();
+    else if (a == "--manufacturer") o.manufacturer = next();
+    else { usage(); return 2; }
+  }
+  if (o.outDir.empty() || (o.modality != "CT" && o.modality != "MR") || o.slices == 0 || o.rows == 0 || o.columns == 0 ||
+      o.rows > 4096 || o.columns > 4096) {
+    usage();
+    return 2;
+  }
+  const std::string studyUid = o.studyUid.empty() ? newUid() : o.studyUid;
+  const std::string forUid = newUid();
+  // A water cylinder (0 HU) with a denser disc that moves through the slices: enough structure
+  // for segmentation and measurement tests.
+  std::vector<Uint16> pixels(static_cast<size_t>(o.rows) * o.columns);
+  for (unsigned s = 1; s <= o.seriesCount; ++s) {
+    const std::string seriesDir = o.outDir + "/series" + std::to_string(s);
+    if (std::system(("mkdir -p '" + seriesDir + "'").c_str()) != 0) return 1;
+    const std::string seriesUid = newUid();
+    for (unsigned k = 0; k < o.slices; ++k) {
+      const double cx = o.columns / 2.0, cy = o.rows / 2.0;
+      const double r2 = std::pow(0.42 * std::min(o.rows, o.columns), 2);
+      const double lx = cx + 0.15 * o.columns * std::cos(k * 0.1), ly = cy + 0.1 * o.rows;
+      const double l2 = std::pow(0.05 * std::min(o.rows, o.columns), 2);
+      for (unsigned y = 0; y < o.rows; ++y) {
+        for (unsigned x = 0; x < o.columns; ++x) {
+          const double d2 = (x - cx) * (x - cx) + (y - cy) * (y - cy);
+          const double e2 = (x - lx) * (x - lx) + (y - ly) * (y - ly);
+          Uint16 v = d2 < r2 ? 1024 : 24;
+          if (e2 < l2) v = 1124;
+          pixels[static_cast<size_t>(y) * o.columns + x] = static_cast<Uint16>(v + ((x * 7 + y * 13 + k) & 15));
+        }
+      }
+      char name[32];
+      std::snprintf(name, sizeof name, "/%05u.dcm", k + 1);
+      writeSlice(o, seriesDir + name, studyUid, seriesUid, forUid, s, k, pixels);
+    }
+  }
+  std::cout << studyUid << '\n';
+  return 0;
+}

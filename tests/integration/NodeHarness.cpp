@@ -1,0 +1,107 @@
+#include "NodeHarness.h"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dctk.h>
+#include <signal.h>
+
+#include <stdexcept>
+
+namespace annot::test {
+
+std::string nodeBinary() { return ANNOT_NODE_BIN; }
+
+RunningNode::RunningNode(const std::string& dataDir, NodeSettings settings) : dataDir_(dataDir) {
+  dicomPort_ = freePort();
+  httpPort_ = freePort();
+  nlohmann::json config = {{"DataDirectory", dataDir_},
+                           {"DicomPort", dicomPort_},
+                           {"HttpPort", httpPort_},
+                           {"HttpBindAddress", "127.0.0.1"},
+                           {"StableAge", settings.stableAgeSeconds},
+                           {"LogLevel", "debug"}};
+  for (const auto& item : settings.extraConfig.items()) config[item.key()] = item.value();
+  const std::string configPath = dataDir_ + ".config.json";
+  writeFile(configPath, config.dump(2));
+  process_ = std::make_unique<ChildProcess>(std::vector<std::string>{nodeBinary(), "serve", "--config", configPath},
+                                            dataDir_ + ".log");
+  // The readiness probe must itself be allowed to associate.
+  std::string probeAet = "ECHOSCU";
+  if (config.contains("AllowedCallingAets") && !config["AllowedCallingAets"].empty()) {
+    probeAet = config["AllowedCallingAets"][0].get<std::string>();
+  }
+  const bool up = eventually([&] {
+    if (!process_->running()) return true;
+    try {
+      return httpGet(httpPort_, "/healthz").status == 200 &&
+             runCommand({"echoscu", "-aet", probeAet, "-aec", "ANNOTNODE", "127.0.0.1", std::to_string(dicomPort_)})
+                     .exitCode == 0;
+    } catch (...) {
+      return false;
+    }
+  });
+  if (!up || !process_->running()) {
+    throw std::runtime_error("dicom-node did not start; log:\n" + process_->log());
+  }
+}
+
+RunningNode::~RunningNode() {
+  if (process_ && process_->running()) terminate();
+}
+
+nlohmann::json RunningNode::getJson(const std::string& target) const {
+  const auto r = httpGet(httpPort_, target);
+  if (r.status != 200) throw std::runtime_error("GET " + target + " -> " + std::to_string(r.status) + ": " + r.body);
+  return nlohmann::json::parse(r.body);
+}
+
+int RunningNode::terminate() {
+  process_->signal(SIGTERM);
+  return process_->wait(std::chrono::seconds(60));
+}
+
+void RunningNode::kill9() {
+  process_->signal(SIGKILL);
+  process_->wait();
+}
+
+std::string generateStudy(const std::string& outDir, const std::vector<std::string>& args) {
+  std::vector<std::string> argv{ANNOT_TESTDATA_BIN, "--out", outDir};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const auto r = runCommand(argv);
+  if (r.exitCode != 0) throw std::runtime_error("annot-testdata failed: " + r.output);
+  std::string uid = r.output;
+  while (!uid.empty() && (uid.back() == '\n' || uid.back() == '\r')) uid.pop_back();
+  return uid;
+}
+
+CommandResult storescu(uint16_t port, const std::vector<std::string>& paths, const std::string& callingAet) {
+  std::vector<std::string> argv{"storescu", "-v", "-aet", callingAet, "-aec", "ANNOTNODE", "+sd", "+r", "127.0.0.1",
+                                std::to_string(port)};
+  argv.insert(argv.end(), paths.begin(), paths.end());
+  return runCommand(argv);
+}
+
+CommandResult rawStore(uint16_t port, const std::vector<std::string>& args) {
+  std::vector<std::string> argv{ANNOT_RAWSCU_BIN, "--port", std::to_string(port)};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return runCommand(argv);
+}
+
+std::string sopInstanceUidOf(const std::string& dicomFile) {
+  DcmFileFormat file;
+  if (file.loadFile(dicomFile.c_str()).bad()) throw std::runtime_error("cannot read " + dicomFile);
+  OFString uid;
+  file.getDataset()->findAndGetOFString(DCM_SOPInstanceUID, uid);
+  return uid.c_str();
+}
+
+std::string datasetBytes(const std::string& dicomFile) {
+  const std::string bytes = readFile(dicomFile);
+  // Preamble (128) + "DICM" + (0002,0000) UL element: tag 4, VR 2, length 2, value 4.
+  if (bytes.size() < 144 || bytes.compare(128, 4, "DICM") != 0) throw std::runtime_error(dicomFile + " is not Part 10");
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data() + 140);
+  const uint32_t groupLength = p[0] | (p[1] << 8) | (p[2] << 16) | (static_cast<uint32_t>(p[3]) << 24);
+  return bytes.substr(144 + groupLength);
+}
+
+}  // namespace annot::test

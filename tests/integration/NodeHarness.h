@@ -1,0 +1,51 @@
+#pragma once
+// Starts the real dicom-node binary on free ports with a temporary data folder, and drives it
+// with the real DCMTK tools. Paths of our binaries come from CMake.
+#include <nlohmann/json.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "support/TestSupport.h"
+
+namespace annot::test {
+
+struct NodeSettings {
+  unsigned stableAgeSeconds = 60;
+  nlohmann::json extraConfig = nlohmann::json::object();
+};
+
+class RunningNode {
+ public:
+  RunningNode(const std::string& dataDir, NodeSettings settings = {});
+  ~RunningNode();
+
+  uint16_t dicomPort() const { return dicomPort_; }
+  uint16_t httpPort() const { return httpPort_; }
+  const std::string& dataDir() const { return dataDir_; }
+  nlohmann::json getJson(const std::string& target) const;
+  ChildProcess& process() { return *process_; }
+  // Stops with SIGTERM and returns the exit code.
+  int terminate();
+  void kill9();
+
+ private:
+  std::string dataDir_;
+  uint16_t dicomPort_ = 0;
+  uint16_t httpPort_ = 0;
+  std::unique_ptr<ChildProcess> process_;
+};
+
+// Runs annot-testdata; returns the Study Instance UID it printed.
+std::string generateStudy(const std::string& outDir, const std::vector<std::string>& args);
+// storescu over one association, TCP_NODELAY on, recursing into folders.
+CommandResult storescu(uint16_t port, const std::vector<std::string>& paths, const std::string& callingAet = "STORESCU");
+// Our raw sender (see raw_store_scu.cpp); returns its output ("status 0x....").
+CommandResult rawStore(uint16_t port, const std::vector<std::string>& args);
+
+std::string nodeBinary();
+std::string sopInstanceUidOf(const std::string& dicomFile);
+// The bytes after the Part 10 meta header: what crossed the network as the dataset.
+std::string datasetBytes(const std::string& dicomFile);
+
+}  // namespace annot::test

@@ -1,0 +1,308 @@
+// Black-box tests of the dicom-node binary: real DICOM peers (DCMTK storescu/echoscu/dcmodify),
+// real HTTP, real crashes.
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dctk.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "NodeHarness.h"
+#include "storage/FileInstanceStore.h"
+
+using namespace annot::test;
+using nlohmann::json;
+
+namespace {
+
+std::set<std::string> catalogSopUids(const RunningNode& node, const std::string& studyUid) {
+  std::set<std::string> uids;
+  const json study = node.getJson("/api/v1/studies/" + studyUid);
+  for (const auto& series : study["Series"]) {
+    for (const auto& instance : series["Instances"]) uids.insert(instance["SOPInstanceUID"].get<std::string>());
+  }
+  return uids;
+}
+
+std::string storedPath(const RunningNode& node, const std::string& sopUid) {
+  return node.dataDir() + "/instances/" + annot::FileInstanceStore::keyFor(sopUid);
+}
+
+uint64_t metricValue(const RunningNode& node, const std::string& series) {
+  const std::string text = httpGet(node.httpPort(), "/metrics").body;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(series + " ", 0) == 0) return std::stoull(line.substr(series.size() + 1));
+  }
+  throw std::runtime_error("metric " + series + " not found in:\n" + text);
+}
+
+// Files storescu reported as acknowledged with Success, in order.
+std::vector<std::string> acknowledgedFiles(const std::string& storescuLog) {
+  std::vector<std::string> acked;
+  std::string current;
+  std::istringstream in(storescuLog);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("I: Sending file: ", 0) == 0) current = line.substr(17);
+    if (line.find("Received Store Response (Success)") != std::string::npos && !current.empty()) {
+      acked.push_back(current);
+      current.clear();
+    }
+  }
+  return acked;
+}
+
+size_t count(const std::string& text, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST(DicomNode, StoresAStudyFromStorescuBitForBitAndIndexesIt) {
+  TempDir tmp;
+  const std::string studyUid = generateStudy(tmp / "ct", {"--slices", "12", "--rows", "64", "--columns", "64"});
+  RunningNode node(tmp / "data");
+  const auto sent = storescu(node.dicomPort(), {tmp / "ct"});
+  ASSERT_EQ(sent.exitCode, 0) << sent.output;
+  EXPECT_EQ(count(sent.output, "Received Store Response (Success)"), 12u);
+
+  const json list = node.getJson("/api/v1/studies");
+  ASSERT_EQ(list["total"], 1);
+  const json& study = list["studies"][0];
+  EXPECT_EQ(study["StudyInstanceUID"], studyUid);
+  EXPECT_EQ(study["NumberOfStudyRelatedInstances"], 12);
+  EXPECT_EQ(study["NumberOfStudyRelatedSeries"], 1);
+  EXPECT_EQ(study["PatientID"], "ANON0001");
+  EXPECT_EQ(study["PatientSex"], "F");
+  EXPECT_EQ(study["PatientAge"], "055Y");
+  EXPECT_EQ(study["ModalitiesInStudy"], json::array({"CT"}));
+
+  const json detail = node.getJson("/api/v1/studies/" + studyUid);
+  ASSERT_EQ(detail["Series"].size(), 1u);
+  EXPECT_EQ(detail["Series"][0]["Instances"].size(), 12u);
+  EXPECT_EQ(detail["Series"][0]["Instances"][0]["SendingAET"], "STORESCU");
+  EXPECT_EQ(detail["Series"][0]["Instances"][0]["TransferSyntaxUID"], "1.2.840.10008.1.2.1");
+
+  // Stored as received: the dataset bytes on disk are those of the source file.
+  for (const auto& source : listFiles(tmp / "ct", ".dcm")) {
+    const std::string stored = storedPath(node, sopInstanceUidOf(source));
+    EXPECT_EQ(datasetBytes(stored), datasetBytes(source)) << source;
+  }
+  EXPECT_EQ(metricValue(node, "annot_instances_received_total"), 12u);
+  EXPECT_TRUE(listFiles(tmp / "data/incoming").empty());
+}
+
+TEST(DicomNode, ServesConcurrentAssociations) {
+  TempDir tmp;
+  std::vector<std::string> studies;
+  for (int i = 0; i < 4; ++i) {
+    studies.push_back(generateStudy(tmp / ("s" + std::to_string(i)),
+                                    {"--slices", "15", "--rows", "96", "--columns", "96", "--patient-id",
+                                     "PAT" + std::to_string(i), "--sex", i % 2 ? "M" : "F"}));
+  }
+  RunningNode node(tmp / "data");
+  std::vector<std::unique_ptr<ChildProcess>> senders;
+  for (int i = 0; i < 4; ++i) {
+    senders.push_back(std::make_unique<ChildProcess>(
+        std::vector<std::string>{"storescu", "-aec", "ANNOTNODE", "+sd", "+r", "127.0.0.1",
+                                 std::to_string(node.dicomPort()), tmp / ("s" + std::to_string(i))},
+        tmp / ("send" + std::to_string(i) + ".log")));
+  }
+  for (auto& s : senders) EXPECT_EQ(s->wait(std::chrono::seconds(120)), 0) << s->log();
+  const json list = node.getJson("/api/v1/studies");
+  EXPECT_EQ(list["total"], 4);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(catalogSopUids(node, studies[i]).size(), 15u);
+    EXPECT_EQ(node.getJson("/api/v1/studies?PatientID=PAT" + std::to_string(i))["total"], 1);
+  }
+  EXPECT_GE(metricValue(node, "annot_associations_total{result=\"accepted\"}"), 4u);
+  EXPECT_EQ(metricValue(node, "annot_associations_active"), 0u);
+}
+
+TEST(DicomNode, ResendingAStudyIsIdempotent) {
+  TempDir tmp;
+  const std::string studyUid = generateStudy(tmp / "ct", {"--slices", "6", "--rows", "32", "--columns", "32"});
+  RunningNode node(tmp / "data");
+  ASSERT_EQ(storescu(node.dicomPort(), {tmp / "ct"}).exitCode, 0);
+  const auto again = storescu(node.dicomPort(), {tmp / "ct"});
+  ASSERT_EQ(again.exitCode, 0) << again.output;
+  EXPECT_EQ(count(again.output, "Received Store Response (Success)"), 6u);
+  EXPECT_EQ(node.getJson("/api/v1/studies/" + studyUid)["NumberOfStudyRelatedInstances"], 6);
+  EXPECT_EQ(metricValue(node, "annot_instances_duplicate_total"), 6u);
+  EXPECT_EQ(listFiles(tmp / "data/instances", ".dcm").size(), 6u);
+}
+
+namespace {
+// Sends a series while the node is killed (SIGKILL or SIGTERM) mid-way; then restarts it and
+// checks that every instance storescu saw acknowledged is indexed and readable in full.
+void checkAcknowledgedSurvive(int sig) {
+  TempDir tmp;
+  const std::string studyUid = generateStudy(tmp / "ct", {"--slices", "300", "--rows", "128", "--columns", "128"});
+  std::vector<std::string> acked;
+  {
+    RunningNode node(tmp / "data");
+    ChildProcess sender({"storescu", "-v", "-aec", "ANNOTNODE", "+sd", "+r", "127.0.0.1",
+                         std::to_string(node.dicomPort()), tmp / "ct"},
+                        tmp / "send.log");
+    ASSERT_TRUE(eventually([&] { return count(sender.log(), "Received Store Response (Success)") >= 40; }))
+        << sender.log();
+    if (sig == SIGKILL) {
+      node.kill9();
+    } else {
+      EXPECT_EQ(node.terminate(), 0) << node.process().log();
+      EXPECT_NE(node.process().log().find("stopped"), std::string::npos);
+    }
+    sender.wait(std::chrono::seconds(60));
+    acked = acknowledgedFiles(sender.log());
+  }
+  ASSERT_GE(acked.size(), 40u);
+  RunningNode restarted(tmp / "data");
+  const std::set<std::string> indexed = catalogSopUids(restarted, studyUid);
+  for (const auto& file : acked) {
+    const std::string uid = sopInstanceUidOf(file);
+    EXPECT_TRUE(indexed.count(uid)) << "acknowledged but not indexed: " << file;
+    DcmFileFormat stored;
+    ASSERT_TRUE(stored.loadFile(storedPath(restarted, uid).c_str()).good()) << "acknowledged but unreadable: " << file;
+    const Uint16* pixels = nullptr;
+    unsigned long n = 0;
+    ASSERT_TRUE(stored.getDataset()->findAndGetUint16Array(DCM_PixelData, pixels, &n).good());
+    EXPECT_EQ(n, 128u * 128u);
+  }
+  // Nothing half-written is left in the intake folder, and the index agrees with the disk.
+  EXPECT_TRUE(listFiles(tmp / "data/incoming").empty());
+  for (const auto& uid : indexed) EXPECT_EQ(sopInstanceUidOf(storedPath(restarted, uid)), uid);
+  // The sender can finish the job after the restart; nothing is duplicated.
+  ASSERT_EQ(storescu(restarted.dicomPort(), {tmp / "ct"}).exitCode, 0);
+  EXPECT_EQ(catalogSopUids(restarted, studyUid).size(), 300u);
+}
+}  // namespace
+
+TEST(DicomNode, AcknowledgedInstancesSurviveKillDashNine) { checkAcknowledgedSurvive(SIGKILL); }
+
+TEST(DicomNode, SigtermFinishesInFlightWorkAndExitsCleanly) { checkAcknowledgedSurvive(SIGTERM); }
+
+TEST(DicomNode, BadInputGetsDimseFailuresAndTheNodeKeepsServing) {
+  TempDir tmp;
+  generateStudy(tmp / "ct", {"--slices", "1", "--rows", "64", "--columns", "64"});
+  const std::string good = listFiles(tmp / "ct", ".dcm").at(0);
+  const std::string sop = sopInstanceUidOf(good);
+  const std::string ct = "1.2.840.10008.5.1.4.1.1.2", mr = "1.2.840.10008.5.1.4.1.1.4";
+  const std::string bytes = readFile(good);
+  writeFile(tmp / "truncated.dcm", bytes.substr(0, bytes.size() / 2 & ~size_t{1}));
+  writeFile(tmp / "oddlength.dcm", bytes.substr(0, (bytes.size() / 2) | 1));
+  // A real tool removes the Study Instance UID from a copy.
+  ASSERT_EQ(runCommand({"cp", good, tmp / "nostudy.dcm"}).exitCode, 0);
+  ASSERT_EQ(runCommand({"dcmodify", "-nb", "-ea", "(0020,000d)", tmp / "nostudy.dcm"}).exitCode, 0);
+
+  RunningNode node(tmp / "data");
+  // An odd-length fragment breaks the DIMSE framing itself: the association is aborted.
+  auto r = rawStore(node.dicomPort(), {"--sop-class", ct, "--sop-instance", sop, tmp / "oddlength.dcm"});
+  EXPECT_NE(r.output.find("no C-STORE response"), std::string::npos) << r.output;
+
+  r = rawStore(node.dicomPort(), {"--sop-class", ct, "--sop-instance", sop, tmp / "truncated.dcm"});
+  EXPECT_NE(r.output.find("status 0xc000"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("comment cannot parse DICOM data"), std::string::npos) << r.output;
+
+  r = rawStore(node.dicomPort(), {"--sop-class", ct, "--sop-instance", sop, tmp / "nostudy.dcm"});
+  EXPECT_NE(r.output.find("status 0xa900"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("Study Instance UID"), std::string::npos) << r.output;
+
+  r = rawStore(node.dicomPort(), {"--sop-class", mr, "--sop-instance", sop, good});
+  EXPECT_NE(r.output.find("status 0xa900"), std::string::npos) << r.output;
+
+  r = rawStore(node.dicomPort(), {"--context-sop-class", ct, "--sop-class", "1.2.3.4.5", "--sop-instance", sop, good});
+  EXPECT_NE(r.output.find("status 0x0122"), std::string::npos) << r.output;
+
+  // A SOP class that is not a storage class is refused at negotiation: with no acceptable
+  // presentation context the association itself is rejected.
+  r = rawStore(node.dicomPort(), {"--sop-class", "1.2.3.4.5.6", "--sop-instance", sop, good});
+  EXPECT_NE(r.output.find("association failed: DUL Association Rejected"), std::string::npos) << r.output;
+
+  // Still serving, nothing stored, nothing left behind.
+  EXPECT_EQ(runCommand({"echoscu", "-aec", "ANNOTNODE", "127.0.0.1", std::to_string(node.dicomPort())}).exitCode, 0);
+  EXPECT_EQ(node.getJson("/api/v1/studies")["total"], 0);
+  EXPECT_TRUE(listFiles(tmp / "data/incoming").empty());
+  EXPECT_TRUE(listFiles(tmp / "data/instances", ".dcm").empty());
+  EXPECT_EQ(metricValue(node, "annot_store_failures_total{reason=\"malformed\"}"), 1u);
+  EXPECT_EQ(metricValue(node, "annot_store_failures_total{reason=\"processing\"}"), 1u);
+  EXPECT_EQ(metricValue(node, "annot_store_failures_total{reason=\"mismatch\"}"), 3u);
+  // And the good file still goes in afterwards.
+  r = rawStore(node.dicomPort(), {"--sop-class", ct, "--sop-instance", sop, good});
+  EXPECT_NE(r.output.find("status 0x0000"), std::string::npos) << r.output;
+  EXPECT_EQ(node.getJson("/api/v1/studies")["total"], 1);
+}
+
+TEST(DicomNode, OnlyAllowedCallingAndCalledAeTitlesMayAssociate) {
+  TempDir tmp;
+  RunningNode node(tmp / "data", NodeSettings{60, {{"AllowedCallingAets", {"GOODSCU"}}}});
+  const std::string port = std::to_string(node.dicomPort());
+  EXPECT_EQ(runCommand({"echoscu", "-aet", "GOODSCU", "-aec", "ANNOTNODE", "127.0.0.1", port}).exitCode, 0);
+  const auto stranger = runCommand({"echoscu", "-aet", "BADSCU", "-aec", "ANNOTNODE", "127.0.0.1", port});
+  EXPECT_NE(stranger.exitCode, 0);
+  EXPECT_NE(stranger.output.find("Calling AE Title Not Recognized"), std::string::npos) << stranger.output;
+  const auto misaddressed = runCommand({"echoscu", "-aet", "GOODSCU", "-aec", "OTHERNODE", "127.0.0.1", port});
+  EXPECT_NE(misaddressed.exitCode, 0);
+  EXPECT_NE(misaddressed.output.find("Called AE Title Not Recognized"), std::string::npos) << misaddressed.output;
+  EXPECT_EQ(metricValue(node, "annot_associations_total{result=\"rejected\"}"), 2u);
+  EXPECT_NE(node.process().log().find("refused: calling AE title not allowed"), std::string::npos);
+}
+
+TEST(DicomNode, RefusesStoresWithOutOfResourcesWhenTheDiskIsFull) {
+  TempDir tmp;
+  generateStudy(tmp / "ct", {"--slices", "1", "--rows", "32", "--columns", "32"});
+  const std::string file = listFiles(tmp / "ct", ".dcm").at(0);
+  // A reserve larger than any disk: the node behaves as on a full disk.
+  RunningNode node(tmp / "data", NodeSettings{60, {{"MinFreeDiskSpaceMB", 1ull << 40}}});
+  const auto r = rawStore(node.dicomPort(),
+                          {"--sop-class", "1.2.840.10008.5.1.4.1.1.2", "--sop-instance", sopInstanceUidOf(file), file});
+  EXPECT_NE(r.output.find("status 0xa700"), std::string::npos) << r.output;
+  EXPECT_EQ(node.getJson("/api/v1/studies")["total"], 0);
+  EXPECT_EQ(httpGet(node.httpPort(), "/healthz").status, 200);
+}
+
+TEST(DicomNode, AStudyBecomesStableAfterTheStableAge) {
+  TempDir tmp;
+  const std::string studyUid = generateStudy(tmp / "ct", {"--slices", "3", "--rows", "32", "--columns", "32"});
+  RunningNode node(tmp / "data", NodeSettings{1, {}});
+  ASSERT_EQ(storescu(node.dicomPort(), {tmp / "ct"}).exitCode, 0);
+  EXPECT_TRUE(eventually([&] { return node.getJson("/api/v1/studies/" + studyUid)["Stable"].get<bool>(); }));
+  EXPECT_NE(node.process().log().find("study " + studyUid + " is stable"), std::string::npos);
+  EXPECT_EQ(metricValue(node, "annot_studies_stable_total"), 1u);
+}
+
+TEST(DicomNode, HttpErrorsAreClearAndOversizedBodiesGet413) {
+  TempDir tmp;
+  RunningNode node(tmp / "data", NodeSettings{60, {{"MaxHttpBodySize", 100}}});
+  EXPECT_EQ(httpRequest(node.httpPort(), "POST", "/api/v1/studies", std::string(5000, 'x')).status, 413);
+  const auto missing = httpGet(node.httpPort(), "/api/v1/nothing");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(json::parse(missing.body)["error"]["status"], 404);
+  EXPECT_EQ(httpGet(node.httpPort(), "/api/v1/studies?limit=abc").status, 400);
+  EXPECT_EQ(httpGet(node.httpPort(), "/api/v1/studies/%zz").status, 400);
+  EXPECT_EQ(httpRequest(node.httpPort(), "HEAD", "/healthz").status, 200);
+  EXPECT_EQ(httpGet(node.httpPort(), "/healthz").status, 200) << "still serving";
+}
+
+TEST(DicomNode, CommandLineHelpAndConfigurationErrors) {
+  const auto help = runCommand({nodeBinary(), "--help"});
+  EXPECT_EQ(help.exitCode, 0);
+  for (const char* flag : {"--config", "--data-dir", "--dicom-port", "--http-port", "--aet", "--stable-age"}) {
+    EXPECT_NE(help.output.find(flag), std::string::npos) << flag;
+  }
+  const auto bad = runCommand({nodeBinary(), "serve", "--dicom-port", "notaport"});
+  EXPECT_EQ(bad.exitCode, 2);
+  EXPECT_NE(bad.output.find("--dicom-port needs a number"), std::string::npos);
+  const auto effective = runCommand({nodeBinary(), "print-config", "--aet", "LABELS", "--http-port", "9999"});
+  ASSERT_EQ(effective.exitCode, 0) << effective.output;
+  const json config = json::parse(effective.output);
+  EXPECT_EQ(config["DicomAet"], "LABELS");
+  EXPECT_EQ(config["HttpPort"], 9999);
+  EXPECT_EQ(config["DicomPort"], 11112);
+}

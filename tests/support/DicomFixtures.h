@@ -1,0 +1,33 @@
+#pragma once
+// Small DICOM objects and catalog records for unit tests.
+#include <string>
+
+#include "catalog/Records.h"
+
+namespace annot::test {
+
+struct TestInstance {
+  std::string patientId = "PAT1";
+  std::string patientName = "Doe^Jane";
+  std::string sex = "F";
+  std::string age = "040Y";
+  std::string studyUid = "1.2.826.0.1.3680043.10.1.1";
+  std::string seriesUid = "1.2.826.0.1.3680043.10.1.1.1";
+  std::string sopUid = "1.2.826.0.1.3680043.10.1.1.1.1";
+  std::string sopClassUid = "1.2.840.10008.5.1.4.1.1.2";  // CT Image Storage
+  std::string studyDate = "20240115";
+  std::string modality = "CT";
+  std::string bodyPart = "CHEST";
+  std::string manufacturer = "ACME";
+  std::string instanceNumber = "1";
+  unsigned rows = 8, columns = 8;
+  bool omitStudyUid = false;
+  bool omitSopInstanceUid = false;
+};
+
+// Writes a valid Part 10 file (Explicit VR Little Endian) for `spec`.
+void writeTestInstance(const std::string& path, const TestInstance& spec);
+// A catalog record as the ingest path would produce it for `spec`.
+InstanceRecord makeRecord(const TestInstance& spec, int64_t receivedAtMs = 1000, uint64_t size = 1234);
+
+}  // namespace annot::test

@@ -1,0 +1,127 @@
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <thread>
+
+#include "catalog/SqliteCatalog.h"
+#include "ingest/IngestPipeline.h"
+#include "storage/FileInstanceStore.h"
+#include "support/DicomFixtures.h"
+#include "support/TestSupport.h"
+
+using namespace annot;
+using annot::test::TestInstance;
+
+namespace {
+bool exists(const std::string& path) {
+  struct stat st{};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+class IngestTest : public ::testing::Test {
+ protected:
+  annot::test::TempDir dir;
+  FileInstanceStore store{dir.path()};
+  SqliteCatalog catalog{dir / "index.sqlite"};
+  Metrics metrics;
+  EventBus bus;
+
+  std::string scratchWith(const TestInstance& spec, IngestPipeline& pipeline) {
+    const std::string path = pipeline.newIncomingPath();
+    annot::test::writeTestInstance(path, spec);
+    return path;
+  }
+};
+}  // namespace
+
+TEST_F(IngestTest, StoresIndexesAndAnnouncesANewInstance) {
+  IngestPipeline pipeline(catalog, store, bus, metrics, IngestOptions{0});
+  std::vector<InstanceStoredEvent> events;
+  bus.onInstanceStored([&](const InstanceStoredEvent& e) { events.push_back(e); });
+  TestInstance spec;
+  const std::string scratch = scratchWith(spec, pipeline);
+  const IngestResult r = pipeline.ingest({scratch, spec.sopClassUid, spec.sopUid, "MODALITY"});
+  EXPECT_EQ(r.status, store_status::Success) << r.message;
+  EXPECT_FALSE(r.duplicate);
+  EXPECT_FALSE(exists(scratch));
+  const auto stored = catalog.findInstance(spec.sopUid);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->callingAet, "MODALITY");
+  EXPECT_TRUE(exists(store.absolutePath(stored->storageKey)));
+  EXPECT_GT(stored->fileSize, 0u);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].studyInstanceUid, spec.studyUid);
+  EXPECT_EQ(metrics.instancesReceived, 1u);
+}
+
+TEST_F(IngestTest, ResendingTheSameInstanceIsAcknowledgedOnce) {
+  IngestPipeline pipeline(catalog, store, bus, metrics, IngestOptions{0});
+  TestInstance spec;
+  EXPECT_EQ(pipeline.ingest({scratchWith(spec, pipeline), spec.sopClassUid, spec.sopUid, ""}).status, 0);
+  const IngestResult again = pipeline.ingest({scratchWith(spec, pipeline), spec.sopClassUid, spec.sopUid, ""});
+  EXPECT_EQ(again.status, store_status::Success);
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_EQ(catalog.totals().instances, 1u);
+  EXPECT_EQ(metrics.instancesDuplicate, 1u);
+  EXPECT_TRUE(annot::test::listFiles(dir / "incoming").empty());
+}
+
+TEST_F(IngestTest, ConcurrentIngestGroupsCommitsAndLosesNothing) {
+  IngestPipeline pipeline(catalog, store, bus, metrics, IngestOptions{0});
+  constexpr int kThreads = 4, kEach = 25;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        TestInstance spec;
+        spec.studyUid = "9." + std::to_string(t);
+        spec.seriesUid = "9." + std::to_string(t) + ".1";
+        spec.sopUid = "9." + std::to_string(t) + ".1." + std::to_string(i);
+        if (pipeline.ingest({scratchWith(spec, pipeline), spec.sopClassUid, spec.sopUid, ""}).status != 0) ++failures;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(catalog.totals().instances, static_cast<uint64_t>(kThreads * kEach));
+  EXPECT_EQ(annot::test::listFiles(dir / "instances", ".dcm").size(), static_cast<size_t>(kThreads * kEach));
+  EXPECT_LE(metrics.commitBatches, static_cast<uint64_t>(kThreads * kEach));
+}
+
+TEST_F(IngestTest, BadInputGetsTheRightStatusAndLeavesNoTrace) {
+  IngestPipeline pipeline(catalog, store, bus, metrics, IngestOptions{0});
+  TestInstance spec;
+
+  const std::string garbage = pipeline.newIncomingPath();
+  annot::test::writeFile(garbage, std::string(500, 'x'));
+  const IngestResult unreadable = pipeline.ingest({garbage, spec.sopClassUid, spec.sopUid, ""});
+  EXPECT_EQ(unreadable.status, store_status::CannotUnderstand);
+  EXPECT_FALSE(exists(garbage));
+
+  TestInstance noStudy = spec;
+  noStudy.omitStudyUid = true;
+  const IngestResult missing = pipeline.ingest({scratchWith(noStudy, pipeline), spec.sopClassUid, spec.sopUid, ""});
+  EXPECT_EQ(missing.status, store_status::DataSetDoesNotMatchSopClass);
+  EXPECT_NE(missing.message.find("Study Instance UID"), std::string::npos);
+
+  const IngestResult mismatch =
+      pipeline.ingest({scratchWith(spec, pipeline), "1.2.840.10008.5.1.4.1.1.4", spec.sopUid, ""});
+  EXPECT_EQ(mismatch.status, store_status::DataSetDoesNotMatchSopClass);
+  EXPECT_NE(mismatch.message.find("differs from the command"), std::string::npos);
+
+  EXPECT_EQ(catalog.totals().instances, 0u);
+  EXPECT_TRUE(annot::test::listFiles(dir / "incoming").empty());
+  EXPECT_EQ(metrics.failuresMalformed, 1u);
+  EXPECT_EQ(metrics.failuresMismatch, 2u);
+}
+
+TEST_F(IngestTest, RefusesWithOutOfResourcesBelowTheFreeSpaceReserve) {
+  IngestPipeline pipeline(catalog, store, bus, metrics, IngestOptions{store.availableBytes() + (1ull << 40)});
+  TestInstance spec;
+  const IngestResult r = pipeline.ingest({scratchWith(spec, pipeline), spec.sopClassUid, spec.sopUid, ""});
+  EXPECT_EQ(r.status, store_status::OutOfResources);
+  EXPECT_FALSE(catalog.hasInstance(spec.sopUid));
+  EXPECT_EQ(metrics.failuresOutOfResources, 1u);
+}

@@ -1,0 +1,83 @@
+#include <gtest/gtest.h>
+
+#include "dicom/InstanceHeader.h"
+#include "support/DicomFixtures.h"
+#include "support/TestSupport.h"
+
+using namespace annot;
+using annot::test::TestInstance;
+
+namespace {
+InstanceHeaderError::Kind kindOf(const std::string& path, std::string* message = nullptr) {
+  try {
+    readInstanceHeader(path);
+  } catch (const InstanceHeaderError& e) {
+    if (message) *message = e.what();
+    return e.kind();
+  }
+  throw std::logic_error("expected an InstanceHeaderError");
+}
+}  // namespace
+
+TEST(InstanceHeader, ReadsEveryIndexedAttribute) {
+  annot::test::TempDir dir;
+  TestInstance spec;
+  spec.rows = 10;
+  spec.columns = 12;
+  annot::test::writeTestInstance(dir / "a.dcm", spec);
+  const InstanceRecord r = readInstanceHeader(dir / "a.dcm");
+  EXPECT_EQ(r.instance.sopInstanceUid, spec.sopUid);
+  EXPECT_EQ(r.instance.sopClassUid, spec.sopClassUid);
+  EXPECT_EQ(r.study.studyInstanceUid, spec.studyUid);
+  EXPECT_EQ(r.series.seriesInstanceUid, spec.seriesUid);
+  EXPECT_EQ(r.patient.patientId, "PAT1");
+  EXPECT_EQ(r.patient.patientName, "Doe^Jane");
+  EXPECT_EQ(r.study.patientAge, "040Y");
+  EXPECT_EQ(r.series.modality, "CT");
+  EXPECT_EQ(r.series.bodyPart, "CHEST");
+  EXPECT_EQ(r.instance.rows, 10u);
+  EXPECT_EQ(r.instance.columns, 12u);
+  EXPECT_EQ(r.instance.numberOfFrames, 1u);
+  EXPECT_EQ(r.instance.transferSyntaxUid, "1.2.840.10008.1.2.1");
+}
+
+TEST(InstanceHeader, TruncatedDataIsUnreadable) {
+  annot::test::TempDir dir;
+  TestInstance spec;
+  spec.rows = 64;
+  spec.columns = 64;
+  annot::test::writeTestInstance(dir / "a.dcm", spec);
+  const std::string bytes = annot::test::readFile(dir / "a.dcm");
+  annot::test::writeFile(dir / "half.dcm", bytes.substr(0, bytes.size() / 2));
+  annot::test::writeFile(dir / "garbage.dcm", std::string(2000, '\x5a'));
+  std::string message;
+  EXPECT_EQ(kindOf(dir / "half.dcm", &message), InstanceHeaderError::Kind::Unreadable);
+  EXPECT_NE(message.find("cannot parse DICOM data"), std::string::npos);
+  EXPECT_EQ(kindOf(dir / "garbage.dcm"), InstanceHeaderError::Kind::Unreadable);
+}
+
+TEST(InstanceHeader, MissingUidsAreNamed) {
+  annot::test::TempDir dir;
+  TestInstance noStudy;
+  noStudy.omitStudyUid = true;
+  annot::test::writeTestInstance(dir / "a.dcm", noStudy);
+  std::string message;
+  EXPECT_EQ(kindOf(dir / "a.dcm", &message), InstanceHeaderError::Kind::MissingAttribute);
+  EXPECT_NE(message.find("Study Instance UID (0020,000D) is missing"), std::string::npos);
+
+  TestInstance badUid;
+  badUid.seriesUid = "1.2.abc";
+  annot::test::writeTestInstance(dir / "b.dcm", badUid);
+  EXPECT_EQ(kindOf(dir / "b.dcm", &message), InstanceHeaderError::Kind::MissingAttribute);
+  EXPECT_NE(message.find("not a valid UID"), std::string::npos);
+}
+
+TEST(InstanceHeader, CommandMismatchIsDetected) {
+  annot::test::TempDir dir;
+  TestInstance spec;
+  annot::test::writeTestInstance(dir / "a.dcm", spec);
+  const InstanceRecord r = readInstanceHeader(dir / "a.dcm");
+  EXPECT_NO_THROW(checkMatchesCommand(r, spec.sopClassUid, spec.sopUid));
+  EXPECT_THROW(checkMatchesCommand(r, "1.2.840.10008.5.1.4.1.1.4", spec.sopUid), InstanceHeaderError);
+  EXPECT_THROW(checkMatchesCommand(r, spec.sopClassUid, "1.2.3"), InstanceHeaderError);
+}
