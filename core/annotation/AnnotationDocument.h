@@ -1,0 +1,108 @@
+#pragma once
+// The annotation model: one document per reader per study, as published in
+// docs/annotation.schema.json. Coordinates are image pixel coordinates (column, row) with the
+// DICOM SCOORD convention: (0,0) is the top-left corner of the top-left pixel.
+#include <array>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "annotation/Code.h"
+
+namespace annot {
+
+struct ImageRef {
+  std::string sopInstanceUid;
+  uint32_t frame = 0;  // 1-based frame of a multi-frame image; 0 for single-frame images
+};
+
+enum class GeometryType { Point, Polyline, Polygon, BBox, Ellipse, Circle };
+const char* geometryTypeName(GeometryType type);
+std::optional<GeometryType> geometryTypeFromName(const std::string& name);
+
+using Point2 = std::array<double, 2>;  // column, row
+
+struct Geometry {
+  GeometryType type = GeometryType::Point;
+  ImageRef image;
+  // point: 1; polyline: >= 2; polygon: >= 3 (closed implicitly); bbox: 2 opposite corners;
+  // ellipse: 4 (major axis ends, then minor axis ends); circle: centre and a point on the rim.
+  std::vector<Point2> points;
+};
+
+struct Evaluation {
+  Code concept;
+  std::optional<Code> code;  // coded value ...
+  std::string text;          // ... or free text
+};
+
+struct Measurement {
+  Code concept;
+  double value = 0;
+  Code unit;                 // UCUM
+  bool derived = false;      // computed by the product from the geometry
+  std::string note;          // e.g. which pixel spacing the value is based on
+};
+
+struct Finding {
+  std::string trackingId;    // human-readable, stable across revisions
+  std::string trackingUid;   // generated when absent
+  std::string label;         // protocol label key, when the finding came from a protocol label
+  Code finding;
+  std::optional<Code> findingSite;
+  std::optional<Geometry> geometry;
+  std::vector<Evaluation> evaluations;
+  std::vector<Measurement> measurements;
+  std::string comment;
+};
+
+struct Classification {
+  std::string label;         // protocol classification key, optional
+  Code concept;
+  Code value;
+  std::optional<ImageRef> image;  // image-level when set, study-level otherwise
+  std::string trackingId;
+  std::string trackingUid;
+};
+
+struct Observer {
+  enum class Kind { Person, Device };
+  Kind kind = Kind::Person;
+  std::string name;          // person: DICOM PN "Family^Given"; device: name
+  std::string organization;
+  std::string uid;           // device observer UID
+  std::string manufacturer;
+  std::string modelName;
+  std::string serialNumber;
+};
+
+struct ProtocolRef {
+  std::string id;
+  std::string version;
+};
+
+struct AnnotationDocument {
+  Observer observer;
+  std::optional<ProtocolRef> protocol;
+  std::string studyInstanceUid;  // optional in input; checked against the images when given
+  std::vector<Finding> findings;
+  std::vector<Classification> classifications;
+};
+
+// Every problem found in one pass, each as "path: what is wrong".
+class AnnotationError : public std::runtime_error {
+ public:
+  explicit AnnotationError(std::vector<std::string> problems);
+  const std::vector<std::string>& problems() const { return problems_; }
+ private:
+  std::vector<std::string> problems_;
+};
+
+// Parses and checks the document's shape (types, counts, required fields). Image-dependent
+// and protocol-dependent checks are in AnnotationValidator. Throws AnnotationError.
+AnnotationDocument parseAnnotationDocument(const nlohmann::json& json);
+AnnotationDocument parseAnnotationDocument(const std::string& text);
+nlohmann::json toJson(const AnnotationDocument& doc);
+
+}  // namespace annot

@@ -1,0 +1,290 @@
+#include "annotation/AnnotationValidator.h"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcuid.h>
+
+#include <set>
+
+#include "annotation/DerivedMeasurements.h"
+
+namespace annot {
+namespace {
+
+std::string listKeys(const std::vector<LabelRule>& labels) {
+  std::string out;
+  for (const auto& l : labels) out += (out.empty() ? "" : ", ") + l.key;
+  return out;
+}
+
+std::string listCodes(const std::vector<Code>& codes) {
+  std::string out;
+  for (const auto& c : codes) out += (out.empty() ? "" : ", ") + c.str();
+  return out;
+}
+
+bool containsCode(const std::vector<Code>& codes, const Code& c) {
+  for (const auto& x : codes) {
+    if (x.sameConcept(c)) return true;
+  }
+  return false;
+}
+
+class Resolver {
+ public:
+  Resolver(const SourceImageSet& images, const Protocol* protocol) : images_(images), protocol_(protocol) {}
+  std::vector<std::string> problems;
+  std::set<std::string> studies;
+
+  void problem(const std::string& path, const std::string& message) { problems.push_back(path + ": " + message); }
+
+  // Checks an image reference; returns the image when usable.
+  const SourceImage* image(ImageRef& ref, const std::string& path) {
+    const SourceImage* img = images_.find(ref.sopInstanceUid);
+    if (!img) {
+      problem(path, "SOP Instance UID " + ref.sopInstanceUid +
+                        " is not among the referenced images (add its file or folder to the images)");
+      return nullptr;
+    }
+    studies.insert(img->studyInstanceUid);
+    if (img->multiFrame) {
+      if (ref.frame == 0) {
+        problem(path, "image " + ref.sopInstanceUid + " is multi-frame (" + std::to_string(img->frames) +
+                          " frames): give a frame number");
+      } else if (ref.frame > img->frames) {
+        problem(path + ".frame", "frame " + std::to_string(ref.frame) + " is out of range (the image has " +
+                                     std::to_string(img->frames) + " frame" + (img->frames == 1 ? "" : "s") + ")");
+      }
+    } else if (ref.frame > 1) {
+      problem(path + ".frame", "frame " + std::to_string(ref.frame) + " is out of range (single-frame image)");
+    } else {
+      ref.frame = 0;
+    }
+    return img;
+  }
+
+  void geometry(Finding& f, const std::string& path) {
+    Geometry& g = *f.geometry;
+    const SourceImage* img = image(g.image, path + ".image");
+    if (!img) return;
+    if (img->rows == 0 || img->columns == 0) {
+      problem(path + ".image", "image " + img->sopInstanceUid + " has no pixel matrix (Rows/Columns) to annotate");
+      return;
+    }
+    bool inside = true;
+    for (size_t i = 0; i < g.points.size(); ++i) {
+      const auto& p = g.points[i];
+      if (p[0] < 0 || p[1] < 0 || p[0] > img->columns || p[1] > img->rows) {
+        problem(path + ".points[" + std::to_string(i) + "]",
+                "(" + trimNumber(p[0]) + ", " + trimNumber(p[1]) + ") is outside the image (columns 0.." +
+                    std::to_string(img->columns) + ", rows 0.." + std::to_string(img->rows) + ")");
+        inside = false;
+      }
+    }
+    if (!inside) return;
+    if (g.type != GeometryType::Point && pixelExtent(g) < 1e-6) {
+      problem(path, std::string("degenerate ") + geometryTypeName(g.type) +
+                        ": it has no length or area (points coincide or are collinear)");
+      return;
+    }
+    // Recompute derived values; an explicit measurement of the same concept wins.
+    std::vector<Measurement> kept;
+    for (const auto& m : f.measurements) {
+      if (!m.derived) kept.push_back(m);
+    }
+    for (const auto& d : deriveMeasurements(g, *img)) {
+      bool explicitOne = false;
+      for (const auto& m : kept) explicitOne = explicitOne || m.concept.sameConcept(d.concept);
+      if (!explicitOne) kept.push_back(d);
+    }
+    f.measurements = std::move(kept);
+  }
+
+  void protocolRules(Finding& f, const std::string& path) {
+    if (!protocol_) {
+      if (!f.label.empty()) problem(path + ".label", "label '" + f.label + "' needs a protocol in the document");
+      return;
+    }
+    const LabelRule* rule = nullptr;
+    if (!f.label.empty()) {
+      rule = protocol_->label(f.label);
+      if (!rule) {
+        problem(path + ".label", "'" + f.label + "' is not a label of protocol " + protocol_->id + " (labels: " +
+                                     listKeys(protocol_->labels) + ")");
+        return;
+      }
+      if (!f.finding.empty() && !f.finding.sameConcept(rule->finding)) {
+        problem(path + ".finding", f.finding.str() + " contradicts label '" + f.label + "', which means " + rule->finding.str());
+      }
+      f.finding = rule->finding;
+    } else {
+      rule = protocol_->labelForFinding(f.finding);
+      if (!rule) {
+        problem(path + ".finding", f.finding.str() + " is not allowed by protocol " + protocol_->id + " (labels: " +
+                                       listKeys(protocol_->labels) + ")");
+        return;
+      }
+      f.label = rule->key;
+    }
+    if (!f.findingSite && rule->findingSite) f.findingSite = rule->findingSite;
+    if (f.findingSite && !rule->allowedSites.empty() && !containsCode(rule->allowedSites, *f.findingSite)) {
+      problem(path + ".findingSite", f.findingSite->str() + " is not an allowed site for '" + rule->key + "' (allowed: " +
+                                         listCodes(rule->allowedSites) + ")");
+    }
+    if (f.geometry) {
+      bool allowed = false;
+      for (auto t : rule->geometries) allowed = allowed || t == f.geometry->type;
+      if (!allowed) {
+        std::string names;
+        for (auto t : rule->geometries) names += (names.empty() ? "" : ", ") + std::string(geometryTypeName(t));
+        problem(path + ".geometry.type", std::string("'") + geometryTypeName(f.geometry->type) + "' is not allowed for '" +
+                                             rule->key + "' (allowed: " + (names.empty() ? "none" : names) + ")");
+      }
+    }
+    for (size_t i = 0; i < f.evaluations.size(); ++i) {
+      const Evaluation& e = f.evaluations[i];
+      const std::string p = path + ".evaluations[" + std::to_string(i) + "]";
+      const EvaluationRule* er = nullptr;
+      for (const auto& r : rule->evaluations) {
+        if (r.concept.sameConcept(e.concept)) er = &r;
+      }
+      if (!er) {
+        problem(p + ".concept", e.concept.str() + " is not an evaluation of '" + rule->key + "' in protocol " + protocol_->id);
+        continue;
+      }
+      if (e.code && !er->values.empty() && !containsCode(er->values, *e.code)) {
+        problem(p + ".value", e.code->str() + " is not an allowed value (allowed: " + listCodes(er->values) + ")");
+      }
+      if (!e.code && !er->allowText) problem(p, "needs a coded value (allowed: " + listCodes(er->values) + ")");
+    }
+    for (const auto& r : rule->evaluations) {
+      if (!r.required) continue;
+      bool present = false;
+      for (const auto& e : f.evaluations) present = present || e.concept.sameConcept(r.concept);
+      if (!present) problem(path + ".evaluations", "required evaluation " + r.concept.str() + " is missing");
+    }
+    for (size_t i = 0; i < f.measurements.size(); ++i) {
+      const Measurement& m = f.measurements[i];
+      if (m.derived) continue;
+      const MeasurementRule* mr = nullptr;
+      for (const auto& r : rule->measurements) {
+        if (r.concept.sameConcept(m.concept)) mr = &r;
+      }
+      const std::string p = path + ".measurements[" + std::to_string(i) + "]";
+      if (!mr) {
+        problem(p + ".concept", m.concept.str() + " is not a measurement of '" + rule->key + "' in protocol " + protocol_->id);
+      } else if (!m.unit.sameConcept(mr->unit)) {
+        problem(p + ".unit", "must be " + mr->unit.str() + ", got " + m.unit.str());
+      }
+    }
+    requiredMeasurements_.push_back({&f, rule, path});
+  }
+
+  // Runs after derived measurements exist.
+  void checkRequiredMeasurements() {
+    for (const auto& [f, rule, path] : requiredMeasurements_) {
+      for (const auto& r : rule->measurements) {
+        if (!r.required) continue;
+        bool present = false;
+        for (const auto& m : f->measurements) present = present || m.concept.sameConcept(r.concept);
+        if (!present) {
+          problem(path + ".measurements", "required measurement " + r.concept.str() + " is missing (give it, or draw a " +
+                                              "shape it can be derived from)");
+        }
+      }
+    }
+  }
+
+  void classification(Classification& c, const std::string& path) {
+    if (c.image) image(*c.image, path + ".image");
+    if (!protocol_) {
+      if (!c.label.empty()) problem(path + ".label", "label '" + c.label + "' needs a protocol in the document");
+      return;
+    }
+    const ClassificationRule* rule = !c.label.empty() ? protocol_->classification(c.label) : protocol_->classificationForConcept(c.concept);
+    if (!rule) {
+      problem(path, (c.label.empty() ? c.concept.str() : "'" + c.label + "'") + " is not a classification of protocol " + protocol_->id);
+      return;
+    }
+    if (!c.concept.empty() && !c.concept.sameConcept(rule->concept)) {
+      problem(path + ".concept", c.concept.str() + " contradicts label '" + rule->key + "'");
+    }
+    c.concept = rule->concept;
+    c.label = rule->key;
+    if (!containsCode(rule->values, c.value)) {
+      problem(path + ".value", c.value.str() + " is not an allowed answer (allowed: " + listCodes(rule->values) + ")");
+    }
+    if (rule->imageLevel && !c.image) problem(path, "'" + rule->key + "' is per image: give 'image'");
+  }
+
+  void requiredClassifications(const AnnotationDocument& doc) {
+    if (!protocol_) return;
+    for (const auto& r : protocol_->classifications) {
+      if (!r.required) continue;
+      bool present = false;
+      for (const auto& c : doc.classifications) present = present || c.concept.sameConcept(r.concept);
+      if (!present) problem("classifications", "required classification '" + r.key + "' " + r.concept.str() + " is missing");
+    }
+  }
+
+  static std::string trimNumber(double v) {
+    std::string s = std::to_string(v);
+    while (s.find('.') != std::string::npos && (s.back() == '0' || s.back() == '.')) {
+      const bool dot = s.back() == '.';
+      s.pop_back();
+      if (dot) break;
+    }
+    return s;
+  }
+
+ private:
+  struct Pending {
+    Finding* finding;
+    const LabelRule* rule;
+    std::string path;
+  };
+  const SourceImageSet& images_;
+  const Protocol* protocol_;
+  std::vector<Pending> requiredMeasurements_;
+};
+}  // namespace
+
+std::string newUid() {
+  char buf[100];
+  return dcmGenerateUniqueIdentifier(buf, SITE_INSTANCE_UID_ROOT);
+}
+
+AnnotationDocument resolveAnnotation(const AnnotationDocument& input, const SourceImageSet& images, const Protocol* protocol) {
+  AnnotationDocument doc = input;
+  Resolver r(images, protocol);
+  if (doc.protocol && !protocol) r.problem("protocol", "unknown protocol '" + doc.protocol->id + "' version '" + doc.protocol->version + "'");
+  if (protocol && !doc.protocol) doc.protocol = ProtocolRef{protocol->id, protocol->version};
+  for (size_t i = 0; i < doc.findings.size(); ++i) {
+    Finding& f = doc.findings[i];
+    const std::string path = "findings[" + std::to_string(i) + "]";
+    r.protocolRules(f, path);
+    if (f.geometry) r.geometry(f, path + ".geometry");
+    if (f.trackingUid.empty()) f.trackingUid = newUid();
+    if (f.trackingId.empty()) f.trackingId = (f.label.empty() ? f.finding.meaning : f.label) + " #" + std::to_string(i + 1);
+  }
+  r.checkRequiredMeasurements();
+  for (size_t i = 0; i < doc.classifications.size(); ++i) {
+    Classification& c = doc.classifications[i];
+    r.classification(c, "classifications[" + std::to_string(i) + "]");
+    if (c.trackingUid.empty()) c.trackingUid = newUid();
+    if (c.trackingId.empty()) c.trackingId = (c.label.empty() ? c.concept.meaning : c.label) + " #" + std::to_string(i + 1);
+  }
+  r.requiredClassifications(doc);
+  if (r.studies.size() > 1) {
+    r.problem("document", "refers to images of " + std::to_string(r.studies.size()) + " studies; one document covers one study");
+  } else if (r.studies.size() == 1) {
+    const std::string study = *r.studies.begin();
+    if (!doc.studyInstanceUid.empty() && doc.studyInstanceUid != study) {
+      r.problem("studyInstanceUid", doc.studyInstanceUid + " differs from the study of the referenced images (" + study + ")");
+    }
+    doc.studyInstanceUid = study;
+  }
+  if (!r.problems.empty()) throw AnnotationError(r.problems);
+  return doc;
+}
+
+}  // namespace annot

@@ -1,0 +1,124 @@
+#include "dicom/SourceImages.h"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dctk.h>
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "dicom/Uid.h"
+
+namespace annot {
+namespace {
+constexpr Uint32 kMaxLoadedValue = 4096;
+
+std::string str(DcmItem& item, const DcmTagKey& tag) {
+  OFString v;
+  return item.findAndGetOFStringArray(tag, v).good() ? trimUid(v.c_str()) : std::string();
+}
+
+std::optional<std::array<double, 2>> spacing(DcmItem& item, const DcmTagKey& tag) {
+  Float64 r = 0, c = 0;
+  if (item.findAndGetFloat64(tag, r, 0).good() && item.findAndGetFloat64(tag, c, 1).good() && r > 0 && c > 0) {
+    return std::array<double, 2>{r, c};
+  }
+  return std::nullopt;
+}
+
+// Enhanced multi-frame objects keep Pixel Spacing in the Pixel Measures functional group.
+std::optional<std::array<double, 2>> functionalGroupSpacing(DcmItem& ds) {
+  for (const DcmTagKey& group : {DCM_SharedFunctionalGroupsSequence, DCM_PerFrameFunctionalGroupsSequence}) {
+    DcmItem* fg = nullptr;
+    if (ds.findAndGetSequenceItem(group, fg, 0).bad() || !fg) continue;
+    DcmItem* measures = nullptr;
+    if (fg->findAndGetSequenceItem(DCM_PixelMeasuresSequence, measures, 0).good() && measures) {
+      if (auto s = spacing(*measures, DCM_PixelSpacing)) return s;
+    }
+  }
+  return std::nullopt;
+}
+
+void collect(const std::string& path, std::vector<std::string>& files) {
+  struct stat st{};
+  if (::stat(path.c_str(), &st) != 0) throw std::runtime_error("image path '" + path + "' does not exist");
+  if (!S_ISDIR(st.st_mode)) {
+    files.push_back(path);
+    return;
+  }
+  DIR* d = ::opendir(path.c_str());
+  if (!d) throw std::runtime_error("cannot read folder '" + path + "'");
+  std::vector<std::string> names;
+  while (dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name != "." && name != "..") names.push_back(name);
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  for (const auto& name : names) collect(path + "/" + name, files);
+}
+}  // namespace
+
+SourceImage readSourceImage(const std::string& path) {
+  auto file = std::make_unique<DcmFileFormat>();
+  const OFCondition status = file->loadFile(path.c_str(), EXS_Unknown, EGL_noChange, kMaxLoadedValue);
+  if (status.bad()) throw std::runtime_error("'" + path + "' is not a readable DICOM file: " + status.text());
+  DcmDataset& ds = *file->getDataset();
+  SourceImage img;
+  img.path = path;
+  img.sopClassUid = str(ds, DCM_SOPClassUID);
+  img.sopInstanceUid = str(ds, DCM_SOPInstanceUID);
+  img.studyInstanceUid = str(ds, DCM_StudyInstanceUID);
+  img.seriesInstanceUid = str(ds, DCM_SeriesInstanceUID);
+  img.frameOfReferenceUid = str(ds, DCM_FrameOfReferenceUID);
+  img.modality = str(ds, DCM_Modality);
+  for (const auto& [uid, name] : {std::pair{img.sopInstanceUid, "SOP Instance UID"}, std::pair{img.studyInstanceUid, "Study Instance UID"},
+                                  std::pair{img.seriesInstanceUid, "Series Instance UID"}}) {
+    if (!isValidUid(uid)) throw std::runtime_error("'" + path + "' has no valid " + name);
+  }
+  Uint16 rows = 0, columns = 0;
+  ds.findAndGetUint16(DCM_Rows, rows);
+  ds.findAndGetUint16(DCM_Columns, columns);
+  img.rows = rows;
+  img.columns = columns;
+  Sint32 frames = 0;
+  if (ds.findAndGetSint32(DCM_NumberOfFrames, frames).good()) {
+    img.multiFrame = true;
+    img.frames = frames > 0 ? static_cast<uint32_t>(frames) : 1;
+  }
+  if (auto s = spacing(ds, DCM_PixelSpacing)) {
+    img.pixelSpacing = s;
+    img.spacingSource = SourceImage::SpacingSource::PixelSpacing;
+  } else if (auto fg = functionalGroupSpacing(ds)) {
+    img.pixelSpacing = fg;
+    img.spacingSource = SourceImage::SpacingSource::PixelSpacing;
+  } else if (auto imager = spacing(ds, DCM_ImagerPixelSpacing)) {
+    img.pixelSpacing = imager;
+    img.spacingSource = SourceImage::SpacingSource::ImagerPixelSpacing;
+  }
+  img.header = std::shared_ptr<DcmDataset>(file->getAndRemoveDataset());
+  return img;
+}
+
+SourceImageSet SourceImageSet::load(const std::vector<std::string>& paths) {
+  std::vector<std::string> files;
+  for (const auto& p : paths) collect(p, files);
+  SourceImageSet set;
+  for (const auto& f : files) set.add(readSourceImage(f));
+  if (set.empty()) throw std::runtime_error("no images found in the given paths");
+  return set;
+}
+
+void SourceImageSet::add(SourceImage image) {
+  if (find(image.sopInstanceUid)) return;  // the same instance given twice
+  bySopInstanceUid_[image.sopInstanceUid] = images_.size();
+  images_.push_back(std::move(image));
+}
+
+const SourceImage* SourceImageSet::find(const std::string& sopInstanceUid) const {
+  const auto it = bySopInstanceUid_.find(sopInstanceUid);
+  return it == bySopInstanceUid_.end() ? nullptr : &images_[it->second];
+}
+
+}  // namespace annot

@@ -1,0 +1,53 @@
+#pragma once
+// The images an annotation or segmentation refers to, read from files (headers only). They
+// provide geometry for validation and measurements, and the Patient/Study modules that every
+// SR/SEG copies verbatim.
+#include <array>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+class DcmDataset;
+
+namespace annot {
+
+struct SourceImage {
+  std::string path;
+  std::string sopClassUid;
+  std::string sopInstanceUid;
+  std::string studyInstanceUid;
+  std::string seriesInstanceUid;
+  std::string frameOfReferenceUid;
+  std::string modality;
+  uint32_t rows = 0;
+  uint32_t columns = 0;
+  uint32_t frames = 1;
+  bool multiFrame = false;  // NumberOfFrames present: frames are referenced by number
+  // Spacing between row centres and between column centres in mm (PixelSpacing order).
+  std::optional<std::array<double, 2>> pixelSpacing;
+  enum class SpacingSource { PixelSpacing, ImagerPixelSpacing, None } spacingSource = SpacingSource::None;
+  std::shared_ptr<DcmDataset> header;  // everything but bulk data
+};
+
+class SourceImageSet {
+ public:
+  // Loads files, and folders recursively. Throws std::runtime_error naming a path that does not
+  // exist, a file that is not DICOM, or an instance without the UIDs it needs.
+  static SourceImageSet load(const std::vector<std::string>& paths);
+  void add(SourceImage image);
+
+  const SourceImage* find(const std::string& sopInstanceUid) const;
+  const std::vector<SourceImage>& all() const { return images_; }
+  bool empty() const { return images_.empty(); }
+
+ private:
+  std::vector<SourceImage> images_;
+  std::unordered_map<std::string, size_t> bySopInstanceUid_;
+};
+
+// Reads one image header. Throws std::runtime_error.
+SourceImage readSourceImage(const std::string& path);
+
+}  // namespace annot
