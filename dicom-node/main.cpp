@@ -5,7 +5,11 @@
 #include <string>
 #include <vector>
 
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/oflog/oflog.h>
+
 #include "NodeApp.h"
+#include "ReportCommands.h"
 #include "config/NodeConfig.h"
 
 namespace {
@@ -16,6 +20,9 @@ Usage:
   dicom-node serve [options]     receive studies over DICOM and serve the HTTP API
   dicom-node print-config [options]
                                  print the effective configuration as JSON and exit
+  dicom-node make-sr --annotation A.json --images PATH... --out SR.dcm [options]
+                                 write a TID 1500 Measurement Report (make-sr --help)
+  dicom-node read-sr SR.dcm      print a Measurement Report as the annotation JSON model
   dicom-node --help | --version
 
 Options (override the configuration file):
@@ -86,6 +93,8 @@ annot::NodeConfig loadConfig(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // DCMTK's own logger only for real problems; the commands report in product terms.
+  OFLog::configure(OFLogger::ERROR_LOG_LEVEL);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::cout << kUsage;
@@ -99,6 +108,8 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   try {
     if (command == "serve") return annot::node::serve(loadConfig(args));
+    if (command == "make-sr") return annot::node::makeSrCommand(args);
+    if (command == "read-sr") return annot::node::readSrCommand(args);
     if (command == "print-config") {
       std::cout << loadConfig(args).toJsonText() << '\n';
       return 0;

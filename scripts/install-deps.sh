@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs every Debian package the product and its tests need, only when missing.
 # Safe to run repeatedly; uses sudo when not root. Works on a fresh Debian bookworm.
+#   scripts/install-deps.sh          packages to build and run the node
+#   scripts/install-deps.sh --test   also the npm packages of the viewer-compatibility tests
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 PACKAGES=(
   # build
@@ -42,4 +45,14 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet orthanc 2
 fi
 if [ -x /etc/init.d/orthanc ] && pgrep -x Orthanc >/dev/null 2>&1; then
   $SUDO /etc/init.d/orthanc stop >/dev/null 2>&1 || true
+fi
+
+# The viewer-compatibility tests read our SR/SEG with the libraries OHIF uses (npm, pinned in
+# tests/compat/package-lock.json).
+if [ "${1:-}" = "--test" ]; then
+  if [ ! -d tests/compat/node_modules ] || [ tests/compat/package-lock.json -nt tests/compat/node_modules ]; then
+    echo "install-deps: npm ci in tests/compat" >&2
+    (cd tests/compat && npm ci --no-audit --no-fund --loglevel=error)
+    touch tests/compat/node_modules
+  fi
 fi

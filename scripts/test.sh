@@ -3,7 +3,7 @@
 # integration tests that start real processes (dicom-node, DCMTK tools) on free ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh --test
 scripts/build.sh
 export TCP_NODELAY=1
 ctest --test-dir build --output-on-failure --parallel 2 "$@"

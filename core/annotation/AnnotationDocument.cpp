@@ -135,6 +135,9 @@ class Parser {
     }
     if (!j.contains("concept")) problem(path, "'concept' is required");
     else e.concept = code(j.at("concept"), path + ".concept");
+    if (e.concept.value == "121106" && e.concept.scheme == "DCM") {
+      problem(path + ".concept", "(121106, DCM, \"Comment\") is the finding's 'comment': put the text there");
+    }
     const bool hasValue = j.contains("value"), hasText = j.contains("text");
     if (hasValue == hasText) {
       problem(path, "needs exactly one of 'value' (a coded concept) or 'text'");

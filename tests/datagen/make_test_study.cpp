@@ -33,6 +33,7 @@ struct Options {
   std::string manufacturer = "ACME Imaging";
   double pixelSpacing = 0.7;
   double sliceThickness = 1.25;
+  bool enhanced = false;  // one Enhanced CT instance with `slices` frames instead of a series
 };
 
 std::string newUid() {
@@ -44,8 +45,9 @@ void usage() {
   std::cerr << "usage: annot-testdata --out DIR [--modality CT|MR] [--slices N] [--rows N] [--columns N]\n"
                "         [--series N] [--patient-id ID] [--patient-name N] [--sex M|F|O] [--birth-date YYYYMMDD]\n"
                "         [--age 055Y] [--study-date YYYYMMDD] [--study-uid UID] [--accession A]\n"
-               "         [--body-part CHEST] [--description TEXT] [--manufacturer TEXT]\n"
-               "Writes DIR/<series>/<slice>.dcm and prints the Study Instance UID.\n";
+               "         [--body-part CHEST] [--description TEXT] [--manufacturer TEXT] [--enhanced]\n"
+               "Writes DIR/<series>/<slice>.dcm (with --enhanced: one multi-frame Enhanced CT per\n"
+               "series, DIR/<series>/enhanced.dcm) and prints the Study Instance UID.\n";
 }
 
 void check(const OFCondition& c, const char* what) {
@@ -138,6 +140,128 @@ void writeSlice(const Options& o, const std::string& path, const std::string& st
   check(file.saveFile(path.c_str(), EXS_LittleEndianExplicit), ("write " + path).c_str());
 }
 
+
+DcmItem& appendItem(DcmItem& parent, const DcmTagKey& sequence) {
+  DcmItem* item = nullptr;
+  check(parent.findOrCreateSequenceItem(sequence, item, -2), "sequence item");
+  return *item;
+}
+
+// One Enhanced CT Image (DERIVED, so the acquisition functional groups are not required) holding
+// every slice as a frame, with shared orientation/pixel measures and per-frame positions.
+void writeEnhancedCt(const Options& o, const std::string& path, const std::string& studyUid, const std::string& seriesUid,
+                     const std::string& forUid, unsigned seriesNumber, const std::vector<std::vector<Uint16>>& frames) {
+  DcmFileFormat file;
+  DcmDataset* ds = file.getDataset();
+  auto put = [&](DcmItem& item, const DcmTagKey& tag, const std::string& value) {
+    check(item.putAndInsertString(tag, value.c_str()), "put");
+  };
+  put(*ds, DCM_SpecificCharacterSet, "ISO_IR 100");
+  put(*ds, DCM_SOPClassUID, UID_EnhancedCTImageStorage);
+  put(*ds, DCM_SOPInstanceUID, newUid());
+  put(*ds, DCM_StudyDate, o.studyDate);
+  put(*ds, DCM_StudyTime, "101500");
+  put(*ds, DCM_ContentDate, o.studyDate);
+  put(*ds, DCM_ContentTime, "101500");
+  put(*ds, DCM_AccessionNumber, o.accession);
+  put(*ds, DCM_Modality, "CT");
+  put(*ds, DCM_Manufacturer, o.manufacturer);
+  put(*ds, DCM_ManufacturerModelName, "Synth CT 64");
+  put(*ds, DCM_DeviceSerialNumber, "0001");
+  put(*ds, DCM_SoftwareVersions, "1.0");
+  put(*ds, DCM_ReferringPhysicianName, "Referrer^Rita");
+  put(*ds, DCM_StudyDescription, o.description.empty() ? "CT CHEST" : o.description);
+  put(*ds, DCM_SeriesDescription, "Enhanced CT #" + std::to_string(seriesNumber));
+  put(*ds, DCM_PatientName, o.patientName);
+  put(*ds, DCM_PatientID, o.patientId);
+  put(*ds, DCM_PatientBirthDate, o.birthDate);
+  put(*ds, DCM_PatientSex, o.patientSex);
+  put(*ds, DCM_PatientAge, o.patientAge);
+  put(*ds, DCM_BodyPartExamined, o.bodyPart.empty() ? "CHEST" : o.bodyPart);
+  put(*ds, DCM_PatientPosition, "HFS");
+  put(*ds, DCM_StudyInstanceUID, studyUid);
+  put(*ds, DCM_SeriesInstanceUID, seriesUid);
+  put(*ds, DCM_StudyID, "1");
+  put(*ds, DCM_SeriesNumber, std::to_string(seriesNumber));
+  put(*ds, DCM_InstanceNumber, "1");
+  put(*ds, DCM_FrameOfReferenceUID, forUid);
+  put(*ds, DCM_PositionReferenceIndicator, "");
+  put(*ds, DCM_ImageType, "DERIVED\\PRIMARY\\VOLUME\\NONE");
+  put(*ds, DCM_ContentQualification, "RESEARCH");
+  put(*ds, DCM_PixelPresentation, "MONOCHROME");
+  put(*ds, DCM_VolumetricProperties, "VOLUME");
+  put(*ds, DCM_VolumeBasedCalculationTechnique, "NONE");
+  put(*ds, DCM_PresentationLUTShape, "IDENTITY");
+  put(*ds, DCM_LossyImageCompression, "00");
+  put(*ds, DCM_BurnedInAnnotation, "NO");
+  put(*ds, DCM_AcquisitionNumber, "1");
+  put(*ds, DCM_NumberOfFrames, std::to_string(frames.size()));
+  check(ds->insertEmptyElement(DCM_AcquisitionContextSequence), "acquisition context");
+
+  const std::string dimensionOrganization = newUid();
+  put(appendItem(*ds, DCM_DimensionOrganizationSequence), DCM_DimensionOrganizationUID, dimensionOrganization);
+  for (const auto& [pointer, label] : {std::pair{DCM_StackID, "Stack ID"}, std::pair{DCM_InStackPositionNumber, "In-Stack Position"}}) {
+    DcmItem& index = appendItem(*ds, DCM_DimensionIndexSequence);
+    check(index.putAndInsertTagKey(DCM_DimensionIndexPointer, pointer), "dimension");
+    check(index.putAndInsertTagKey(DCM_FunctionalGroupPointer, DCM_FrameContentSequence), "dimension");
+    put(index, DCM_DimensionOrganizationUID, dimensionOrganization);
+    put(index, DCM_DimensionDescriptionLabel, label);
+  }
+
+  DcmItem& shared = appendItem(*ds, DCM_SharedFunctionalGroupsSequence);
+  char spacing[64];
+  std::snprintf(spacing, sizeof spacing, "%.4f\\%.4f", o.pixelSpacing, o.pixelSpacing);
+  DcmItem& measures = appendItem(shared, DCM_PixelMeasuresSequence);
+  put(measures, DCM_PixelSpacing, spacing);
+  put(measures, DCM_SliceThickness, std::to_string(o.sliceThickness));
+  put(appendItem(shared, DCM_PlaneOrientationSequence), DCM_ImageOrientationPatient, "1\\0\\0\\0\\1\\0");
+  DcmItem& anatomy = appendItem(shared, DCM_FrameAnatomySequence);
+  put(anatomy, DCM_FrameLaterality, "U");
+  DcmItem& region = appendItem(anatomy, DCM_AnatomicRegionSequence);
+  put(region, DCM_CodeValue, "51185008");
+  put(region, DCM_CodingSchemeDesignator, "SCT");
+  put(region, DCM_CodeMeaning, "Thorax");
+  DcmItem& transform = appendItem(shared, DCM_PixelValueTransformationSequence);
+  put(transform, DCM_RescaleIntercept, "-1024");
+  put(transform, DCM_RescaleSlope, "1");
+  put(transform, DCM_RescaleType, "HU");
+  DcmItem& voi = appendItem(shared, DCM_FrameVOILUTSequence);
+  put(voi, DCM_WindowCenter, "-600");
+  put(voi, DCM_WindowWidth, "1500");
+  put(appendItem(shared, DCM_IrradiationEventIdentificationSequence), DCM_IrradiationEventUID, newUid());
+  DcmItem& frameType = appendItem(shared, DCM_CTImageFrameTypeSequence);
+  put(frameType, DCM_FrameType, "DERIVED\\PRIMARY\\VOLUME\\NONE");
+  put(frameType, DCM_PixelPresentation, "MONOCHROME");
+  put(frameType, DCM_VolumetricProperties, "VOLUME");
+  put(frameType, DCM_VolumeBasedCalculationTechnique, "NONE");
+
+  const double origin = -0.5 * o.pixelSpacing * o.columns;
+  for (size_t k = 0; k < frames.size(); ++k) {
+    DcmItem& perFrame = appendItem(*ds, DCM_PerFrameFunctionalGroupsSequence);
+    DcmItem& content = appendItem(perFrame, DCM_FrameContentSequence);
+    put(content, DCM_StackID, "1");
+    check(content.putAndInsertUint32(DCM_InStackPositionNumber, static_cast<Uint32>(k + 1)), "frame content");
+    const Uint32 index[2] = {1, static_cast<Uint32>(k + 1)};
+    check(content.putAndInsertUint32Array(DCM_DimensionIndexValues, index, 2), "frame content");
+    char ipp[96];
+    std::snprintf(ipp, sizeof ipp, "%.4f\\%.4f\\%.4f", origin, origin, -200.0 + k * o.sliceThickness);
+    put(appendItem(perFrame, DCM_PlanePositionSequence), DCM_ImagePositionPatient, ipp);
+  }
+
+  check(ds->putAndInsertUint16(DCM_SamplesPerPixel, 1), "put");
+  put(*ds, DCM_PhotometricInterpretation, "MONOCHROME2");
+  check(ds->putAndInsertUint16(DCM_Rows, static_cast<Uint16>(o.rows)), "put");
+  check(ds->putAndInsertUint16(DCM_Columns, static_cast<Uint16>(o.columns)), "put");
+  check(ds->putAndInsertUint16(DCM_BitsAllocated, 16), "put");
+  check(ds->putAndInsertUint16(DCM_BitsStored, 12), "put");
+  check(ds->putAndInsertUint16(DCM_HighBit, 11), "put");
+  check(ds->putAndInsertUint16(DCM_PixelRepresentation, 0), "put");
+  std::vector<Uint16> all;
+  for (const auto& f : frames) all.insert(all.end(), f.begin(), f.end());
+  check(ds->putAndInsertUint16Array(DCM_PixelData, all.data(), static_cast<unsigned long>(all.size())), "pixels");
+  check(file.saveFile(path.c_str(), EXS_LittleEndianExplicit), ("write " + path).c_str());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -165,9 +289,10 @@ int main(int argc, char** argv) {
     else if (a == "--body-part") o.bodyPart = next();
     else if (a == "--description") o.description = next();
     else if (a == "--manufacturer") o.manufacturer = next();
+    else if (a == "--enhanced") o.enhanced = true;
     else { usage(); return 2; }
   }
-  if (o.outDir.empty() || (o.modality != "CT" && o.modality != "MR") || o.slices == 0 || o.rows == 0 || o.columns == 0 ||
+  if (o.outDir.empty() || (o.modality != "CT" && o.modality != "MR") || (o.enhanced && o.modality != "CT") || o.slices == 0 || o.rows == 0 || o.columns == 0 ||
       o.rows > 4096 || o.columns > 4096) {
     usage();
     return 2;
@@ -181,6 +306,7 @@ int main(int argc, char** argv) {
     const std::string seriesDir = o.outDir + "/series" + std::to_string(s);
     if (std::system(("mkdir -p '" + seriesDir + "'").c_str()) != 0) return 1;
     const std::string seriesUid = newUid();
+    std::vector<std::vector<Uint16>> frames;
     for (unsigned k = 0; k < o.slices; ++k) {
       const double cx = o.columns / 2.0, cy = o.rows / 2.0;
       const double r2 = std::pow(0.42 * std::min(o.rows, o.columns), 2);
@@ -195,10 +321,15 @@ int main(int argc, char** argv) {
           pixels[static_cast<size_t>(y) * o.columns + x] = static_cast<Uint16>(v + ((x * 7 + y * 13 + k) & 15));
         }
       }
+      if (o.enhanced) {
+        frames.push_back(pixels);
+        continue;
+      }
       char name[32];
       std::snprintf(name, sizeof name, "/%05u.dcm", k + 1);
       writeSlice(o, seriesDir + name, studyUid, seriesUid, forUid, s, k, pixels);
     }
+    if (o.enhanced) writeEnhancedCt(o, seriesDir + "/enhanced.dcm", studyUid, seriesUid, forUid, s, frames);
   }
   std::cout << studyUid << '\n';
   return 0;

@@ -57,12 +57,6 @@ std::vector<std::string> acknowledgedFiles(const std::string& storescuLog) {
   return acked;
 }
 
-size_t count(const std::string& text, const std::string& needle) {
-  size_t n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
-  return n;
-}
-
 }  // namespace
 
 TEST(DicomNode, StoresAStudyFromStorescuBitForBitAndIndexesIt) {
@@ -71,7 +65,7 @@ TEST(DicomNode, StoresAStudyFromStorescuBitForBitAndIndexesIt) {
   RunningNode node(tmp / "data");
   const auto sent = storescu(node.dicomPort(), {tmp / "ct"});
   ASSERT_EQ(sent.exitCode, 0) << sent.output;
-  EXPECT_EQ(count(sent.output, "Received Store Response (Success)"), 12u);
+  EXPECT_EQ(countOccurrences(sent.output, "Received Store Response (Success)"), 12u);
 
   const json list = node.getJson("/api/v1/studies");
   ASSERT_EQ(list["total"], 1);
@@ -133,7 +127,7 @@ TEST(DicomNode, ResendingAStudyIsIdempotent) {
   ASSERT_EQ(storescu(node.dicomPort(), {tmp / "ct"}).exitCode, 0);
   const auto again = storescu(node.dicomPort(), {tmp / "ct"});
   ASSERT_EQ(again.exitCode, 0) << again.output;
-  EXPECT_EQ(count(again.output, "Received Store Response (Success)"), 6u);
+  EXPECT_EQ(countOccurrences(again.output, "Received Store Response (Success)"), 6u);
   EXPECT_EQ(node.getJson("/api/v1/studies/" + studyUid)["NumberOfStudyRelatedInstances"], 6);
   EXPECT_EQ(metricValue(node, "annot_instances_duplicate_total"), 6u);
   EXPECT_EQ(listFiles(tmp / "data/instances", ".dcm").size(), 6u);
@@ -151,7 +145,7 @@ void checkAcknowledgedSurvive(int sig) {
     ChildProcess sender({"storescu", "-v", "-aec", "ANNOTNODE", "+sd", "+r", "127.0.0.1",
                          std::to_string(node.dicomPort()), tmp / "ct"},
                         tmp / "send.log");
-    ASSERT_TRUE(eventually([&] { return count(sender.log(), "Received Store Response (Success)") >= 40; }))
+    ASSERT_TRUE(eventually([&] { return countOccurrences(sender.log(), "Received Store Response (Success)") >= 40; }))
         << sender.log();
     if (sig == SIGKILL) {
       node.kill9();

@@ -80,6 +80,7 @@ bool eventually(Condition condition, std::chrono::milliseconds timeout = std::ch
 }
 
 std::string readFile(const std::string& path);
+size_t countOccurrences(const std::string& text, const std::string& needle);
 void writeFile(const std::string& path, const std::string& content);
 std::vector<std::string> listFiles(const std::string& dir, const std::string& suffix = "");
 

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "annotation/AnnotationDocument.h"
 
 using namespace annot;
@@ -15,7 +18,7 @@ const char* kValid = R"({
                  "points": [[10, 20], [30, 20], [20, 15], [20, 25]]},
     "evaluations": [{"concept": {"code": "LRCAT", "scheme": "99ANNOT", "meaning": "Lung-RADS assessment category"},
                      "value": {"code": "LR3", "scheme": "99ANNOT", "meaning": "Lung-RADS 3: probably benign"}},
-                    {"concept": {"code": "121106", "scheme": "DCM", "meaning": "Comment"}, "text": "spiculated"}],
+                    {"concept": {"code": "MARGIN", "scheme": "99ANNOT", "meaning": "Margin description"}, "text": "spiculated"}],
     "measurements": [{"concept": {"code": "103339001", "scheme": "SCT", "meaning": "Long Axis"}, "value": 7.5,
                       "unit": {"code": "mm", "scheme": "UCUM", "meaning": "millimeter"}}],
     "comment": "right upper lobe"
@@ -114,4 +117,13 @@ TEST(AnnotationDocument, GeometryCountsPerType) {
   EXPECT_FALSE(withPoints("ellipse", 3).empty());
   EXPECT_TRUE(withPoints("circle", 2).empty());
   EXPECT_FALSE(withPoints("circle", 3).empty());
+}
+
+TEST(AnnotationDocument, PublishedExamplesParse) {
+  for (const char* name : {"lung-nodule-annotation.json", "ai-prelabel-annotation.json"}) {
+    std::ifstream in(std::string(ANNOT_SOURCE_DIR) + "/docs/examples/" + name);
+    std::stringstream text;
+    text << in.rdbuf();
+    EXPECT_NO_THROW(parseAnnotationDocument(text.str())) << name;
+  }
 }
