@@ -10,6 +10,7 @@
 
 #include "NodeApp.h"
 #include "ReportCommands.h"
+#include "SegmentationCommands.h"
 #include "config/NodeConfig.h"
 
 namespace {
@@ -23,6 +24,11 @@ Usage:
   dicom-node make-sr --annotation A.json --images PATH... --out SR.dcm [options]
                                  write a TID 1500 Measurement Report (make-sr --help)
   dicom-node read-sr SR.dcm      print a Measurement Report as the annotation JSON model
+  dicom-node make-seg --segments S.json --images PATH... --out SEG.dcm [options]
+                                 write a DICOM Segmentation (make-seg --help)
+  dicom-node read-seg SEG.dcm [--runs] [--volume OUT]
+                                 print a Segmentation's segments and frames (masks as runs
+                                 or as a packed volume)
   dicom-node --help | --version
 
 Options (override the configuration file):
@@ -110,6 +116,8 @@ int main(int argc, char** argv) {
     if (command == "serve") return annot::node::serve(loadConfig(args));
     if (command == "make-sr") return annot::node::makeSrCommand(args);
     if (command == "read-sr") return annot::node::readSrCommand(args);
+    if (command == "make-seg") return annot::node::makeSegCommand(args);
+    if (command == "read-seg") return annot::node::readSegCommand(args);
     if (command == "print-config") {
       std::cout << loadConfig(args).toJsonText() << '\n';
       return 0;

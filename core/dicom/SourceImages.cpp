@@ -40,6 +40,58 @@ std::optional<std::array<double, 2>> functionalGroupSpacing(DcmItem& ds) {
   return std::nullopt;
 }
 
+std::optional<std::array<double, 6>> orientationIn(DcmItem& item) {
+  std::array<double, 6> o{};
+  for (unsigned long i = 0; i < 6; ++i) {
+    if (item.findAndGetFloat64(DCM_ImageOrientationPatient, o[i], i).bad()) return std::nullopt;
+  }
+  return o;
+}
+
+std::optional<std::array<double, 3>> positionIn(DcmItem& item) {
+  std::array<double, 3> p{};
+  for (unsigned long i = 0; i < 3; ++i) {
+    if (item.findAndGetFloat64(DCM_ImagePositionPatient, p[i], i).bad()) return std::nullopt;
+  }
+  return p;
+}
+
+// Value of a functional group macro: per-frame item first, then the shared one.
+DcmItem* functionalGroup(DcmItem& ds, unsigned long frame, const DcmTagKey& macro) {
+  DcmItem* perFrame = nullptr;
+  DcmItem* found = nullptr;
+  if (ds.findAndGetSequenceItem(DCM_PerFrameFunctionalGroupsSequence, perFrame, static_cast<int>(frame)).good() && perFrame &&
+      perFrame->findAndGetSequenceItem(macro, found, 0).good() && found) {
+    return found;
+  }
+  DcmItem* shared = nullptr;
+  if (ds.findAndGetSequenceItem(DCM_SharedFunctionalGroupsSequence, shared, 0).good() && shared &&
+      shared->findAndGetSequenceItem(macro, found, 0).good() && found) {
+    return found;
+  }
+  return nullptr;
+}
+
+void readGeometry(DcmDataset& ds, SourceImage& img) {
+  if (!img.multiFrame || !ds.tagExists(DCM_PerFrameFunctionalGroupsSequence)) {
+    img.orientation = orientationIn(ds);
+    if (auto p = positionIn(ds)) img.framePositions.assign(img.frames, *p);
+    img.sliceThickness = str(ds, DCM_SliceThickness);
+    return;
+  }
+  if (DcmItem* o = functionalGroup(ds, 0, DCM_PlaneOrientationSequence)) img.orientation = orientationIn(*o);
+  if (DcmItem* m = functionalGroup(ds, 0, DCM_PixelMeasuresSequence)) img.sliceThickness = str(*m, DCM_SliceThickness);
+  for (uint32_t f = 0; f < img.frames; ++f) {
+    DcmItem* position = functionalGroup(ds, f, DCM_PlanePositionSequence);
+    auto p = position ? positionIn(*position) : std::nullopt;
+    if (!p) {
+      img.framePositions.clear();
+      return;
+    }
+    img.framePositions.push_back(*p);
+  }
+}
+
 void collect(const std::string& path, std::vector<std::string>& files) {
   struct stat st{};
   if (::stat(path.c_str(), &st) != 0) throw std::runtime_error("image path '" + path + "' does not exist");
@@ -97,6 +149,7 @@ SourceImage readSourceImage(const std::string& path) {
     img.pixelSpacing = imager;
     img.spacingSource = SourceImage::SpacingSource::ImagerPixelSpacing;
   }
+  readGeometry(ds, img);
   img.header = std::shared_ptr<DcmDataset>(file->getAndRemoveDataset());
   return img;
 }

@@ -28,6 +28,11 @@ struct SourceImage {
   // Spacing between row centres and between column centres in mm (PixelSpacing order).
   std::optional<std::array<double, 2>> pixelSpacing;
   enum class SpacingSource { PixelSpacing, ImagerPixelSpacing, None } spacingSource = SpacingSource::None;
+  // Geometry for frames in patient space (SEG needs it): orientation of rows and columns,
+  // the position of each frame's first pixel, slice thickness when known.
+  std::optional<std::array<double, 6>> orientation;
+  std::vector<std::array<double, 3>> framePositions;  // one per frame (1 for single-frame)
+  std::string sliceThickness;
   std::shared_ptr<DcmDataset> header;  // everything but bulk data
 };
 

@@ -1,0 +1,332 @@
+#include "seg/Segmentation.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "dicom/Uid.h"
+#include "seg/BitPacking.h"
+
+namespace annot {
+namespace {
+using nlohmann::json;
+
+std::string joined(const std::vector<std::string>& problems) {
+  std::string text = "invalid segmentation:";
+  for (const auto& p : problems) text += "\n  - " + p;
+  return text;
+}
+
+struct Reader {
+  std::vector<std::string> problems;
+  void problem(const std::string& path, const std::string& message) { problems.push_back(path + ": " + message); }
+
+  std::string string(const json& j, const char* key, const std::string& path, bool required) {
+    if (!j.contains(key)) {
+      if (required) problem(path, std::string("'") + key + "' is required");
+      return {};
+    }
+    if (!j.at(key).is_string()) {
+      problem(path + "." + key, "must be a string");
+      return {};
+    }
+    return j.at(key).get<std::string>();
+  }
+
+  Code code(const json& j, const char* key, const std::string& path, bool required) {
+    Code c;
+    if (!j.contains(key)) {
+      if (required) problem(path, std::string("'") + key + "' is required (a coded concept)");
+      return c;
+    }
+    const std::string error = parseCode(j.at(key), c);
+    if (!error.empty()) problem(path + "." + key, error);
+    return c;
+  }
+};
+
+SegmentAlgorithm algorithmFrom(const std::string& name, Reader& r, const std::string& path) {
+  if (name == "MANUAL" || name.empty()) return SegmentAlgorithm::Manual;
+  if (name == "SEMIAUTOMATIC") return SegmentAlgorithm::Semiautomatic;
+  if (name == "AUTOMATIC") return SegmentAlgorithm::Automatic;
+  r.problem(path, "must be MANUAL, SEMIAUTOMATIC or AUTOMATIC");
+  return SegmentAlgorithm::Manual;
+}
+
+double dot(const std::array<double, 3>& a, const std::array<double, 3>& b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
+}  // namespace
+
+const char* segmentAlgorithmName(SegmentAlgorithm a) {
+  switch (a) {
+    case SegmentAlgorithm::Manual: return "MANUAL";
+    case SegmentAlgorithm::Semiautomatic: return "SEMIAUTOMATIC";
+    case SegmentAlgorithm::Automatic: return "AUTOMATIC";
+  }
+  return "MANUAL";
+}
+
+SegmentationError::SegmentationError(std::vector<std::string> problems)
+    : std::runtime_error(joined(problems)), problems_(std::move(problems)) {}
+
+Segmentation parseSegmentation(const json& j, const SourceImageSet& images, bool masksRequired) {
+  Reader r;
+  Segmentation seg;
+  if (!j.is_object()) throw SegmentationError({"document: must be a JSON object"});
+  const std::string type = j.contains("type") && j.at("type").is_string() ? j.at("type").get<std::string>() : "BINARY";
+  if (type != "BINARY" && type != "FRACTIONAL") r.problem("type", "must be BINARY or FRACTIONAL");
+  seg.fractional = type == "FRACTIONAL";
+  if (j.contains("fractionalType")) {
+    seg.fractionalType = r.string(j, "fractionalType", "document", false);
+    if (seg.fractionalType != "PROBABILITY" && seg.fractionalType != "OCCUPANCY") r.problem("fractionalType", "must be PROBABILITY or OCCUPANCY");
+  }
+  if (j.contains("maxFractionalValue")) {
+    if (!j.at("maxFractionalValue").is_number_integer() || j.at("maxFractionalValue").get<int>() < 1 || j.at("maxFractionalValue").get<int>() > 255) {
+      r.problem("maxFractionalValue", "must be a whole number from 1 to 255");
+    } else {
+      seg.maxFractionalValue = static_cast<uint8_t>(j.at("maxFractionalValue").get<int>());
+    }
+  }
+  if (j.contains("contentLabel")) seg.contentLabel = r.string(j, "contentLabel", "document", false);
+  if (j.contains("contentDescription")) seg.contentDescription = r.string(j, "contentDescription", "document", false);
+  if (j.contains("contentCreator")) seg.contentCreator = r.string(j, "contentCreator", "document", false);
+  if (j.contains("seriesDescription")) seg.seriesDescription = r.string(j, "seriesDescription", "document", false);
+
+  if (!j.contains("segments") || !j.at("segments").is_array() || j.at("segments").empty()) {
+    r.problem("segments", "at least one segment is required");
+  } else {
+    const json& list = j.at("segments");
+    for (size_t i = 0; i < list.size(); ++i) {
+      const std::string path = "segments[" + std::to_string(i) + "]";
+      const json& s = list[i];
+      SegmentDescription d;
+      d.label = r.string(s, "label", path, true);
+      d.description = r.string(s, "description", path, false);
+      d.category = r.code(s, "category", path, true);
+      d.type = r.code(s, "type", path, true);
+      if (s.contains("anatomicRegion")) d.anatomicRegion = r.code(s, "anatomicRegion", path, true);
+      if (s.contains("algorithm")) {
+        const json& a = s.at("algorithm");
+        d.algorithm = algorithmFrom(r.string(a, "type", path + ".algorithm", true), r, path + ".algorithm.type");
+        d.algorithmName = r.string(a, "name", path + ".algorithm", false);
+        d.algorithmVersion = r.string(a, "version", path + ".algorithm", false);
+        if (d.algorithm != SegmentAlgorithm::Manual && d.algorithmName.empty()) {
+          r.problem(path + ".algorithm", "'name' is required unless the type is MANUAL");
+        }
+      }
+      if (s.contains("color")) {
+        const json& c = s.at("color");
+        if (!c.is_array() || c.size() != 3) {
+          r.problem(path + ".color", "must be [red, green, blue] from 0 to 255");
+        } else {
+          for (size_t k = 0; k < 3; ++k) {
+            if (!c[k].is_number_integer() || c[k].get<int>() < 0 || c[k].get<int>() > 255) r.problem(path + ".color", "components must be 0..255");
+            else d.color[k] = static_cast<uint8_t>(c[k].get<int>());
+          }
+        }
+      }
+      d.trackingId = r.string(s, "trackingId", path, false);
+      d.trackingUid = r.string(s, "trackingUid", path, false);
+      if (!d.trackingUid.empty() && !isValidUid(d.trackingUid)) r.problem(path + ".trackingUid", "is not a valid UID");
+      seg.segments.push_back(d);
+    }
+  }
+
+  if (j.contains("masks")) {
+    const json& masks = j.at("masks");
+    if (!masks.is_array()) r.problem("masks", "must be an array");
+    for (size_t i = 0; masks.is_array() && i < masks.size(); ++i) {
+      const std::string path = "masks[" + std::to_string(i) + "]";
+      const json& m = masks[i];
+      SegmentFrame frame;
+      if (!m.contains("segment") || !m.at("segment").is_number_integer() || m.at("segment").get<int>() < 1 ||
+          m.at("segment").get<size_t>() > seg.segments.size()) {
+        r.problem(path + ".segment", "must be a segment number from 1 to " + std::to_string(seg.segments.size()));
+        continue;
+      }
+      frame.segment = static_cast<uint16_t>(m.at("segment").get<int>());
+      if (!m.contains("image") || !m.at("image").is_object()) {
+        r.problem(path, "'image' is required {\"sopInstanceUid\", \"frame\"}");
+        continue;
+      }
+      frame.image.sopInstanceUid = r.string(m.at("image"), "sopInstanceUid", path + ".image", true);
+      if (m.at("image").contains("frame") && m.at("image").at("frame").is_number_integer()) {
+        frame.image.frame = static_cast<uint32_t>(std::max(0, m.at("image").at("frame").get<int>()));
+      }
+      const SourceImage* img = images.find(frame.image.sopInstanceUid);
+      if (!img) {
+        r.problem(path + ".image", "SOP Instance UID " + frame.image.sopInstanceUid + " is not among the referenced images");
+        continue;
+      }
+      if (img->multiFrame) {
+        if (frame.image.frame < 1 || frame.image.frame > img->frames) {
+          r.problem(path + ".image.frame", "image " + img->sopInstanceUid + " has " + std::to_string(img->frames) +
+                                               " frames: give a frame from 1 to " + std::to_string(img->frames));
+          continue;
+        }
+      } else if (frame.image.frame > 1) {
+        r.problem(path + ".image.frame", "frame " + std::to_string(frame.image.frame) + " is out of range (single-frame image)");
+        continue;
+      } else {
+        frame.image.frame = 0;
+      }
+      const uint64_t pixels = static_cast<uint64_t>(img->rows) * img->columns;
+      if (seg.rows == 0) {
+        seg.rows = img->rows;
+        seg.columns = img->columns;
+      }
+      if (img->rows != seg.rows || img->columns != seg.columns) {
+        r.problem(path + ".image", "image is " + std::to_string(img->columns) + "x" + std::to_string(img->rows) +
+                                       " but other masks are " + std::to_string(seg.columns) + "x" + std::to_string(seg.rows) +
+                                       ": one segmentation has one frame size");
+        continue;
+      }
+      const char* key = seg.fractional ? "values" : "runs";
+      if (!m.contains(key) || !m.at(key).is_array()) {
+        r.problem(path, std::string("'") + key + "' is required (" +
+                            (seg.fractional ? "[[offset, length, value]...]" : "[[offset, length]...]") + ")");
+        continue;
+      }
+      frame.data.assign(seg.fractional ? pixels : (pixels + 7) / 8, 0);
+      for (const auto& run : m.at(key)) {
+        const size_t want = seg.fractional ? 3 : 2;
+        if (!run.is_array() || run.size() != want || !run[0].is_number_unsigned() || !run[1].is_number_unsigned()) {
+          r.problem(path + "." + key, seg.fractional ? "each entry is [offset, length, value]" : "each run is [offset, length]");
+          break;
+        }
+        const uint64_t offset = run[0].get<uint64_t>(), length = run[1].get<uint64_t>();
+        if (offset + length > pixels) {
+          r.problem(path + "." + key, "run [" + std::to_string(offset) + ", " + std::to_string(length) + "] goes past the " +
+                                          std::to_string(pixels) + " pixels of the frame (mask larger than the image?)");
+          break;
+        }
+        if (seg.fractional) {
+          if (!run[2].is_number_unsigned() || run[2].get<unsigned>() > seg.maxFractionalValue) {
+            r.problem(path + ".values", "values must be from 0 to maxFractionalValue (" + std::to_string(seg.maxFractionalValue) + ")");
+            break;
+          }
+          std::fill(frame.data.begin() + static_cast<long>(offset), frame.data.begin() + static_cast<long>(offset + length),
+                    static_cast<uint8_t>(run[2].get<unsigned>()));
+        } else {
+          for (uint64_t b = offset; b < offset + length; ++b) bits::set(frame.data.data(), b);
+        }
+      }
+      seg.frames.push_back(std::move(frame));
+    }
+  } else if (masksRequired) {
+    r.problem("masks", "is required (or give a packed volume)");
+  }
+  if (!r.problems.empty()) throw SegmentationError(r.problems);
+  return seg;
+}
+
+std::vector<ImageRef> framesInSliceOrder(const SourceImageSet& images) {
+  struct Entry {
+    ImageRef ref;
+    double along;
+  };
+  std::vector<Entry> entries;
+  for (const auto& img : images.all()) {
+    if (!img.orientation || img.framePositions.size() != img.frames) {
+      throw SegmentationError({"image " + img.sopInstanceUid + ": no plane geometry (Image Position/Orientation) to order its frames"});
+    }
+    const auto& o = *img.orientation;
+    const std::array<double, 3> normal{o[1] * o[5] - o[2] * o[4], o[2] * o[3] - o[0] * o[5], o[0] * o[4] - o[1] * o[3]};
+    for (uint32_t f = 0; f < img.frames; ++f) {
+      entries.push_back({{img.sopInstanceUid, img.multiFrame ? f + 1 : 0}, dot(normal, img.framePositions[f])});
+    }
+  }
+  std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.along < b.along; });
+  std::vector<ImageRef> out;
+  for (const auto& e : entries) out.push_back(e.ref);
+  return out;
+}
+
+void addVolumeMasks(Segmentation& seg, const SourceImageSet& images, const std::vector<uint8_t>& volume, uint32_t columns,
+                    uint32_t rows, uint32_t frameCount) {
+  const std::vector<ImageRef> order = framesInSliceOrder(images);
+  const SourceImage& first = *images.find(order.front().sopInstanceUid);
+  std::vector<std::string> problems;
+  if (columns != first.columns || rows != first.rows) {
+    problems.push_back("volume: frames are " + std::to_string(columns) + "x" + std::to_string(rows) + " but the images are " +
+                       std::to_string(first.columns) + "x" + std::to_string(first.rows));
+  }
+  if (frameCount != order.size()) {
+    problems.push_back("volume: " + std::to_string(frameCount) + " frames declared but the images have " + std::to_string(order.size()));
+  }
+  const uint64_t frameBits = static_cast<uint64_t>(rows) * columns;
+  const uint64_t needed = frameBits * frameCount * seg.segments.size();
+  if (volume.size() * 8 < needed) {
+    problems.push_back("volume: " + std::to_string(volume.size()) + " bytes hold fewer than the " + std::to_string(needed) +
+                       " bits of " + std::to_string(seg.segments.size()) + " segment(s) x " + std::to_string(frameCount) + " frames");
+  }
+  if (seg.fractional) problems.push_back("volume: a packed-bit volume is binary; use JSON values for FRACTIONAL");
+  if (!problems.empty()) throw SegmentationError(problems);
+  seg.rows = rows;
+  seg.columns = columns;
+  for (size_t s = 0; s < seg.segments.size(); ++s) {
+    for (uint32_t f = 0; f < frameCount; ++f) {
+      SegmentFrame frame;
+      frame.segment = static_cast<uint16_t>(s + 1);
+      frame.image = order[f];
+      frame.data = bits::extractBits(volume.data(), (s * frameCount + f) * frameBits, frameBits);
+      seg.frames.push_back(std::move(frame));
+    }
+  }
+}
+
+json describe(const Segmentation& seg, bool withRuns) {
+  json segments = json::array();
+  for (size_t i = 0; i < seg.segments.size(); ++i) {
+    const auto& s = seg.segments[i];
+    json j = {{"number", i + 1}, {"label", s.label}, {"category", toJson(s.category)}, {"type", toJson(s.type)},
+              {"algorithm", {{"type", segmentAlgorithmName(s.algorithm)}}}, {"color", s.color}};
+    if (!s.algorithmName.empty()) j["algorithm"]["name"] = s.algorithmName;
+    if (!s.algorithmVersion.empty()) j["algorithm"]["version"] = s.algorithmVersion;
+    if (s.anatomicRegion) j["anatomicRegion"] = toJson(*s.anatomicRegion);
+    if (!s.description.empty()) j["description"] = s.description;
+    uint64_t frames = 0, pixels = 0;
+    for (const auto& f : seg.frames) {
+      if (f.segment != i + 1) continue;
+      ++frames;
+      pixels += seg.fractional ? static_cast<uint64_t>(std::count_if(f.data.begin(), f.data.end(), [](uint8_t v) { return v > 0; }))
+                               : bits::countSetBits(f.data.data(), static_cast<uint64_t>(seg.rows) * seg.columns);
+    }
+    j["frames"] = frames;
+    j["pixels"] = pixels;
+    segments.push_back(j);
+  }
+  json out = {{"type", seg.fractional ? "FRACTIONAL" : "BINARY"}, {"rows", seg.rows}, {"columns", seg.columns},
+              {"segments", segments}, {"frameCount", seg.frames.size()}};
+  if (seg.fractional) {
+    out["fractionalType"] = seg.fractionalType;
+    out["maxFractionalValue"] = seg.maxFractionalValue;
+  }
+  if (withRuns) {
+    json masks = json::array();
+    const uint64_t pixels = static_cast<uint64_t>(seg.rows) * seg.columns;
+    for (const auto& f : seg.frames) {
+      json image = {{"sopInstanceUid", f.image.sopInstanceUid}};
+      if (f.image.frame) image["frame"] = f.image.frame;
+      json runs = json::array();
+      uint64_t p = 0;
+      while (p < pixels) {
+        const unsigned value = seg.fractional ? f.data[p] : bits::get(f.data.data(), p);
+        if (!value) {
+          ++p;
+          continue;
+        }
+        uint64_t end = p + 1;
+        while (end < pixels && (seg.fractional ? f.data[end] : bits::get(f.data.data(), end)) == value) ++end;
+        if (seg.fractional) runs.push_back({p, end - p, value});
+        else runs.push_back({p, end - p});
+        p = end;
+      }
+      masks.push_back({{"segment", f.segment}, {"image", image}, {seg.fractional ? "values" : "runs", runs}});
+    }
+    out["masks"] = masks;
+  }
+  return out;
+}
+
+}  // namespace annot
