@@ -190,7 +190,8 @@ Segmentation parseSegmentation(const json& j, const SourceImageSet& images, bool
       frame.data.assign(seg.fractional ? pixels : (pixels + 7) / 8, 0);
       for (const auto& run : m.at(key)) {
         const size_t want = seg.fractional ? 3 : 2;
-        if (!run.is_array() || run.size() != want || !run[0].is_number_unsigned() || !run[1].is_number_unsigned()) {
+        auto natural = [](const json& v) { return v.is_number_integer() && v.get<int64_t>() >= 0; };
+        if (!run.is_array() || run.size() != want || !natural(run[0]) || !natural(run[1])) {
           r.problem(path + "." + key, seg.fractional ? "each entry is [offset, length, value]" : "each run is [offset, length]");
           break;
         }
@@ -201,7 +202,7 @@ Segmentation parseSegmentation(const json& j, const SourceImageSet& images, bool
           break;
         }
         if (seg.fractional) {
-          if (!run[2].is_number_unsigned() || run[2].get<unsigned>() > seg.maxFractionalValue) {
+          if (!natural(run[2]) || run[2].get<int64_t>() > seg.maxFractionalValue) {
             r.problem(path + ".values", "values must be from 0 to maxFractionalValue (" + std::to_string(seg.maxFractionalValue) + ")");
             break;
           }
