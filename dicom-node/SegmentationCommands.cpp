@@ -1,5 +1,7 @@
 #include "SegmentationCommands.h"
 
+#include <malloc.h>
+
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -61,18 +63,24 @@ int makeSegCommand(const std::vector<std::string>& args) {
   }
   try {
     const SourceImageSet images = SourceImageSet::load(imagePaths);
-    nlohmann::json doc;
-    try {
-      doc = nlohmann::json::parse(readAll(segmentsPath));
-    } catch (const nlohmann::json::parse_error& e) {
-      throw SegmentationError({segmentsPath + ": not valid JSON (" + e.what() + ")"});
-    }
-    Segmentation seg = parseSegmentation(doc, images, /*masksRequired=*/volumePath.empty());
+    // The JSON text and its parse tree are dropped as soon as the masks are packed.
+    Segmentation seg = [&] {
+      nlohmann::json doc;
+      try {
+        doc = nlohmann::json::parse(readAll(segmentsPath));
+      } catch (const nlohmann::json::parse_error& e) {
+        throw SegmentationError({segmentsPath + ": not valid JSON (" + e.what() + ")"});
+      }
+      return parseSegmentation(doc, images, /*masksRequired=*/volumePath.empty());
+    }();
     if (!volumePath.empty()) {
       const std::string bytes = readAll(volumePath);
       addVolumeMasks(seg, images, std::vector<uint8_t>(bytes.begin(), bytes.end()), columns, rows, frames);
     }
-    const SegWriteResult r = writeSegmentationFile(seg, images, options, outPath);
+    // The parse tree was many small allocations; hand that memory back before Pixel Data is
+    // allocated, so peak memory follows the output size rather than input + output.
+    ::malloc_trim(0);
+    const SegWriteResult r = writeSegmentationFile(std::move(seg), images, options, outPath);
     std::cout << nlohmann::json{{"file", outPath}, {"sopInstanceUid", r.sopInstanceUid}, {"seriesInstanceUid", r.seriesInstanceUid},
                                 {"studyInstanceUid", r.studyInstanceUid}, {"frames", r.frames}}
                      .dump(2)

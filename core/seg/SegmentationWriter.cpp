@@ -77,7 +77,7 @@ std::array<uint16_t, 3> rgbToDicomLab(const std::array<uint8_t, 3>& rgb) {
   return {scale(L, 0, 100), scale(A, -128, 127), scale(B, -128, 127)};
 }
 
-SegWriteResult writeSegmentation(const Segmentation& seg, const SourceImageSet& images, const SegWriteOptions& options,
+SegWriteResult writeSegmentation(Segmentation seg, const SourceImageSet& images, const SegWriteOptions& options,
                                  DcmFileFormat& out) {
   std::vector<std::string> problems;
   for (size_t i = 0; i < seg.segments.size(); ++i) {
@@ -144,8 +144,8 @@ SegWriteResult writeSegmentation(const Segmentation& seg, const SourceImageSet& 
   };
 
   const uint64_t frameBits = static_cast<uint64_t>(seg.rows) * seg.columns;
-  std::vector<const SegmentFrame*> frames;
-  for (const auto& f : seg.frames) {
+  std::vector<SegmentFrame*> frames;
+  for (auto& f : seg.frames) {
     const bool empty = seg.fractional ? std::all_of(f.data.begin(), f.data.end(), [](uint8_t v) { return v == 0; })
                                       : bits::countSetBits(f.data.data(), frameBits) == 0;
     if (!empty || options.keepEmptyFrames) frames.push_back(&f);
@@ -289,6 +289,7 @@ SegWriteResult writeSegmentation(const Segmentation& seg, const SourceImageSet& 
   for (size_t i = 0; i < frames.size(); ++i) {
     if (seg.fractional) std::memcpy(buffer + i * frameBits, frames[i]->data.data(), static_cast<size_t>(frameBits));
     else bits::appendBits(buffer, i * frameBits, frames[i]->data.data(), frameBits);
+    std::vector<uint8_t>().swap(frames[i]->data);
   }
   must(ds.insert(pixelData, OFTrue), "pixel data");
 
@@ -300,10 +301,10 @@ SegWriteResult writeSegmentation(const Segmentation& seg, const SourceImageSet& 
   return result;
 }
 
-SegWriteResult writeSegmentationFile(const Segmentation& seg, const SourceImageSet& images, const SegWriteOptions& options,
+SegWriteResult writeSegmentationFile(Segmentation seg, const SourceImageSet& images, const SegWriteOptions& options,
                                      const std::string& path) {
   DcmFileFormat file;
-  SegWriteResult result = writeSegmentation(seg, images, options, file);
+  SegWriteResult result = writeSegmentation(std::move(seg), images, options, file);
   const OFCondition saved = file.saveFile(path.c_str(), EXS_LittleEndianExplicit);
   if (saved.bad()) throw SegmentationError({"cannot write '" + path + "': " + saved.text()});
   return result;

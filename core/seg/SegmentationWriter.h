@@ -26,9 +26,11 @@ struct SegWriteResult {
 
 // Throws SegmentationError when the masks cannot be displayed correctly (geometry mixes,
 // unknown images, size mismatches, segments without codes).
-SegWriteResult writeSegmentation(const Segmentation& seg, const SourceImageSet& images, const SegWriteOptions& options,
+// Frame masks are consumed: each is released once copied into Pixel Data, so peak memory stays
+// close to the size of the output.
+SegWriteResult writeSegmentation(Segmentation seg, const SourceImageSet& images, const SegWriteOptions& options,
                                  DcmFileFormat& out);
-SegWriteResult writeSegmentationFile(const Segmentation& seg, const SourceImageSet& images, const SegWriteOptions& options,
+SegWriteResult writeSegmentationFile(Segmentation seg, const SourceImageSet& images, const SegWriteOptions& options,
                                      const std::string& path);
 
 // sRGB (0-255) to DICOM scaled CIELab (PS3.3 C.10.7.1.1), as RecommendedDisplayCIELabValue.

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# bench/seg: a 512x512x300 CT; 1, 10 and 100 spherical segments; dicom-node make-seg against
+# dcmjs's SEG generation (what OHIF uses) on the same masks, in one run. Reports wall time and
+# peak memory (max RSS) of each, and the output size.
+#   bench/seg/run.sh [--build DIR] [--reps N] [--slices N]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build="$root/build"
+reps=3
+slices=300
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --build) build=$2; shift 2 ;;
+    --reps) reps=$2; shift 2 ;;
+    --slices) slices=$2; shift 2 ;;
+    *) echo "usage: $0 [--build DIR] [--reps N] [--slices N]" >&2; exit 2 ;;
+  esac
+done
+node_bin="$build/dicom-node/dicom-node"
+[ -x "$node_bin" ] || { echo "build first (scripts/build.sh)" >&2; exit 1; }
+[ -d "$root/tests/compat/node_modules" ] || { echo "run scripts/install-deps.sh --test first" >&2; exit 1; }
+work=$(mktemp -d /tmp/annot-bench-seg.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+"$build/tests/annot-testdata" --out "$work/ct" --slices "$slices" --rows 512 --columns 512 >/dev/null
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+measure() {  # command... -> "seconds maxrss_kb"
+  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/out" 2>"$work/err" || { cat "$work/err" >&2; echo "fail fail"; return; }
+  cat "$work/time"
+}
+
+echo "| segments | frames | SEG size (MB) | dicom-node (s) | node peak (MB) | dcmjs (s) | dcmjs SEG only (s) | dcmjs peak (MB) | dcmjs / node | node peak / output |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+for segments in 1 10 100; do
+  node "$here/masks.mjs" runs "$work/ct" "$segments" "$work/masks-$segments.json" >"$work/frames"
+  frames=$(sed 's/.*"frames":\([0-9]*\).*/\1/' "$work/frames")
+  ours=() ourmem=() theirs=() theirmem=() inner=()
+  for r in $(seq 1 "$reps"); do
+    read -r t m < <(measure "$node_bin" make-seg --segments "$work/masks-$segments.json" --images "$work/ct" --out "$work/ours.dcm")
+    ours+=("$t"); ourmem+=("$m")
+    read -r t m < <(measure node --max-old-space-size=16000 "$here/masks.mjs" dcmjs "$work/ct" "$segments" "$work/theirs.dcm")
+    theirs+=("$t"); theirmem+=("$m")
+    inner+=("$(sed -n 's/.*"seconds":\([0-9.]*\).*/\1/p' "$work/out")")
+  done
+  size=$(stat -c %s "$work/ours.dcm")
+  o=$(echo "${ours[*]}" | median); om=$(echo "${ourmem[*]}" | median)
+  d=$(echo "${theirs[*]}" | median); dm=$(echo "${theirmem[*]}" | median); di=$(echo "${inner[*]}" | median)
+  printf "| %s | %s | %.1f | %.2f | %.0f | %s | %.2f | %s | %s | %.2f |\n" "$segments" "$frames" "$(echo "$size/1048576" | bc -l)" "$o" \
+    "$(echo "$om/1024" | bc -l)" "$d" "$di" "$( [ "$dm" = fail ] && echo fail || printf %.0f "$(echo "$dm/1024" | bc -l)")" \
+    "$( [ "$d" = fail ] && echo - || printf %.1f "$(echo "$d/$o" | bc -l)")" "$(echo "$om*1024/$size" | bc -l)"
+done
+echo
+echo "dicom-node: whole make-seg process (reading the 300 source headers and the JSON runs included)."
+echo "dcmjs: whole node process (reading the 300 source images included); 'SEG only' excludes reading the"
+echo "images (dcmjs needs them whole; make-seg reads headers only). Medians of $reps runs."
