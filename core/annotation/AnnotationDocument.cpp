@@ -3,6 +3,7 @@
 #include <cmath>
 #include <set>
 
+#include "common/JsonFieldReader.h"
 #include "dicom/Uid.h"
 
 namespace annot {
@@ -20,31 +21,8 @@ std::string joinMessages(const std::vector<std::string>& problems) {
 }
 
 // Collects problems with their JSON path while walking the document.
-class Parser {
+class Parser : public JsonFieldReader {
  public:
-  std::vector<std::string> problems;
-
-  void problem(const std::string& path, const std::string& message) { problems.push_back(path + ": " + message); }
-
-  std::string string(const json& j, const char* key, const std::string& path, bool required) {
-    if (!j.contains(key)) {
-      if (required) problem(path, std::string("'") + key + "' is required");
-      return {};
-    }
-    if (!j.at(key).is_string()) {
-      problem(path + "." + key, "must be a string");
-      return {};
-    }
-    return j.at(key).get<std::string>();
-  }
-
-  Code code(const json& j, const std::string& path) {
-    Code c;
-    const std::string error = parseCode(j, c);
-    if (!error.empty()) problem(path, error);
-    return c;
-  }
-
   std::optional<ImageRef> image(const json& j, const std::string& path) {
     if (!j.is_object()) {
       problem(path, "must be an object {\"sopInstanceUid\", \"frame\"}");

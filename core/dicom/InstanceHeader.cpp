@@ -7,18 +7,13 @@
 #include <dcmtk/dcmdata/dcuid.h>
 
 #include "common/Log.h"
+#include "dicom/DatasetAccess.h"
 #include "dicom/Uid.h"
 
 namespace annot {
 namespace {
 // Values longer than this stay on disk while parsing: the index never needs pixel data.
 constexpr Uint32 kMaxLoadedValue = 4096;
-
-std::string getString(DcmItem& item, const DcmTagKey& tag) {
-  OFString value;
-  if (item.findAndGetOFStringArray(tag, value).good()) return value.c_str();
-  return {};
-}
 
 uint32_t getUnsigned(DcmItem& item, const DcmTagKey& tag) {
   Uint16 us = 0;

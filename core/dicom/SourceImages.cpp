@@ -8,16 +8,12 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "dicom/DatasetAccess.h"
 #include "dicom/Uid.h"
 
 namespace annot {
 namespace {
 constexpr Uint32 kMaxLoadedValue = 4096;
-
-std::string str(DcmItem& item, const DcmTagKey& tag) {
-  OFString v;
-  return item.findAndGetOFStringArray(tag, v).good() ? trimUid(v.c_str()) : std::string();
-}
 
 std::optional<std::array<double, 2>> spacing(DcmItem& item, const DcmTagKey& tag) {
   Float64 r = 0, c = 0;
@@ -76,11 +72,11 @@ void readGeometry(DcmDataset& ds, SourceImage& img) {
   if (!img.multiFrame || !ds.tagExists(DCM_PerFrameFunctionalGroupsSequence)) {
     img.orientation = orientationIn(ds);
     if (auto p = positionIn(ds)) img.framePositions.assign(img.frames, *p);
-    img.sliceThickness = str(ds, DCM_SliceThickness);
+    img.sliceThickness = getString(ds, DCM_SliceThickness);
     return;
   }
   if (DcmItem* o = functionalGroup(ds, 0, DCM_PlaneOrientationSequence)) img.orientation = orientationIn(*o);
-  if (DcmItem* m = functionalGroup(ds, 0, DCM_PixelMeasuresSequence)) img.sliceThickness = str(*m, DCM_SliceThickness);
+  if (DcmItem* m = functionalGroup(ds, 0, DCM_PixelMeasuresSequence)) img.sliceThickness = getString(*m, DCM_SliceThickness);
   for (uint32_t f = 0; f < img.frames; ++f) {
     DcmItem* position = functionalGroup(ds, f, DCM_PlanePositionSequence);
     auto p = position ? positionIn(*position) : std::nullopt;
@@ -119,12 +115,12 @@ SourceImage readSourceImage(const std::string& path) {
   DcmDataset& ds = *file->getDataset();
   SourceImage img;
   img.path = path;
-  img.sopClassUid = str(ds, DCM_SOPClassUID);
-  img.sopInstanceUid = str(ds, DCM_SOPInstanceUID);
-  img.studyInstanceUid = str(ds, DCM_StudyInstanceUID);
-  img.seriesInstanceUid = str(ds, DCM_SeriesInstanceUID);
-  img.frameOfReferenceUid = str(ds, DCM_FrameOfReferenceUID);
-  img.modality = str(ds, DCM_Modality);
+  img.sopClassUid = getString(ds, DCM_SOPClassUID);
+  img.sopInstanceUid = getString(ds, DCM_SOPInstanceUID);
+  img.studyInstanceUid = getString(ds, DCM_StudyInstanceUID);
+  img.seriesInstanceUid = getString(ds, DCM_SeriesInstanceUID);
+  img.frameOfReferenceUid = getString(ds, DCM_FrameOfReferenceUID);
+  img.modality = getString(ds, DCM_Modality);
   for (const auto& [uid, name] : {std::pair{img.sopInstanceUid, "SOP Instance UID"}, std::pair{img.studyInstanceUid, "Study Instance UID"},
                                   std::pair{img.seriesInstanceUid, "Series Instance UID"}}) {
     if (!isValidUid(uid)) throw std::runtime_error("'" + path + "' has no valid " + name);

@@ -1,5 +1,7 @@
 #include "protocol/Protocol.h"
 
+#include "common/JsonFieldReader.h"
+
 #include <dirent.h>
 
 #include <algorithm>
@@ -26,32 +28,11 @@ bool anyIn(const std::vector<std::string>& wanted, const std::vector<std::string
   return false;
 }
 
-class Reader {
+class Reader : public JsonFieldReader {
  public:
-  explicit Reader(std::string source) : source_(std::move(source)) {}
-  std::vector<std::string> problems;
-
-  void problem(const std::string& path, const std::string& message) { problems.push_back(path + ": " + message); }
-
+  // Every text field of a protocol must say something.
   std::string string(const json& j, const char* key, const std::string& path, bool required) {
-    if (!j.contains(key)) {
-      if (required) problem(path, std::string("'") + key + "' is required");
-      return {};
-    }
-    if (!j.at(key).is_string() || j.at(key).get<std::string>().empty()) {
-      problem(path + "." + key, "must be a non-empty string");
-      return {};
-    }
-    return j.at(key).get<std::string>();
-  }
-
-  bool boolean(const json& j, const char* key, const std::string& path, bool fallback) {
-    if (!j.contains(key)) return fallback;
-    if (!j.at(key).is_boolean()) {
-      problem(path + "." + key, "must be true or false");
-      return fallback;
-    }
-    return j.at(key).get<bool>();
+    return JsonFieldReader::string(j, key, path, required, /*nonEmpty=*/true);
   }
 
   std::vector<std::string> strings(const json& j, const char* key, const std::string& path) {
@@ -66,13 +47,6 @@ class Reader {
       else out.push_back(v.get<std::string>());
     }
     return out;
-  }
-
-  Code code(const json& j, const std::string& path) {
-    Code c;
-    const std::string error = parseCode(j, c);
-    if (!error.empty()) problem(path, error);
-    return c;
   }
 
   std::vector<Code> codes(const json& j, const char* key, const std::string& path) {
@@ -148,8 +122,6 @@ class Reader {
     return c;
   }
 
- private:
-  std::string source_;
 };
 
 // "1.10.0" is newer than "1.9.2": compare dotted numbers numerically, text otherwise.
@@ -209,7 +181,7 @@ const ClassificationRule* Protocol::classificationForConcept(const Code& concept
 }
 
 Protocol parseProtocol(const json& j, const std::string& source) {
-  Reader r(source);
+  Reader r;
   Protocol p;
   p.sourceFile = source;
   if (!j.is_object()) throw ProtocolError(joined(source, {"document: must be a JSON object"}));

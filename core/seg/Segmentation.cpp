@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "common/JsonFieldReader.h"
 #include "dicom/Uid.h"
 #include "seg/BitPacking.h"
 
@@ -18,33 +19,7 @@ std::string joined(const std::vector<std::string>& problems) {
   return text;
 }
 
-struct Reader {
-  std::vector<std::string> problems;
-  void problem(const std::string& path, const std::string& message) { problems.push_back(path + ": " + message); }
-
-  std::string string(const json& j, const char* key, const std::string& path, bool required) {
-    if (!j.contains(key)) {
-      if (required) problem(path, std::string("'") + key + "' is required");
-      return {};
-    }
-    if (!j.at(key).is_string()) {
-      problem(path + "." + key, "must be a string");
-      return {};
-    }
-    return j.at(key).get<std::string>();
-  }
-
-  Code code(const json& j, const char* key, const std::string& path, bool required) {
-    Code c;
-    if (!j.contains(key)) {
-      if (required) problem(path, std::string("'") + key + "' is required (a coded concept)");
-      return c;
-    }
-    const std::string error = parseCode(j.at(key), c);
-    if (!error.empty()) problem(path + "." + key, error);
-    return c;
-  }
-};
+using Reader = JsonFieldReader;
 
 SegmentAlgorithm algorithmFrom(const std::string& name, Reader& r, const std::string& path) {
   if (name == "MANUAL" || name.empty()) return SegmentAlgorithm::Manual;
@@ -102,9 +77,9 @@ Segmentation parseSegmentation(const json& j, const SourceImageSet& images, bool
       SegmentDescription d;
       d.label = r.string(s, "label", path, true);
       d.description = r.string(s, "description", path, false);
-      d.category = r.code(s, "category", path, true);
-      d.type = r.code(s, "type", path, true);
-      if (s.contains("anatomicRegion")) d.anatomicRegion = r.code(s, "anatomicRegion", path, true);
+      d.category = r.codeAt(s, "category", path, true);
+      d.type = r.codeAt(s, "type", path, true);
+      if (s.contains("anatomicRegion")) d.anatomicRegion = r.codeAt(s, "anatomicRegion", path, true);
       if (s.contains("algorithm")) {
         const json& a = s.at("algorithm");
         d.algorithm = algorithmFrom(r.string(a, "type", path + ".algorithm", true), r, path + ".algorithm.type");

@@ -4,6 +4,7 @@
 #include <dcmtk/dcmdata/dctk.h>
 
 #include "annotation/Code.h"
+#include "dicom/DatasetAccess.h"
 #include "seg/BitPacking.h"
 
 #include <algorithm>
@@ -12,20 +13,6 @@
 
 namespace annot {
 namespace {
-std::string str(DcmItem& item, const DcmTagKey& tag) {
-  OFString v;
-  if (item.findAndGetOFStringArray(tag, v).bad()) return {};
-  std::string s = v.c_str();
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.pop_back();
-  return s;
-}
-
-Code codeIn(DcmItem& item, const DcmTagKey& sequence) {
-  DcmItem* c = nullptr;
-  if (item.findAndGetSequenceItem(sequence, c, 0).bad() || !c) return {};
-  return {str(*c, DCM_CodeValue), str(*c, DCM_CodingSchemeDesignator), str(*c, DCM_CodeMeaning)};
-}
-
 [[noreturn]] void fail(const std::string& message) { throw SegmentationError({message}); }
 
 // Inverse of the writer's CIELab scaling, to report the display colour as sRGB.
@@ -48,28 +35,28 @@ std::array<uint8_t, 3> labToRgb(const Uint16* lab) {
 
 SegmentationContent readSegmentation(DcmDataset& ds) {
   SegmentationContent out;
-  if (str(ds, DCM_SOPClassUID) != UID_SegmentationStorage) {
-    fail("not a DICOM Segmentation (SOP Class UID " + str(ds, DCM_SOPClassUID) + ")");
+  if (getString(ds, DCM_SOPClassUID) != UID_SegmentationStorage) {
+    fail("not a DICOM Segmentation (SOP Class UID " + getString(ds, DCM_SOPClassUID) + ")");
   }
-  out.sopInstanceUid = str(ds, DCM_SOPInstanceUID);
-  out.seriesInstanceUid = str(ds, DCM_SeriesInstanceUID);
-  out.studyInstanceUid = str(ds, DCM_StudyInstanceUID);
-  out.frameOfReferenceUid = str(ds, DCM_FrameOfReferenceUID);
+  out.sopInstanceUid = getString(ds, DCM_SOPInstanceUID);
+  out.seriesInstanceUid = getString(ds, DCM_SeriesInstanceUID);
+  out.studyInstanceUid = getString(ds, DCM_StudyInstanceUID);
+  out.frameOfReferenceUid = getString(ds, DCM_FrameOfReferenceUID);
   Segmentation& seg = out.segmentation;
-  const std::string type = str(ds, DCM_SegmentationType);
+  const std::string type = getString(ds, DCM_SegmentationType);
   if (type != "BINARY" && type != "FRACTIONAL") fail("unsupported Segmentation Type '" + type + "'");
   seg.fractional = type == "FRACTIONAL";
   if (seg.fractional) {
-    seg.fractionalType = str(ds, DCM_SegmentationFractionalType);
+    seg.fractionalType = getString(ds, DCM_SegmentationFractionalType);
     Uint16 max = 255;
     ds.findAndGetUint16(DCM_MaximumFractionalValue, max);
     seg.maxFractionalValue = static_cast<uint8_t>(max);
   }
-  seg.contentLabel = str(ds, DCM_ContentLabel);
-  seg.contentDescription = str(ds, DCM_ContentDescription);
-  seg.contentCreator = str(ds, DCM_ContentCreatorName);
-  seg.seriesDescription = str(ds, DCM_SeriesDescription);
-  seg.seriesNumber = str(ds, DCM_SeriesNumber);
+  seg.contentLabel = getString(ds, DCM_ContentLabel);
+  seg.contentDescription = getString(ds, DCM_ContentDescription);
+  seg.contentCreator = getString(ds, DCM_ContentCreatorName);
+  seg.seriesDescription = getString(ds, DCM_SeriesDescription);
+  seg.seriesNumber = getString(ds, DCM_SeriesNumber);
   Uint16 rows = 0, columns = 0, bitsAllocated = 0;
   ds.findAndGetUint16(DCM_Rows, rows);
   ds.findAndGetUint16(DCM_Columns, columns);
@@ -88,21 +75,21 @@ SegmentationContent readSegmentation(DcmDataset& ds) {
     SegmentDescription d;
     Uint16 number = 0;
     item.findAndGetUint16(DCM_SegmentNumber, number);
-    d.label = str(item, DCM_SegmentLabel);
-    d.description = str(item, DCM_SegmentDescription);
-    d.category = codeIn(item, DCM_SegmentedPropertyCategoryCodeSequence);
-    d.type = codeIn(item, DCM_SegmentedPropertyTypeCodeSequence);
-    const Code region = codeIn(item, DCM_AnatomicRegionSequence);
+    d.label = getString(item, DCM_SegmentLabel);
+    d.description = getString(item, DCM_SegmentDescription);
+    d.category = getCode(item, DCM_SegmentedPropertyCategoryCodeSequence);
+    d.type = getCode(item, DCM_SegmentedPropertyTypeCodeSequence);
+    const Code region = getCode(item, DCM_AnatomicRegionSequence);
     if (!region.empty()) d.anatomicRegion = region;
-    const std::string algorithm = str(item, DCM_SegmentAlgorithmType);
+    const std::string algorithm = getString(item, DCM_SegmentAlgorithmType);
     d.algorithm = algorithm == "AUTOMATIC" ? SegmentAlgorithm::Automatic
                   : algorithm == "SEMIAUTOMATIC" ? SegmentAlgorithm::Semiautomatic : SegmentAlgorithm::Manual;
-    d.algorithmName = str(item, DCM_SegmentAlgorithmName);
+    d.algorithmName = getString(item, DCM_SegmentAlgorithmName);
     const Uint16* lab = nullptr;
     unsigned long n = 0;
     if (item.findAndGetUint16Array(DCM_RecommendedDisplayCIELabValue, lab, &n).good() && lab && n == 3) d.color = labToRgb(lab);
-    d.trackingId = str(item, DCM_TrackingID);
-    d.trackingUid = str(item, DCM_TrackingUID);
+    d.trackingId = getString(item, DCM_TrackingID);
+    d.trackingUid = getString(item, DCM_TrackingUID);
     indexOfNumber[number] = seg.segments.size();
     seg.segments.push_back(d);
   }
@@ -140,7 +127,7 @@ SegmentationContent readSegmentation(DcmDataset& ds) {
     DcmItem* source = nullptr;
     if (fg.findAndGetSequenceItem(DCM_DerivationImageSequence, derivation, 0).good() && derivation &&
         derivation->findAndGetSequenceItem(DCM_SourceImageSequence, source, 0).good() && source) {
-      frame.image.sopInstanceUid = str(*source, DCM_ReferencedSOPInstanceUID);
+      frame.image.sopInstanceUid = getString(*source, DCM_ReferencedSOPInstanceUID);
       Sint32 f = 0;
       if (source->findAndGetSint32(DCM_ReferencedFrameNumber, f).good() && f > 0) frame.image.frame = static_cast<uint32_t>(f);
     }
@@ -150,7 +137,7 @@ SegmentationContent readSegmentation(DcmDataset& ds) {
   }
   DcmSequenceOfItems* series = nullptr;
   if (ds.findAndGetSequence(DCM_ReferencedSeriesSequence, series).good() && series) {
-    for (unsigned long i = 0; i < series->card(); ++i) out.referencedSeries.push_back(str(*series->getItem(i), DCM_SeriesInstanceUID));
+    for (unsigned long i = 0; i < series->card(); ++i) out.referencedSeries.push_back(getString(*series->getItem(i), DCM_SeriesInstanceUID));
   }
   return out;
 }

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "annotation/AnnotationValidator.h"
+#include "dicom/DatasetAccess.h"
 #include "dicom/PatientStudyModules.h"
 #include "seg/BitPacking.h"
 
@@ -32,15 +33,6 @@ void putCode(DcmItem& parent, const DcmTagKey& sequence, const Code& code) {
   put(item, DCM_CodeValue, code.value);
   put(item, DCM_CodingSchemeDesignator, code.scheme);
   put(item, DCM_CodeMeaning, code.meaning);
-}
-
-std::string decimal(double v) {
-  char buf[32];
-  for (int precision = 12; precision > 0; --precision) {
-    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
-    if (std::strlen(buf) <= 16) return buf;
-  }
-  return "0";
 }
 
 std::string now(const char* format) {
@@ -238,10 +230,10 @@ SegWriteResult writeSegmentation(Segmentation seg, const SourceImageSet& images,
   {
     const auto& o = *reference->orientation;
     std::string iop;
-    for (size_t k = 0; k < 6; ++k) iop += (k ? "\\" : "") + decimal(o[k]);
+    for (size_t k = 0; k < 6; ++k) iop += (k ? "\\" : "") + decimalString(o[k]);
     put(append(shared, DCM_PlaneOrientationSequence), DCM_ImageOrientationPatient, iop);
     DcmItem& measures = append(shared, DCM_PixelMeasuresSequence);
-    put(measures, DCM_PixelSpacing, decimal((*reference->pixelSpacing)[0]) + "\\" + decimal((*reference->pixelSpacing)[1]));
+    put(measures, DCM_PixelSpacing, decimalString((*reference->pixelSpacing)[0]) + "\\" + decimalString((*reference->pixelSpacing)[1]));
     put(measures, DCM_SliceThickness, reference->sliceThickness.empty() ? "1" : reference->sliceThickness);
   }
   // Per-frame functional groups.
@@ -260,7 +252,7 @@ SegWriteResult writeSegmentation(Segmentation seg, const SourceImageSet& images,
     const Uint32 index[2] = {f->segment, positionIndex(g.along)};
     must(content.putAndInsertUint32Array(DCM_DimensionIndexValues, index, 2), "dimension index values");
     put(append(perFrame, DCM_PlanePositionSequence), DCM_ImagePositionPatient,
-        decimal(g.position[0]) + "\\" + decimal(g.position[1]) + "\\" + decimal(g.position[2]));
+        decimalString(g.position[0]) + "\\" + decimalString(g.position[1]) + "\\" + decimalString(g.position[2]));
     must(append(perFrame, DCM_SegmentIdentificationSequence).putAndInsertUint16(DCM_ReferencedSegmentNumber, f->segment),
          "segment identification");
   }

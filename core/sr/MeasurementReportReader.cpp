@@ -6,20 +6,13 @@
 #include <algorithm>
 #include <cmath>
 
+#include "dicom/DatasetAccess.h"
 #include "sr/SrCodes.h"
 #include "sr/SrContentTree.h"
 
 namespace annot {
 namespace {
 namespace c = sr_codes;
-
-std::string str(DcmItem& item, const DcmTagKey& tag) {
-  OFString v;
-  if (item.findAndGetOFStringArray(tag, v).bad()) return {};
-  std::string s = v.c_str();
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.pop_back();
-  return s;
-}
 
 // SOP Instance UIDs listed in a hierarchical SOP instance reference sequence.
 std::vector<std::string> referencedInstances(DcmItem& ds, const DcmTagKey& sequence) {
@@ -32,7 +25,7 @@ std::vector<std::string> referencedInstances(DcmItem& ds, const DcmTagKey& seque
     for (unsigned long r = 0; r < series->card(); ++r) {
       DcmSequenceOfItems* sops = nullptr;
       if (series->getItem(r)->findAndGetSequence(DCM_ReferencedSOPSequence, sops).bad() || !sops) continue;
-      for (unsigned long i = 0; i < sops->card(); ++i) out.push_back(str(*sops->getItem(i), DCM_ReferencedSOPInstanceUID));
+      for (unsigned long i = 0; i < sops->card(); ++i) out.push_back(getString(*sops->getItem(i), DCM_ReferencedSOPInstanceUID));
     }
   }
   return out;
@@ -228,20 +221,20 @@ class Mapper {
 
 MeasurementReportContent readMeasurementReport(DcmDataset& ds) {
   MeasurementReportContent out;
-  out.info.sopClassUid = str(ds, DCM_SOPClassUID);
-  out.info.sopInstanceUid = str(ds, DCM_SOPInstanceUID);
-  out.info.seriesInstanceUid = str(ds, DCM_SeriesInstanceUID);
-  out.info.studyInstanceUid = str(ds, DCM_StudyInstanceUID);
-  out.info.completionFlag = str(ds, DCM_CompletionFlag);
-  out.info.verificationFlag = str(ds, DCM_VerificationFlag);
+  out.info.sopClassUid = getString(ds, DCM_SOPClassUID);
+  out.info.sopInstanceUid = getString(ds, DCM_SOPInstanceUID);
+  out.info.seriesInstanceUid = getString(ds, DCM_SeriesInstanceUID);
+  out.info.studyInstanceUid = getString(ds, DCM_StudyInstanceUID);
+  out.info.completionFlag = getString(ds, DCM_CompletionFlag);
+  out.info.verificationFlag = getString(ds, DCM_VerificationFlag);
   DcmItem* verifier = nullptr;
   if (ds.findAndGetSequenceItem(DCM_VerifyingObserverSequence, verifier, 0).good() && verifier) {
-    out.info.verifyingObserver = str(*verifier, DCM_VerifyingObserverName);
+    out.info.verifyingObserver = getString(*verifier, DCM_VerifyingObserverName);
   }
   out.info.predecessorSopInstanceUids = referencedInstances(ds, DCM_PredecessorDocumentsSequence);
   out.info.evidenceSopInstanceUids = referencedInstances(ds, DCM_CurrentRequestedProcedureEvidenceSequence);
-  if (str(ds, DCM_Modality) != "SR" && str(ds, DCM_ValueType) != "CONTAINER") {
-    throw SrReadError("not a structured report (Modality " + str(ds, DCM_Modality) + ")");
+  if (getString(ds, DCM_Modality) != "SR" && getString(ds, DCM_ValueType) != "CONTAINER") {
+    throw SrReadError("not a structured report (Modality " + getString(ds, DCM_Modality) + ")");
   }
   const SrContentItem root = readSrContentTree(ds);
   if (!root.concept.sameConcept(sr_codes::ImagingMeasurementReport)) {
@@ -252,7 +245,7 @@ MeasurementReportContent readMeasurementReport(DcmDataset& ds) {
   mapper.doc.studyInstanceUid = out.info.studyInstanceUid;
   mapper.observer(root);
   // The product records the labeling protocol as "<id>@<version>" in Protocol Name.
-  const std::string protocol = str(ds, DCM_ProtocolName);
+  const std::string protocol = getString(ds, DCM_ProtocolName);
   if (const auto at = protocol.find('@'); at != std::string::npos && at > 0) {
     mapper.doc.protocol = ProtocolRef{protocol.substr(0, at), protocol.substr(at + 1)};
   }

@@ -14,6 +14,7 @@
 #include <set>
 
 #include "annotation/AnnotationValidator.h"
+#include "dicom/DatasetAccess.h"
 #include "dicom/PatientStudyModules.h"
 #include "sr/SrCodes.h"
 
@@ -25,22 +26,6 @@ DSRCodedEntryValue dsr(const Code& code) { return DSRCodedEntryValue(code.value.
 
 void must(const OFCondition& cond, const std::string& what) {
   if (cond.bad()) throw SrWriteError(what + ": " + cond.text());
-}
-
-std::string str(DcmItem& item, const DcmTagKey& tag) {
-  OFString v;
-  item.findAndGetOFStringArray(tag, v);
-  return v.c_str();
-}
-
-// DS values: up to 16 characters, as precise as fits.
-std::string decimalString(double value) {
-  char buf[32];
-  for (int precision = 15; precision > 0; --precision) {
-    std::snprintf(buf, sizeof buf, "%.*g", precision, value);
-    if (std::strlen(buf) <= 16) return buf;
-  }
-  return "0";
 }
 
 // Cornerstone3D tool names for the OHIF-editable layout (Tracking Identifier suffix).
@@ -346,9 +331,9 @@ SrWriteResult writeMeasurementReport(const AnnotationDocument& doc, const Source
     ds.putAndInsertString(DCM_ProtocolName, (doc.protocol->id + "@" + doc.protocol->version).c_str());
   }
   SrWriteResult result;
-  result.sopInstanceUid = str(ds, DCM_SOPInstanceUID);
-  result.seriesInstanceUid = str(ds, DCM_SeriesInstanceUID);
-  result.studyInstanceUid = str(ds, DCM_StudyInstanceUID);
+  result.sopInstanceUid = getString(ds, DCM_SOPInstanceUID);
+  result.seriesInstanceUid = getString(ds, DCM_SeriesInstanceUID);
+  result.studyInstanceUid = getString(ds, DCM_StudyInstanceUID);
   return result;
 }
 
@@ -365,7 +350,7 @@ SopReference sopReferenceOfFile(const std::string& path) {
   DcmFileFormat file;
   if (file.loadFile(path.c_str()).bad()) throw SrWriteError("cannot read the predecessor '" + path + "'");
   DcmDataset& ds = *file.getDataset();
-  return {str(ds, DCM_StudyInstanceUID), str(ds, DCM_SeriesInstanceUID), str(ds, DCM_SOPClassUID), str(ds, DCM_SOPInstanceUID)};
+  return {getString(ds, DCM_StudyInstanceUID), getString(ds, DCM_SeriesInstanceUID), getString(ds, DCM_SOPClassUID), getString(ds, DCM_SOPInstanceUID)};
 }
 
 }  // namespace annot

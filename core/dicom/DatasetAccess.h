@@ -1,0 +1,18 @@
+#pragma once
+// Small, forgiving accessors for reading DICOM datasets, shared by every reader in core.
+#include <string>
+
+#include "annotation/Code.h"
+
+class DcmItem;
+class DcmTagKey;
+
+namespace annot {
+// The whole value (all of its VM, backslash-separated) with trailing padding removed; "" when
+// absent.
+std::string getString(DcmItem& item, const DcmTagKey& tag);
+// The first item of a code sequence as a Code (Long/URN Code Value when there is no Code Value).
+Code getCode(DcmItem& item, const DcmTagKey& sequence);
+// A DS value of at most 16 characters, as precise as fits.
+std::string decimalString(double value);
+}  // namespace annot
