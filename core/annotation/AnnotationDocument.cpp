@@ -14,12 +14,6 @@ const std::pair<GeometryType, const char*> kGeometryNames[] = {
     {GeometryType::Point, "point"},   {GeometryType::Polyline, "polyline"}, {GeometryType::Polygon, "polygon"},
     {GeometryType::BBox, "bbox"},     {GeometryType::Ellipse, "ellipse"},   {GeometryType::Circle, "circle"}};
 
-std::string joinMessages(const std::vector<std::string>& problems) {
-  std::string text = "invalid annotation document:";
-  for (const auto& p : problems) text += "\n  - " + p;
-  return text;
-}
-
 // Collects problems with their JSON path while walking the document.
 class Parser : public JsonFieldReader {
  public:
@@ -234,9 +228,6 @@ std::optional<GeometryType> geometryTypeFromName(const std::string& name) {
   }
   return std::nullopt;
 }
-
-AnnotationError::AnnotationError(std::vector<std::string> problems)
-    : std::runtime_error(joinMessages(problems)), problems_(std::move(problems)) {}
 
 AnnotationDocument parseAnnotationDocument(const json& j) {
   Parser p;

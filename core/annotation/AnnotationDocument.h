@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "annotation/Code.h"
+#include "common/JsonFieldReader.h"
 
 namespace annot {
 
@@ -91,12 +92,10 @@ struct AnnotationDocument {
 };
 
 // Every problem found in one pass, each as "path: what is wrong".
-class AnnotationError : public std::runtime_error {
+class AnnotationError : public ProblemsError {
  public:
-  explicit AnnotationError(std::vector<std::string> problems);
-  const std::vector<std::string>& problems() const { return problems_; }
- private:
-  std::vector<std::string> problems_;
+  explicit AnnotationError(std::vector<std::string> problems)
+      : ProblemsError("invalid annotation document", std::move(problems)) {}
 };
 
 // Parses and checks the document's shape (types, counts, required fields). Image-dependent

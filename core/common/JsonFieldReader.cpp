@@ -1,6 +1,16 @@
 #include "common/JsonFieldReader.h"
 
 namespace annot {
+namespace {
+std::string joinProblems(const std::string& title, const std::vector<std::string>& problems) {
+  std::string text = title + ":";
+  for (const auto& p : problems) text += "\n  - " + p;
+  return text;
+}
+}  // namespace
+
+ProblemsError::ProblemsError(const std::string& title, std::vector<std::string> problems)
+    : std::runtime_error(joinProblems(title, problems)), problems_(std::move(problems)) {}
 
 std::string JsonFieldReader::string(const nlohmann::json& j, const char* key, const std::string& path, bool required,
                                     bool nonEmpty) {

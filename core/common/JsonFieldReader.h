@@ -2,12 +2,22 @@
 // Reads fields of a JSON document while collecting every problem with its path, so a user
 // sees all that is wrong with a document at once ("findings[2].geometry.points: ...").
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "annotation/Code.h"
 
 namespace annot {
+
+// A refusal listing every problem found, each "path: what to fix", under a title.
+class ProblemsError : public std::runtime_error {
+ public:
+  ProblemsError(const std::string& title, std::vector<std::string> problems);
+  const std::vector<std::string>& problems() const { return problems_; }
+ private:
+  std::vector<std::string> problems_;
+};
 
 class JsonFieldReader {
  public:

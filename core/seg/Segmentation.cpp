@@ -13,12 +13,6 @@ namespace annot {
 namespace {
 using nlohmann::json;
 
-std::string joined(const std::vector<std::string>& problems) {
-  std::string text = "invalid segmentation:";
-  for (const auto& p : problems) text += "\n  - " + p;
-  return text;
-}
-
 using Reader = JsonFieldReader;
 
 SegmentAlgorithm algorithmFrom(const std::string& name, Reader& r, const std::string& path) {
@@ -40,9 +34,6 @@ const char* segmentAlgorithmName(SegmentAlgorithm a) {
   }
   return "MANUAL";
 }
-
-SegmentationError::SegmentationError(std::vector<std::string> problems)
-    : std::runtime_error(joined(problems)), problems_(std::move(problems)) {}
 
 Segmentation parseSegmentation(const json& j, const SourceImageSet& images, bool masksRequired) {
   Reader r;

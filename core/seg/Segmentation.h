@@ -51,12 +51,10 @@ struct Segmentation {
   std::string seriesNumber = "9101";
 };
 
-class SegmentationError : public std::runtime_error {
+class SegmentationError : public ProblemsError {
  public:
-  explicit SegmentationError(std::vector<std::string> problems);
-  const std::vector<std::string>& problems() const { return problems_; }
- private:
-  std::vector<std::string> problems_;
+  explicit SegmentationError(std::vector<std::string> problems)
+      : ProblemsError("invalid segmentation", std::move(problems)) {}
 };
 
 // Parses segment descriptions and masks (binary "runs" [[offset, length]...] or fractional
