@@ -11,6 +11,9 @@
 #include "HttpServer.h"
 #include "StorageScpServer.h"
 #include "api/ApiHandler.h"
+#include "audit/AuditLog.h"
+#include "auth/UserStore.h"
+#include "state/StateDatabase.h"
 #include "catalog/SqliteCatalog.h"
 #include "common/Log.h"
 #include "events/EventBus.h"
@@ -47,7 +50,14 @@ int serve(const NodeConfig& config) {
   StabilityMonitor stability(catalog, bus, metrics, std::chrono::seconds(config.stableAgeSeconds));
   stability.start();
 
-  ApiHandler api(catalog, metrics, ApiInfo{"annotation-node", ANNOT_VERSION, config.dicomAet});
+  StateDatabase state(config.dataDirectory + "/state.sqlite");
+  UserStore users(state);
+  AuditLog audit(state);
+  if (users.list().empty()) {
+    LOG_WARN("node", "no users yet: create one with 'dicom-node user add NAME --role admin --data-dir " << config.dataDirectory
+                                                                                                        << "'");
+  }
+  ApiHandler api(catalog, metrics, users, audit, ApiInfo{"annotation-node", ANNOT_VERSION, config.dicomAet});
   HttpServer http(api, HttpServerOptions{config.httpBindAddress, config.httpPort, config.httpThreads,
                                          config.maxHttpBodyBytes});
   http.start();

@@ -11,6 +11,7 @@
 #include "NodeApp.h"
 #include "ReportCommands.h"
 #include "SegmentationCommands.h"
+#include "UserCommands.h"
 #include "config/NodeConfig.h"
 
 namespace {
@@ -21,6 +22,10 @@ Usage:
   dicom-node serve [options]     receive studies over DICOM and serve the HTTP API
   dicom-node print-config [options]
                                  print the effective configuration as JSON and exit
+  dicom-node user add NAME --role ROLE [--data-dir DIR]
+                                 create a user (annotator, reviewer, admin, researcher);
+                                 prints its API token once, on the last line
+  dicom-node user token NAME | user list
   dicom-node make-sr --annotation A.json --images PATH... --out SR.dcm [options]
                                  write a TID 1500 Measurement Report (make-sr --help)
   dicom-node read-sr SR.dcm      print a Measurement Report as the annotation JSON model
@@ -115,6 +120,19 @@ int main(int argc, char** argv) {
   try {
     if (command == "serve") return annot::node::serve(loadConfig(args));
     if (command == "make-sr") return annot::node::makeSrCommand(args);
+    if (command == "user") {
+      // The user commands take the node's --data-dir/--config; the rest are theirs.
+      std::vector<std::string> own, nodeOptions;
+      for (size_t i = 0; i < args.size(); ++i) {
+        if ((args[i] == "--data-dir" || args[i] == "--config") && i + 1 < args.size()) {
+          nodeOptions.push_back(args[i]);
+          nodeOptions.push_back(args[++i]);
+        } else {
+          own.push_back(args[i]);
+        }
+      }
+      return annot::node::userCommand(own, loadConfig(nodeOptions));
+    }
     if (command == "read-sr") return annot::node::readSrCommand(args);
     if (command == "make-seg") return annot::node::makeSegCommand(args);
     if (command == "read-seg") return annot::node::readSegCommand(args);

@@ -49,11 +49,53 @@ std::string requireDate(const std::string& value, const char* name) {
   return value;
 }
 
-const std::string kStudiesPrefix = "/api/v1/studies";
 }  // namespace
 
-ApiHandler::ApiHandler(Catalog& catalog, Metrics& metrics, ApiInfo info)
-    : catalog_(catalog), metrics_(metrics), info_(std::move(info)) {}
+namespace {
+const std::set<Role> kAnyRole = {Role::Annotator, Role::Reviewer, Role::Admin, Role::Researcher};
+const std::set<Role> kAdmin = {Role::Admin};
+
+std::vector<std::string> segments(const std::string& path) {
+  std::vector<std::string> out;
+  size_t start = 1;
+  while (start <= path.size()) {
+    const size_t end = std::min(path.find('/', start), path.size());
+    out.push_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+// Matches a path against a pattern; fills the {} parameters.
+bool matches(const std::string& pattern, const std::string& path, std::vector<std::string>& params) {
+  const auto want = segments(pattern), have = segments(path);
+  if (want.size() != have.size()) return false;
+  std::vector<std::string> found;
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (want[i] == "{}") {
+      if (have[i].empty()) return false;
+      found.push_back(have[i]);
+    } else if (want[i] != have[i]) {
+      return false;
+    }
+  }
+  params = std::move(found);
+  return true;
+}
+}  // namespace
+
+ApiHandler::ApiHandler(Catalog& catalog, Metrics& metrics, UserStore& users, AuditLog& audit, ApiInfo info)
+    : catalog_(catalog), metrics_(metrics), users_(users), audit_(audit), info_(std::move(info)) {
+  routes_ = {
+      {"GET", "/healthz", {}, [this](const Call&) { return this->health(); }},
+      {"GET", "/metrics", {}, [this](const Call&) { return this->metrics(); }},
+      {"GET", "/api/v1/studies", kAnyRole, [this](const Call& c) { return listStudies(c); }},
+      {"GET", "/api/v1/studies/{}", kAnyRole, [this](const Call& c) { return getStudy(c); }},
+      {"GET", "/api/v1/users", kAdmin, [this](const Call& c) { return listUsers(c); }},
+      {"POST", "/api/v1/users", kAdmin, [this](const Call& c) { return createUser(c); }},
+      {"GET", "/api/v1/audit", kAdmin, [this](const Call& c) { return queryAudit(c); }},
+  };
+}
 
 HttpResponse ApiHandler::handle(const HttpRequest& request) {
   ++metrics_.httpRequests;
@@ -71,21 +113,61 @@ HttpResponse ApiHandler::handle(const HttpRequest& request) {
 }
 
 HttpResponse ApiHandler::route(const HttpRequest& request) {
-  const std::string& path = request.path;
-  const bool known = path == "/healthz" || path == "/metrics" || path == kStudiesPrefix ||
-                     path.rfind(kStudiesPrefix + "/", 0) == 0;
-  if (!known) return errorResponse(404, "no route for " + path);
-  if (request.method != "GET" && request.method != "HEAD") {
-    HttpResponse r = errorResponse(405, request.method + " is not allowed on " + path);
-    r.headers.emplace_back("Allow", "GET, HEAD");
+  const std::string method = request.method == "HEAD" ? "GET" : request.method;
+  std::string allowed;
+  for (const auto& r : routes_) {
+    std::vector<std::string> params;
+    if (!matches(r.pattern, request.path, params)) continue;
+    if (r.method != method) {
+      allowed += (allowed.empty() ? "" : ", ") + r.method;
+      continue;
+    }
+    Call call{request, std::move(params), std::nullopt};
+    if (!r.roles.empty()) {
+      call.user = authenticate(request);
+      if (!call.user) {
+        audit(call, "authenticate", "route", request.path, "denied",
+              request.header("authorization").empty() ? "no bearer token" : "unknown or revoked token");
+        HttpResponse denied = errorResponse(401, "a valid bearer token is required (Authorization: Bearer <token>)");
+        denied.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"annotation-node\"");
+        return denied;
+      }
+      if (!r.roles.count(call.user->role)) {
+        audit(call, "access", "route", request.method + " " + request.path, "denied", "role not allowed");
+        return errorResponse(403, std::string("role '") + roleName(call.user->role) + "' may not " + request.method + " " + request.path);
+      }
+    }
+    return r.handler(call);
+  }
+  if (!allowed.empty()) {
+    HttpResponse r = errorResponse(405, request.method + " is not allowed on " + request.path);
+    r.headers.emplace_back("Allow", allowed);
     return r;
   }
-  if (path == "/healthz") return health();
-  if (path == "/metrics") return metrics();
-  if (path == kStudiesPrefix) return listStudies(request);
-  const std::string rest = path.substr(kStudiesPrefix.size() + 1);
-  if (rest.find('/') != std::string::npos) return errorResponse(404, "no route for " + path);
-  return getStudy(rest);
+  return errorResponse(404, "no route for " + request.path);
+}
+
+std::optional<User> ApiHandler::authenticate(const HttpRequest& request) {
+  const std::string header = request.header("authorization");
+  static const std::string kBearer = "Bearer ";
+  if (header.size() <= kBearer.size() || header.compare(0, kBearer.size(), kBearer) != 0) return std::nullopt;
+  return users_.authenticate(header.substr(kBearer.size()));
+}
+
+void ApiHandler::audit(const Call& call, const std::string& action, const std::string& objectType, const std::string& objectId,
+                       const std::string& outcome, const std::string& detail) {
+  AuditEvent e;
+  if (call.user) {
+    e.user = call.user->name;
+    e.role = roleName(call.user->role);
+  }
+  e.action = action;
+  e.objectType = objectType;
+  e.objectId = objectId;
+  e.outcome = outcome;
+  e.detail = detail;
+  e.source = call.request.remoteAddress;
+  audit_.record(e);
 }
 
 HttpResponse ApiHandler::health() {
@@ -115,7 +197,8 @@ HttpResponse ApiHandler::metrics() {
   return r;
 }
 
-HttpResponse ApiHandler::listStudies(const HttpRequest& request) {
+HttpResponse ApiHandler::listStudies(const Call& call) {
+  const HttpRequest& request = call.request;
   static const std::set<std::string> known = {"PatientID", "StudyDate", "from", "to", "Modality", "limit", "offset"};
   for (const auto& [key, value] : request.query) {
     if (!known.count(key)) {
@@ -146,15 +229,79 @@ HttpResponse ApiHandler::listStudies(const HttpRequest& request) {
 
   const StudyPage page = catalog_.findStudies(q);
   json studies = json::array();
-  for (const auto& s : page.studies) studies.push_back(toJson(s));
+  std::string shown;
+  for (const auto& s : page.studies) {
+    studies.push_back(toJson(s));
+    shown += (shown.empty() ? "" : ",") + s.study.studyInstanceUid;
+  }
+  audit(call, "list-studies", "study", shown, "success", "query:" + request.queryValue("PatientID") + "|" + q.dateFrom + "-" + q.dateTo + "|" + q.modality);
   return jsonResponse(200, {{"total", page.total}, {"offset", q.offset}, {"limit", q.limit}, {"studies", studies}});
 }
 
-HttpResponse ApiHandler::getStudy(const std::string& studyUid) {
+HttpResponse ApiHandler::getStudy(const Call& call) {
+  const std::string& studyUid = call.params.at(0);
   if (!isValidUid(studyUid)) throw BadRequest("'" + studyUid + "' is not a valid Study Instance UID");
   const auto detail = catalog_.getStudy(studyUid);
   if (!detail) return errorResponse(404, "study " + studyUid + " is not in the catalog");
+  audit(call, "view-study", "study", studyUid);
   return jsonResponse(200, toJson(*detail));
+}
+
+HttpResponse ApiHandler::listUsers(const Call& call) {
+  json list = json::array();
+  for (const auto& u : users_.list()) {
+    list.push_back({{"name", u.name}, {"role", roleName(u.role)}, {"created", isoTimeFromMillis(u.createdMs)}, {"disabled", u.disabled}});
+  }
+  audit(call, "list-users", "user", "");
+  return jsonResponse(200, {{"users", list}});
+}
+
+HttpResponse ApiHandler::createUser(const Call& call) {
+  json body;
+  try {
+    body = json::parse(call.request.body);
+  } catch (const json::parse_error& e) {
+    throw BadRequest(std::string("body is not valid JSON: ") + e.what());
+  }
+  if (!body.is_object() || !body.contains("name") || !body["name"].is_string() || !body.contains("role") || !body["role"].is_string()) {
+    throw BadRequest("body must be {\"name\": \"...\", \"role\": \"annotator|reviewer|admin|researcher\"}");
+  }
+  const auto role = roleFromName(body["role"].get<std::string>());
+  if (!role) throw BadRequest("role must be annotator, reviewer, admin or researcher");
+  try {
+    const IssuedToken issued = users_.addUser(body["name"].get<std::string>(), *role);
+    audit(call, "create-user", "user", issued.user.name, "success", std::string("role ") + roleName(*role));
+    HttpResponse r = jsonResponse(201, {{"name", issued.user.name}, {"role", roleName(issued.user.role)}, {"token", issued.token}});
+    r.headers.emplace_back("Cache-Control", "no-store");
+    return r;
+  } catch (const UserError& e) {
+    const int status = e.kind() == UserError::Kind::Conflict ? 409 : e.kind() == UserError::Kind::Invalid ? 422 : 404;
+    return errorResponse(status, e.what());
+  }
+}
+
+HttpResponse ApiHandler::queryAudit(const Call& call) {
+  const HttpRequest& request = call.request;
+  json out = json::object();
+  if (request.queryValue("verify") == "true") {
+    const auto v = audit_.verify();
+    out["verification"] = {{"intact", v.intact}, {"entries", v.entries}, {"firstBrokenId", v.firstBrokenId}};
+  }
+  AuditQuery q;
+  q.user = request.queryValue("user");
+  q.action = request.queryValue("action");
+  q.objectId = request.queryValue("object");
+  if (request.query.count("after")) q.afterId = parseBounded(request.queryValue("after"), "after", 0, 999999999);
+  if (request.query.count("limit")) q.limit = parseBounded(request.queryValue("limit"), "limit", 1, 1000);
+  json entries = json::array();
+  for (const auto& e : audit_.query(q)) {
+    entries.push_back({{"id", e.id}, {"time", isoTimeFromMillis(e.timeMs)}, {"user", e.event.user}, {"role", e.event.role},
+                       {"action", e.event.action}, {"objectType", e.event.objectType}, {"objectId", e.event.objectId},
+                       {"outcome", e.event.outcome}, {"detail", e.event.detail}, {"source", e.event.source}, {"hash", e.hash}});
+  }
+  out["entries"] = entries;
+  audit(call, "query-audit", "audit", "");
+  return jsonResponse(200, out);
 }
 
 }  // namespace annot

@@ -1,12 +1,22 @@
 #pragma once
 // The product's HTTP API, written once: the node serves it through Beast, the Orthanc plugin
-// through its REST callbacks. Routes:
-//   GET /healthz                       liveness and catalog reachability
-//   GET /metrics                       Prometheus text format
-//   GET /api/v1/studies                paged, filterable study list
-//   GET /api/v1/studies/{StudyUID}     one study with its series and instances
+// through its REST callbacks. /healthz and /metrics are open; every /api route needs a bearer
+// token of a role allowed on it, and what it shows or changes is written to the audit trail.
+//   GET  /healthz                       liveness and catalog reachability
+//   GET  /metrics                       Prometheus text format
+//   GET  /api/v1/studies                paged, filterable study list          (any role)
+//   GET  /api/v1/studies/{StudyUID}     one study with series and instances   (any role)
+//   GET  /api/v1/users                  users                                 (admin)
+//   POST /api/v1/users                  {"name", "role"} -> a first token     (admin)
+//   GET  /api/v1/audit                  the audit trail, ?verify=true checks its chain (admin)
+#include <functional>
+#include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
+#include "audit/AuditLog.h"
+#include "auth/UserStore.h"
 #include "catalog/Catalog.h"
 #include "http/HttpMessage.h"
 #include "metrics/Metrics.h"
@@ -21,19 +31,42 @@ struct ApiInfo {
 
 class ApiHandler : public HttpHandler {
  public:
-  ApiHandler(Catalog& catalog, Metrics& metrics, ApiInfo info);
+  ApiHandler(Catalog& catalog, Metrics& metrics, UserStore& users, AuditLog& audit, ApiInfo info);
   HttpResponse handle(const HttpRequest& request) override;
 
+  // What a route handler sees: the request, the path parameters ({} segments) and the caller.
+  struct Call {
+    const HttpRequest& request;
+    std::vector<std::string> params;
+    std::optional<User> user;  // empty on open routes
+  };
+
  private:
+  struct Route {
+    std::string method;
+    std::string pattern;  // "/api/v1/studies/{}": {} matches one path segment
+    std::set<Role> roles;  // empty: open to all, no token needed
+    std::function<HttpResponse(const Call&)> handler;
+  };
+
   HttpResponse route(const HttpRequest& request);
+  std::optional<User> authenticate(const HttpRequest& request);
+  void audit(const Call& call, const std::string& action, const std::string& objectType, const std::string& objectId,
+             const std::string& outcome = "success", const std::string& detail = "");
   HttpResponse health();
   HttpResponse metrics();
-  HttpResponse listStudies(const HttpRequest& request);
-  HttpResponse getStudy(const std::string& studyUid);
+  HttpResponse listStudies(const Call& call);
+  HttpResponse getStudy(const Call& call);
+  HttpResponse listUsers(const Call& call);
+  HttpResponse createUser(const Call& call);
+  HttpResponse queryAudit(const Call& call);
 
   Catalog& catalog_;
   Metrics& metrics_;
+  UserStore& users_;
+  AuditLog& audit_;
   ApiInfo info_;
+  std::vector<Route> routes_;
 };
 
 }  // namespace annot

@@ -4,7 +4,6 @@
 #include <string>
 #include <vector>
 
-#include "common/Log.h"
 
 namespace annot {
 namespace {
@@ -76,32 +75,10 @@ CREATE INDEX instances_series ON instances(series_fk);
   return steps;
 }
 
-int currentVersion(sqlite::Database& db) {
-  auto stmt = db.prepare("PRAGMA user_version");
-  stmt.step();
-  return static_cast<int>(stmt.integer(0));
-}
 }  // namespace
 
 int latestCatalogSchemaVersion() { return static_cast<int>(migrations().size()); }
 
-int migrateCatalogSchema(sqlite::Database& db) {
-  int version = currentVersion(db);
-  const int latest = latestCatalogSchemaVersion();
-  if (version > latest) {
-    throw std::runtime_error("catalog schema version " + std::to_string(version) +
-                             " is newer than this build supports (" + std::to_string(latest) +
-                             "); upgrade the software or restore a matching backup");
-  }
-  while (version < latest) {
-    sqlite::Transaction tx(db);
-    db.exec(migrations()[static_cast<size_t>(version)]);
-    db.exec("PRAGMA user_version = " + std::to_string(version + 1));
-    tx.commit();
-    ++version;
-    LOG_INFO("catalog", "schema migrated to version " << version);
-  }
-  return version;
-}
+int migrateCatalogSchema(sqlite::Database& db) { return sqlite::applyMigrations(db, migrations(), "catalog"); }
 
 }  // namespace annot

@@ -1,5 +1,7 @@
 #include "catalog/SqliteDb.h"
 
+#include "common/Log.h"
+
 namespace annot::sqlite {
 namespace {
 [[noreturn]] void fail(sqlite3* db, int code, const std::string& what) {
@@ -90,6 +92,29 @@ std::string Statement::text(int column) const {
 
 int64_t Statement::integer(int column) const { return sqlite3_column_int64(stmt_, column); }
 bool Statement::isNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+
+int applyMigrations(Database& db, const std::vector<const char*>& steps, const std::string& what) {
+  int version = 0;
+  {
+    auto stmt = db.prepare("PRAGMA user_version");
+    stmt.step();
+    version = static_cast<int>(stmt.integer(0));
+  }
+  const int latest = static_cast<int>(steps.size());
+  if (version > latest) {
+    throw std::runtime_error(what + " schema version " + std::to_string(version) + " is newer than this build supports (" +
+                             std::to_string(latest) + "); upgrade the software or restore a matching backup");
+  }
+  while (version < latest) {
+    Transaction tx(db);
+    db.exec(steps[static_cast<size_t>(version)]);
+    db.exec("PRAGMA user_version = " + std::to_string(version + 1));
+    tx.commit();
+    ++version;
+    LOG_INFO(what.c_str(), "schema migrated to version " << version);
+  }
+  return version;
+}
 
 Transaction::Transaction(Database& db, bool immediate) : db_(db) {
   db_.exec(immediate ? "BEGIN IMMEDIATE" : "BEGIN");

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace annot::sqlite {
 
@@ -73,5 +74,10 @@ class Transaction {
   Database& db_;
   bool done_ = false;
 };
+
+// Brings a database to the newest schema one numbered step at a time (steps[N] moves version N
+// to N+1), recording the version in PRAGMA user_version. Refuses a database newer than the
+// steps know. Never edit a released step: append a new one. Returns the version in place.
+int applyMigrations(Database& db, const std::vector<const char*>& steps, const std::string& what);
 
 }  // namespace annot::sqlite

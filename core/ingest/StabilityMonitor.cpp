@@ -7,11 +7,6 @@
 
 namespace annot {
 
-int64_t nowMillis() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 StabilityMonitor::StabilityMonitor(Catalog& catalog, EventBus& bus, Metrics& metrics,
                                    std::chrono::milliseconds stableAge)
     : catalog_(catalog), bus_(bus), metrics_(metrics), stableAge_(stableAge) {

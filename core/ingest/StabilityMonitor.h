@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "catalog/Catalog.h"
+#include "common/Clock.h"
 #include "events/EventBus.h"
 #include "metrics/Metrics.h"
 
@@ -37,7 +38,5 @@ class StabilityMonitor {
   bool stopping_ = false;
   std::thread thread_;
 };
-
-int64_t nowMillis();
 
 }  // namespace annot

@@ -22,6 +22,12 @@ RunningNode::RunningNode(const std::string& dataDir, NodeSettings settings) : da
   for (const auto& item : settings.extraConfig.items()) config[item.key()] = item.value();
   const std::string configPath = dataDir_ + ".config.json";
   writeFile(configPath, config.dump(2));
+  if (!readFile(dataDir_ + "/state.sqlite").empty()) {
+    adminToken_ = readFile(dataDir_ + ".admin-token");  // a restart of the same node
+  } else {
+    adminToken_ = addUser("admin", "admin");
+    writeFile(dataDir_ + ".admin-token", adminToken_);
+  }
   process_ = std::make_unique<ChildProcess>(std::vector<std::string>{nodeBinary(), "serve", "--config", configPath},
                                             dataDir_ + ".log");
   // The readiness probe must itself be allowed to associate.
@@ -48,8 +54,22 @@ RunningNode::~RunningNode() {
   if (process_ && process_->running()) terminate();
 }
 
+std::string RunningNode::addUser(const std::string& name, const std::string& role) const {
+  const CommandResult r = runCommand({nodeBinary(), "user", "add", name, "--role", role, "--data-dir", dataDir_});
+  if (r.exitCode != 0) throw std::runtime_error("user add failed: " + r.output);
+  std::string text = r.output;
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return text.substr(text.rfind('\n') + 1);
+}
+
+HttpResult RunningNode::request(const std::string& method, const std::string& target, const std::string& body) const {
+  return httpRequest(httpPort_, method, target, body, {{"Authorization", "Bearer " + adminToken_}});
+}
+
+HttpResult RunningNode::get(const std::string& target) const { return request("GET", target); }
+
 nlohmann::json RunningNode::getJson(const std::string& target) const {
-  const auto r = httpGet(httpPort_, target);
+  const auto r = get(target);
   if (r.status != 200) throw std::runtime_error("GET " + target + " -> " + std::to_string(r.status) + ": " + r.body);
   return nlohmann::json::parse(r.body);
 }

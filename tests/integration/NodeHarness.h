@@ -23,7 +23,13 @@ class RunningNode {
   uint16_t dicomPort() const { return dicomPort_; }
   uint16_t httpPort() const { return httpPort_; }
   const std::string& dataDir() const { return dataDir_; }
+  // Authenticated as the admin user the harness creates before starting the node.
   nlohmann::json getJson(const std::string& target) const;
+  HttpResult get(const std::string& target) const;
+  HttpResult request(const std::string& method, const std::string& target, const std::string& body = "") const;
+  const std::string& adminToken() const { return adminToken_; }
+  // Creates a user with the command line; returns its token.
+  std::string addUser(const std::string& name, const std::string& role) const;
   ChildProcess& process() { return *process_; }
   // Stops with SIGTERM and returns the exit code.
   int terminate();
@@ -33,6 +39,7 @@ class RunningNode {
   std::string dataDir_;
   uint16_t dicomPort_ = 0;
   uint16_t httpPort_ = 0;
+  std::string adminToken_;
   std::unique_ptr<ChildProcess> process_;
 };
 

@@ -8,6 +8,7 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <map>
 #include <sstream>
 
 #include "NodeHarness.h"
@@ -274,12 +275,13 @@ TEST(DicomNode, AStudyBecomesStableAfterTheStableAge) {
 TEST(DicomNode, HttpErrorsAreClearAndOversizedBodiesGet413) {
   TempDir tmp;
   RunningNode node(tmp / "data", NodeSettings{60, {{"MaxHttpBodySize", 100}}});
-  EXPECT_EQ(httpRequest(node.httpPort(), "POST", "/api/v1/studies", std::string(5000, 'x')).status, 413);
-  const auto missing = httpGet(node.httpPort(), "/api/v1/nothing");
+  EXPECT_EQ(node.request("POST", "/api/v1/studies", std::string(5000, 'x')).status, 413);
+  const auto missing = node.get("/api/v1/nothing");
   EXPECT_EQ(missing.status, 404);
   EXPECT_EQ(json::parse(missing.body)["error"]["status"], 404);
-  EXPECT_EQ(httpGet(node.httpPort(), "/api/v1/studies?limit=abc").status, 400);
-  EXPECT_EQ(httpGet(node.httpPort(), "/api/v1/studies/%zz").status, 400);
+  EXPECT_EQ(node.get("/api/v1/studies?limit=abc").status, 400);
+  EXPECT_EQ(node.get("/api/v1/studies/%zz").status, 400);
+  EXPECT_EQ(node.request("POST", "/api/v1/studies").status, 405);
   EXPECT_EQ(httpRequest(node.httpPort(), "HEAD", "/healthz").status, 200);
   EXPECT_EQ(httpGet(node.httpPort(), "/healthz").status, 200) << "still serving";
 }
@@ -299,4 +301,40 @@ TEST(DicomNode, CommandLineHelpAndConfigurationErrors) {
   EXPECT_EQ(config["DicomAet"], "LABELS");
   EXPECT_EQ(config["HttpPort"], 9999);
   EXPECT_EQ(config["DicomPort"], 11112);
+}
+
+TEST(DicomNode, EveryApiRouteNeedsATokenOfAnAllowedRoleAndIsAudited) {
+  TempDir tmp;
+  RunningNode node(tmp / "data");
+  const std::string annotator = node.addUser("ann", "annotator");
+  // No token, a wrong one, a forged one: 401 with a challenge; the open routes stay open.
+  const auto anonymous = httpGet(node.httpPort(), "/api/v1/studies");
+  EXPECT_EQ(anonymous.status, 401);
+  EXPECT_EQ(anonymous.headers.at("www-authenticate"), "Bearer realm=\"annotation-node\"");
+  EXPECT_EQ(httpRequest(node.httpPort(), "GET", "/api/v1/studies", "", {{"Authorization", "Bearer an_1_" + std::string(64, '0')}}).status, 401);
+  EXPECT_EQ(httpRequest(node.httpPort(), "GET", "/api/v1/studies", "", {{"Authorization", "Basic YWRtaW46YWRtaW4="}}).status, 401);
+  EXPECT_EQ(httpGet(node.httpPort(), "/healthz").status, 200);
+  EXPECT_EQ(httpGet(node.httpPort(), "/metrics").status, 200);
+  // An annotator may list studies but not manage users or read the audit trail.
+  const std::map<std::string, std::string> asAnnotator = {{"Authorization", "Bearer " + annotator}};
+  EXPECT_EQ(httpRequest(node.httpPort(), "GET", "/api/v1/studies", "", asAnnotator).status, 200);
+  EXPECT_EQ(httpRequest(node.httpPort(), "GET", "/api/v1/users", "", asAnnotator).status, 403);
+  EXPECT_EQ(httpRequest(node.httpPort(), "GET", "/api/v1/audit", "", asAnnotator).status, 403);
+  // The admin creates a researcher through the API; the new token works at once.
+  const auto created = node.request("POST", "/api/v1/users", R"({"name": "res", "role": "researcher"})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string researcher = json::parse(created.body)["token"];
+  EXPECT_EQ(httpRequest(node.httpPort(), "GET", "/api/v1/studies", "", {{"Authorization", "Bearer " + researcher}}).status, 200);
+  EXPECT_EQ(node.request("POST", "/api/v1/users", R"({"name": "res", "role": "researcher"})").status, 409);
+  EXPECT_EQ(node.request("POST", "/api/v1/users", R"({"name": "x", "role": "owner"})").status, 400);
+  EXPECT_EQ(node.request("POST", "/api/v1/users", "{").status, 400);
+  // Who did what is in the trail, and the chain verifies.
+  const json trail = node.getJson("/api/v1/audit?verify=true&limit=1000");
+  EXPECT_TRUE(trail["verification"]["intact"].get<bool>());
+  std::set<std::string> seen;
+  for (const auto& e : trail["entries"]) seen.insert(e["user"].get<std::string>() + ":" + e["action"].get<std::string>() + ":" + e["outcome"].get<std::string>());
+  for (const char* expected : {":authenticate:denied", "ann:list-studies:success", "ann:access:denied", "admin:create-user:success",
+                               "res:list-studies:success", ":create-user:success"}) {
+    EXPECT_TRUE(seen.count(expected)) << expected;
+  }
 }

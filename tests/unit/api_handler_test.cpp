@@ -4,6 +4,7 @@
 
 #include "api/ApiHandler.h"
 #include "catalog/SqliteCatalog.h"
+#include "state/StateDatabase.h"
 #include "support/DicomFixtures.h"
 #include "support/TestSupport.h"
 
@@ -28,17 +29,23 @@ class ApiTest : public ::testing::Test {
     catalog.addInstances(batch);
   }
 
-  HttpResponse get(const std::string& target) {
+  HttpResponse get(const std::string& target, const std::string& token = "") {
     HttpRequest r;
     r.method = "GET";
     EXPECT_TRUE(parseRequestTarget(target, r.path, r.query));
+    r.headers["authorization"] = "Bearer " + (token.empty() ? admin : token);
+    r.remoteAddress = "192.0.2.7";
     return api.handle(r);
   }
 
   test::TempDir dir;
   SqliteCatalog catalog{dir / "index.sqlite"};
+  StateDatabase state{dir / "state.sqlite"};
+  UserStore users{state};
+  AuditLog audit{state};
   Metrics metrics;
-  ApiHandler api{catalog, metrics, ApiInfo{"annotation-node", "test", "ANNOTNODE"}};
+  ApiHandler api{catalog, metrics, users, audit, ApiInfo{"annotation-node", "test", "ANNOTNODE"}};
+  std::string admin = users.addUser("root", Role::Admin).token;
 };
 
 std::string messageOf(const HttpResponse& r) { return json::parse(r.body)["error"]["message"]; }
@@ -109,6 +116,7 @@ TEST_F(ApiTest, BadRequestsGetClearErrors) {
   HttpRequest post;
   post.method = "POST";
   post.path = "/api/v1/studies";
+  post.headers["authorization"] = "Bearer " + admin;
   const auto notAllowed = api.handle(post);
   EXPECT_EQ(notAllowed.status, 405);
   ASSERT_FALSE(notAllowed.headers.empty());
@@ -123,4 +131,66 @@ TEST_F(ApiTest, MetricsAreInPrometheusTextFormat) {
   EXPECT_NE(r.body.find("# TYPE annot_instances_received_total counter\nannot_instances_received_total 7\n"), std::string::npos);
   EXPECT_NE(r.body.find("annot_catalog_objects{level=\"study\"} 3"), std::string::npos);
   EXPECT_NE(r.body.find("annot_associations_active 0"), std::string::npos);
+}
+
+TEST_F(ApiTest, TokensRolesAndTheAuditTrail) {
+  const std::string reader = users.addUser("reader", Role::Annotator).token;
+  HttpRequest anonymous;
+  anonymous.method = "GET";
+  anonymous.path = "/api/v1/studies";
+  const auto unauthorized = api.handle(anonymous);
+  EXPECT_EQ(unauthorized.status, 401);
+  EXPECT_EQ(get("/api/v1/studies", reader).status, 200);
+  EXPECT_EQ(get("/api/v1/users", reader).status, 403);
+  EXPECT_EQ(get("/api/v1/studies/8.1", reader).status, 200);
+  EXPECT_EQ(get("/api/v1/studies", "an_1_" + std::string(64, 'f')).status, 401) << "wrong secret";
+  const auto trail = json::parse(get("/api/v1/audit?verify=true&user=reader").body);
+  EXPECT_TRUE(trail["verification"]["intact"].get<bool>());
+  ASSERT_EQ(trail["entries"].size(), 3u);
+  EXPECT_EQ(trail["entries"][0]["action"], "list-studies");
+  EXPECT_EQ(trail["entries"][1]["action"], "access");
+  EXPECT_EQ(trail["entries"][1]["outcome"], "denied");
+  EXPECT_EQ(trail["entries"][2]["objectId"], "8.1");
+  EXPECT_EQ(trail["entries"][2]["source"], "192.0.2.7");
+}
+
+TEST_F(ApiTest, TheAuditChainExposesTampering) {
+  get("/api/v1/studies");
+  get("/api/v1/studies/8.1");
+  get("/api/v1/studies/8.2");
+  // The database refuses edits of the trail ...
+  sqlite::Database raw(dir / "state.sqlite");
+  EXPECT_THROW(raw.exec("UPDATE audit SET object_id = '9.9' WHERE action = 'view-study'"), sqlite::SqliteError);
+  EXPECT_THROW(raw.exec("DELETE FROM audit"), sqlite::SqliteError);
+  // ... and someone who removes that guard is caught by the hash chain.
+  raw.exec("DROP TRIGGER audit_no_update");
+  raw.exec("UPDATE audit SET object_id = '9.9' WHERE id = 2");
+  const auto v = audit.verify();
+  EXPECT_FALSE(v.intact);
+  EXPECT_EQ(v.firstBrokenId, 2);
+}
+
+TEST(UserStore, TokensAreSaltedSecretsShownOnce) {
+  test::TempDir dir;
+  StateDatabase state(dir / "state.sqlite");
+  UserStore users(state);
+  const IssuedToken first = users.addUser("alice", Role::Reviewer);
+  const IssuedToken second = users.issueToken("alice");
+  EXPECT_NE(first.token, second.token);
+  EXPECT_EQ(users.authenticate(first.token)->name, "alice");
+  EXPECT_EQ(users.authenticate(second.token)->role, Role::Reviewer);
+  std::string tampered = first.token;
+  tampered.back() = tampered.back() == 'a' ? 'b' : 'a';
+  EXPECT_FALSE(users.authenticate(tampered));
+  EXPECT_FALSE(users.authenticate("an_99_" + first.token.substr(first.token.rfind('_') + 1)));
+  EXPECT_FALSE(users.authenticate(""));
+  EXPECT_FALSE(users.authenticate("an_x_y"));
+  // Nothing in the database lets anyone recover a token.
+  sqlite::Database raw(dir / "state.sqlite");
+  auto st = raw.prepare("SELECT group_concat(salt || hash) FROM tokens");
+  st.step();
+  EXPECT_EQ(st.text(0).find(first.token.substr(first.token.rfind('_') + 1)), std::string::npos);
+  EXPECT_THROW(users.addUser("alice", Role::Admin), UserError);
+  EXPECT_THROW(users.addUser("bad name", Role::Admin), UserError);
+  EXPECT_THROW(users.issueToken("nobody"), UserError);
 }

@@ -1,0 +1,60 @@
+#pragma once
+// The audit trail: who listed, viewed, created, claimed, saved, submitted, reviewed, exported
+// what, when, from where, and with which outcome. Append-only (the database refuses updates
+// and deletes) and hash-chained: each entry's hash covers the previous entry's hash, so any
+// later edit of the file breaks the chain at that entry. Fields map onto PS3.15 A.5 audit
+// messages (event, active participant, participant object, outcome).
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "state/StateDatabase.h"
+
+namespace annot {
+
+struct AuditEvent {
+  std::string user;        // "" for an unauthenticated request
+  std::string role;
+  std::string action;      // e.g. list-studies, view-study, create-user, authenticate
+  std::string objectType;  // study, task, user, ...
+  std::string objectId;
+  std::string outcome = "success";  // success | denied | failure
+  std::string detail;
+  std::string source;      // network address of the requester, or "cli"
+};
+
+struct AuditEntry {
+  int64_t id = 0;
+  int64_t timeMs = 0;
+  AuditEvent event;
+  std::string previousHash;
+  std::string hash;
+};
+
+struct AuditQuery {
+  std::string user;
+  std::string action;
+  std::string objectId;
+  int64_t afterId = 0;
+  unsigned limit = 100;
+};
+
+class AuditLog {
+ public:
+  explicit AuditLog(StateDatabase& db) : db_(db) {}
+  // Durable when it returns. Throws when the entry cannot be stored.
+  AuditEntry record(const AuditEvent& event);
+  std::vector<AuditEntry> query(const AuditQuery& query);
+
+  struct Verification {
+    bool intact = true;
+    uint64_t entries = 0;
+    int64_t firstBrokenId = 0;  // the first entry whose hash does not match
+  };
+  Verification verify();
+
+ private:
+  StateDatabase& db_;
+};
+
+}  // namespace annot

@@ -1,0 +1,158 @@
+#include "auth/UserStore.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "common/Clock.h"
+
+namespace annot {
+namespace {
+const std::pair<Role, const char*> kRoles[] = {
+    {Role::Annotator, "annotator"}, {Role::Reviewer, "reviewer"}, {Role::Admin, "admin"}, {Role::Researcher, "researcher"}};
+
+std::string hex(const unsigned char* data, size_t n) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    out.push_back(digits[data[i] >> 4]);
+    out.push_back(digits[data[i] & 15]);
+  }
+  return out;
+}
+
+std::string randomHex(size_t bytes) {
+  std::vector<unsigned char> buf(bytes);
+  if (RAND_bytes(buf.data(), static_cast<int>(bytes)) != 1) throw std::runtime_error("no randomness available for tokens");
+  return hex(buf.data(), bytes);
+}
+
+std::string saltedHash(const std::string& salt, const std::string& secret) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  const std::string input = salt + ":" + secret;
+  if (EVP_Digest(input.data(), input.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("SHA-256 failed");
+  }
+  return hex(digest, length);
+}
+
+bool validName(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (unsigned char c : name) {
+    if (!std::isalnum(c) && c != '.' && c != '_' && c != '-' && c != '@') return false;
+  }
+  return true;
+}
+
+User readUser(const sqlite::Statement& st) {
+  User u;
+  u.id = st.integer(0);
+  u.name = st.text(1);
+  u.role = roleFromName(st.text(2)).value_or(Role::Researcher);
+  u.createdMs = st.integer(3);
+  u.disabled = st.integer(4) != 0;
+  return u;
+}
+
+IssuedToken issue(sqlite::Database& db, const User& user) {
+  const std::string salt = randomHex(16);
+  const std::string secret = randomHex(32);
+  db.prepare("INSERT INTO tokens(user_fk, salt, hash, created_ms) VALUES(?,?,?,?)")
+      .bind(1, user.id).bind(2, salt).bind(3, saltedHash(salt, secret)).bind(4, nowMillis()).run();
+  return {user, "an_" + std::to_string(db.lastInsertRowId()) + "_" + secret};
+}
+}  // namespace
+
+const char* roleName(Role role) {
+  for (const auto& [r, name] : kRoles) {
+    if (r == role) return name;
+  }
+  return "?";
+}
+
+std::optional<Role> roleFromName(const std::string& name) {
+  for (const auto& [r, n] : kRoles) {
+    if (name == n) return r;
+  }
+  return std::nullopt;
+}
+
+IssuedToken UserStore::addUser(const std::string& name, Role role) {
+  if (!validName(name)) {
+    throw UserError(UserError::Kind::Invalid, "user name '" + name + "' is not valid (1-64 letters, digits, '.', '_', '-', '@')");
+  }
+  return db_.with([&](sqlite::Database& db) {
+    sqlite::Transaction tx(db);
+    auto exists = db.prepare("SELECT 1 FROM users WHERE name = ?");
+    exists.bind(1, name);
+    if (exists.step()) throw UserError(UserError::Kind::Conflict, "user '" + name + "' already exists");
+    exists.reset();
+    User user;
+    user.name = name;
+    user.role = role;
+    user.createdMs = nowMillis();
+    db.prepare("INSERT INTO users(name, role, created_ms) VALUES(?,?,?)").bind(1, name).bind(2, std::string(roleName(role)))
+        .bind(3, user.createdMs).run();
+    user.id = db.lastInsertRowId();
+    IssuedToken token = issue(db, user);
+    tx.commit();
+    return token;
+  });
+}
+
+IssuedToken UserStore::issueToken(const std::string& userName) {
+  return db_.with([&](sqlite::Database& db) {
+    auto st = db.prepare("SELECT id, name, role, created_ms, disabled FROM users WHERE name = ?");
+    st.bind(1, userName);
+    if (!st.step()) throw UserError(UserError::Kind::NotFound, "no user '" + userName + "'");
+    const User user = readUser(st);
+    st.reset();
+    return issue(db, user);
+  });
+}
+
+std::optional<User> UserStore::authenticate(const std::string& token) {
+  // an_<id>_<64 hex>
+  if (token.rfind("an_", 0) != 0) return std::nullopt;
+  const auto sep = token.find('_', 3);
+  if (sep == std::string::npos || sep == 3 || sep - 3 > 18) return std::nullopt;
+  const std::string idText = token.substr(3, sep - 3);
+  if (idText.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  const std::string secret = token.substr(sep + 1);
+  if (secret.size() != 64) return std::nullopt;
+  return db_.with([&](sqlite::Database& db) -> std::optional<User> {
+    auto st = db.prepare(
+        "SELECT u.id, u.name, u.role, u.created_ms, u.disabled, t.salt, t.hash FROM tokens t JOIN users u ON u.id = t.user_fk "
+        "WHERE t.id = ? AND t.revoked = 0");
+    st.bind(1, static_cast<int64_t>(std::stoll(idText)));
+    if (!st.step()) return std::nullopt;
+    const User user = readUser(st);
+    const std::string expected = st.text(6);
+    const std::string actual = saltedHash(st.text(5), secret);
+    st.reset();
+    if (expected.size() != actual.size() || CRYPTO_memcmp(expected.data(), actual.data(), expected.size()) != 0) return std::nullopt;
+    if (user.disabled) return std::nullopt;
+    return user;
+  });
+}
+
+std::optional<User> UserStore::find(const std::string& name) {
+  return db_.with([&](sqlite::Database& db) -> std::optional<User> {
+    auto st = db.prepare("SELECT id, name, role, created_ms, disabled FROM users WHERE name = ?");
+    st.bind(1, name);
+    if (!st.step()) return std::nullopt;
+    return readUser(st);
+  });
+}
+
+std::vector<User> UserStore::list() {
+  return db_.with([&](sqlite::Database& db) {
+    std::vector<User> out;
+    auto st = db.prepare("SELECT id, name, role, created_ms, disabled FROM users ORDER BY id");
+    while (st.step()) out.push_back(readUser(st));
+    return out;
+  });
+}
+
+}  // namespace annot

@@ -1,0 +1,65 @@
+#include "state/StateDatabase.h"
+
+#include <vector>
+
+namespace annot {
+namespace {
+const std::vector<const char*>& migrations() {
+  static const std::vector<const char*> steps = {
+      // 0 -> 1: users, their API tokens (salted hashes only) and the hash-chained audit trail.
+      R"SQL(
+CREATE TABLE users(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  role TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  disabled INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE tokens(
+  id INTEGER PRIMARY KEY,
+  user_fk INTEGER NOT NULL REFERENCES users(id),
+  salt TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  last_used_ms INTEGER NOT NULL DEFAULT 0,
+  revoked INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX tokens_user ON tokens(user_fk);
+CREATE TABLE audit(
+  id INTEGER PRIMARY KEY,
+  time_ms INTEGER NOT NULL,
+  user_name TEXT NOT NULL,
+  role TEXT NOT NULL,
+  action TEXT NOT NULL,
+  object_type TEXT NOT NULL,
+  object_id TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  source TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL);
+CREATE INDEX audit_user ON audit(user_name, id);
+CREATE INDEX audit_action ON audit(action, id);
+-- The trail is append-only: the database refuses edits and deletions.
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+)SQL",
+  };
+  return steps;
+}
+}  // namespace
+
+StateDatabase::StateDatabase(const std::string& path) : db_(std::make_unique<sqlite::Database>(path)) {
+  db_->exec("PRAGMA journal_mode=WAL");
+  db_->exec("PRAGMA synchronous=FULL");
+  db_->exec("PRAGMA foreign_keys=ON");
+  sqlite::applyMigrations(*db_, migrations(), "state");
+}
+
+int StateDatabase::schemaVersion() {
+  return with([](sqlite::Database& db) {
+    auto st = db.prepare("PRAGMA user_version");
+    st.step();
+    return static_cast<int>(st.integer(0));
+  });
+}
+
+}  // namespace annot
