@@ -14,6 +14,8 @@
 #include "audit/AuditLog.h"
 #include "auth/UserStore.h"
 #include "state/StateDatabase.h"
+#include "worklist/CatalogStudySource.h"
+#include "worklist/Worklist.h"
 #include "catalog/SqliteCatalog.h"
 #include "common/Log.h"
 #include "events/EventBus.h"
@@ -48,7 +50,6 @@ int serve(const NodeConfig& config) {
   EventBus bus;
   IngestPipeline pipeline(catalog, store, bus, metrics, IngestOptions{config.minFreeDiskSpaceMb * 1024 * 1024});
   StabilityMonitor stability(catalog, bus, metrics, std::chrono::seconds(config.stableAgeSeconds));
-  stability.start();
 
   StateDatabase state(config.dataDirectory + "/state.sqlite");
   UserStore users(state);
@@ -57,7 +58,18 @@ int serve(const NodeConfig& config) {
     LOG_WARN("node", "no users yet: create one with 'dicom-node user add NAME --role admin --data-dir " << config.dataDirectory
                                                                                                         << "'");
   }
-  ApiHandler api(catalog, metrics, users, audit, ApiInfo{"annotation-node", ANNOT_VERSION, config.dicomAet});
+  const ProtocolSet protocols = ProtocolSet::loadDirectory(
+      config.protocolsDirectory.empty() ? std::string(ANNOT_DEFAULT_PROTOCOLS_DIR) : config.protocolsDirectory);
+  CatalogStudySource studySource(catalog, store);
+  Worklist worklist(state, protocols, studySource, int64_t{config.taskLeaseSeconds} * 1000);
+  // The worklist hangs off study stability: matching protocols schedule their tasks.
+  bus.onStudyStable([&](const StudyStableEvent& e) {
+    const auto created = worklist.scheduleForStudy(e.studyInstanceUid);
+    if (!created.empty()) LOG_INFO("worklist", created.size() << " task(s) scheduled for study " << e.studyInstanceUid);
+  });
+  LOG_INFO("node", protocols.all().size() << " labeling protocol(s) loaded");
+  stability.start();  // after every subscriber is in place: no stable event goes unheard
+  ApiHandler api(catalog, metrics, users, audit, worklist, ApiInfo{"annotation-node", ANNOT_VERSION, config.dicomAet});
   HttpServer http(api, HttpServerOptions{config.httpBindAddress, config.httpPort, config.httpThreads,
                                          config.maxHttpBodyBytes});
   http.start();

@@ -4,6 +4,7 @@
 #include <set>
 #include <sstream>
 
+#include "api/ApiSupport.h"
 #include "api/StudyJson.h"
 #include "common/Log.h"
 #include "dicom/Uid.h"
@@ -11,19 +12,9 @@
 namespace annot {
 namespace {
 using nlohmann::json;
-
-class BadRequest : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-HttpResponse jsonResponse(int status, const json& body) {
-  HttpResponse r;
-  r.status = status;
-  // Replace invalid UTF-8 instead of failing: names come from peers' DICOM data.
-  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-  return r;
-}
+using api::BadRequest;
+using api::jsonResponse;
+using api::parseBounded;
 
 bool isDicomDate(const std::string& s) {
   if (s.size() != 8) return false;
@@ -31,17 +22,6 @@ bool isDicomDate(const std::string& s) {
     if (c < '0' || c > '9') return false;
   }
   return true;
-}
-
-uint32_t parseBounded(const std::string& text, const char* name, uint32_t min, uint32_t max) {
-  if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos) {
-    throw BadRequest(std::string("'") + name + "' must be a whole number");
-  }
-  const auto value = static_cast<uint32_t>(std::stoul(text));
-  if (value < min || value > max) {
-    throw BadRequest(std::string("'") + name + "' must be between " + std::to_string(min) + " and " + std::to_string(max));
-  }
-  return value;
 }
 
 std::string requireDate(const std::string& value, const char* name) {
@@ -84,8 +64,8 @@ bool matches(const std::string& pattern, const std::string& path, std::vector<st
 }
 }  // namespace
 
-ApiHandler::ApiHandler(Catalog& catalog, Metrics& metrics, UserStore& users, AuditLog& audit, ApiInfo info)
-    : catalog_(catalog), metrics_(metrics), users_(users), audit_(audit), info_(std::move(info)) {
+ApiHandler::ApiHandler(Catalog& catalog, Metrics& metrics, UserStore& users, AuditLog& audit, Worklist& worklist, ApiInfo info)
+    : catalog_(catalog), metrics_(metrics), users_(users), audit_(audit), worklist_(worklist), info_(std::move(info)) {
   routes_ = {
       {"GET", "/healthz", {}, [this](const Call&) { return this->health(); }},
       {"GET", "/metrics", {}, [this](const Call&) { return this->metrics(); }},
@@ -95,6 +75,7 @@ ApiHandler::ApiHandler(Catalog& catalog, Metrics& metrics, UserStore& users, Aud
       {"POST", "/api/v1/users", kAdmin, [this](const Call& c) { return createUser(c); }},
       {"GET", "/api/v1/audit", kAdmin, [this](const Call& c) { return queryAudit(c); }},
   };
+  addWorklistRoutes();
 }
 
 HttpResponse ApiHandler::handle(const HttpRequest& request) {

@@ -9,6 +9,12 @@
 //   GET  /api/v1/users                  users                                 (admin)
 //   POST /api/v1/users                  {"name", "role"} -> a first token     (admin)
 //   GET  /api/v1/audit                  the audit trail, ?verify=true checks its chain (admin)
+//   GET  /api/v1/protocols              labeling protocols                    (any role)
+//   GET  /api/v1/tasks                  worklist, filterable and paged        (annotator, reviewer, admin)
+//   POST /api/v1/tasks                  schedule a protocol for a study       (reviewer, admin)
+//   GET  /api/v1/tasks/{id}             one task with its revisions
+//   POST /api/v1/tasks/{id}/claim|release|submit
+//   PUT  /api/v1/tasks/{id}/annotation  save a revision; GET it (?revision=N)
 #include <functional>
 #include <optional>
 #include <set>
@@ -20,6 +26,7 @@
 #include "catalog/Catalog.h"
 #include "http/HttpMessage.h"
 #include "metrics/Metrics.h"
+#include "worklist/Worklist.h"
 
 namespace annot {
 
@@ -31,7 +38,7 @@ struct ApiInfo {
 
 class ApiHandler : public HttpHandler {
  public:
-  ApiHandler(Catalog& catalog, Metrics& metrics, UserStore& users, AuditLog& audit, ApiInfo info);
+  ApiHandler(Catalog& catalog, Metrics& metrics, UserStore& users, AuditLog& audit, Worklist& worklist, ApiInfo info);
   HttpResponse handle(const HttpRequest& request) override;
 
   // What a route handler sees: the request, the path parameters ({} segments) and the caller.
@@ -60,11 +67,21 @@ class ApiHandler : public HttpHandler {
   HttpResponse listUsers(const Call& call);
   HttpResponse createUser(const Call& call);
   HttpResponse queryAudit(const Call& call);
+  // Worklist routes (WorklistRoutes.cpp).
+  void addWorklistRoutes();
+  HttpResponse listProtocols(const Call& call);
+  HttpResponse listTasks(const Call& call);
+  HttpResponse scheduleTasks(const Call& call);
+  HttpResponse getTask(const Call& call);
+  HttpResponse taskAction(const Call& call, const std::string& action);
+  HttpResponse saveAnnotation(const Call& call);
+  HttpResponse getAnnotation(const Call& call);
 
   Catalog& catalog_;
   Metrics& metrics_;
   UserStore& users_;
   AuditLog& audit_;
+  Worklist& worklist_;
   ApiInfo info_;
   std::vector<Route> routes_;
 };

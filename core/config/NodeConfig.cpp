@@ -49,7 +49,7 @@ const std::set<std::string>& knownKeys() {
       "DataDirectory", "DicomAet", "DicomPort", "AllowedCallingAets",
       "CheckCalledAet", "MaxAssociations", "MaxPduSize", "DimseTimeout", "AcseTimeout",
       "HttpPort", "HttpBindAddress", "HttpThreads", "MaxHttpBodySize", "StableAge", "LogLevel",
-      "MinFreeDiskSpaceMB"};
+      "MinFreeDiskSpaceMB", "ProtocolsDirectory", "TaskLeaseSeconds"};
   return keys;
 }
 }  // namespace
@@ -91,6 +91,8 @@ NodeConfig NodeConfig::fromJsonText(const std::string& text) {
   c.stableAgeSeconds = readUnsigned<unsigned>(doc, "StableAge", c.stableAgeSeconds);
   c.logLevel = readString(doc, "LogLevel", c.logLevel);
   c.minFreeDiskSpaceMb = readUnsigned<uint64_t>(doc, "MinFreeDiskSpaceMB", c.minFreeDiskSpaceMb);
+  c.protocolsDirectory = readString(doc, "ProtocolsDirectory", c.protocolsDirectory);
+  c.taskLeaseSeconds = readUnsigned<unsigned>(doc, "TaskLeaseSeconds", c.taskLeaseSeconds);
   c.validate();
   return c;
 }
@@ -119,6 +121,7 @@ void NodeConfig::validate() const {
   if (maxPduSize < 4096 || maxPduSize > 131072) throw std::invalid_argument("MaxPduSize must be between 4096 and 131072 bytes");
   if (httpThreads == 0 || httpThreads > 256) throw std::invalid_argument("HttpThreads must be between 1 and 256");
   if (maxHttpBodyBytes == 0) throw std::invalid_argument("MaxHttpBodySize must be positive");
+  if (taskLeaseSeconds == 0) throw std::invalid_argument("TaskLeaseSeconds must be positive");
   if (dimseTimeoutSeconds == 0 || acseTimeoutSeconds == 0) throw std::invalid_argument("DimseTimeout and AcseTimeout must be positive");
   Log::parseLevel(logLevel);
 }
@@ -131,7 +134,8 @@ std::string NodeConfig::toJsonText() const {
               {"AcseTimeout", acseTimeoutSeconds}, {"HttpPort", httpPort},
               {"HttpBindAddress", httpBindAddress}, {"HttpThreads", httpThreads},
               {"MaxHttpBodySize", maxHttpBodyBytes}, {"StableAge", stableAgeSeconds},
-              {"LogLevel", logLevel}, {"MinFreeDiskSpaceMB", minFreeDiskSpaceMb}};
+              {"LogLevel", logLevel}, {"MinFreeDiskSpaceMB", minFreeDiskSpaceMb},
+              {"ProtocolsDirectory", protocolsDirectory}, {"TaskLeaseSeconds", taskLeaseSeconds}};
   return doc.dump(2);
 }
 

@@ -24,6 +24,8 @@ struct NodeConfig {
   unsigned stableAgeSeconds = 60;           // a study with no new instance for this long is stable
   std::string logLevel = "info";
   uint64_t minFreeDiskSpaceMb = 64;         // refuse C-STORE (A700) when less is free
+  std::string protocolsDirectory;           // labeling protocols; empty: the shipped ones
+  unsigned taskLeaseSeconds = 1800;         // a claim lapses after this long without a save
 
   // Parses a configuration document. Throws std::invalid_argument naming the offending key.
   static NodeConfig fromJsonText(const std::string& text);

@@ -42,6 +42,38 @@ CREATE INDEX audit_action ON audit(action, id);
 CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 )SQL",
+      // 1 -> 2: the labeling worklist (UPS-like states) and immutable annotation revisions.
+      R"SQL(
+CREATE TABLE tasks(
+  id INTEGER PRIMARY KEY,
+  study_uid TEXT NOT NULL,
+  protocol_id TEXT NOT NULL,
+  protocol_version TEXT NOT NULL,
+  step TEXT NOT NULL,
+  reader_slot INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  priority TEXT NOT NULL DEFAULT 'MEDIUM',
+  due TEXT NOT NULL DEFAULT '',
+  assignee TEXT NOT NULL DEFAULT '',
+  lease_expires_ms INTEGER NOT NULL DEFAULT 0,
+  transaction_uid TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  UNIQUE(study_uid, protocol_id, protocol_version, step, reader_slot));
+CREATE INDEX tasks_state ON tasks(state, id);
+CREATE INDEX tasks_assignee ON tasks(assignee, state);
+CREATE TABLE revisions(
+  id INTEGER PRIMARY KEY,
+  task_fk INTEGER NOT NULL REFERENCES tasks(id),
+  number INTEGER NOT NULL,
+  author TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  document TEXT NOT NULL,
+  UNIQUE(task_fk, number));
+-- Saved work is never overwritten or lost.
+CREATE TRIGGER revisions_no_update BEFORE UPDATE ON revisions BEGIN SELECT RAISE(ABORT, 'revisions are immutable'); END;
+CREATE TRIGGER revisions_no_delete BEFORE DELETE ON revisions BEGIN SELECT RAISE(ABORT, 'revisions are immutable'); END;
+)SQL",
   };
   return steps;
 }

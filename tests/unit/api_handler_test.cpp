@@ -5,6 +5,8 @@
 #include "api/ApiHandler.h"
 #include "catalog/SqliteCatalog.h"
 #include "state/StateDatabase.h"
+#include "storage/FileInstanceStore.h"
+#include "worklist/CatalogStudySource.h"
 #include "support/DicomFixtures.h"
 #include "support/TestSupport.h"
 
@@ -43,8 +45,12 @@ class ApiTest : public ::testing::Test {
   StateDatabase state{dir / "state.sqlite"};
   UserStore users{state};
   AuditLog audit{state};
+  FileInstanceStore store{dir.path()};
+  CatalogStudySource studies{catalog, store};
+  ProtocolSet protocols = ProtocolSet::loadDirectory(ANNOT_SOURCE_DIR "/sr-templates/protocols");
+  Worklist worklist{state, protocols, studies};
   Metrics metrics;
-  ApiHandler api{catalog, metrics, users, audit, ApiInfo{"annotation-node", "test", "ANNOTNODE"}};
+  ApiHandler api{catalog, metrics, users, audit, worklist, ApiInfo{"annotation-node", "test", "ANNOTNODE"}};
   std::string admin = users.addUser("root", Role::Admin).token;
 };
 

@@ -1,0 +1,36 @@
+#pragma once
+// Helpers shared by the files that implement ApiHandler's routes.
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+
+#include "http/HttpMessage.h"
+
+namespace annot::api {
+
+// Thrown by route code for a malformed request; ApiHandler answers 400 with its message.
+class BadRequest : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+inline HttpResponse jsonResponse(int status, const nlohmann::json& body) {
+  HttpResponse r;
+  r.status = status;
+  // Replace invalid UTF-8 instead of failing: names come from peers' DICOM data.
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+inline uint32_t parseBounded(const std::string& text, const char* name, uint32_t min, uint32_t max) {
+  if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos) {
+    throw BadRequest(std::string("'") + name + "' must be a whole number");
+  }
+  const auto value = static_cast<uint32_t>(std::stoul(text));
+  if (value < min || value > max) {
+    throw BadRequest(std::string("'") + name + "' must be between " + std::to_string(min) + " and " + std::to_string(max));
+  }
+  return value;
+}
+
+}  // namespace annot::api

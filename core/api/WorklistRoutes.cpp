@@ -1,0 +1,179 @@
+// ApiHandler's worklist routes: protocols, tasks, claims, annotations.
+#include "api/ApiHandler.h"
+#include "api/ApiSupport.h"
+#include "api/StudyJson.h"
+
+namespace annot {
+namespace {
+using api::BadRequest;
+using api::jsonResponse;
+using nlohmann::json;
+
+const std::set<Role> kAnyRole = {Role::Annotator, Role::Reviewer, Role::Admin, Role::Researcher};
+const std::set<Role> kWorkers = {Role::Annotator, Role::Reviewer, Role::Admin};
+
+int64_t taskId(const std::string& text) {
+  if (text.empty() || text.size() > 15 || text.find_first_not_of("0123456789") != std::string::npos) {
+    throw BadRequest("task id '" + text + "' must be a number");
+  }
+  return std::stoll(text);
+}
+
+HttpResponse worklistError(const WorklistError& e) {
+  const int status = e.kind() == WorklistError::Kind::NotFound    ? 404
+                     : e.kind() == WorklistError::Kind::Conflict  ? 409
+                     : e.kind() == WorklistError::Kind::Forbidden ? 403
+                                                                  : 422;
+  HttpResponse r = errorResponse(status, e.what());
+  if (!e.problems().empty()) {
+    json body = json::parse(r.body);
+    body["error"]["problems"] = e.problems();
+    r.body = body.dump();
+  }
+  return r;
+}
+
+// Blinding: an annotator sees open tasks and their own, never another reader's work.
+bool mayView(const User& user, const Task& task) {
+  if (user.role != Role::Annotator) return true;
+  return task.state == TaskState::Scheduled || task.assignee == user.name;
+}
+}  // namespace
+
+void ApiHandler::addWorklistRoutes() {
+  routes_.push_back({"GET", "/api/v1/protocols", kAnyRole, [this](const Call& c) { return listProtocols(c); }});
+  routes_.push_back({"GET", "/api/v1/tasks", kWorkers, [this](const Call& c) { return listTasks(c); }});
+  routes_.push_back({"POST", "/api/v1/tasks", {Role::Reviewer, Role::Admin}, [this](const Call& c) { return scheduleTasks(c); }});
+  routes_.push_back({"GET", "/api/v1/tasks/{}", kWorkers, [this](const Call& c) { return getTask(c); }});
+  for (const char* action : {"claim", "release", "submit"}) {
+    const std::string name = action;
+    routes_.push_back({"POST", "/api/v1/tasks/{}/" + name, kWorkers, [this, name](const Call& c) { return taskAction(c, name); }});
+  }
+  routes_.push_back({"PUT", "/api/v1/tasks/{}/annotation", kWorkers, [this](const Call& c) { return saveAnnotation(c); }});
+  routes_.push_back({"GET", "/api/v1/tasks/{}/annotation", kWorkers, [this](const Call& c) { return getAnnotation(c); }});
+}
+
+HttpResponse ApiHandler::listProtocols(const Call& call) {
+  json list = json::array();
+  for (const auto& p : worklist_.protocols().all()) list.push_back(toJson(p));
+  audit(call, "list-protocols", "protocol", "");
+  return jsonResponse(200, {{"protocols", list}});
+}
+
+HttpResponse ApiHandler::listTasks(const Call& call) {
+  const HttpRequest& r = call.request;
+  static const std::set<std::string> known = {"state", "step", "protocol", "study", "assignee", "limit", "offset"};
+  for (const auto& [key, value] : r.query) {
+    if (!known.count(key)) throw BadRequest("unknown query parameter '" + key + "' (use state, step, protocol, study, assignee, limit, offset)");
+  }
+  TaskQuery q;
+  if (r.query.count("state")) {
+    q.state = taskStateFromName(r.queryValue("state"));
+    if (!q.state) throw BadRequest("state must be SCHEDULED, IN PROGRESS, COMPLETED or CANCELED");
+  }
+  q.step = r.queryValue("step");
+  q.protocolId = r.queryValue("protocol");
+  q.studyInstanceUid = r.queryValue("study");
+  q.assignee = r.queryValue("assignee");
+  if (call.user->role == Role::Annotator) {
+    q.assignee = call.user->name;
+    q.unassignedOrAssignee = true;
+    q.step = "label";
+  }
+  if (r.query.count("limit")) q.limit = api::parseBounded(r.queryValue("limit"), "limit", 1, 1000);
+  if (r.query.count("offset")) q.offset = api::parseBounded(r.queryValue("offset"), "offset", 0, 100000000);
+  json tasks = json::array();
+  for (const auto& t : worklist_.list(q)) tasks.push_back(toJson(t));
+  audit(call, "list-tasks", "task", "");
+  return jsonResponse(200, {{"tasks", tasks}});
+}
+
+HttpResponse ApiHandler::scheduleTasks(const Call& call) {
+  json body;
+  try {
+    body = json::parse(call.request.body);
+  } catch (const json::parse_error& e) {
+    throw BadRequest(std::string("body is not valid JSON: ") + e.what());
+  }
+  if (!body.is_object() || !body.contains("study") || !body["study"].is_string() || !body.contains("protocol") || !body["protocol"].is_string()) {
+    throw BadRequest("body must be {\"study\": UID, \"protocol\": id, \"version\"?, \"priority\"?: HIGH|MEDIUM|LOW, \"due\"?}");
+  }
+  auto text = [&](const char* key, const char* fallback) {
+    return body.contains(key) && body[key].is_string() ? body[key].get<std::string>() : std::string(fallback);
+  };
+  try {
+    const auto tasks = worklist_.schedule(body["study"], body["protocol"], text("version", ""), text("priority", "MEDIUM"), text("due", ""));
+    json list = json::array();
+    for (const auto& t : tasks) list.push_back(toJson(t));
+    audit(call, "schedule-tasks", "study", body["study"], "success", "protocol " + body["protocol"].get<std::string>());
+    return jsonResponse(201, {{"tasks", list}});
+  } catch (const WorklistError& e) {
+    return worklistError(e);
+  }
+}
+
+HttpResponse ApiHandler::getTask(const Call& call) {
+  try {
+    const Task task = worklist_.get(taskId(call.params.at(0)));
+    if (!mayView(*call.user, task)) return errorResponse(403, "task " + call.params.at(0) + " belongs to another reader");
+    json body = toJson(task);
+    json revisions = json::array();
+    for (const auto& r : worklist_.revisions(task.id)) {
+      revisions.push_back({{"revision", r.number}, {"author", r.author}, {"saved", isoTimeFromMillis(r.createdMs)}});
+    }
+    body["revisionHistory"] = revisions;
+    audit(call, "view-task", "task", call.params.at(0));
+    return jsonResponse(200, body);
+  } catch (const WorklistError& e) {
+    return worklistError(e);
+  }
+}
+
+HttpResponse ApiHandler::taskAction(const Call& call, const std::string& action) {
+  const int64_t id = taskId(call.params.at(0));
+  try {
+    Task task = action == "claim" ? worklist_.claim(id, *call.user)
+                : action == "release" ? worklist_.release(id, *call.user)
+                                      : worklist_.submit(id, *call.user);
+    audit(call, action, "task", call.params.at(0));
+    return jsonResponse(200, toJson(task));
+  } catch (const WorklistError& e) {
+    audit(call, action, "task", call.params.at(0), e.kind() == WorklistError::Kind::Forbidden ? "denied" : "failure", e.what());
+    return worklistError(e);
+  }
+}
+
+HttpResponse ApiHandler::saveAnnotation(const Call& call) {
+  const int64_t id = taskId(call.params.at(0));
+  try {
+    const Revision r = worklist_.save(id, *call.user, call.request.body);
+    audit(call, "save-annotation", "task", call.params.at(0), "success", "revision " + std::to_string(r.info.number));
+    return jsonResponse(201, {{"task", id}, {"revision", r.info.number}, {"saved", isoTimeFromMillis(r.info.createdMs)},
+                              {"annotation", r.document}});
+  } catch (const WorklistError& e) {
+    audit(call, "save-annotation", "task", call.params.at(0), "failure", e.what());
+    return worklistError(e);
+  }
+}
+
+HttpResponse ApiHandler::getAnnotation(const Call& call) {
+  const int64_t id = taskId(call.params.at(0));
+  try {
+    const Task task = worklist_.get(id);
+    if (call.user->role == Role::Annotator && task.assignee != call.user->name) {
+      audit(call, "view-annotation", "task", call.params.at(0), "denied", "blinded: another reader's work");
+      return errorResponse(403, "readers are blinded to each other's annotations until review");
+    }
+    const int revision = call.request.query.count("revision")
+                             ? static_cast<int>(api::parseBounded(call.request.queryValue("revision"), "revision", 1, 1000000))
+                             : 0;
+    const Revision r = worklist_.annotation(id, revision);
+    audit(call, "view-annotation", "task", call.params.at(0), "success", "revision " + std::to_string(r.info.number));
+    return jsonResponse(200, {{"task", id}, {"revision", r.info.number}, {"author", r.info.author},
+                              {"saved", isoTimeFromMillis(r.info.createdMs)}, {"annotation", r.document}});
+  } catch (const WorklistError& e) {
+    return worklistError(e);
+  }
+}
+
+}  // namespace annot

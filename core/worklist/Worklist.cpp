@@ -1,0 +1,331 @@
+#include "worklist/Worklist.h"
+
+#include "annotation/AnnotationValidator.h"
+#include "common/Clock.h"
+
+namespace annot {
+namespace {
+const std::pair<TaskState, const char*> kStates[] = {{TaskState::Scheduled, "SCHEDULED"},
+                                                     {TaskState::InProgress, "IN PROGRESS"},
+                                                     {TaskState::Completed, "COMPLETED"},
+                                                     {TaskState::Canceled, "CANCELED"}};
+
+const char* kTaskColumns =
+    "t.id, t.study_uid, t.protocol_id, t.protocol_version, t.step, t.reader_slot, t.state, t.priority, t.due, t.assignee, "
+    "t.lease_expires_ms, t.transaction_uid, t.created_ms, t.updated_ms, "
+    "(SELECT count(*) FROM revisions r WHERE r.task_fk = t.id)";
+
+Task readTask(const sqlite::Statement& st) {
+  Task t;
+  t.id = st.integer(0);
+  t.studyInstanceUid = st.text(1);
+  t.protocolId = st.text(2);
+  t.protocolVersion = st.text(3);
+  t.step = st.text(4);
+  t.readerSlot = static_cast<int>(st.integer(5));
+  t.state = taskStateFromName(st.text(6)).value_or(TaskState::Scheduled);
+  t.priority = st.text(7);
+  t.due = st.text(8);
+  t.assignee = st.text(9);
+  t.leaseExpiresMs = st.integer(10);
+  t.transactionUid = st.text(11);
+  t.createdMs = st.integer(12);
+  t.updatedMs = st.integer(13);
+  t.revisions = static_cast<int>(st.integer(14));
+  return t;
+}
+
+std::optional<Task> findTask(sqlite::Database& db, int64_t id) {
+  auto st = db.prepare(std::string("SELECT ") + kTaskColumns + " FROM tasks t WHERE t.id = ?");
+  st.bind(1, id);
+  if (!st.step()) return std::nullopt;
+  return readTask(st);
+}
+
+Task requireTask(sqlite::Database& db, int64_t id) {
+  auto t = findTask(db, id);
+  if (!t) throw WorklistError(WorklistError::Kind::NotFound, "task " + std::to_string(id) + " does not exist");
+  return *t;
+}
+
+bool leaseHeldBy(const Task& t, const std::string& user, int64_t now) {
+  return t.state == TaskState::InProgress && t.assignee == user && t.leaseExpiresMs > now;
+}
+
+// Which role works on which step.
+void checkRoleForStep(const Task& t, const User& user) {
+  const bool ok = user.role == Role::Admin || (t.step == "label" && user.role == Role::Annotator) ||
+                  (t.step == "review" && user.role == Role::Reviewer);
+  if (!ok) {
+    throw WorklistError(WorklistError::Kind::Forbidden,
+                        std::string("a ") + roleName(user.role) + " cannot work on a " + t.step + " task");
+  }
+}
+}  // namespace
+
+const char* taskStateName(TaskState state) {
+  for (const auto& [s, n] : kStates) {
+    if (s == state) return n;
+  }
+  return "?";
+}
+
+std::optional<TaskState> taskStateFromName(const std::string& name) {
+  for (const auto& [s, n] : kStates) {
+    if (name == n) return s;
+  }
+  return std::nullopt;
+}
+
+Worklist::Worklist(StateDatabase& db, const ProtocolSet& protocols, StudySource& studies, int64_t leaseMs)
+    : db_(db), protocols_(protocols), studies_(studies), leaseMs_(leaseMs) {}
+
+const Protocol& Worklist::protocolOf(const Task& task) const {
+  const Protocol* p = protocols_.find(task.protocolId, task.protocolVersion);
+  if (!p) {
+    throw WorklistError(WorklistError::Kind::Invalid,
+                        "protocol " + task.protocolId + " " + task.protocolVersion + " of task " + std::to_string(task.id) + " is no longer loaded");
+  }
+  return *p;
+}
+
+std::vector<Task> Worklist::scheduleLocked(const std::string& studyUid, const Protocol& protocol, const std::string& priority,
+                                           const std::string& due, bool onlyNew) {
+  return db_.with([&](sqlite::Database& db) {
+    sqlite::Transaction tx(db);
+    std::vector<Task> out;
+    const int64_t now = nowMillis();
+    for (unsigned slot = 1; slot <= protocol.readers; ++slot) {
+      db.prepare("INSERT OR IGNORE INTO tasks(study_uid, protocol_id, protocol_version, step, reader_slot, state, priority, due, "
+                 "created_ms, updated_ms) VALUES(?,?,?,'label',?,'SCHEDULED',?,?,?,?)")
+          .bind(1, studyUid).bind(2, protocol.id).bind(3, protocol.version).bind(4, static_cast<int64_t>(slot))
+          .bind(5, priority).bind(6, due).bind(7, now).bind(8, now).run();
+      const bool created = db.changes() > 0;
+      if (!created && onlyNew) continue;
+      auto st = db.prepare(std::string("SELECT ") + kTaskColumns +
+                           " FROM tasks t WHERE study_uid = ? AND protocol_id = ? AND protocol_version = ? AND step = 'label' AND reader_slot = ?");
+      st.bind(1, studyUid).bind(2, protocol.id).bind(3, protocol.version).bind(4, static_cast<int64_t>(slot));
+      if (st.step()) out.push_back(readTask(st));
+    }
+    tx.commit();
+    return out;
+  });
+}
+
+std::vector<Task> Worklist::scheduleForStudy(const std::string& studyUid) {
+  const auto facts = studies_.facts(studyUid);
+  if (!facts) return {};
+  std::vector<Task> created;
+  for (const Protocol* p : protocols_.matching(*facts)) {
+    auto tasks = scheduleLocked(studyUid, *p, "MEDIUM", "", /*onlyNew=*/true);
+    created.insert(created.end(), tasks.begin(), tasks.end());
+  }
+  return created;
+}
+
+std::vector<Task> Worklist::schedule(const std::string& studyUid, const std::string& protocolId, const std::string& version,
+                                     const std::string& priority, const std::string& due) {
+  const Protocol* p = protocols_.find(protocolId, version);
+  if (!p) throw WorklistError(WorklistError::Kind::Invalid, "unknown protocol '" + protocolId + "'" + (version.empty() ? "" : " version " + version));
+  if (!studies_.facts(studyUid)) throw WorklistError(WorklistError::Kind::NotFound, "study " + studyUid + " is not known");
+  if (priority != "HIGH" && priority != "MEDIUM" && priority != "LOW") {
+    throw WorklistError(WorklistError::Kind::Invalid, "priority must be HIGH, MEDIUM or LOW");
+  }
+  return scheduleLocked(studyUid, *p, priority, due, /*onlyNew=*/false);
+}
+
+std::vector<Task> Worklist::list(const TaskQuery& q) {
+  return db_.with([&](sqlite::Database& db) {
+    std::string sql = std::string("SELECT ") + kTaskColumns + " FROM tasks t WHERE 1=1";
+    std::vector<std::string> params;
+    if (q.state) {
+      sql += " AND t.state = ?";
+      params.push_back(taskStateName(*q.state));
+    }
+    if (!q.step.empty()) {
+      sql += " AND t.step = ?";
+      params.push_back(q.step);
+    }
+    if (!q.protocolId.empty()) {
+      sql += " AND t.protocol_id = ?";
+      params.push_back(q.protocolId);
+    }
+    if (!q.studyInstanceUid.empty()) {
+      sql += " AND t.study_uid = ?";
+      params.push_back(q.studyInstanceUid);
+    }
+    if (!q.assignee.empty()) {
+      sql += q.unassignedOrAssignee ? " AND (t.assignee = ? OR t.state = 'SCHEDULED')" : " AND t.assignee = ?";
+      params.push_back(q.assignee);
+    }
+    sql += " ORDER BY CASE t.priority WHEN 'HIGH' THEN 0 WHEN 'MEDIUM' THEN 1 ELSE 2 END, t.id LIMIT ? OFFSET ?";
+    auto st = db.prepare(sql);
+    int i = 1;
+    for (const auto& p : params) st.bind(i++, p);
+    st.bind(i++, static_cast<int64_t>(q.limit));
+    st.bind(i++, static_cast<int64_t>(q.offset));
+    std::vector<Task> out;
+    while (st.step()) out.push_back(readTask(st));
+    return out;
+  });
+}
+
+Task Worklist::get(int64_t id) {
+  return db_.with([&](sqlite::Database& db) { return requireTask(db, id); });
+}
+
+Task Worklist::claim(int64_t id, const User& user) {
+  return db_.with([&](sqlite::Database& db) {
+    sqlite::Transaction tx(db);
+    Task t = requireTask(db, id);
+    checkRoleForStep(t, user);
+    const int64_t now = nowMillis();
+    if (t.state == TaskState::Completed || t.state == TaskState::Canceled) {
+      throw WorklistError(WorklistError::Kind::Conflict, "task " + std::to_string(id) + " is " + taskStateName(t.state));
+    }
+    if (t.state == TaskState::InProgress && t.assignee != user.name && t.leaseExpiresMs > now) {
+      throw WorklistError(WorklistError::Kind::Conflict, "task " + std::to_string(id) + " is claimed by someone else");
+    }
+    if (t.step == "label") {
+      // Independent readers: one reader slot of a case per person.
+      auto other = db.prepare("SELECT id FROM tasks WHERE study_uid = ? AND protocol_id = ? AND protocol_version = ? AND step = 'label' "
+                              "AND id <> ? AND assignee = ? AND state IN ('IN PROGRESS', 'COMPLETED')");
+      other.bind(1, t.studyInstanceUid).bind(2, t.protocolId).bind(3, t.protocolVersion).bind(4, t.id).bind(5, user.name);
+      if (other.step()) {
+        throw WorklistError(WorklistError::Kind::Conflict,
+                            "you already read this case (task " + std::to_string(other.integer(0)) + "); readers must be independent");
+      }
+    }
+    const std::string transaction = t.assignee == user.name && !t.transactionUid.empty() ? t.transactionUid : newUid();
+    db.prepare("UPDATE tasks SET state = 'IN PROGRESS', assignee = ?, lease_expires_ms = ?, transaction_uid = ?, updated_ms = ? WHERE id = ?")
+        .bind(1, user.name).bind(2, now + leaseMs_).bind(3, transaction).bind(4, now).bind(5, id).run();
+    Task updated = requireTask(db, id);
+    tx.commit();
+    return updated;
+  });
+}
+
+Task Worklist::release(int64_t id, const User& user) {
+  return db_.with([&](sqlite::Database& db) {
+    sqlite::Transaction tx(db);
+    Task t = requireTask(db, id);
+    if (t.state != TaskState::InProgress || (t.assignee != user.name && user.role != Role::Admin)) {
+      throw WorklistError(WorklistError::Kind::Conflict, "task " + std::to_string(id) + " is not claimed by you");
+    }
+    db.prepare("UPDATE tasks SET state = 'SCHEDULED', assignee = '', lease_expires_ms = 0, transaction_uid = '', updated_ms = ? WHERE id = ?")
+        .bind(1, nowMillis()).bind(2, id).run();
+    Task updated = requireTask(db, id);
+    tx.commit();
+    return updated;
+  });
+}
+
+Revision Worklist::save(int64_t id, const User& user, const std::string& documentText) {
+  const Task task = get(id);
+  const Protocol& protocol = protocolOf(task);
+  // Validate outside the lock: reading image headers can take a moment.
+  AnnotationDocument doc;
+  try {
+    doc = parseAnnotationDocument(documentText);
+  } catch (const AnnotationError& e) {
+    throw WorklistError(WorklistError::Kind::Invalid, "the annotation was not saved", e.problems());
+  }
+  doc.protocol = ProtocolRef{protocol.id, protocol.version};
+  if (!doc.studyInstanceUid.empty() && doc.studyInstanceUid != task.studyInstanceUid) {
+    throw WorklistError(WorklistError::Kind::Invalid, "the annotation is for study " + doc.studyInstanceUid + ", the task for " + task.studyInstanceUid);
+  }
+  AnnotationDocument resolved;
+  try {
+    resolved = resolveAnnotation(doc, studies_.images(task.studyInstanceUid), &protocol);
+  } catch (const AnnotationError& e) {
+    throw WorklistError(WorklistError::Kind::Invalid, "the annotation was not saved", e.problems());
+  }
+  return db_.with([&](sqlite::Database& db) {
+    sqlite::Transaction tx(db);
+    const Task t = requireTask(db, id);
+    const int64_t now = nowMillis();
+    if (!leaseHeldBy(t, user.name, now)) {
+      throw WorklistError(WorklistError::Kind::Conflict, "claim task " + std::to_string(id) + " first (only the holder of a live claim may save)");
+    }
+    Revision r;
+    r.info = {t.revisions + 1, user.name, now};
+    r.document = toJson(resolved);
+    db.prepare("INSERT INTO revisions(task_fk, number, author, created_ms, document) VALUES(?,?,?,?,?)")
+        .bind(1, id).bind(2, static_cast<int64_t>(r.info.number)).bind(3, user.name).bind(4, now).bind(5, r.document.dump()).run();
+    // Saving is activity: the lease is extended.
+    db.prepare("UPDATE tasks SET lease_expires_ms = ?, updated_ms = ? WHERE id = ?").bind(1, now + leaseMs_).bind(2, now).bind(3, id).run();
+    tx.commit();
+    return r;
+  });
+}
+
+Revision Worklist::annotation(int64_t id, int revision) {
+  return db_.with([&](sqlite::Database& db) {
+    requireTask(db, id);
+    auto st = db.prepare(revision > 0
+                             ? "SELECT number, author, created_ms, document FROM revisions WHERE task_fk = ? AND number = ?"
+                             : "SELECT number, author, created_ms, document FROM revisions WHERE task_fk = ? ORDER BY number DESC LIMIT 1");
+    st.bind(1, id);
+    if (revision > 0) st.bind(2, static_cast<int64_t>(revision));
+    if (!st.step()) {
+      throw WorklistError(WorklistError::Kind::NotFound,
+                          revision > 0 ? "task " + std::to_string(id) + " has no revision " + std::to_string(revision)
+                                       : "task " + std::to_string(id) + " has no saved annotation yet");
+    }
+    Revision r;
+    r.info = {static_cast<int>(st.integer(0)), st.text(1), st.integer(2)};
+    r.document = nlohmann::json::parse(st.text(3));
+    return r;
+  });
+}
+
+std::vector<RevisionInfo> Worklist::revisions(int64_t id) {
+  return db_.with([&](sqlite::Database& db) {
+    auto st = db.prepare("SELECT number, author, created_ms FROM revisions WHERE task_fk = ? ORDER BY number");
+    st.bind(1, id);
+    std::vector<RevisionInfo> out;
+    while (st.step()) out.push_back({static_cast<int>(st.integer(0)), st.text(1), st.integer(2)});
+    return out;
+  });
+}
+
+Task Worklist::submit(int64_t id, const User& user) {
+  const Task before = get(id);
+  const Protocol& protocol = protocolOf(before);
+  return db_.with([&](sqlite::Database& db) {
+    sqlite::Transaction tx(db);
+    const Task t = requireTask(db, id);
+    const int64_t now = nowMillis();
+    if (!leaseHeldBy(t, user.name, now)) throw WorklistError(WorklistError::Kind::Conflict, "claim task " + std::to_string(id) + " first");
+    if (t.revisions == 0) throw WorklistError(WorklistError::Kind::Conflict, "save an annotation before submitting");
+    db.prepare("UPDATE tasks SET state = 'COMPLETED', lease_expires_ms = 0, updated_ms = ? WHERE id = ?").bind(1, now).bind(2, id).run();
+    if (t.step == "label" && protocol.review) {
+      auto open = db.prepare("SELECT count(*) FROM tasks WHERE study_uid = ? AND protocol_id = ? AND protocol_version = ? AND step = 'label' "
+                             "AND state <> 'COMPLETED'");
+      open.bind(1, t.studyInstanceUid).bind(2, t.protocolId).bind(3, t.protocolVersion);
+      open.step();
+      if (open.integer(0) == 0) {
+        db.prepare("INSERT OR IGNORE INTO tasks(study_uid, protocol_id, protocol_version, step, reader_slot, state, priority, due, "
+                   "created_ms, updated_ms) VALUES(?,?,?,'review',1,'SCHEDULED',?,?,?,?)")
+            .bind(1, t.studyInstanceUid).bind(2, t.protocolId).bind(3, t.protocolVersion).bind(4, t.priority).bind(5, t.due)
+            .bind(6, now).bind(7, now).run();
+      }
+    }
+    Task updated = requireTask(db, id);
+    tx.commit();
+    return updated;
+  });
+}
+
+nlohmann::json toJson(const Task& t) {
+  nlohmann::json j = {{"id", t.id}, {"studyInstanceUid", t.studyInstanceUid}, {"protocol", {{"id", t.protocolId}, {"version", t.protocolVersion}}},
+                      {"step", t.step}, {"readerSlot", t.readerSlot}, {"state", taskStateName(t.state)}, {"priority", t.priority},
+                      {"due", t.due}, {"assignee", t.assignee}, {"revisions", t.revisions}};
+  if (t.state == TaskState::InProgress) {
+    j["leaseExpiresMs"] = t.leaseExpiresMs;
+    j["transactionUid"] = t.transactionUid;
+  }
+  return j;
+}
+
+}  // namespace annot

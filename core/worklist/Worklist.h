@@ -1,0 +1,111 @@
+#pragma once
+// The labeling worklist. Tasks follow DICOM UPS states (SCHEDULED → IN PROGRESS → COMPLETED /
+// CANCELED) with a workflow step (label, review). When a study becomes stable, every protocol
+// that matches it schedules one label task per required reader, idempotently. Claiming takes a
+// lease (a Transaction UID as in UPS); only the holder may save or submit. Every save is a new,
+// immutable revision. When all readers of a case have submitted and the protocol wants a
+// reviewer, a review task is scheduled.
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "auth/UserStore.h"
+#include "protocol/Protocol.h"
+#include "state/StateDatabase.h"
+#include "worklist/StudySource.h"
+
+namespace annot {
+
+enum class TaskState { Scheduled, InProgress, Completed, Canceled };
+const char* taskStateName(TaskState state);
+std::optional<TaskState> taskStateFromName(const std::string& name);
+
+struct Task {
+  int64_t id = 0;
+  std::string studyInstanceUid;
+  std::string protocolId;
+  std::string protocolVersion;
+  std::string step;  // label | review
+  int readerSlot = 1;
+  TaskState state = TaskState::Scheduled;
+  std::string priority = "MEDIUM";  // UPS priorities: HIGH, MEDIUM, LOW
+  std::string due;
+  std::string assignee;
+  int64_t leaseExpiresMs = 0;
+  std::string transactionUid;
+  int64_t createdMs = 0;
+  int64_t updatedMs = 0;
+  int revisions = 0;
+};
+
+struct RevisionInfo {
+  int number = 0;
+  std::string author;
+  int64_t createdMs = 0;
+};
+
+struct Revision {
+  RevisionInfo info;
+  nlohmann::json document;
+};
+
+struct TaskQuery {
+  std::optional<TaskState> state;
+  std::string step;
+  std::string protocolId;
+  std::string studyInstanceUid;
+  std::string assignee;
+  bool unassignedOrAssignee = false;  // annotators see open tasks and their own only
+  unsigned limit = 100;
+  unsigned offset = 0;
+};
+
+class WorklistError : public std::runtime_error {
+ public:
+  enum class Kind { NotFound, Conflict, Forbidden, Invalid };
+  WorklistError(Kind kind, const std::string& message, std::vector<std::string> problems = {})
+      : std::runtime_error(message), kind_(kind), problems_(std::move(problems)) {}
+  Kind kind() const { return kind_; }
+  const std::vector<std::string>& problems() const { return problems_; }
+ private:
+  Kind kind_;
+  std::vector<std::string> problems_;
+};
+
+class Worklist {
+ public:
+  Worklist(StateDatabase& db, const ProtocolSet& protocols, StudySource& studies, int64_t leaseMs = 30 * 60 * 1000);
+
+  // Schedules the label tasks of every matching protocol; returns the ones created now.
+  std::vector<Task> scheduleForStudy(const std::string& studyInstanceUid);
+  // Schedules the label tasks of one protocol for a study (API); existing ones are returned too.
+  std::vector<Task> schedule(const std::string& studyInstanceUid, const std::string& protocolId, const std::string& version,
+                             const std::string& priority, const std::string& due);
+  std::vector<Task> list(const TaskQuery& query);
+  Task get(int64_t id);
+  Task claim(int64_t id, const User& user);
+  Task release(int64_t id, const User& user);
+  Revision save(int64_t id, const User& user, const std::string& documentText);
+  // revision 0: the latest.
+  Revision annotation(int64_t id, int revision);
+  std::vector<RevisionInfo> revisions(int64_t id);
+  Task submit(int64_t id, const User& user);
+  const ProtocolSet& protocols() const { return protocols_; }
+
+ private:
+  const Protocol& protocolOf(const Task& task) const;
+  std::vector<Task> scheduleLocked(const std::string& studyUid, const Protocol& protocol, const std::string& priority,
+                                   const std::string& due, bool onlyNew);
+
+  StateDatabase& db_;
+  const ProtocolSet& protocols_;
+  StudySource& studies_;
+  const int64_t leaseMs_;
+};
+
+nlohmann::json toJson(const Task& task);
+
+}  // namespace annot

@@ -1,0 +1,180 @@
+// The labeling worklist through the real node: stable study → tasks per reader → claim, save,
+// submit → review; blinding, independent readers, leases, concurrent claims, restarts, roles.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "NodeHarness.h"
+
+using namespace annot::test;
+using nlohmann::json;
+
+namespace {
+json code(const char* value, const char* scheme, const char* meaning) {
+  return {{"code", value}, {"scheme", scheme}, {"meaning", meaning}};
+}
+
+// A complete nodule annotation for the chest CT protocol on one slice.
+json noduleAnnotation(const std::string& sopUid, const std::string& reader) {
+  return {{"observer", {{"name", reader}}},
+          {"findings", {{{"label", "nodule"},
+                         {"geometry", {{"type", "ellipse"}, {"image", {{"sopInstanceUid", sopUid}}},
+                                       {"points", {{10, 20}, {30, 20}, {20, 15}, {20, 25}}}}},
+                         {"evaluations", {{{"concept", code("NODCOMP", "99ANNOT", "Nodule composition")}, {"value", code("SOLID", "99ANNOT", "Solid")}},
+                                          {{"concept", code("LRCAT", "99ANNOT", "Lung-RADS assessment category")},
+                                           {"value", code("LR3", "99ANNOT", "Lung-RADS 3: probably benign")}}}}}}},
+          {"classifications", {{{"label", "emphysema"}, {"value", code("2667000", "SCT", "Absent")}}}}};
+}
+
+HttpResult as(const RunningNode& node, const std::string& token, const std::string& method, const std::string& target,
+              const std::string& body = "") {
+  return httpRequest(node.httpPort(), method, target, body, {{"Authorization", "Bearer " + token}});
+}
+
+std::vector<json> tasksOf(const RunningNode& node, const std::string& study) {
+  const json list = node.getJson("/api/v1/tasks?study=" + study);
+  return std::vector<json>(list["tasks"].begin(), list["tasks"].end());
+}
+}  // namespace
+
+TEST(Worklist, AStableStudyBecomesLabeledReviewedWorkWithNothingLost) {
+  TempDir tmp;
+  const std::string study = generateStudy(tmp / "ct", {"--slices", "3", "--rows", "64", "--columns", "64"});
+  const std::string slice = sopInstanceUidOf(listFiles(tmp / "ct", ".dcm").at(0));
+  NodeSettings settings{1, {{"TaskLeaseSeconds", 2}}};
+  auto node = std::make_unique<RunningNode>(tmp / "data", settings);
+  const std::string ann1 = node->addUser("ann1", "annotator"), ann2 = node->addUser("ann2", "annotator");
+  const std::string rev = node->addUser("rev", "reviewer"), rev2 = node->addUser("rev2", "reviewer");
+  ASSERT_EQ(storescu(node->dicomPort(), {tmp / "ct"}).exitCode, 0);
+
+  // The chest CT protocol wants two independent readers: two label tasks, once.
+  ASSERT_TRUE(eventually([&] { return tasksOf(*node, study).size() == 2; })) << node->process().log();
+  ASSERT_EQ(storescu(node->dicomPort(), {tmp / "ct"}).exitCode, 0);  // re-sent: stable again later
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  auto tasks = tasksOf(*node, study);
+  ASSERT_EQ(tasks.size(), 2u) << "re-sending never duplicates tasks";
+  const std::string a = std::to_string(tasks[0]["id"].get<int>()), b = std::to_string(tasks[1]["id"].get<int>());
+  EXPECT_EQ(tasks[0]["state"], "SCHEDULED");
+  EXPECT_EQ(tasks[0]["protocol"]["id"], "chest-ct-lung-nodules");
+
+  // Many readers claim the same task at once: exactly one wins.
+  std::vector<std::string> racers;
+  for (int i = 0; i < 6; ++i) racers.push_back(node->addUser("racer" + std::to_string(i), "annotator"));
+  std::atomic<int> won{0}, lost{0};
+  std::vector<std::thread> threads;
+  for (const auto& token : racers) {
+    threads.emplace_back([&, token] {
+      const int status = as(*node, token, "POST", "/api/v1/tasks/" + a + "/claim").status;
+      (status == 200 ? won : lost)++;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(won, 1);
+  EXPECT_EQ(lost, 5);
+  const std::string winner = node->getJson("/api/v1/tasks/" + a)["assignee"];
+  const std::string winnerToken = racers.at(static_cast<size_t>(winner.back() - '0'));
+  ASSERT_EQ(as(*node, winnerToken, "POST", "/api/v1/tasks/" + a + "/release").status, 200);
+
+  // Reader 1: claim, a refused save that says why, two saves, revisions kept.
+  ASSERT_EQ(as(*node, ann1, "POST", "/api/v1/tasks/" + a + "/claim").status, 200);
+  json incomplete = noduleAnnotation(slice, "Ann^One");
+  incomplete["findings"][0]["evaluations"].erase(1);
+  const auto refused = as(*node, ann1, "PUT", "/api/v1/tasks/" + a + "/annotation", incomplete.dump());
+  EXPECT_EQ(refused.status, 422);
+  EXPECT_NE(refused.body.find("required evaluation (LRCAT"), std::string::npos) << refused.body;
+  EXPECT_EQ(as(*node, ann1, "PUT", "/api/v1/tasks/" + a + "/annotation", "{").status, 422);
+  json first = noduleAnnotation(slice, "Ann^One");
+  ASSERT_EQ(as(*node, ann1, "PUT", "/api/v1/tasks/" + a + "/annotation", first.dump()).status, 201);
+  json second = first;
+  second["findings"][0]["comment"] = "second look";
+  const auto saved = as(*node, ann1, "PUT", "/api/v1/tasks/" + a + "/annotation", second.dump());
+  ASSERT_EQ(saved.status, 201) << saved.body;
+  EXPECT_EQ(json::parse(saved.body)["revision"], 2);
+  EXPECT_EQ(json::parse(as(*node, ann1, "GET", "/api/v1/tasks/" + a + "/annotation?revision=1").body)["annotation"]["findings"][0].count("comment"), 0u);
+  EXPECT_EQ(json::parse(as(*node, ann1, "GET", "/api/v1/tasks/" + a + "/annotation").body)["annotation"]["findings"][0]["comment"], "second look");
+
+  // Independent readers: reader 1 cannot take the other slot; reader 2 cannot see reader 1's work.
+  EXPECT_EQ(as(*node, ann1, "POST", "/api/v1/tasks/" + b + "/claim").status, 409);
+  EXPECT_EQ(as(*node, ann2, "GET", "/api/v1/tasks/" + a + "/annotation").status, 403);
+  EXPECT_EQ(as(*node, ann2, "GET", "/api/v1/tasks/" + a).status, 403);
+  EXPECT_EQ(as(*node, ann2, "PUT", "/api/v1/tasks/" + a + "/annotation", first.dump()).status, 409) << "not the holder";
+  ASSERT_EQ(as(*node, ann2, "POST", "/api/v1/tasks/" + b + "/claim").status, 200);
+  EXPECT_EQ(as(*node, ann2, "POST", "/api/v1/tasks/" + b + "/submit").status, 409) << "nothing saved yet";
+  ASSERT_EQ(as(*node, ann2, "PUT", "/api/v1/tasks/" + b + "/annotation", noduleAnnotation(slice, "Ann^Two").dump()).status, 201);
+  ASSERT_EQ(as(*node, ann2, "POST", "/api/v1/tasks/" + b + "/submit").status, 200);
+
+  // A restart in the middle loses nothing.
+  EXPECT_EQ(node->terminate(), 0);
+  node = std::make_unique<RunningNode>(tmp / "data", settings);
+  ASSERT_EQ(as(*node, ann1, "POST", "/api/v1/tasks/" + a + "/claim").status, 200) << "the holder renews the claim";
+  EXPECT_EQ(json::parse(as(*node, ann1, "GET", "/api/v1/tasks/" + a).body)["revisions"], 2);
+  ASSERT_EQ(as(*node, ann1, "POST", "/api/v1/tasks/" + a + "/submit").status, 200);
+
+  // Both readers done and the protocol wants a reviewer: a review task appears.
+  tasks = tasksOf(*node, study);
+  ASSERT_EQ(tasks.size(), 3u);
+  const json& review = tasks[2];
+  EXPECT_EQ(review["step"], "review");
+  const std::string r = std::to_string(review["id"].get<int>());
+  EXPECT_EQ(as(*node, ann1, "POST", "/api/v1/tasks/" + r + "/claim").status, 403) << "annotators do not review";
+  ASSERT_EQ(as(*node, rev, "POST", "/api/v1/tasks/" + r + "/claim").status, 200);
+  EXPECT_EQ(as(*node, rev2, "POST", "/api/v1/tasks/" + r + "/claim").status, 409) << "claimed";
+  EXPECT_EQ(as(*node, rev, "GET", "/api/v1/tasks/" + a + "/annotation").status, 200) << "reviewers see every reader";
+
+  // Leases lapse when a holder disappears; the pool takes the task back.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  EXPECT_EQ(as(*node, rev2, "POST", "/api/v1/tasks/" + r + "/claim").status, 200);
+  EXPECT_EQ(as(*node, rev, "POST", "/api/v1/tasks/" + r + "/submit").status, 409);
+
+  // Every step is in the audit trail.
+  const json trail = node->getJson("/api/v1/audit?user=ann1&limit=1000");
+  std::set<std::string> actions;
+  for (const auto& e : trail["entries"]) actions.insert(e["action"].get<std::string>() + ":" + e["outcome"].get<std::string>());
+  for (const char* expected : {"claim:success", "save-annotation:failure", "save-annotation:success", "view-annotation:success",
+                               "submit:success", "claim:failure"}) {
+    EXPECT_TRUE(actions.count(expected)) << expected;
+  }
+}
+
+TEST(Worklist, EveryRouteEnforcesItsRoles) {
+  TempDir tmp;
+  const std::string study = generateStudy(tmp / "ct", {"--slices", "1", "--rows", "32", "--columns", "32"});
+  RunningNode node(tmp / "data");
+  ASSERT_EQ(storescu(node.dicomPort(), {tmp / "ct"}).exitCode, 0);
+  const std::map<std::string, std::string> tokens = {{"annotator", node.addUser("a", "annotator")},
+                                                     {"reviewer", node.addUser("r", "reviewer")},
+                                                     {"admin", node.adminToken()},
+                                                     {"researcher", node.addUser("s", "researcher")}};
+  struct Case {
+    std::string method, target, body;
+    std::set<std::string> allowed;
+  };
+  int userCount = 0;
+  const std::vector<Case> cases = {
+      {"GET", "/api/v1/studies", "", {"annotator", "reviewer", "admin", "researcher"}},
+      {"GET", "/api/v1/studies/" + study, "", {"annotator", "reviewer", "admin", "researcher"}},
+      {"GET", "/api/v1/protocols", "", {"annotator", "reviewer", "admin", "researcher"}},
+      {"GET", "/api/v1/tasks", "", {"annotator", "reviewer", "admin"}},
+      {"POST", "/api/v1/tasks", json{{"study", study}, {"protocol", "chest-ct-lung-nodules"}}.dump(), {"reviewer", "admin"}},
+      {"GET", "/api/v1/users", "", {"admin"}},
+      {"POST", "/api/v1/users", "", {"admin"}},
+      {"GET", "/api/v1/audit", "", {"admin"}},
+  };
+  for (const auto& c : cases) {
+    for (const auto& [role, token] : tokens) {
+      std::string body = c.body;
+      if (c.target == "/api/v1/users" && c.method == "POST") body = json{{"name", "u" + std::to_string(++userCount)}, {"role", "annotator"}}.dump();
+      const int status = as(node, token, c.method, c.target, body).status;
+      if (c.allowed.count(role)) EXPECT_TRUE(status == 200 || status == 201) << role << " " << c.method << " " << c.target << " -> " << status;
+      else EXPECT_EQ(status, 403) << role << " " << c.method << " " << c.target;
+    }
+    EXPECT_EQ(httpRequest(node.httpPort(), c.method, c.target, c.body).status, 401) << "anonymous " << c.target;
+  }
+  // Scheduling through the API is idempotent too.
+  const auto again = node.request("POST", "/api/v1/tasks", json{{"study", study}, {"protocol", "chest-ct-lung-nodules"}}.dump());
+  EXPECT_EQ(json::parse(again.body)["tasks"].size(), 2u);
+  EXPECT_EQ(node.getJson("/api/v1/tasks?study=" + study)["tasks"].size(), 2u);
+  EXPECT_EQ(node.request("POST", "/api/v1/tasks", json{{"study", study}, {"protocol", "nope"}}.dump()).status, 422);
+  EXPECT_EQ(node.request("POST", "/api/v1/tasks", json{{"study", "1.2.3"}, {"protocol", "chest-ct-lung-nodules"}}.dump()).status, 404);
+}
