@@ -15,6 +15,7 @@
 #include "auth/UserStore.h"
 #include "state/StateDatabase.h"
 #include "worklist/CatalogStudySource.h"
+#include "worklist/IngestResultSink.h"
 #include "worklist/Worklist.h"
 #include "catalog/SqliteCatalog.h"
 #include "common/Log.h"
@@ -61,7 +62,8 @@ int serve(const NodeConfig& config) {
   const ProtocolSet protocols = ProtocolSet::loadDirectory(
       config.protocolsDirectory.empty() ? std::string(ANNOT_DEFAULT_PROTOCOLS_DIR) : config.protocolsDirectory);
   CatalogStudySource studySource(catalog, store);
-  Worklist worklist(state, protocols, studySource, int64_t{config.taskLeaseSeconds} * 1000);
+  IngestResultSink results(pipeline);
+  Worklist worklist(state, protocols, studySource, results, int64_t{config.taskLeaseSeconds} * 1000);
   // The worklist hangs off study stability: matching protocols schedule their tasks.
   bus.onStudyStable([&](const StudyStableEvent& e) {
     const auto created = worklist.scheduleForStudy(e.studyInstanceUid);

@@ -15,6 +15,7 @@
 //   GET  /api/v1/tasks/{id}             one task with its revisions
 //   POST /api/v1/tasks/{id}/claim|release|submit
 //   PUT  /api/v1/tasks/{id}/annotation  save a revision; GET it (?revision=N)
+//   POST /api/v1/tasks/{id}/review      {"decision": approve|reject, "comment", "task"}
 #include <functional>
 #include <optional>
 #include <set>
@@ -76,6 +77,7 @@ class ApiHandler : public HttpHandler {
   HttpResponse taskAction(const Call& call, const std::string& action);
   HttpResponse saveAnnotation(const Call& call);
   HttpResponse getAnnotation(const Call& call);
+  HttpResponse reviewTask(const Call& call);
 
   Catalog& catalog_;
   Metrics& metrics_;

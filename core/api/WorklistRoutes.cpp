@@ -51,6 +51,7 @@ void ApiHandler::addWorklistRoutes() {
   }
   routes_.push_back({"PUT", "/api/v1/tasks/{}/annotation", kWorkers, [this](const Call& c) { return saveAnnotation(c); }});
   routes_.push_back({"GET", "/api/v1/tasks/{}/annotation", kWorkers, [this](const Call& c) { return getAnnotation(c); }});
+  routes_.push_back({"POST", "/api/v1/tasks/{}/review", {Role::Reviewer, Role::Admin}, [this](const Call& c) { return reviewTask(c); }});
 }
 
 HttpResponse ApiHandler::listProtocols(const Call& call) {
@@ -122,6 +123,9 @@ HttpResponse ApiHandler::getTask(const Call& call) {
       revisions.push_back({{"revision", r.number}, {"author", r.author}, {"saved", isoTimeFromMillis(r.createdMs)}});
     }
     body["revisionHistory"] = revisions;
+    json outputs = json::array();
+    for (const auto& o : worklist_.outputs(task.id)) outputs.push_back(toJson(o));
+    body["outputs"] = outputs;
     audit(call, "view-task", "task", call.params.at(0));
     return jsonResponse(200, body);
   } catch (const WorklistError& e) {
@@ -172,6 +176,30 @@ HttpResponse ApiHandler::getAnnotation(const Call& call) {
     return jsonResponse(200, {{"task", id}, {"revision", r.info.number}, {"author", r.info.author},
                               {"saved", isoTimeFromMillis(r.info.createdMs)}, {"annotation", r.document}});
   } catch (const WorklistError& e) {
+    return worklistError(e);
+  }
+}
+
+HttpResponse ApiHandler::reviewTask(const Call& call) {
+  const int64_t id = taskId(call.params.at(0));
+  json body;
+  try {
+    body = json::parse(call.request.body);
+  } catch (const json::parse_error& e) {
+    throw BadRequest(std::string("body is not valid JSON: ") + e.what());
+  }
+  if (!body.is_object() || !body.contains("decision") || !body["decision"].is_string()) {
+    throw BadRequest("body must be {\"decision\": \"approve\"|\"reject\", \"comment\"?, \"task\"?: label task id for reject}");
+  }
+  const std::string decision = body["decision"];
+  const std::string comment = body.contains("comment") && body["comment"].is_string() ? body["comment"].get<std::string>() : "";
+  const int64_t labelTask = body.contains("task") && body["task"].is_number_integer() ? body["task"].get<int64_t>() : 0;
+  try {
+    const Task task = worklist_.review(id, *call.user, decision, comment, labelTask);
+    audit(call, "review-" + decision, "task", call.params.at(0), "success", comment);
+    return jsonResponse(200, toJson(task));
+  } catch (const WorklistError& e) {
+    audit(call, "review-" + decision, "task", call.params.at(0), "failure", e.what());
     return worklistError(e);
   }
 }

@@ -74,6 +74,27 @@ CREATE TABLE revisions(
 CREATE TRIGGER revisions_no_update BEFORE UPDATE ON revisions BEGIN SELECT RAISE(ABORT, 'revisions are immutable'); END;
 CREATE TRIGGER revisions_no_delete BEFORE DELETE ON revisions BEGIN SELECT RAISE(ABORT, 'revisions are immutable'); END;
 )SQL",
+      // 2 -> 3: review decisions and the DICOM objects produced from approved work.
+      R"SQL(
+CREATE TABLE reviews(
+  id INTEGER PRIMARY KEY,
+  review_task_fk INTEGER NOT NULL REFERENCES tasks(id),
+  label_task_fk INTEGER REFERENCES tasks(id),
+  decision TEXT NOT NULL,
+  comment TEXT NOT NULL,
+  reviewer TEXT NOT NULL,
+  created_ms INTEGER NOT NULL);
+CREATE TABLE outputs(
+  id INTEGER PRIMARY KEY,
+  task_fk INTEGER NOT NULL REFERENCES tasks(id),
+  revision INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  sop_class_uid TEXT NOT NULL,
+  sop_instance_uid TEXT NOT NULL UNIQUE,
+  series_instance_uid TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  UNIQUE(task_fk, revision, kind));
+)SQL",
   };
   return steps;
 }

@@ -1,6 +1,12 @@
 #include "worklist/Worklist.h"
 
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+
+#include <algorithm>
+
 #include "annotation/AnnotationValidator.h"
+#include "sr/MeasurementReportWriter.h"
 #include "common/Clock.h"
 
 namespace annot {
@@ -77,8 +83,8 @@ std::optional<TaskState> taskStateFromName(const std::string& name) {
   return std::nullopt;
 }
 
-Worklist::Worklist(StateDatabase& db, const ProtocolSet& protocols, StudySource& studies, int64_t leaseMs)
-    : db_(db), protocols_(protocols), studies_(studies), leaseMs_(leaseMs) {}
+Worklist::Worklist(StateDatabase& db, const ProtocolSet& protocols, StudySource& studies, ResultSink& results, int64_t leaseMs)
+    : db_(db), protocols_(protocols), studies_(studies), results_(results), leaseMs_(leaseMs) {}
 
 const Protocol& Worklist::protocolOf(const Task& task) const {
   const Protocol* p = protocols_.find(task.protocolId, task.protocolVersion);
@@ -292,7 +298,7 @@ std::vector<RevisionInfo> Worklist::revisions(int64_t id) {
 Task Worklist::submit(int64_t id, const User& user) {
   const Task before = get(id);
   const Protocol& protocol = protocolOf(before);
-  return db_.with([&](sqlite::Database& db) {
+  Task done = db_.with([&](sqlite::Database& db) {
     sqlite::Transaction tx(db);
     const Task t = requireTask(db, id);
     const int64_t now = nowMillis();
@@ -315,6 +321,106 @@ Task Worklist::submit(int64_t id, const User& user) {
     tx.commit();
     return updated;
   });
+  if (done.step == "label" && !protocol.review) writeResult(done, "");
+  return done;
+}
+
+Task Worklist::review(int64_t id, const User& user, const std::string& decision, const std::string& comment, int64_t labelTaskId) {
+  if (decision != "approve" && decision != "reject") {
+    throw WorklistError(WorklistError::Kind::Invalid, "decision must be 'approve' or 'reject'");
+  }
+  std::vector<Task> approved;
+  Task result = db_.with([&](sqlite::Database& db) {
+    sqlite::Transaction tx(db);
+    const Task t = requireTask(db, id);
+    const int64_t now = nowMillis();
+    if (t.step != "review") throw WorklistError(WorklistError::Kind::Invalid, "task " + std::to_string(id) + " is not a review task");
+    if (!leaseHeldBy(t, user.name, now)) throw WorklistError(WorklistError::Kind::Conflict, "claim review task " + std::to_string(id) + " first");
+    auto labels = db.prepare(std::string("SELECT ") + kTaskColumns +
+                             " FROM tasks t WHERE study_uid = ? AND protocol_id = ? AND protocol_version = ? AND step = 'label' ORDER BY reader_slot");
+    labels.bind(1, t.studyInstanceUid).bind(2, t.protocolId).bind(3, t.protocolVersion);
+    std::vector<Task> readers;
+    while (labels.step()) readers.push_back(readTask(labels));
+    if (decision == "reject") {
+      const auto target = std::find_if(readers.begin(), readers.end(), [&](const Task& r) { return r.id == labelTaskId; });
+      if (target == readers.end()) {
+        throw WorklistError(WorklistError::Kind::Invalid, "name the label task of this case to send back ('task')");
+      }
+      // Back to its reader, claimed for them; the review waits in the pool.
+      db.prepare("UPDATE tasks SET state = 'IN PROGRESS', lease_expires_ms = ?, updated_ms = ? WHERE id = ?")
+          .bind(1, now + leaseMs_).bind(2, now).bind(3, labelTaskId).run();
+      db.prepare("UPDATE tasks SET state = 'SCHEDULED', assignee = '', lease_expires_ms = 0, transaction_uid = '', updated_ms = ? WHERE id = ?")
+          .bind(1, now).bind(2, id).run();
+    } else {
+      for (const auto& r : readers) {
+        if (r.state != TaskState::Completed) {
+          throw WorklistError(WorklistError::Kind::Conflict, "label task " + std::to_string(r.id) + " is not completed");
+        }
+      }
+      db.prepare("UPDATE tasks SET state = 'COMPLETED', lease_expires_ms = 0, updated_ms = ? WHERE id = ?").bind(1, now).bind(2, id).run();
+      approved = readers;
+    }
+    auto insert = db.prepare("INSERT INTO reviews(review_task_fk, label_task_fk, decision, comment, reviewer, created_ms) VALUES(?,?,?,?,?,?)");
+    insert.bind(1, id).bind(3, decision).bind(4, comment).bind(5, user.name).bind(6, now);
+    if (decision == "reject") insert.bind(2, labelTaskId);
+    else insert.bindNull(2);
+    insert.run();
+    Task updated = requireTask(db, id);
+    tx.commit();
+    return updated;
+  });
+  for (const auto& reader : approved) writeResult(reader, user.name);
+  return result;
+}
+
+TaskOutput Worklist::writeResult(const Task& task, const std::string& verifier) {
+  const Revision latest = annotation(task.id, 0);
+  const Protocol& protocol = protocolOf(task);
+  const SourceImageSet images = studies_.images(task.studyInstanceUid);
+  const AnnotationDocument doc = resolveAnnotation(parseAnnotationDocument(latest.document), images, &protocol);
+  const std::vector<TaskOutput> previous = outputs(task.id);
+  for (const auto& o : previous) {
+    if (o.revision == latest.info.number && o.kind == "SR") return o;  // already written
+  }
+  SrWriteOptions options;
+  if (!verifier.empty()) options.verifiedBy = verifier;
+  options.seriesDescription = "Labels " + protocol.id + " reader " + std::to_string(task.readerSlot);
+  options.instanceNumber = std::to_string(previous.size() + 1);
+  if (!previous.empty()) {
+    const TaskOutput& last = previous.back();
+    options.seriesInstanceUid = last.seriesInstanceUid;
+    options.predecessor = SopReference{task.studyInstanceUid, last.seriesInstanceUid, last.sopClassUid, last.sopInstanceUid};
+  }
+  DcmFileFormat file;
+  const SrWriteResult written = writeMeasurementReport(doc, images, &protocol, options, file);
+  results_.store(file);
+  TaskOutput out{task.id, latest.info.number, "SR", "1.2.840.10008.5.1.4.1.1.88.22", written.sopInstanceUid,
+                 written.seriesInstanceUid, nowMillis()};
+  db_.with([&](sqlite::Database& db) {
+    db.prepare("INSERT INTO outputs(task_fk, revision, kind, sop_class_uid, sop_instance_uid, series_instance_uid, created_ms) "
+               "VALUES(?,?,?,?,?,?,?)")
+        .bind(1, task.id).bind(2, static_cast<int64_t>(out.revision)).bind(3, out.kind).bind(4, out.sopClassUid)
+        .bind(5, out.sopInstanceUid).bind(6, out.seriesInstanceUid).bind(7, out.createdMs).run();
+  });
+  return out;
+}
+
+std::vector<TaskOutput> Worklist::outputs(int64_t id) {
+  return db_.with([&](sqlite::Database& db) {
+    auto st = db.prepare("SELECT task_fk, revision, kind, sop_class_uid, sop_instance_uid, series_instance_uid, created_ms "
+                         "FROM outputs WHERE task_fk = ? ORDER BY id");
+    st.bind(1, id);
+    std::vector<TaskOutput> out;
+    while (st.step()) {
+      out.push_back({st.integer(0), static_cast<int>(st.integer(1)), st.text(2), st.text(3), st.text(4), st.text(5), st.integer(6)});
+    }
+    return out;
+  });
+}
+
+nlohmann::json toJson(const TaskOutput& o) {
+  return {{"revision", o.revision}, {"kind", o.kind}, {"sopClassUid", o.sopClassUid}, {"sopInstanceUid", o.sopInstanceUid},
+          {"seriesInstanceUid", o.seriesInstanceUid}, {"stored", true}};
 }
 
 nlohmann::json toJson(const Task& t) {

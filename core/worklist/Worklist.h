@@ -15,6 +15,7 @@
 #include "auth/UserStore.h"
 #include "protocol/Protocol.h"
 #include "state/StateDatabase.h"
+#include "worklist/ResultSink.h"
 #include "worklist/StudySource.h"
 
 namespace annot {
@@ -52,6 +53,17 @@ struct Revision {
   nlohmann::json document;
 };
 
+// A DICOM object produced from a task's revision (kept in the node's storage).
+struct TaskOutput {
+  int64_t taskId = 0;
+  int revision = 0;
+  std::string kind;  // SR
+  std::string sopClassUid;
+  std::string sopInstanceUid;
+  std::string seriesInstanceUid;
+  int64_t createdMs = 0;
+};
+
 struct TaskQuery {
   std::optional<TaskState> state;
   std::string step;
@@ -77,7 +89,8 @@ class WorklistError : public std::runtime_error {
 
 class Worklist {
  public:
-  Worklist(StateDatabase& db, const ProtocolSet& protocols, StudySource& studies, int64_t leaseMs = 30 * 60 * 1000);
+  Worklist(StateDatabase& db, const ProtocolSet& protocols, StudySource& studies, ResultSink& results,
+           int64_t leaseMs = 30 * 60 * 1000);
 
   // Schedules the label tasks of every matching protocol; returns the ones created now.
   std::vector<Task> scheduleForStudy(const std::string& studyInstanceUid);
@@ -92,20 +105,31 @@ class Worklist {
   // revision 0: the latest.
   Revision annotation(int64_t id, int revision);
   std::vector<RevisionInfo> revisions(int64_t id);
+  // Submitting completes the task; without a review step its SR is written at once.
   Task submit(int64_t id, const User& user);
+  // The holder of a review task decides. approve: the case is done and one verified SR per
+  // reader is written into the study. reject: `labelTaskId` goes back to its reader (claimed
+  // for them again) and the review waits for the resubmission.
+  Task review(int64_t id, const User& user, const std::string& decision, const std::string& comment, int64_t labelTaskId);
+  std::vector<TaskOutput> outputs(int64_t id);
   const ProtocolSet& protocols() const { return protocols_; }
 
  private:
   const Protocol& protocolOf(const Task& task) const;
+  // Writes one SR for the latest revision of a completed label task (a new instance in the
+  // task's own series, with the previous one as predecessor).
+  TaskOutput writeResult(const Task& task, const std::string& verifier);
   std::vector<Task> scheduleLocked(const std::string& studyUid, const Protocol& protocol, const std::string& priority,
                                    const std::string& due, bool onlyNew);
 
   StateDatabase& db_;
   const ProtocolSet& protocols_;
   StudySource& studies_;
+  ResultSink& results_;
   const int64_t leaseMs_;
 };
 
 nlohmann::json toJson(const Task& task);
+nlohmann::json toJson(const TaskOutput& output);
 
 }  // namespace annot

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "NodeHarness.h"
+#include "storage/FileInstanceStore.h"
 
 using namespace annot::test;
 using nlohmann::json;
@@ -126,6 +127,41 @@ TEST(Worklist, AStableStudyBecomesLabeledReviewedWorkWithNothingLost) {
   std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   EXPECT_EQ(as(*node, rev2, "POST", "/api/v1/tasks/" + r + "/claim").status, 200);
   EXPECT_EQ(as(*node, rev, "POST", "/api/v1/tasks/" + r + "/submit").status, 409);
+
+  // The reviewer sends reader 1 back; the work returns to that reader, claimed for them.
+  const auto rejected = as(*node, rev2, "POST", "/api/v1/tasks/" + r + "/review",
+                           json{{"decision", "reject"}, {"comment", "measure the long axis again"}, {"task", std::stoi(a)}}.dump());
+  ASSERT_EQ(rejected.status, 200) << rejected.body;
+  EXPECT_EQ(json::parse(rejected.body)["state"], "SCHEDULED");
+  const json sentBack = json::parse(as(*node, ann1, "GET", "/api/v1/tasks/" + a).body);
+  EXPECT_EQ(sentBack["state"], "IN PROGRESS");
+  EXPECT_EQ(sentBack["assignee"], "ann1");
+  json third = noduleAnnotation(slice, "Ann^One");
+  third["findings"][0]["comment"] = "remeasured";
+  ASSERT_EQ(as(*node, ann1, "PUT", "/api/v1/tasks/" + a + "/annotation", third.dump()).status, 201);
+  ASSERT_EQ(as(*node, ann1, "POST", "/api/v1/tasks/" + a + "/submit").status, 200);
+  // Approval writes one verified SR per reader into the study.
+  ASSERT_EQ(as(*node, rev2, "POST", "/api/v1/tasks/" + r + "/claim").status, 200);
+  EXPECT_EQ(as(*node, rev2, "POST", "/api/v1/tasks/" + r + "/review", R"({"decision": "maybe"})").status, 422);
+  const auto approved = as(*node, rev2, "POST", "/api/v1/tasks/" + r + "/review", R"({"decision": "approve", "comment": "good"})");
+  ASSERT_EQ(approved.status, 200) << approved.body;
+  EXPECT_EQ(json::parse(approved.body)["state"], "COMPLETED");
+  const json withOutputs = json::parse(as(*node, rev, "GET", "/api/v1/tasks/" + a).body);
+  ASSERT_EQ(withOutputs["outputs"].size(), 1u);
+  EXPECT_EQ(withOutputs["outputs"][0]["revision"], 3);
+  const std::string srUid = withOutputs["outputs"][0]["sopInstanceUid"];
+  const json studyNow = node->getJson("/api/v1/studies/" + study);
+  int srSeries = 0;
+  for (const auto& s : studyNow["Series"]) srSeries += s["Modality"] == "SR";
+  EXPECT_EQ(srSeries, 2) << "one SR series per reader, in the source study";
+  const std::string srPath = node->dataDir() + "/instances/" + annot::FileInstanceStore::keyFor(srUid);
+  EXPECT_EQ(runCommand({"dciodvfy", srPath}).output.find("Error"), std::string::npos);
+  const json sr = json::parse(runCommand({nodeBinary(), "read-sr", srPath}).output);
+  EXPECT_EQ(sr["sr"]["verificationFlag"], "VERIFIED");
+  EXPECT_EQ(sr["sr"]["verifyingObserver"], "rev2");
+  EXPECT_EQ(sr["annotation"]["observer"]["name"], "Ann^One");
+  EXPECT_EQ(sr["annotation"]["findings"][0]["comment"], "remeasured");
+  EXPECT_EQ(sr["annotation"]["protocol"]["id"], "chest-ct-lung-nodules");
 
   // Every step is in the audit trail.
   const json trail = node->getJson("/api/v1/audit?user=ann1&limit=1000");

@@ -7,6 +7,7 @@
 #include "state/StateDatabase.h"
 #include "storage/FileInstanceStore.h"
 #include "worklist/CatalogStudySource.h"
+#include "worklist/IngestResultSink.h"
 #include "support/DicomFixtures.h"
 #include "support/TestSupport.h"
 
@@ -48,8 +49,11 @@ class ApiTest : public ::testing::Test {
   FileInstanceStore store{dir.path()};
   CatalogStudySource studies{catalog, store};
   ProtocolSet protocols = ProtocolSet::loadDirectory(ANNOT_SOURCE_DIR "/sr-templates/protocols");
-  Worklist worklist{state, protocols, studies};
   Metrics metrics;
+  EventBus bus;
+  IngestPipeline pipeline{catalog, store, bus, metrics, IngestOptions{0}};
+  IngestResultSink results{pipeline};
+  Worklist worklist{state, protocols, studies, results};
   ApiHandler api{catalog, metrics, users, audit, worklist, ApiInfo{"annotation-node", "test", "ANNOTNODE"}};
   std::string admin = users.addUser("root", Role::Admin).token;
 };
