@@ -16,6 +16,8 @@
 #include "state/StateDatabase.h"
 #include "worklist/CatalogStudySource.h"
 #include "worklist/IngestResultSink.h"
+#include "outbox/ExportingResultSink.h"
+#include "outbox/Outbox.h"
 #include "worklist/Worklist.h"
 #include "catalog/SqliteCatalog.h"
 #include "common/Log.h"
@@ -62,7 +64,19 @@ int serve(const NodeConfig& config) {
   const ProtocolSet protocols = ProtocolSet::loadDirectory(
       config.protocolsDirectory.empty() ? std::string(ANNOT_DEFAULT_PROTOCOLS_DIR) : config.protocolsDirectory);
   CatalogStudySource studySource(catalog, store);
-  IngestResultSink results(pipeline);
+  // Results go into our own storage first, then to every configured PACS through the outbox.
+  std::vector<Destination> destinations;
+  for (const auto& p : config.pacs) destinations.push_back(*parseDestination(p));
+  Outbox outbox(state, int64_t{config.outboxMaxBackoffSeconds} * 1000);
+  OutboxSender sender(outbox, destinations, config.dicomAet,
+                      [&](const std::string& sop) {
+                        const auto found = catalog.findInstance(sop);
+                        if (!found) throw std::runtime_error("instance " + sop + " is not in storage");
+                        return store.absolutePath(found->storageKey);
+                      },
+                      audit);
+  IngestResultSink stored(pipeline);
+  ExportingResultSink results(stored, outbox, destinations, &sender);
   Worklist worklist(state, protocols, studySource, results, int64_t{config.taskLeaseSeconds} * 1000);
   // The worklist hangs off study stability: matching protocols schedule their tasks.
   bus.onStudyStable([&](const StudyStableEvent& e) {
@@ -72,6 +86,8 @@ int serve(const NodeConfig& config) {
   LOG_INFO("node", protocols.all().size() << " labeling protocol(s) loaded");
   stability.start();  // after every subscriber is in place: no stable event goes unheard
   ApiHandler api(catalog, metrics, users, audit, worklist, ApiInfo{"annotation-node", ANNOT_VERSION, config.dicomAet});
+  api.setOutbox(&outbox);
+  sender.start();
   HttpServer http(api, HttpServerOptions{config.httpBindAddress, config.httpPort, config.httpThreads,
                                          config.maxHttpBodyBytes});
   http.start();
@@ -98,6 +114,7 @@ int serve(const NodeConfig& config) {
   }
   signalWaiter.join();
   http.stop();
+  sender.stop();
   stability.stop();
   pipeline.stop();
   LOG_INFO("node", "stopped");

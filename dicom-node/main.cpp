@@ -45,6 +45,7 @@ Options (override the configuration file):
   --stable-age S       seconds without new instances before a study is stable
                                                           [StableAge, 60]
   --log-level L        trace|debug|info|warn|error        [LogLevel, info]
+  --pacs AET@host:port a destination for results (repeatable)  [Pacs, none]
 
 Other configuration keys:
   AllowedCallingAets   list of AE titles allowed to associate (empty: any)     []
@@ -57,6 +58,9 @@ Other configuration keys:
   HttpThreads          HTTP worker threads                                     4
   MaxHttpBodySize      largest accepted request body in bytes (413 above)      67108864
   MinFreeDiskSpaceMB   refuse C-STORE with A700 when less space is free        64
+  ProtocolsDirectory   labeling protocols to load                    the shipped ones
+  TaskLeaseSeconds     a task claim lapses after this long without a save      1800
+  OutboxMaxBackoffSeconds  longest wait between retries to a PACS              300
 
 Environment:
   TCP_NODELAY          set to 1 by default (Nagle off for DICOM sockets); 0 keeps Nagle on
@@ -95,6 +99,7 @@ annot::NodeConfig loadConfig(const std::vector<std::string>& args) {
     else if (flag == "--aet") config.dicomAet = value;
     else if (flag == "--stable-age") config.stableAgeSeconds = static_cast<unsigned>(parseNumber(flag, value, 86400 * 30));
     else if (flag == "--log-level") config.logLevel = value;
+    else if (flag == "--pacs") config.pacs.push_back(value);
     else usageError("unknown option '" + flag + "'");
   }
   config.validate();

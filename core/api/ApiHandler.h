@@ -27,6 +27,7 @@
 #include "catalog/Catalog.h"
 #include "http/HttpMessage.h"
 #include "metrics/Metrics.h"
+#include "outbox/Outbox.h"
 #include "worklist/Worklist.h"
 
 namespace annot {
@@ -41,6 +42,8 @@ class ApiHandler : public HttpHandler {
  public:
   ApiHandler(Catalog& catalog, Metrics& metrics, UserStore& users, AuditLog& audit, Worklist& worklist, ApiInfo info);
   HttpResponse handle(const HttpRequest& request) override;
+  // Where tasks' outputs report their export state (optional).
+  void setOutbox(Outbox* outbox) { outbox_ = outbox; }
 
   // What a route handler sees: the request, the path parameters ({} segments) and the caller.
   struct Call {
@@ -84,6 +87,7 @@ class ApiHandler : public HttpHandler {
   UserStore& users_;
   AuditLog& audit_;
   Worklist& worklist_;
+  Outbox* outbox_ = nullptr;
   ApiInfo info_;
   std::vector<Route> routes_;
 };

@@ -124,7 +124,18 @@ HttpResponse ApiHandler::getTask(const Call& call) {
     }
     body["revisionHistory"] = revisions;
     json outputs = json::array();
-    for (const auto& o : worklist_.outputs(task.id)) outputs.push_back(toJson(o));
+    for (const auto& o : worklist_.outputs(task.id)) {
+      json out = toJson(o);
+      json exports = json::array();
+      if (outbox_) {
+        for (const auto& item : outbox_->forInstance(o.sopInstanceUid)) {
+          exports.push_back({{"destination", item.destination}, {"state", item.state}, {"attempts", item.attempts},
+                             {"lastStatus", item.lastStatus}, {"lastError", item.lastError}});
+        }
+      }
+      out["exports"] = exports;
+      outputs.push_back(out);
+    }
     body["outputs"] = outputs;
     audit(call, "view-task", "task", call.params.at(0));
     return jsonResponse(200, body);

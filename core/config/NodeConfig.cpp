@@ -9,6 +9,7 @@
 
 #include "common/Log.h"
 #include "dicom/AeTitle.h"
+#include "outbox/Destination.h"
 
 namespace annot {
 namespace {
@@ -49,7 +50,8 @@ const std::set<std::string>& knownKeys() {
       "DataDirectory", "DicomAet", "DicomPort", "AllowedCallingAets",
       "CheckCalledAet", "MaxAssociations", "MaxPduSize", "DimseTimeout", "AcseTimeout",
       "HttpPort", "HttpBindAddress", "HttpThreads", "MaxHttpBodySize", "StableAge", "LogLevel",
-      "MinFreeDiskSpaceMB", "ProtocolsDirectory", "TaskLeaseSeconds"};
+      "MinFreeDiskSpaceMB", "ProtocolsDirectory", "TaskLeaseSeconds", "Pacs",
+      "OutboxMaxBackoffSeconds"};
   return keys;
 }
 }  // namespace
@@ -93,6 +95,14 @@ NodeConfig NodeConfig::fromJsonText(const std::string& text) {
   c.minFreeDiskSpaceMb = readUnsigned<uint64_t>(doc, "MinFreeDiskSpaceMB", c.minFreeDiskSpaceMb);
   c.protocolsDirectory = readString(doc, "ProtocolsDirectory", c.protocolsDirectory);
   c.taskLeaseSeconds = readUnsigned<unsigned>(doc, "TaskLeaseSeconds", c.taskLeaseSeconds);
+  c.outboxMaxBackoffSeconds = readUnsigned<unsigned>(doc, "OutboxMaxBackoffSeconds", c.outboxMaxBackoffSeconds);
+  if (doc.contains("Pacs")) {
+    if (!doc.at("Pacs").is_array()) throw std::invalid_argument("configuration key 'Pacs' must be an array of \"AET@host:port\"");
+    for (const auto& p : doc.at("Pacs")) {
+      if (!p.is_string()) throw std::invalid_argument("configuration key 'Pacs' must contain strings");
+      c.pacs.push_back(p.get<std::string>());
+    }
+  }
   c.validate();
   return c;
 }
@@ -122,6 +132,10 @@ void NodeConfig::validate() const {
   if (httpThreads == 0 || httpThreads > 256) throw std::invalid_argument("HttpThreads must be between 1 and 256");
   if (maxHttpBodyBytes == 0) throw std::invalid_argument("MaxHttpBodySize must be positive");
   if (taskLeaseSeconds == 0) throw std::invalid_argument("TaskLeaseSeconds must be positive");
+  if (outboxMaxBackoffSeconds == 0) throw std::invalid_argument("OutboxMaxBackoffSeconds must be positive");
+  for (const auto& p : pacs) {
+    if (!parseDestination(p)) throw std::invalid_argument("Pacs entry '" + p + "' is not AET@host:port");
+  }
   if (dimseTimeoutSeconds == 0 || acseTimeoutSeconds == 0) throw std::invalid_argument("DimseTimeout and AcseTimeout must be positive");
   Log::parseLevel(logLevel);
 }
@@ -135,7 +149,8 @@ std::string NodeConfig::toJsonText() const {
               {"HttpBindAddress", httpBindAddress}, {"HttpThreads", httpThreads},
               {"MaxHttpBodySize", maxHttpBodyBytes}, {"StableAge", stableAgeSeconds},
               {"LogLevel", logLevel}, {"MinFreeDiskSpaceMB", minFreeDiskSpaceMb},
-              {"ProtocolsDirectory", protocolsDirectory}, {"TaskLeaseSeconds", taskLeaseSeconds}};
+              {"ProtocolsDirectory", protocolsDirectory}, {"TaskLeaseSeconds", taskLeaseSeconds}, {"Pacs", pacs},
+              {"OutboxMaxBackoffSeconds", outboxMaxBackoffSeconds}};
   return doc.dump(2);
 }
 

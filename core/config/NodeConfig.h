@@ -26,6 +26,8 @@ struct NodeConfig {
   uint64_t minFreeDiskSpaceMb = 64;         // refuse C-STORE (A700) when less is free
   std::string protocolsDirectory;           // labeling protocols; empty: the shipped ones
   unsigned taskLeaseSeconds = 1800;         // a claim lapses after this long without a save
+  std::vector<std::string> pacs;            // result destinations, "AET@host:port"
+  unsigned outboxMaxBackoffSeconds = 300;   // longest wait between retries to a destination
 
   // Parses a configuration document. Throws std::invalid_argument naming the offending key.
   static NodeConfig fromJsonText(const std::string& text);

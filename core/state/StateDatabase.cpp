@@ -95,6 +95,28 @@ CREATE TABLE outputs(
   created_ms INTEGER NOT NULL,
   UNIQUE(task_fk, revision, kind));
 )SQL",
+      // 3 -> 4: the durable outbox towards PACS destinations, with every attempt recorded.
+      R"SQL(
+CREATE TABLE outbox(
+  id INTEGER PRIMARY KEY,
+  sop_instance_uid TEXT NOT NULL,
+  destination TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_status TEXT NOT NULL DEFAULT '',
+  last_error TEXT NOT NULL DEFAULT '',
+  next_attempt_ms INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL,
+  sent_ms INTEGER NOT NULL DEFAULT 0,
+  UNIQUE(sop_instance_uid, destination));
+CREATE INDEX outbox_due ON outbox(state, next_attempt_ms);
+CREATE TABLE outbox_attempts(
+  id INTEGER PRIMARY KEY,
+  outbox_fk INTEGER NOT NULL REFERENCES outbox(id),
+  time_ms INTEGER NOT NULL,
+  dimse_status TEXT NOT NULL,
+  message TEXT NOT NULL);
+)SQL",
   };
   return steps;
 }

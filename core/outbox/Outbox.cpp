@@ -1,0 +1,150 @@
+#include "outbox/Outbox.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "common/Clock.h"
+#include "common/Log.h"
+
+namespace annot {
+namespace {
+OutboxItem readItem(const sqlite::Statement& st) {
+  return {st.integer(0), st.text(1), st.text(2), st.text(3), static_cast<int>(st.integer(4)), st.text(5), st.text(6),
+          st.integer(7), st.integer(8)};
+}
+const char* kColumns = "id, sop_instance_uid, destination, state, attempts, last_status, last_error, next_attempt_ms, sent_ms";
+
+std::string statusText(uint16_t status) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04X", status);
+  return buf;
+}
+
+// Success and warnings (PS3.4 B.2.3) mean the destination keeps the object.
+bool acknowledges(uint16_t status) { return status == 0x0000 || (status & 0xF000) == 0xB000; }
+}  // namespace
+
+void Outbox::enqueue(const std::string& sop, const std::vector<Destination>& destinations) {
+  db_.with([&](sqlite::Database& db) {
+    sqlite::Transaction tx(db);
+    const int64_t now = nowMillis();
+    for (const auto& d : destinations) {
+      db.prepare("INSERT OR IGNORE INTO outbox(sop_instance_uid, destination, state, next_attempt_ms, created_ms) VALUES(?,?,'pending',?,?)")
+          .bind(1, sop).bind(2, d.str()).bind(3, now).bind(4, now).run();
+    }
+    tx.commit();
+  });
+}
+
+std::vector<OutboxItem> Outbox::due(int64_t now, unsigned limit) {
+  return db_.with([&](sqlite::Database& db) {
+    auto st = db.prepare(std::string("SELECT ") + kColumns + " FROM outbox WHERE state = 'pending' AND next_attempt_ms <= ? ORDER BY next_attempt_ms LIMIT ?");
+    st.bind(1, now).bind(2, static_cast<int64_t>(limit));
+    std::vector<OutboxItem> out;
+    while (st.step()) out.push_back(readItem(st));
+    return out;
+  });
+}
+
+void Outbox::recordAttempt(int64_t id, bool acknowledged, const std::string& status, const std::string& message) {
+  db_.with([&](sqlite::Database& db) {
+    sqlite::Transaction tx(db);
+    const int64_t now = nowMillis();
+    db.prepare("INSERT INTO outbox_attempts(outbox_fk, time_ms, dimse_status, message) VALUES(?,?,?,?)")
+        .bind(1, id).bind(2, now).bind(3, status).bind(4, message).run();
+    if (acknowledged) {
+      db.prepare("UPDATE outbox SET state = 'sent', attempts = attempts + 1, last_status = ?, last_error = '', sent_ms = ? WHERE id = ?")
+          .bind(1, status).bind(2, now).bind(3, id).run();
+    } else {
+      auto attempts = db.prepare("SELECT attempts FROM outbox WHERE id = ?");
+      attempts.bind(1, id);
+      attempts.step();
+      const int n = static_cast<int>(attempts.integer(0)) + 1;
+      attempts.reset();
+      const int64_t backoff = std::min<int64_t>(maxBackoffMs_, int64_t{1000} << std::min(n - 1, 20));
+      db.prepare("UPDATE outbox SET attempts = ?, last_status = ?, last_error = ?, next_attempt_ms = ? WHERE id = ?")
+          .bind(1, static_cast<int64_t>(n)).bind(2, status).bind(3, message).bind(4, now + backoff).bind(5, id).run();
+    }
+    tx.commit();
+  });
+}
+
+std::vector<OutboxItem> Outbox::forInstance(const std::string& sop) {
+  return db_.with([&](sqlite::Database& db) {
+    auto st = db.prepare(std::string("SELECT ") + kColumns + " FROM outbox WHERE sop_instance_uid = ? ORDER BY id");
+    st.bind(1, sop);
+    std::vector<OutboxItem> out;
+    while (st.step()) out.push_back(readItem(st));
+    return out;
+  });
+}
+
+OutboxSender::OutboxSender(Outbox& outbox, std::vector<Destination> destinations, std::string callingAet,
+                           std::function<std::string(const std::string&)> pathOf, AuditLog& audit)
+    : outbox_(outbox), destinations_(std::move(destinations)), callingAet_(std::move(callingAet)), pathOf_(std::move(pathOf)),
+      audit_(audit) {}
+
+OutboxSender::~OutboxSender() { stop(); }
+
+void OutboxSender::start() { thread_ = std::thread([this] { run(); }); }
+
+void OutboxSender::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void OutboxSender::wake() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    woken_ = true;
+  }
+  wake_.notify_all();
+}
+
+void OutboxSender::run() {
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait_for(lock, std::chrono::milliseconds(500), [this] { return stopping_ || woken_; });
+      if (stopping_) return;
+      woken_ = false;
+    }
+    try {
+      for (const auto& item : outbox_.due(nowMillis())) {
+        {
+          std::lock_guard<std::mutex> lock(mutex_);
+          if (stopping_) return;
+        }
+        sendOne(item);
+      }
+    } catch (const std::exception& e) {
+      LOG_ERROR("outbox", "cannot work the outbox: " << e.what());
+    }
+  }
+}
+
+void OutboxSender::sendOne(const OutboxItem& item) {
+  const auto dest = std::find_if(destinations_.begin(), destinations_.end(), [&](const Destination& d) { return d.str() == item.destination; });
+  if (dest == destinations_.end()) return;  // no longer configured: kept, not sent
+  std::string status = "none", message;
+  bool acknowledged = false;
+  try {
+    const uint16_t dimse = cstore(*dest, callingAet_, pathOf_(item.sopInstanceUid));
+    status = statusText(dimse);
+    acknowledged = acknowledges(dimse);
+    message = acknowledged ? "stored" : "refused";
+  } catch (const std::exception& e) {
+    message = e.what();
+  }
+  outbox_.recordAttempt(item.id, acknowledged, status, message);
+  audit_.record({"", "", acknowledged ? "export" : "export-failed", "instance", item.sopInstanceUid,
+                 acknowledged ? "success" : "failure", item.destination + " status " + status + ": " + message, "outbox"});
+  if (acknowledged) LOG_INFO("outbox", item.sopInstanceUid << " sent to " << item.destination);
+  else LOG_WARN("outbox", item.sopInstanceUid << " not sent to " << item.destination << " (attempt " << item.attempts + 1 << "): " << message);
+}
+
+}  // namespace annot

@@ -1,0 +1,113 @@
+// Write-back into a real Orthanc acting as the hospital PACS, through outages and restarts.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "NodeHarness.h"
+#include "OrthancHarness.h"
+
+using namespace annot::test;
+using nlohmann::json;
+
+namespace {
+json code(const char* value, const char* scheme, const char* meaning) {
+  return {{"code", value}, {"scheme", scheme}, {"meaning", meaning}};
+}
+
+// One reader, no review: a submitted task is written back at once.
+void writeQuickProtocol(const std::string& dir) {
+  runCommand({"mkdir", "-p", dir});
+  writeFile(dir + "/ct-quick.json",
+            json{{"id", "ct-quick"}, {"version", "1"}, {"title", "CT quick look"}, {"appliesTo", {{"modalities", {"CT"}}}},
+                 {"procedure", code("25045-6", "LN", "CT unspecified body region")}, {"readers", 1}, {"review", false},
+                 {"labels", {{{"key", "nodule"}, {"finding", code("27925004", "SCT", "Nodule")}, {"geometries", {"bbox", "point"}}}}}}
+                .dump());
+}
+
+HttpResult as(const RunningNode& node, const std::string& token, const std::string& method, const std::string& target,
+              const std::string& body = "") {
+  return httpRequest(node.httpPort(), method, target, body, {{"Authorization", "Bearer " + token}});
+}
+
+// Labels a study end to end; returns the task id.
+std::string labelStudy(const RunningNode& node, const std::string& token, const std::string& study, const std::string& slice) {
+  std::string id;
+  EXPECT_TRUE(eventually([&] {
+    const json tasks = node.getJson("/api/v1/tasks?study=" + study)["tasks"];
+    if (tasks.empty()) return false;
+    id = std::to_string(tasks[0]["id"].get<int>());
+    return true;
+  }));
+  EXPECT_EQ(as(node, token, "POST", "/api/v1/tasks/" + id + "/claim").status, 200);
+  const json doc = {{"observer", {{"name", "Reader^Rita"}}},
+                    {"findings", {{{"label", "nodule"}, {"geometry", {{"type", "bbox"}, {"image", {{"sopInstanceUid", slice}}}, {"points", {{5, 5}, {20, 18}}}}}}}}};
+  EXPECT_EQ(as(node, token, "PUT", "/api/v1/tasks/" + id + "/annotation", doc.dump()).status, 201);
+  EXPECT_EQ(as(node, token, "POST", "/api/v1/tasks/" + id + "/submit").status, 200);
+  return id;
+}
+
+json exportsOf(const RunningNode& node, const std::string& task) {
+  const json t = node.getJson("/api/v1/tasks/" + task);
+  return t["outputs"].empty() ? json::array() : t["outputs"][0]["exports"];
+}
+}  // namespace
+
+TEST(WriteBack, ResultsReachThePacsOnceThroughOutagesAndRestarts) {
+  TempDir tmp;
+  writeQuickProtocol(tmp / "protocols");
+  RunningOrthanc pacs(tmp / "pacs");
+  const std::string destination = "ORTHANC@127.0.0.1:" + std::to_string(pacs.dicomPort());
+  NodeSettings settings{1, {{"Pacs", {destination}}, {"ProtocolsDirectory", tmp / "protocols"}, {"OutboxMaxBackoffSeconds", 2}}};
+  auto node = std::make_unique<RunningNode>(tmp / "data", settings);
+  const std::string reader = node->addUser("reader", "annotator");
+
+  // 1. Normal operation: the SR goes to the PACS, once.
+  const std::string study1 = generateStudy(tmp / "s1", {"--slices", "2", "--rows", "32", "--columns", "32", "--patient-id", "P1"});
+  const std::string slice1 = sopInstanceUidOf(listFiles(tmp / "s1", ".dcm").at(0));
+  ASSERT_EQ(storescu(node->dicomPort(), {tmp / "s1"}).exitCode, 0);
+  const std::string task1 = labelStudy(*node, reader, study1, slice1);
+  ASSERT_TRUE(eventually([&] { return !exportsOf(*node, task1).empty() && exportsOf(*node, task1)[0]["state"] == "sent"; }))
+      << node->getJson("/api/v1/tasks/" + task1).dump();
+  const std::string sr1 = node->getJson("/api/v1/tasks/" + task1)["outputs"][0]["sopInstanceUid"];
+  const std::string inPacs = pacs.findInstance(sr1);
+  ASSERT_FALSE(inPacs.empty());
+  EXPECT_EQ(exportsOf(*node, task1)[0]["attempts"], 1);
+  EXPECT_EQ(exportsOf(*node, task1)[0]["lastStatus"], "0000");
+  // What the PACS holds is a valid SR in the right study, referencing the labelled image.
+  writeFile(tmp / "from-pacs.dcm", pacs.instanceFile(inPacs));
+  EXPECT_EQ(runCommand({"dciodvfy", tmp / "from-pacs.dcm"}).output.find("Error"), std::string::npos);
+  const json read = json::parse(runCommand({nodeBinary(), "read-sr", tmp / "from-pacs.dcm"}).output);
+  EXPECT_EQ(read["sr"]["studyInstanceUid"], study1);
+  EXPECT_EQ(read["annotation"]["findings"][0]["geometry"]["image"]["sopInstanceUid"], slice1);
+  const json pacsStudy = json::parse(httpGet(pacs.httpPort(), "/instances/" + inPacs + "/study").body);
+  EXPECT_EQ(pacsStudy["PatientMainDicomTags"]["PatientID"], "P1") << "filed under the right patient";
+
+  // 2. The PACS goes down; work goes on and waits in the outbox.
+  pacs.stop();
+  const std::string study2 = generateStudy(tmp / "s2", {"--slices", "2", "--rows", "32", "--columns", "32", "--patient-id", "P2"});
+  const std::string slice2 = sopInstanceUidOf(listFiles(tmp / "s2", ".dcm").at(0));
+  ASSERT_EQ(storescu(node->dicomPort(), {tmp / "s2"}).exitCode, 0);
+  const std::string task2 = labelStudy(*node, reader, study2, slice2);
+  ASSERT_TRUE(eventually([&] { return !exportsOf(*node, task2).empty() && exportsOf(*node, task2)[0]["attempts"].get<int>() >= 1; }));
+  EXPECT_EQ(exportsOf(*node, task2)[0]["state"], "pending");
+  EXPECT_FALSE(exportsOf(*node, task2)[0]["lastError"].get<std::string>().empty());
+
+  // 3. The node restarts while the PACS is still down, then the PACS comes back.
+  EXPECT_EQ(node->terminate(), 0);
+  node = std::make_unique<RunningNode>(tmp / "data", settings);
+  pacs.start();
+  ASSERT_TRUE(eventually([&] { return exportsOf(*node, task2)[0]["state"] == "sent"; }, std::chrono::seconds(30)))
+      << exportsOf(*node, task2).dump();
+  const std::string sr2 = node->getJson("/api/v1/tasks/" + task2)["outputs"][0]["sopInstanceUid"];
+  EXPECT_FALSE(pacs.findInstance(sr2).empty());
+  // Acknowledged objects are never sent again.
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_EQ(exportsOf(*node, task1)[0]["attempts"], 1);
+  const json statistics = json::parse(httpGet(pacs.httpPort(), "/statistics").body);
+  EXPECT_EQ(statistics["CountInstances"], 2) << "two SRs, each once";
+  // The attempts are in the audit trail.
+  const json failed = node->getJson("/api/v1/audit?action=export-failed");
+  EXPECT_FALSE(failed["entries"].empty());
+  const json exported = node->getJson("/api/v1/audit?action=export");
+  EXPECT_EQ(exported["entries"].size(), 2u);
+}
