@@ -3,6 +3,7 @@
 #include <cmath>
 #include <set>
 
+#include "common/EnumNames.h"
 #include "common/JsonFieldReader.h"
 #include "dicom/Uid.h"
 
@@ -215,19 +216,8 @@ class Parser : public JsonFieldReader {
 };
 }  // namespace
 
-const char* geometryTypeName(GeometryType type) {
-  for (const auto& [t, name] : kGeometryNames) {
-    if (t == type) return name;
-  }
-  return "?";
-}
-
-std::optional<GeometryType> geometryTypeFromName(const std::string& name) {
-  for (const auto& [t, n] : kGeometryNames) {
-    if (name == n) return t;
-  }
-  return std::nullopt;
-}
+const char* geometryTypeName(GeometryType type) { return enumName(kGeometryNames, type); }
+std::optional<GeometryType> geometryTypeFromName(const std::string& name) { return enumFromName(kGeometryNames, name); }
 
 AnnotationDocument parseAnnotationDocument(const json& j) {
   Parser p;

@@ -238,12 +238,7 @@ HttpResponse ApiHandler::listUsers(const Call& call) {
 }
 
 HttpResponse ApiHandler::createUser(const Call& call) {
-  json body;
-  try {
-    body = json::parse(call.request.body);
-  } catch (const json::parse_error& e) {
-    throw BadRequest(std::string("body is not valid JSON: ") + e.what());
-  }
+  const json body = api::parseJsonBody(call.request);
   if (!body.is_object() || !body.contains("name") || !body["name"].is_string() || !body.contains("role") || !body["role"].is_string()) {
     throw BadRequest("body must be {\"name\": \"...\", \"role\": \"annotator|reviewer|admin|researcher\"}");
   }

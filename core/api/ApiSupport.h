@@ -33,4 +33,13 @@ inline uint32_t parseBounded(const std::string& text, const char* name, uint32_t
   return value;
 }
 
+// The request body as JSON, or BadRequest saying why not.
+inline nlohmann::json parseJsonBody(const HttpRequest& request) {
+  try {
+    return nlohmann::json::parse(request.body);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw BadRequest(std::string("body is not valid JSON: ") + e.what());
+  }
+}
+
 }  // namespace annot::api

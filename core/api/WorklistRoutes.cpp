@@ -90,12 +90,7 @@ HttpResponse ApiHandler::listTasks(const Call& call) {
 }
 
 HttpResponse ApiHandler::scheduleTasks(const Call& call) {
-  json body;
-  try {
-    body = json::parse(call.request.body);
-  } catch (const json::parse_error& e) {
-    throw BadRequest(std::string("body is not valid JSON: ") + e.what());
-  }
+  const json body = api::parseJsonBody(call.request);
   if (!body.is_object() || !body.contains("study") || !body["study"].is_string() || !body.contains("protocol") || !body["protocol"].is_string()) {
     throw BadRequest("body must be {\"study\": UID, \"protocol\": id, \"version\"?, \"priority\"?: HIGH|MEDIUM|LOW, \"due\"?}");
   }
@@ -193,12 +188,7 @@ HttpResponse ApiHandler::getAnnotation(const Call& call) {
 
 HttpResponse ApiHandler::reviewTask(const Call& call) {
   const int64_t id = taskId(call.params.at(0));
-  json body;
-  try {
-    body = json::parse(call.request.body);
-  } catch (const json::parse_error& e) {
-    throw BadRequest(std::string("body is not valid JSON: ") + e.what());
-  }
+  const json body = api::parseJsonBody(call.request);
   if (!body.is_object() || !body.contains("decision") || !body["decision"].is_string()) {
     throw BadRequest("body must be {\"decision\": \"approve\"|\"reject\", \"comment\"?, \"task\"?: label task id for reject}");
   }

@@ -1,8 +1,7 @@
 #include "audit/AuditLog.h"
 
-#include <openssl/evp.h>
-
 #include "common/Clock.h"
+#include "common/Digest.h"
 
 namespace annot {
 namespace {
@@ -17,16 +16,7 @@ std::string entryHash(const std::string& previous, int64_t timeMs, const AuditEv
     input += sep;
     input += field;
   }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(input.data(), input.size(), digest, &length, EVP_sha256(), nullptr) != 1) throw std::runtime_error("SHA-256 failed");
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < length; ++i) {
-    out.push_back(hex[digest[i] >> 4]);
-    out.push_back(hex[digest[i] & 15]);
-  }
-  return out;
+  return sha256Hex(input);
 }
 
 AuditEntry readEntry(const sqlite::Statement& st) {

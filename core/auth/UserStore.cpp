@@ -1,40 +1,23 @@
 #include "auth/UserStore.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "common/Clock.h"
+#include "common/Digest.h"
+#include "common/EnumNames.h"
 
 namespace annot {
 namespace {
 const std::pair<Role, const char*> kRoles[] = {
     {Role::Annotator, "annotator"}, {Role::Reviewer, "reviewer"}, {Role::Admin, "admin"}, {Role::Researcher, "researcher"}};
 
-std::string hex(const unsigned char* data, size_t n) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(digits[data[i] >> 4]);
-    out.push_back(digits[data[i] & 15]);
-  }
-  return out;
-}
+std::string saltedHash(const std::string& salt, const std::string& secret) { return sha256Hex(salt + ":" + secret); }
 
 std::string randomHex(size_t bytes) {
   std::vector<unsigned char> buf(bytes);
   if (RAND_bytes(buf.data(), static_cast<int>(bytes)) != 1) throw std::runtime_error("no randomness available for tokens");
-  return hex(buf.data(), bytes);
-}
-
-std::string saltedHash(const std::string& salt, const std::string& secret) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  const std::string input = salt + ":" + secret;
-  if (EVP_Digest(input.data(), input.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
-    throw std::runtime_error("SHA-256 failed");
-  }
-  return hex(digest, length);
+  return toHex(buf.data(), bytes);
 }
 
 bool validName(const std::string& name) {
@@ -64,19 +47,8 @@ IssuedToken issue(sqlite::Database& db, const User& user) {
 }
 }  // namespace
 
-const char* roleName(Role role) {
-  for (const auto& [r, name] : kRoles) {
-    if (r == role) return name;
-  }
-  return "?";
-}
-
-std::optional<Role> roleFromName(const std::string& name) {
-  for (const auto& [r, n] : kRoles) {
-    if (name == n) return r;
-  }
-  return std::nullopt;
-}
+const char* roleName(Role role) { return enumName(kRoles, role); }
+std::optional<Role> roleFromName(const std::string& name) { return enumFromName(kRoles, name); }
 
 IssuedToken UserStore::addUser(const std::string& name, Role role) {
   if (!validName(name)) {

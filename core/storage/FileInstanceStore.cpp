@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -11,27 +10,12 @@
 #include <cstring>
 #include <set>
 
+#include "common/Digest.h"
 #include "common/Log.h"
 #include "storage/FileSync.h"
 
 namespace annot {
 namespace {
-std::string sha256Hex(const std::string& text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
-    throw std::runtime_error("SHA-256 digest failed");
-  }
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  out.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) {
-    out.push_back(hex[digest[i] >> 4]);
-    out.push_back(hex[digest[i] & 0xf]);
-  }
-  return out;
-}
-
 std::string directoryOfKey(const std::string& key) { return key.substr(0, key.find('/')); }
 
 // Removes scratch files left by receptions a crash interrupted: nothing in incoming/ was ever

@@ -8,6 +8,7 @@
 #include "annotation/AnnotationValidator.h"
 #include "sr/MeasurementReportWriter.h"
 #include "common/Clock.h"
+#include "common/EnumNames.h"
 
 namespace annot {
 namespace {
@@ -69,19 +70,8 @@ void checkRoleForStep(const Task& t, const User& user) {
 }
 }  // namespace
 
-const char* taskStateName(TaskState state) {
-  for (const auto& [s, n] : kStates) {
-    if (s == state) return n;
-  }
-  return "?";
-}
-
-std::optional<TaskState> taskStateFromName(const std::string& name) {
-  for (const auto& [s, n] : kStates) {
-    if (name == n) return s;
-  }
-  return std::nullopt;
-}
+const char* taskStateName(TaskState state) { return enumName(kStates, state); }
+std::optional<TaskState> taskStateFromName(const std::string& name) { return enumFromName(kStates, name); }
 
 Worklist::Worklist(StateDatabase& db, const ProtocolSet& protocols, StudySource& studies, ResultSink& results, int64_t leaseMs)
     : db_(db), protocols_(protocols), studies_(studies), results_(results), leaseMs_(leaseMs) {}
