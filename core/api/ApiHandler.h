@@ -16,6 +16,7 @@
 //   POST /api/v1/tasks/{id}/claim|release|submit
 //   PUT  /api/v1/tasks/{id}/annotation  save a revision; GET it (?revision=N)
 //   POST /api/v1/tasks/{id}/review      {"decision": approve|reject, "comment", "task"}
+//   GET  /api/v1/reports/agreement|balance?protocol=ID   (reviewer, admin, researcher)
 #include <functional>
 #include <optional>
 #include <set>
@@ -81,6 +82,7 @@ class ApiHandler : public HttpHandler {
   HttpResponse saveAnnotation(const Call& call);
   HttpResponse getAnnotation(const Call& call);
   HttpResponse reviewTask(const Call& call);
+  HttpResponse report(const Call& call, const std::string& which);
 
   Catalog& catalog_;
   Metrics& metrics_;

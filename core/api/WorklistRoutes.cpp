@@ -52,6 +52,11 @@ void ApiHandler::addWorklistRoutes() {
   routes_.push_back({"PUT", "/api/v1/tasks/{}/annotation", kWorkers, [this](const Call& c) { return saveAnnotation(c); }});
   routes_.push_back({"GET", "/api/v1/tasks/{}/annotation", kWorkers, [this](const Call& c) { return getAnnotation(c); }});
   routes_.push_back({"POST", "/api/v1/tasks/{}/review", {Role::Reviewer, Role::Admin}, [this](const Call& c) { return reviewTask(c); }});
+  for (const char* which : {"agreement", "balance"}) {
+    const std::string name = which;
+    routes_.push_back({"GET", "/api/v1/reports/" + name, {Role::Reviewer, Role::Admin, Role::Researcher},
+                       [this, name](const Call& c) { return report(c, name); }});
+  }
 }
 
 HttpResponse ApiHandler::listProtocols(const Call& call) {
@@ -184,6 +189,13 @@ HttpResponse ApiHandler::getAnnotation(const Call& call) {
   } catch (const WorklistError& e) {
     return worklistError(e);
   }
+}
+
+HttpResponse ApiHandler::report(const Call& call, const std::string& which) {
+  const std::string protocol = call.request.queryValue("protocol");
+  if (protocol.empty() || !worklist_.protocols().find(protocol)) throw BadRequest("give ?protocol= one of the loaded protocol ids");
+  audit(call, "report-" + which, "protocol", protocol);
+  return jsonResponse(200, which == "agreement" ? worklist_.agreementReport(protocol) : worklist_.balanceReport(protocol));
 }
 
 HttpResponse ApiHandler::reviewTask(const Call& call) {

@@ -50,6 +50,10 @@ struct StudyFacts {
   std::vector<std::string> bodyParts;
   std::vector<std::string> sopClasses;
   std::string description;
+  // For cohort reports.
+  std::string patientSex;
+  std::string patientAge;  // DICOM AS, e.g. 055Y
+  std::vector<std::string> manufacturers;
 };
 
 struct Protocol {

@@ -11,11 +11,15 @@ std::optional<StudyFacts> CatalogStudySource::facts(const std::string& studyInst
   f.modalities = detail->summary.modalities;
   f.bodyParts = detail->summary.bodyParts;
   f.description = detail->summary.study.description;
-  std::set<std::string> classes;
+  f.patientSex = detail->summary.study.patientSex;
+  f.patientAge = detail->summary.study.patientAge;
+  std::set<std::string> classes, manufacturers;
   for (const auto& s : detail->series) {
+    if (!s.series.manufacturer.empty() && s.series.modality != "SR" && s.series.modality != "SEG") manufacturers.insert(s.series.manufacturer);
     for (const auto& i : s.instances) classes.insert(i.instance.sopClassUid);
   }
   f.sopClasses.assign(classes.begin(), classes.end());
+  f.manufacturers.assign(manufacturers.begin(), manufacturers.end());
   return f;
 }
 

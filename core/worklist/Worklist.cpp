@@ -4,8 +4,12 @@
 #include <dcmtk/dcmdata/dcfilefo.h>
 
 #include <algorithm>
+#include <map>
+#include <numeric>
+#include <tuple>
 
 #include "annotation/AnnotationValidator.h"
+#include "reports/Agreement.h"
 #include "sr/MeasurementReportWriter.h"
 #include "common/Clock.h"
 #include "common/EnumNames.h"
@@ -406,6 +410,111 @@ std::vector<TaskOutput> Worklist::outputs(int64_t id) {
     }
     return out;
   });
+}
+
+namespace {
+struct CaseKey {
+  std::string study, protocol, version;
+  bool operator<(const CaseKey& o) const { return std::tie(study, protocol, version) < std::tie(o.study, o.protocol, o.version); }
+};
+
+std::string ageBand(const std::string& age) {
+  // DICOM AS: nnnD/W/M/Y; bands of ten years, infants together.
+  if (age.size() != 4 || age.find_first_not_of("0123456789", 0) != 3) return "unknown";
+  const int n = std::stoi(age.substr(0, 3));
+  if (age[3] != 'Y') return "0-9";
+  const int low = std::min(n / 10 * 10, 90);
+  return low >= 90 ? "90+" : std::to_string(low) + "-" + std::to_string(low + 9);
+}
+}  // namespace
+
+nlohmann::json Worklist::agreementReport(const std::string& protocolId) {
+  TaskQuery q;
+  q.protocolId = protocolId;
+  q.step = "label";
+  q.limit = 100000;
+  std::map<CaseKey, std::vector<Task>> cases;
+  for (const auto& t : list(q)) cases[{t.studyInstanceUid, t.protocolId, t.protocolVersion}].push_back(t);
+  std::vector<double> ious, distances;
+  size_t unmatched = 0, compared = 0;
+  std::map<std::string, std::vector<std::vector<std::string>>> ratings;  // concept -> per case, per reader
+  std::map<std::string, std::string> conceptNames;
+  for (const auto& [key, tasks] : cases) {
+    if (tasks.size() < 2 || !std::all_of(tasks.begin(), tasks.end(), [](const Task& t) { return t.state == TaskState::Completed; })) continue;
+    std::vector<AnnotationDocument> docs;
+    for (const auto& t : tasks) docs.push_back(parseAnnotationDocument(annotation(t.id, 0).document));
+    ++compared;
+    const CaseAgreement a = compareReaders(docs);
+    ious.insert(ious.end(), a.regionIoUs.begin(), a.regionIoUs.end());
+    distances.insert(distances.end(), a.pointDistances.begin(), a.pointDistances.end());
+    unmatched += a.unmatchedFindings;
+    // Study-level classifications, one answer per reader.
+    std::map<std::string, std::vector<std::string>> answers;
+    for (const auto& d : docs) {
+      for (const auto& c : d.classifications) {
+        if (c.image) continue;
+        const std::string concept = c.concept.scheme + ":" + c.concept.value;
+        conceptNames[concept] = c.concept.meaning;
+        answers[concept].push_back(c.value.scheme + ":" + c.value.value);
+      }
+    }
+    for (auto& [concept, values] : answers) {
+      if (values.size() == docs.size()) ratings[concept].push_back(values);
+    }
+  }
+  auto mean = [](const std::vector<double>& v) { return v.empty() ? 0.0 : std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size()); };
+  nlohmann::json classifications = nlohmann::json::array();
+  for (const auto& [concept, subjects] : ratings) {
+    std::optional<double> kappa;
+    std::string method;
+    if (!subjects.empty() && subjects[0].size() == 2) {
+      std::vector<std::pair<std::string, std::string>> pairs;
+      for (const auto& s : subjects) pairs.push_back({s[0], s[1]});
+      kappa = cohensKappa(pairs);
+      method = "Cohen";
+    } else {
+      kappa = fleissKappa(subjects);
+      method = "Fleiss";
+    }
+    classifications.push_back({{"concept", concept}, {"meaning", conceptNames[concept]}, {"cases", subjects.size()},
+                               {"kappa", kappa ? nlohmann::json(*kappa) : nlohmann::json(nullptr)}, {"method", method}});
+  }
+  return {{"protocol", protocolId}, {"casesCompared", compared},
+          {"regions", {{"pairs", ious.size()}, {"meanIoU", mean(ious)}, {"meanDice", diceFromIoU(mean(ious))}}},
+          {"points", {{"pairs", distances.size()}, {"meanDistancePixels", mean(distances)}}},
+          {"unmatchedFindings", unmatched}, {"classifications", classifications}};
+}
+
+nlohmann::json Worklist::balanceReport(const std::string& protocolId) {
+  TaskQuery q;
+  q.protocolId = protocolId;
+  q.limit = 100000;
+  std::map<CaseKey, std::vector<Task>> cases;
+  for (const auto& t : list(q)) cases[{t.studyInstanceUid, t.protocolId, t.protocolVersion}].push_back(t);
+  std::map<std::string, std::map<std::string, std::pair<int, int>>> by;  // dimension -> value -> (labeled, pending)
+  int labeled = 0, pending = 0;
+  for (const auto& [key, tasks] : cases) {
+    const Protocol* p = protocols_.find(key.protocol, key.version);
+    bool done = std::all_of(tasks.begin(), tasks.end(), [](const Task& t) { return t.state == TaskState::Completed; });
+    if (p && p->review) done = done && std::any_of(tasks.begin(), tasks.end(), [](const Task& t) { return t.step == "review"; });
+    (done ? labeled : pending)++;
+    const auto facts = studies_.facts(key.study);
+    auto count = [&](const std::string& dimension, const std::string& value) {
+      auto& cell = by[dimension][value.empty() ? "unknown" : value];
+      (done ? cell.first : cell.second)++;
+    };
+    count("sex", facts ? facts->patientSex : "");
+    count("ageBand", facts ? ageBand(facts->patientAge) : "unknown");
+    for (const auto& m : facts ? facts->modalities : std::vector<std::string>{}) count("modality", m);
+    for (const auto& m : facts ? facts->manufacturers : std::vector<std::string>{}) count("manufacturer", m);
+  }
+  nlohmann::json dimensions = nlohmann::json::object();
+  for (const auto& [dimension, values] : by) {
+    nlohmann::json rows = nlohmann::json::object();
+    for (const auto& [value, counts] : values) rows[value] = {{"labeled", counts.first}, {"pending", counts.second}};
+    dimensions[dimension] = rows;
+  }
+  return {{"protocol", protocolId}, {"cases", cases.size()}, {"labeled", labeled}, {"pending", pending}, {"by", dimensions}};
 }
 
 nlohmann::json toJson(const TaskOutput& o) {

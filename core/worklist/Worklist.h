@@ -112,6 +112,10 @@ class Worklist {
   // for them again) and the review waits for the resubmission.
   Task review(int64_t id, const User& user, const std::string& decision, const std::string& comment, int64_t labelTaskId);
   std::vector<TaskOutput> outputs(int64_t id);
+  // Reader agreement over the cases of a protocol whose readers have all submitted.
+  nlohmann::json agreementReport(const std::string& protocolId);
+  // Labeled vs pending cases by patient sex, age band, modality and manufacturer.
+  nlohmann::json balanceReport(const std::string& protocolId);
   const ProtocolSet& protocols() const { return protocols_; }
 
  private:

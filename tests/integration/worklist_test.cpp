@@ -163,6 +163,25 @@ TEST(Worklist, AStableStudyBecomesLabeledReviewedWorkWithNothingLost) {
   EXPECT_EQ(sr["annotation"]["findings"][0]["comment"], "remeasured");
   EXPECT_EQ(sr["annotation"]["protocol"]["id"], "chest-ct-lung-nodules");
 
+  // Agreement and cohort balance over the approved case: both readers drew the same nodule
+  // and gave the same answer.
+  const json agreement = json::parse(as(*node, rev, "GET", "/api/v1/reports/agreement?protocol=chest-ct-lung-nodules").body);
+  EXPECT_EQ(agreement["casesCompared"], 1);
+  EXPECT_GE(agreement["regions"]["pairs"].get<int>(), 1);
+  EXPECT_DOUBLE_EQ(agreement["regions"]["meanIoU"].get<double>(), 1.0);
+  ASSERT_EQ(agreement["classifications"].size(), 1u);
+  EXPECT_EQ(agreement["classifications"][0]["meaning"], "Pulmonary emphysema");
+  EXPECT_DOUBLE_EQ(agreement["classifications"][0]["kappa"].get<double>(), 1.0);
+  const json balance = json::parse(as(*node, rev, "GET", "/api/v1/reports/balance?protocol=chest-ct-lung-nodules").body);
+  EXPECT_EQ(balance["labeled"], 1);
+  EXPECT_EQ(balance["pending"], 0);
+  EXPECT_EQ(balance["by"]["sex"]["F"]["labeled"], 1);
+  EXPECT_EQ(balance["by"]["ageBand"]["50-59"]["labeled"], 1);
+  EXPECT_EQ(balance["by"]["modality"]["CT"]["labeled"], 1);
+  EXPECT_EQ(balance["by"]["manufacturer"]["ACME Imaging"]["labeled"], 1);
+  EXPECT_EQ(as(*node, ann1, "GET", "/api/v1/reports/balance?protocol=chest-ct-lung-nodules").status, 403);
+  EXPECT_EQ(as(*node, rev, "GET", "/api/v1/reports/balance?protocol=nope").status, 400);
+
   // Every step is in the audit trail.
   const json trail = node->getJson("/api/v1/audit?user=ann1&limit=1000");
   std::set<std::string> actions;
@@ -196,6 +215,8 @@ TEST(Worklist, EveryRouteEnforcesItsRoles) {
       {"GET", "/api/v1/users", "", {"admin"}},
       {"POST", "/api/v1/users", "", {"admin"}},
       {"GET", "/api/v1/audit", "", {"admin"}},
+      {"GET", "/api/v1/reports/agreement?protocol=chest-ct-lung-nodules", "", {"reviewer", "admin", "researcher"}},
+      {"GET", "/api/v1/reports/balance?protocol=chest-ct-lung-nodules", "", {"reviewer", "admin", "researcher"}},
   };
   for (const auto& c : cases) {
     for (const auto& [role, token] : tokens) {
