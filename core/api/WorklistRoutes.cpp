@@ -207,8 +207,9 @@ HttpResponse ApiHandler::reviewTask(const Call& call) {
   const std::string decision = body["decision"];
   const std::string comment = body.contains("comment") && body["comment"].is_string() ? body["comment"].get<std::string>() : "";
   const int64_t labelTask = body.contains("task") && body["task"].is_number_integer() ? body["task"].get<int64_t>() : 0;
+  const std::string consensus = body.contains("annotation") ? body["annotation"].dump() : "";
   try {
-    const Task task = worklist_.review(id, *call.user, decision, comment, labelTask);
+    const Task task = worklist_.review(id, *call.user, decision, comment, labelTask, consensus);
     audit(call, "review-" + decision, "task", call.params.at(0), "success", comment);
     return jsonResponse(200, toJson(task));
   } catch (const WorklistError& e) {

@@ -220,26 +220,24 @@ Task Worklist::release(int64_t id, const User& user) {
   });
 }
 
-Revision Worklist::save(int64_t id, const User& user, const std::string& documentText) {
-  const Task task = get(id);
+AnnotationDocument Worklist::resolveFor(const Task& task, const std::string& documentText) {
   const Protocol& protocol = protocolOf(task);
+  try {
+    AnnotationDocument doc = parseAnnotationDocument(documentText);
+    doc.protocol = ProtocolRef{protocol.id, protocol.version};
+    if (!doc.studyInstanceUid.empty() && doc.studyInstanceUid != task.studyInstanceUid) {
+      throw WorklistError(WorklistError::Kind::Invalid,
+                          "the annotation is for study " + doc.studyInstanceUid + ", the task for " + task.studyInstanceUid);
+    }
+    return resolveAnnotation(doc, studies_.images(task.studyInstanceUid), &protocol);
+  } catch (const AnnotationError& e) {
+    throw WorklistError(WorklistError::Kind::Invalid, "the annotation was not saved", e.problems());
+  }
+}
+
+Revision Worklist::save(int64_t id, const User& user, const std::string& documentText) {
   // Validate outside the lock: reading image headers can take a moment.
-  AnnotationDocument doc;
-  try {
-    doc = parseAnnotationDocument(documentText);
-  } catch (const AnnotationError& e) {
-    throw WorklistError(WorklistError::Kind::Invalid, "the annotation was not saved", e.problems());
-  }
-  doc.protocol = ProtocolRef{protocol.id, protocol.version};
-  if (!doc.studyInstanceUid.empty() && doc.studyInstanceUid != task.studyInstanceUid) {
-    throw WorklistError(WorklistError::Kind::Invalid, "the annotation is for study " + doc.studyInstanceUid + ", the task for " + task.studyInstanceUid);
-  }
-  AnnotationDocument resolved;
-  try {
-    resolved = resolveAnnotation(doc, studies_.images(task.studyInstanceUid), &protocol);
-  } catch (const AnnotationError& e) {
-    throw WorklistError(WorklistError::Kind::Invalid, "the annotation was not saved", e.problems());
-  }
+  const AnnotationDocument resolved = resolveFor(get(id), documentText);
   return db_.with([&](sqlite::Database& db) {
     sqlite::Transaction tx(db);
     const Task t = requireTask(db, id);
@@ -319,9 +317,15 @@ Task Worklist::submit(int64_t id, const User& user) {
   return done;
 }
 
-Task Worklist::review(int64_t id, const User& user, const std::string& decision, const std::string& comment, int64_t labelTaskId) {
-  if (decision != "approve" && decision != "reject") {
-    throw WorklistError(WorklistError::Kind::Invalid, "decision must be 'approve' or 'reject'");
+Task Worklist::review(int64_t id, const User& user, const std::string& decision, const std::string& comment, int64_t labelTaskId,
+                      const std::string& consensus) {
+  if (decision != "approve" && decision != "reject" && decision != "adjudicate") {
+    throw WorklistError(WorklistError::Kind::Invalid, "decision must be 'approve', 'reject' or 'adjudicate'");
+  }
+  std::optional<AnnotationDocument> consensusDoc;
+  if (decision == "adjudicate") {
+    if (consensus.empty()) throw WorklistError(WorklistError::Kind::Invalid, "adjudication needs the consensus 'annotation'");
+    consensusDoc = resolveFor(get(id), consensus);
   }
   std::vector<Task> approved;
   Task result = db_.with([&](sqlite::Database& db) {
@@ -351,6 +355,11 @@ Task Worklist::review(int64_t id, const User& user, const std::string& decision,
           throw WorklistError(WorklistError::Kind::Conflict, "label task " + std::to_string(r.id) + " is not completed");
         }
       }
+      if (consensusDoc) {
+        db.prepare("INSERT INTO revisions(task_fk, number, author, created_ms, document) VALUES(?,?,?,?,?)")
+            .bind(1, id).bind(2, static_cast<int64_t>(t.revisions + 1)).bind(3, user.name).bind(4, now)
+            .bind(5, toJson(*consensusDoc).dump()).run();
+      }
       db.prepare("UPDATE tasks SET state = 'COMPLETED', lease_expires_ms = 0, updated_ms = ? WHERE id = ?").bind(1, now).bind(2, id).run();
       approved = readers;
     }
@@ -364,6 +373,7 @@ Task Worklist::review(int64_t id, const User& user, const std::string& decision,
     return updated;
   });
   for (const auto& reader : approved) writeResult(reader, user.name);
+  if (consensusDoc) writeResult(result, user.name);
   return result;
 }
 
@@ -378,7 +388,7 @@ TaskOutput Worklist::writeResult(const Task& task, const std::string& verifier) 
   }
   SrWriteOptions options;
   if (!verifier.empty()) options.verifiedBy = verifier;
-  options.seriesDescription = "Labels " + protocol.id + " reader " + std::to_string(task.readerSlot);
+  options.seriesDescription = "Labels " + protocol.id + (task.step == "review" ? std::string(" consensus") : " reader " + std::to_string(task.readerSlot));
   options.instanceNumber = std::to_string(previous.size() + 1);
   if (!previous.empty()) {
     const TaskOutput& last = previous.back();

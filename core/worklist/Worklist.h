@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "annotation/AnnotationDocument.h"
 #include "auth/UserStore.h"
 #include "protocol/Protocol.h"
 #include "state/StateDatabase.h"
@@ -109,8 +110,11 @@ class Worklist {
   Task submit(int64_t id, const User& user);
   // The holder of a review task decides. approve: the case is done and one verified SR per
   // reader is written into the study. reject: `labelTaskId` goes back to its reader (claimed
-  // for them again) and the review waits for the resubmission.
-  Task review(int64_t id, const User& user, const std::string& decision, const std::string& comment, int64_t labelTaskId);
+  // for them again) and the review waits for the resubmission. adjudicate: like approve, and
+  // `consensus` (an annotation document) is stored on the review task and written as one more
+  // SR, the consensus.
+  Task review(int64_t id, const User& user, const std::string& decision, const std::string& comment, int64_t labelTaskId,
+              const std::string& consensus = "");
   std::vector<TaskOutput> outputs(int64_t id);
   // Reader agreement over the cases of a protocol whose readers have all submitted.
   nlohmann::json agreementReport(const std::string& protocolId);
@@ -120,6 +124,8 @@ class Worklist {
 
  private:
   const Protocol& protocolOf(const Task& task) const;
+  // Parses and validates an annotation for a task's study and protocol (422 with every problem).
+  AnnotationDocument resolveFor(const Task& task, const std::string& documentText);
   // Writes one SR for the latest revision of a completed label task (a new instance in the
   // task's own series, with the previous one as predecessor).
   TaskOutput writeResult(const Task& task, const std::string& verifier);

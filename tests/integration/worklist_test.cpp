@@ -143,7 +143,12 @@ TEST(Worklist, AStableStudyBecomesLabeledReviewedWorkWithNothingLost) {
   // Approval writes one verified SR per reader into the study.
   ASSERT_EQ(as(*node, rev2, "POST", "/api/v1/tasks/" + r + "/claim").status, 200);
   EXPECT_EQ(as(*node, rev2, "POST", "/api/v1/tasks/" + r + "/review", R"({"decision": "maybe"})").status, 422);
-  const auto approved = as(*node, rev2, "POST", "/api/v1/tasks/" + r + "/review", R"({"decision": "approve", "comment": "good"})");
+  EXPECT_EQ(as(*node, rev2, "POST", "/api/v1/tasks/" + r + "/review", R"({"decision": "adjudicate"})").status, 422)
+      << "adjudication needs the consensus";
+  json consensus = noduleAnnotation(slice, "Rev^Two");
+  consensus["findings"][0]["comment"] = "consensus";
+  const auto approved = as(*node, rev2, "POST", "/api/v1/tasks/" + r + "/review",
+                           json{{"decision", "adjudicate"}, {"comment", "readers agree"}, {"annotation", consensus}}.dump());
   ASSERT_EQ(approved.status, 200) << approved.body;
   EXPECT_EQ(json::parse(approved.body)["state"], "COMPLETED");
   const json withOutputs = json::parse(as(*node, rev, "GET", "/api/v1/tasks/" + a).body);
@@ -153,7 +158,14 @@ TEST(Worklist, AStableStudyBecomesLabeledReviewedWorkWithNothingLost) {
   const json studyNow = node->getJson("/api/v1/studies/" + study);
   int srSeries = 0;
   for (const auto& s : studyNow["Series"]) srSeries += s["Modality"] == "SR";
-  EXPECT_EQ(srSeries, 2) << "one SR series per reader, in the source study";
+  EXPECT_EQ(srSeries, 3) << "one SR series per reader and one for the consensus, in the source study";
+  const json reviewTask = json::parse(as(*node, rev, "GET", "/api/v1/tasks/" + r).body);
+  ASSERT_EQ(reviewTask["outputs"].size(), 1u);
+  const std::string consensusPath =
+      node->dataDir() + "/instances/" + annot::FileInstanceStore::keyFor(reviewTask["outputs"][0]["sopInstanceUid"]);
+  const json consensusSr = json::parse(runCommand({nodeBinary(), "read-sr", consensusPath}).output);
+  EXPECT_EQ(consensusSr["annotation"]["findings"][0]["comment"], "consensus");
+  EXPECT_EQ(consensusSr["sr"]["verifyingObserver"], "rev2");
   const std::string srPath = node->dataDir() + "/instances/" + annot::FileInstanceStore::keyFor(srUid);
   EXPECT_EQ(runCommand({"dciodvfy", srPath}).output.find("Error"), std::string::npos);
   const json sr = json::parse(runCommand({nodeBinary(), "read-sr", srPath}).output);
