@@ -223,7 +223,8 @@ AnnotationDocument parseAnnotationDocument(const json& j) {
   Parser p;
   AnnotationDocument doc;
   if (!j.is_object()) throw AnnotationError({"document: must be a JSON object"});
-  static const std::set<std::string> known = {"observer", "protocol", "studyInstanceUid", "findings", "classifications", "schemaVersion"};
+  static const std::set<std::string> known = {"observer", "protocol", "studyInstanceUid", "findings", "classifications", "schemaVersion",
+                                              "segmentation"};
   for (const auto& item : j.items()) {
     if (!known.count(item.key())) p.problem(item.key(), "unknown key (allowed: observer, protocol, studyInstanceUid, findings, classifications)");
   }
@@ -251,8 +252,12 @@ AnnotationDocument parseAnnotationDocument(const json& j) {
     if (!list.is_array()) p.problem("classifications", "must be an array");
     else for (size_t i = 0; i < list.size(); ++i) doc.classifications.push_back(p.classification(list[i], "classifications[" + std::to_string(i) + "]"));
   }
-  if (doc.findings.empty() && doc.classifications.empty() && p.problems.empty()) {
-    p.problem("document", "has neither findings nor classifications");
+  if (j.contains("segmentation")) {
+    if (!j.at("segmentation").is_object()) p.problem("segmentation", "must be an object {\"segments\", \"masks\"}");
+    else doc.segmentation = j.at("segmentation");
+  }
+  if (doc.findings.empty() && doc.classifications.empty() && !doc.segmentation && p.problems.empty()) {
+    p.problem("document", "has neither findings nor classifications nor a segmentation");
   }
   if (!p.problems.empty()) throw AnnotationError(p.problems);
   return doc;
@@ -335,6 +340,7 @@ json toJson(const AnnotationDocument& doc) {
     classifications.push_back(jc);
   }
   out["classifications"] = classifications;
+  if (doc.segmentation) out["segmentation"] = *doc.segmentation;
   return out;
 }
 

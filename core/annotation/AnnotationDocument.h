@@ -89,6 +89,9 @@ struct AnnotationDocument {
   std::string studyInstanceUid;  // optional in input; checked against the images when given
   std::vector<Finding> findings;
   std::vector<Classification> classifications;
+  // Mask labels, in the segmentation input format (docs/segmentation.schema.json); checked
+  // against the images and the protocol when the document is resolved, written as a SEG.
+  std::optional<nlohmann::json> segmentation;
 };
 
 // Every problem found in one pass, each as "path: what is wrong".

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "annotation/DerivedMeasurements.h"
+#include "seg/Segmentation.h"
 
 namespace annot {
 namespace {
@@ -274,6 +275,23 @@ AnnotationDocument resolveAnnotation(const AnnotationDocument& input, const Sour
     if (c.trackingId.empty()) c.trackingId = (c.label.empty() ? c.concept.meaning : c.label) + " #" + std::to_string(i + 1);
   }
   r.requiredClassifications(doc);
+  if (doc.segmentation) {
+    try {
+      const Segmentation seg = parseSegmentation(*doc.segmentation, images);
+      for (const auto& f : seg.frames) r.studies.insert(images.find(f.image.sopInstanceUid)->studyInstanceUid);
+      for (size_t i = 0; protocol && i < seg.segments.size(); ++i) {
+        // A mask must stand for a protocol label that allows segmentation.
+        bool allowed = false;
+        for (const auto& l : protocol->labels) allowed = allowed || (l.segmentation && l.finding.sameConcept(seg.segments[i].type));
+        if (!allowed) {
+          r.problem("segmentation.segments[" + std::to_string(i) + "].type",
+                    seg.segments[i].type.str() + " is not a label of protocol " + protocol->id + " that allows segmentation");
+        }
+      }
+    } catch (const SegmentationError& e) {
+      for (const auto& p : e.problems()) r.problem("segmentation." + p.substr(0, p.find(':')), p.substr(p.find(':') + 2));
+    }
+  }
   if (r.studies.size() > 1) {
     r.problem("document", "refers to images of " + std::to_string(r.studies.size()) + " studies; one document covers one study");
   } else if (r.studies.size() == 1) {

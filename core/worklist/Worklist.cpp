@@ -2,6 +2,7 @@
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcuid.h>
 
 #include <algorithm>
 #include <map>
@@ -10,6 +11,7 @@
 
 #include "annotation/AnnotationValidator.h"
 #include "reports/Agreement.h"
+#include "seg/SegmentationWriter.h"
 #include "sr/MeasurementReportWriter.h"
 #include "common/Clock.h"
 #include "common/EnumNames.h"
@@ -383,30 +385,55 @@ TaskOutput Worklist::writeResult(const Task& task, const std::string& verifier) 
   const SourceImageSet images = studies_.images(task.studyInstanceUid);
   const AnnotationDocument doc = resolveAnnotation(parseAnnotationDocument(latest.document), images, &protocol);
   const std::vector<TaskOutput> previous = outputs(task.id);
-  for (const auto& o : previous) {
-    if (o.revision == latest.info.number && o.kind == "SR") return o;  // already written
+  auto lastOf = [&](const std::string& kind) -> const TaskOutput* {
+    const TaskOutput* last = nullptr;
+    for (const auto& o : previous) {
+      if (o.kind == kind) last = &o;
+    }
+    return last;
+  };
+  auto record = [&](const TaskOutput& out) {
+    db_.with([&](sqlite::Database& db) {
+      db.prepare("INSERT INTO outputs(task_fk, revision, kind, sop_class_uid, sop_instance_uid, series_instance_uid, created_ms) "
+                 "VALUES(?,?,?,?,?,?,?)")
+          .bind(1, task.id).bind(2, static_cast<int64_t>(out.revision)).bind(3, out.kind).bind(4, out.sopClassUid)
+          .bind(5, out.sopInstanceUid).bind(6, out.seriesInstanceUid).bind(7, out.createdMs).run();
+    });
+  };
+  const std::string who = task.step == "review" ? std::string(" consensus") : " reader " + std::to_string(task.readerSlot);
+  const TaskOutput* lastSr = lastOf("SR");
+  TaskOutput sr;
+  if (lastSr && lastSr->revision == latest.info.number) {
+    sr = *lastSr;  // already written for this revision
+  } else {
+    SrWriteOptions options;
+    if (!verifier.empty()) options.verifiedBy = verifier;
+    options.seriesDescription = "Labels " + protocol.id + who;
+    options.instanceNumber = std::to_string(std::count_if(previous.begin(), previous.end(), [](const TaskOutput& o) { return o.kind == "SR"; }) + 1);
+    if (lastSr) {
+      options.seriesInstanceUid = lastSr->seriesInstanceUid;
+      options.predecessor = SopReference{task.studyInstanceUid, lastSr->seriesInstanceUid, lastSr->sopClassUid, lastSr->sopInstanceUid};
+    }
+    DcmFileFormat file;
+    const SrWriteResult written = writeMeasurementReport(doc, images, &protocol, options, file);
+    results_.store(file);
+    sr = {task.id, latest.info.number, "SR", UID_EnhancedSRStorage, written.sopInstanceUid, written.seriesInstanceUid, nowMillis()};
+    record(sr);
   }
-  SrWriteOptions options;
-  if (!verifier.empty()) options.verifiedBy = verifier;
-  options.seriesDescription = "Labels " + protocol.id + (task.step == "review" ? std::string(" consensus") : " reader " + std::to_string(task.readerSlot));
-  options.instanceNumber = std::to_string(previous.size() + 1);
-  if (!previous.empty()) {
-    const TaskOutput& last = previous.back();
-    options.seriesInstanceUid = last.seriesInstanceUid;
-    options.predecessor = SopReference{task.studyInstanceUid, last.seriesInstanceUid, last.sopClassUid, last.sopInstanceUid};
+  const TaskOutput* lastSeg = lastOf("SEG");
+  if (doc.segmentation && !(lastSeg && lastSeg->revision == latest.info.number)) {
+    Segmentation seg = parseSegmentation(*doc.segmentation, images);
+    seg.seriesDescription = "Masks " + protocol.id + who;
+    seg.contentCreator = doc.observer.kind == Observer::Kind::Person ? doc.observer.name : "";
+    SegWriteOptions options;
+    if (lastSeg) options.seriesInstanceUid = lastSeg->seriesInstanceUid;
+    options.instanceNumber = std::to_string(std::count_if(previous.begin(), previous.end(), [](const TaskOutput& o) { return o.kind == "SEG"; }) + 1);
+    DcmFileFormat file;
+    const SegWriteResult written = writeSegmentation(std::move(seg), images, options, file);
+    results_.store(file);
+    record({task.id, latest.info.number, "SEG", UID_SegmentationStorage, written.sopInstanceUid, written.seriesInstanceUid, nowMillis()});
   }
-  DcmFileFormat file;
-  const SrWriteResult written = writeMeasurementReport(doc, images, &protocol, options, file);
-  results_.store(file);
-  TaskOutput out{task.id, latest.info.number, "SR", "1.2.840.10008.5.1.4.1.1.88.22", written.sopInstanceUid,
-                 written.seriesInstanceUid, nowMillis()};
-  db_.with([&](sqlite::Database& db) {
-    db.prepare("INSERT INTO outputs(task_fk, revision, kind, sop_class_uid, sop_instance_uid, series_instance_uid, created_ms) "
-               "VALUES(?,?,?,?,?,?,?)")
-        .bind(1, task.id).bind(2, static_cast<int64_t>(out.revision)).bind(3, out.kind).bind(4, out.sopClassUid)
-        .bind(5, out.sopInstanceUid).bind(6, out.seriesInstanceUid).bind(7, out.createdMs).run();
-  });
-  return out;
+  return sr;
 }
 
 std::vector<TaskOutput> Worklist::outputs(int64_t id) {

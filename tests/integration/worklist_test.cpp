@@ -247,3 +247,65 @@ TEST(Worklist, EveryRouteEnforcesItsRoles) {
   EXPECT_EQ(node.request("POST", "/api/v1/tasks", json{{"study", study}, {"protocol", "nope"}}.dump()).status, 422);
   EXPECT_EQ(node.request("POST", "/api/v1/tasks", json{{"study", "1.2.3"}, {"protocol", "chest-ct-lung-nodules"}}.dump()).status, 404);
 }
+
+TEST(Worklist, MaskLabelsBecomeASegNextToTheSr) {
+  TempDir tmp;
+  const std::string study = generateStudy(tmp / "mr", {"--modality", "MR", "--slices", "3", "--rows", "40", "--columns", "40"});
+  const std::string slice = sopInstanceUidOf(listFiles(tmp / "mr", ".dcm").at(1));
+  RunningNode node(tmp / "data", NodeSettings{1, {}});
+  const std::string reader = node.addUser("reader", "annotator"), reviewer = node.addUser("reviewer", "reviewer");
+  ASSERT_EQ(storescu(node.dicomPort(), {tmp / "mr"}).exitCode, 0);
+  std::string task;
+  ASSERT_TRUE(eventually([&] {
+    const json tasks = node.getJson("/api/v1/tasks?study=" + study)["tasks"];
+    if (tasks.empty()) return false;
+    task = std::to_string(tasks[0]["id"].get<int>());
+    return tasks[0]["protocol"]["id"] == "brain-mr-lesions";
+  }));
+  ASSERT_EQ(as(node, reader, "POST", "/api/v1/tasks/" + task + "/claim").status, 200);
+  const json lesion = {{"label", "Lesion"}, {"category", code("49755003", "SCT", "Morphologically Abnormal Structure")},
+                       {"type", code("52988006", "SCT", "Lesion")}, {"color", {230, 60, 60}}};
+  json doc = {{"observer", {{"name", "Reader^Rita"}}},
+              {"findings", {{{"label", "lesion"},
+                             {"geometry", {{"type", "polygon"}, {"image", {{"sopInstanceUid", slice}}}, {"points", {{10, 10}, {20, 10}, {15, 20}}}}},
+                             {"evaluations", {{{"concept", code("ENHANCE", "99ANNOT", "Contrast enhancement")}, {"value", code("52101004", "SCT", "Present")}}}}}}},
+              {"segmentation", {{"segments", {lesion}}, {"masks", {{{"segment", 1}, {"image", {{"sopInstanceUid", slice}}}, {"runs", {{410, 10}, {450, 10}, {490, 10}}}}}}}}};
+  // A mask of something the protocol does not segment is refused, with the reason.
+  json liver = doc;
+  liver["segmentation"]["segments"][0]["type"] = code("10200004", "SCT", "Liver");
+  const auto refused = as(node, reader, "PUT", "/api/v1/tasks/" + task + "/annotation", liver.dump());
+  EXPECT_EQ(refused.status, 422);
+  EXPECT_NE(refused.body.find("segmentation.segments[0].type"), std::string::npos) << refused.body;
+  json outside = doc;
+  outside["segmentation"]["masks"][0]["runs"] = {{1590, 20}};
+  EXPECT_EQ(as(node, reader, "PUT", "/api/v1/tasks/" + task + "/annotation", outside.dump()).status, 422) << "mask past the image";
+  ASSERT_EQ(as(node, reader, "PUT", "/api/v1/tasks/" + task + "/annotation", doc.dump()).status, 201);
+  ASSERT_EQ(as(node, reader, "POST", "/api/v1/tasks/" + task + "/submit").status, 200);
+  std::string review;
+  const json all = node.getJson("/api/v1/tasks?study=" + study);
+  for (const auto& t : all["tasks"]) {
+    if (t["step"] == "review") review = std::to_string(t["id"].get<int>());
+  }
+  ASSERT_FALSE(review.empty()) << node.getJson("/api/v1/tasks?study=" + study).dump();
+  ASSERT_EQ(as(node, reviewer, "POST", "/api/v1/tasks/" + review + "/claim").status, 200);
+  ASSERT_EQ(as(node, reviewer, "POST", "/api/v1/tasks/" + review + "/review", R"({"decision": "approve"})").status, 200);
+
+  const json outputs = node.getJson("/api/v1/tasks/" + task)["outputs"];
+  ASSERT_EQ(outputs.size(), 2u);
+  std::string segUid;
+  for (const auto& o : outputs) {
+    if (o["kind"] == "SEG") segUid = o["sopInstanceUid"];
+  }
+  ASSERT_FALSE(segUid.empty());
+  const std::string segPath = node.dataDir() + "/instances/" + annot::FileInstanceStore::keyFor(segUid);
+  EXPECT_EQ(runCommand({"dciodvfy", segPath}).output.find("Error"), std::string::npos);
+  const json seg = json::parse(runCommand({nodeBinary(), "read-seg", segPath, "--runs"}).output);
+  EXPECT_EQ(seg["studyInstanceUid"], study);
+  EXPECT_EQ(seg["segments"][0]["label"], "Lesion");
+  EXPECT_EQ(seg["masks"][0]["image"]["sopInstanceUid"], slice);
+  EXPECT_EQ(seg["masks"][0]["runs"], json({{410, 10}, {450, 10}, {490, 10}}));
+  int segSeries = 0;
+  const json studyNow = node.getJson("/api/v1/studies/" + study);
+  for (const auto& s : studyNow["Series"]) segSeries += s["Modality"] == "SEG";
+  EXPECT_EQ(segSeries, 1);
+}
