@@ -1,5 +1,7 @@
 #include "reports/Agreement.h"
 
+#include "seg/Segmentation.h"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -123,8 +125,50 @@ std::optional<double> fleissKappa(const std::vector<std::vector<std::string>>& s
   return (meanP - pe) / (1 - pe);
 }
 
-CaseAgreement compareReaders(const std::vector<AnnotationDocument>& readers) {
+namespace {
+// Union of every mask of one segment type, per source frame, as packed bits.
+using MaskMap = std::map<std::pair<std::string, std::string>, std::vector<uint8_t>>;  // (type, image:frame) -> bits
+
+MaskMap masksOf(const AnnotationDocument& doc, const SourceImageSet& images) {
+  MaskMap out;
+  if (!doc.segmentation) return out;
+  const Segmentation seg = parseSegmentation(*doc.segmentation, images);
+  for (const auto& f : seg.frames) {
+    if (seg.fractional) continue;
+    const auto& type = seg.segments[f.segment - 1].type;
+    auto& bits = out[{type.scheme + ":" + type.value, f.image.sopInstanceUid + ":" + std::to_string(f.image.frame)}];
+    if (bits.empty()) bits.assign(f.data.size(), 0);
+    for (size_t i = 0; i < f.data.size(); ++i) bits[i] |= f.data[i];
+  }
+  return out;
+}
+
+void compareMasks(const MaskMap& a, const MaskMap& b, CaseAgreement& out) {
+  for (const auto& [key, bitsA] : a) {
+    const auto it = b.find(key);
+    if (it == b.end()) continue;
+    uint64_t both = 0, sumA = 0, sumB = 0;
+    for (size_t i = 0; i < bitsA.size() && i < it->second.size(); ++i) {
+      both += static_cast<uint64_t>(__builtin_popcount(bitsA[i] & it->second[i]));
+      sumA += static_cast<uint64_t>(__builtin_popcount(bitsA[i]));
+      sumB += static_cast<uint64_t>(__builtin_popcount(it->second[i]));
+    }
+    if (sumA + sumB == 0) continue;
+    out.maskDice.push_back(2.0 * static_cast<double>(both) / static_cast<double>(sumA + sumB));
+    out.maskIoU.push_back(static_cast<double>(both) / static_cast<double>(sumA + sumB - both));
+  }
+}
+}  // namespace
+
+CaseAgreement compareReaders(const std::vector<AnnotationDocument>& readers, const SourceImageSet* images) {
   CaseAgreement out;
+  if (images) {
+    std::vector<MaskMap> masks;
+    for (const auto& r : readers) masks.push_back(masksOf(r, *images));
+    for (size_t i = 0; i < masks.size(); ++i) {
+      for (size_t j = i + 1; j < masks.size(); ++j) compareMasks(masks[i], masks[j], out);
+    }
+  }
   for (size_t i = 0; i < readers.size(); ++i) {
     for (size_t j = i + 1; j < readers.size(); ++j) {
       for (const auto& f : readers[i].findings) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "annotation/AnnotationDocument.h"
+#include "dicom/SourceImages.h"
 
 namespace annot {
 
@@ -21,13 +22,16 @@ std::optional<double> cohensKappa(const std::vector<std::pair<std::string, std::
 std::optional<double> fleissKappa(const std::vector<std::vector<std::string>>& subjects);
 
 struct CaseAgreement {
+  std::vector<double> maskDice;         // per segment type and source frame both readers masked
+  std::vector<double> maskIoU;
   std::vector<double> regionIoUs;       // best match per finding of the first reader
   std::vector<double> pointDistances;   // in pixels
   size_t unmatchedFindings = 0;         // findings with no counterpart of the same code and image
 };
 
 // Pairs every finding of each reader with the best-overlapping finding of the same code on the
-// same image in each other reader's document.
-CaseAgreement compareReaders(const std::vector<AnnotationDocument>& readers);
+// same image in each other reader's document; compares masks of the same segment type on the
+// same frame (needs the images the masks are sized by).
+CaseAgreement compareReaders(const std::vector<AnnotationDocument>& readers, const SourceImageSet* images = nullptr);
 
 }  // namespace annot

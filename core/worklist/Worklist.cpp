@@ -472,7 +472,7 @@ nlohmann::json Worklist::agreementReport(const std::string& protocolId) {
   q.limit = 100000;
   std::map<CaseKey, std::vector<Task>> cases;
   for (const auto& t : list(q)) cases[{t.studyInstanceUid, t.protocolId, t.protocolVersion}].push_back(t);
-  std::vector<double> ious, distances;
+  std::vector<double> ious, distances, dice, maskIoU;
   size_t unmatched = 0, compared = 0;
   std::map<std::string, std::vector<std::vector<std::string>>> ratings;  // concept -> per case, per reader
   std::map<std::string, std::string> conceptNames;
@@ -481,7 +481,11 @@ nlohmann::json Worklist::agreementReport(const std::string& protocolId) {
     std::vector<AnnotationDocument> docs;
     for (const auto& t : tasks) docs.push_back(parseAnnotationDocument(annotation(t.id, 0).document));
     ++compared;
-    const CaseAgreement a = compareReaders(docs);
+    const bool masks = std::any_of(docs.begin(), docs.end(), [](const AnnotationDocument& d) { return d.segmentation.has_value(); });
+    const SourceImageSet images = masks ? studies_.images(key.study) : SourceImageSet{};
+    const CaseAgreement a = compareReaders(docs, masks ? &images : nullptr);
+    dice.insert(dice.end(), a.maskDice.begin(), a.maskDice.end());
+    maskIoU.insert(maskIoU.end(), a.maskIoU.begin(), a.maskIoU.end());
     ious.insert(ious.end(), a.regionIoUs.begin(), a.regionIoUs.end());
     distances.insert(distances.end(), a.pointDistances.begin(), a.pointDistances.end());
     unmatched += a.unmatchedFindings;
@@ -519,6 +523,7 @@ nlohmann::json Worklist::agreementReport(const std::string& protocolId) {
   return {{"protocol", protocolId}, {"casesCompared", compared},
           {"regions", {{"pairs", ious.size()}, {"meanIoU", mean(ious)}, {"meanDice", diceFromIoU(mean(ious))}}},
           {"points", {{"pairs", distances.size()}, {"meanDistancePixels", mean(distances)}}},
+          {"masks", {{"pairs", dice.size()}, {"meanDice", mean(dice)}, {"meanIoU", mean(maskIoU)}}},
           {"unmatchedFindings", unmatched}, {"classifications", classifications}};
 }
 

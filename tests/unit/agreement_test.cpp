@@ -64,3 +64,26 @@ TEST(Agreement, ReadersAreMatchedByCodeAndImage) {
   EXPECT_DOUBLE_EQ(result.pointDistances[0], 5.0);
   EXPECT_EQ(result.unmatchedFindings, 1u) << "the mass has no counterpart";
 }
+
+TEST(Agreement, MasksOfTheSameStructureAreComparedByDiceAndIoU) {
+  SourceImageSet images;
+  SourceImage img;
+  img.sopInstanceUid = "1.2.3";
+  img.studyInstanceUid = "1.2";
+  img.seriesInstanceUid = "1.2.1";
+  img.rows = 10;
+  img.columns = 10;
+  images.add(img);
+  auto docWith = [](nlohmann::json runs) {
+    AnnotationDocument d;
+    d.segmentation = nlohmann::json{
+        {"segments", {{{"label", "L"}, {"category", {{"code", "49755003"}, {"scheme", "SCT"}, {"meaning", "Morphologically Abnormal Structure"}}},
+                       {"type", {{"code", "52988006"}, {"scheme", "SCT"}, {"meaning", "Lesion"}}}}}},
+        {"masks", {{{"segment", 1}, {"image", {{"sopInstanceUid", "1.2.3"}}}, {"runs", runs}}}}};
+    return d;
+  };
+  const CaseAgreement result = compareReaders({docWith({{0, 20}}), docWith({{10, 20}})}, &images);
+  ASSERT_EQ(result.maskDice.size(), 1u);
+  EXPECT_DOUBLE_EQ(result.maskDice[0], 0.5);
+  EXPECT_DOUBLE_EQ(result.maskIoU[0], 1.0 / 3.0);
+}
