@@ -137,6 +137,7 @@ HttpResponse ApiHandler::getTask(const Call& call) {
       outputs.push_back(out);
     }
     body["outputs"] = outputs;
+    if (task.step == "review") body["agreement"] = worklist_.storedAgreement(task.studyInstanceUid, task.protocolId);
     audit(call, "view-task", "task", call.params.at(0));
     return jsonResponse(200, body);
   } catch (const WorklistError& e) {

@@ -117,6 +117,17 @@ CREATE TABLE outbox_attempts(
   dimse_status TEXT NOT NULL,
   message TEXT NOT NULL);
 )SQL",
+      // 4 -> 5: reader agreement recorded per case when its review is decided.
+      R"SQL(
+CREATE TABLE agreements(
+  id INTEGER PRIMARY KEY,
+  study_uid TEXT NOT NULL,
+  protocol_id TEXT NOT NULL,
+  protocol_version TEXT NOT NULL,
+  computed_ms INTEGER NOT NULL,
+  result TEXT NOT NULL);
+CREATE INDEX agreements_case ON agreements(study_uid, protocol_id, protocol_version);
+)SQL",
   };
   return steps;
 }

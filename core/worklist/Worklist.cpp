@@ -376,6 +376,7 @@ Task Worklist::review(int64_t id, const User& user, const std::string& decision,
   });
   for (const auto& reader : approved) writeResult(reader, user.name);
   if (consensusDoc) writeResult(result, user.name);
+  if (approved.size() >= 2) recordAgreement(result, approved);
   return result;
 }
 
@@ -464,6 +465,29 @@ std::string ageBand(const std::string& age) {
   return low >= 90 ? "90+" : std::to_string(low) + "-" + std::to_string(low + 9);
 }
 }  // namespace
+
+void Worklist::recordAgreement(const Task& review, const std::vector<Task>& readers) {
+  std::vector<AnnotationDocument> docs;
+  for (const auto& t : readers) docs.push_back(parseAnnotationDocument(annotation(t.id, 0).document));
+  const bool masks = std::any_of(docs.begin(), docs.end(), [](const AnnotationDocument& d) { return d.segmentation.has_value(); });
+  const SourceImageSet images = masks ? studies_.images(review.studyInstanceUid) : SourceImageSet{};
+  const CaseAgreement a = compareReaders(docs, masks ? &images : nullptr);
+  const nlohmann::json result = {{"regionIoUs", a.regionIoUs}, {"pointDistancesPixels", a.pointDistances},
+                                 {"maskDice", a.maskDice}, {"maskIoU", a.maskIoU}, {"unmatchedFindings", a.unmatchedFindings}};
+  db_.with([&](sqlite::Database& db) {
+    db.prepare("INSERT INTO agreements(study_uid, protocol_id, protocol_version, computed_ms, result) VALUES(?,?,?,?,?)")
+        .bind(1, review.studyInstanceUid).bind(2, review.protocolId).bind(3, review.protocolVersion).bind(4, nowMillis())
+        .bind(5, result.dump()).run();
+  });
+}
+
+nlohmann::json Worklist::storedAgreement(const std::string& studyUid, const std::string& protocolId) {
+  return db_.with([&](sqlite::Database& db) {
+    auto st = db.prepare("SELECT result FROM agreements WHERE study_uid = ? AND protocol_id = ? ORDER BY id DESC LIMIT 1");
+    st.bind(1, studyUid).bind(2, protocolId);
+    return st.step() ? nlohmann::json::parse(st.text(0)) : nlohmann::json(nullptr);
+  });
+}
 
 nlohmann::json Worklist::agreementReport(const std::string& protocolId) {
   TaskQuery q;

@@ -120,6 +120,8 @@ class Worklist {
   nlohmann::json agreementReport(const std::string& protocolId);
   // Labeled vs pending cases by patient sex, age band, modality and manufacturer.
   nlohmann::json balanceReport(const std::string& protocolId);
+  // The agreement recorded when a case's review was decided (null when none).
+  nlohmann::json storedAgreement(const std::string& studyUid, const std::string& protocolId);
   const ProtocolSet& protocols() const { return protocols_; }
 
  private:
@@ -129,6 +131,7 @@ class Worklist {
   // Writes one SR for the latest revision of a completed label task (a new instance in the
   // task's own series, with the previous one as predecessor).
   TaskOutput writeResult(const Task& task, const std::string& verifier);
+  void recordAgreement(const Task& review, const std::vector<Task>& readers);
   std::vector<Task> scheduleLocked(const std::string& studyUid, const Protocol& protocol, const std::string& priority,
                                    const std::string& due, bool onlyNew);
 

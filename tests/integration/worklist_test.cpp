@@ -161,6 +161,8 @@ TEST(Worklist, AStableStudyBecomesLabeledReviewedWorkWithNothingLost) {
   EXPECT_EQ(srSeries, 3) << "one SR series per reader and one for the consensus, in the source study";
   const json reviewTask = json::parse(as(*node, rev, "GET", "/api/v1/tasks/" + r).body);
   ASSERT_EQ(reviewTask["outputs"].size(), 1u);
+  ASSERT_TRUE(reviewTask["agreement"].is_object()) << "agreement is recorded with the decision";
+  EXPECT_EQ(reviewTask["agreement"]["regionIoUs"], json({1.0}));
   const std::string consensusPath =
       node->dataDir() + "/instances/" + annot::FileInstanceStore::keyFor(reviewTask["outputs"][0]["sopInstanceUid"]);
   const json consensusSr = json::parse(runCommand({nodeBinary(), "read-sr", consensusPath}).output);
