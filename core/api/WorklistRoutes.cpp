@@ -97,13 +97,14 @@ HttpResponse ApiHandler::listTasks(const Call& call) {
 HttpResponse ApiHandler::scheduleTasks(const Call& call) {
   const json body = api::parseJsonBody(call.request);
   if (!body.is_object() || !body.contains("study") || !body["study"].is_string() || !body.contains("protocol") || !body["protocol"].is_string()) {
-    throw BadRequest("body must be {\"study\": UID, \"protocol\": id, \"version\"?, \"priority\"?: HIGH|MEDIUM|LOW, \"due\"?}");
+    throw BadRequest("body must be {\"study\": UID, \"series\"?: UID, \"protocol\": id, \"version\"?, \"priority\"?: HIGH|MEDIUM|LOW, \"due\"?}");
   }
   auto text = [&](const char* key, const char* fallback) {
     return body.contains(key) && body[key].is_string() ? body[key].get<std::string>() : std::string(fallback);
   };
   try {
-    const auto tasks = worklist_.schedule(body["study"], body["protocol"], text("version", ""), text("priority", "MEDIUM"), text("due", ""));
+    const auto tasks = worklist_.schedule(body["study"], text("series", ""), body["protocol"], text("version", ""),
+                                          text("priority", "MEDIUM"), text("due", ""));
     json list = json::array();
     for (const auto& t : tasks) list.push_back(toJson(t));
     audit(call, "schedule-tasks", "study", body["study"], "success", "protocol " + body["protocol"].get<std::string>());

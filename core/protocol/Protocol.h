@@ -54,6 +54,7 @@ struct StudyFacts {
   std::string patientSex;
   std::string patientAge;  // DICOM AS, e.g. 055Y
   std::vector<std::string> manufacturers;
+  std::vector<std::string> seriesInstanceUids;
 };
 
 struct Protocol {

@@ -1,5 +1,6 @@
 #include "state/StateDatabase.h"
 
+#include <stdexcept>
 #include <vector>
 
 namespace annot {
@@ -128,6 +129,34 @@ CREATE TABLE agreements(
   result TEXT NOT NULL);
 CREATE INDEX agreements_case ON agreements(study_uid, protocol_id, protocol_version);
 )SQL",
+      // 5 -> 6: tasks may be scoped to one series of a study (empty: the whole study).
+      R"SQL(
+CREATE TABLE tasks_v6(
+  id INTEGER PRIMARY KEY,
+  study_uid TEXT NOT NULL,
+  series_uid TEXT NOT NULL DEFAULT '',
+  protocol_id TEXT NOT NULL,
+  protocol_version TEXT NOT NULL,
+  step TEXT NOT NULL,
+  reader_slot INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  priority TEXT NOT NULL DEFAULT 'MEDIUM',
+  due TEXT NOT NULL DEFAULT '',
+  assignee TEXT NOT NULL DEFAULT '',
+  lease_expires_ms INTEGER NOT NULL DEFAULT 0,
+  transaction_uid TEXT NOT NULL DEFAULT '',
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  UNIQUE(study_uid, series_uid, protocol_id, protocol_version, step, reader_slot));
+INSERT INTO tasks_v6(id, study_uid, protocol_id, protocol_version, step, reader_slot, state, priority, due, assignee,
+                     lease_expires_ms, transaction_uid, created_ms, updated_ms)
+  SELECT id, study_uid, protocol_id, protocol_version, step, reader_slot, state, priority, due, assignee,
+         lease_expires_ms, transaction_uid, created_ms, updated_ms FROM tasks;
+DROP TABLE tasks;
+ALTER TABLE tasks_v6 RENAME TO tasks;
+CREATE INDEX tasks_state ON tasks(state, id);
+CREATE INDEX tasks_assignee ON tasks(assignee, state);
+)SQL",
   };
   return steps;
 }
@@ -136,8 +165,15 @@ CREATE INDEX agreements_case ON agreements(study_uid, protocol_id, protocol_vers
 StateDatabase::StateDatabase(const std::string& path) : db_(std::make_unique<sqlite::Database>(path)) {
   db_->exec("PRAGMA journal_mode=WAL");
   db_->exec("PRAGMA synchronous=FULL");
-  db_->exec("PRAGMA foreign_keys=ON");
+  // Migrations that rebuild a referenced table need foreign keys off (SQLite's documented
+  // procedure); they are checked once the schema is in place.
+  db_->exec("PRAGMA foreign_keys=OFF");
   sqlite::applyMigrations(*db_, migrations(), "state");
+  db_->exec("PRAGMA foreign_keys=ON");
+  {
+    auto check = db_->prepare("PRAGMA foreign_key_check");
+    if (check.step()) throw std::runtime_error("state database " + path + ": foreign key check failed after migration");
+  }
 }
 
 int StateDatabase::schemaVersion() {

@@ -15,6 +15,7 @@ std::optional<StudyFacts> CatalogStudySource::facts(const std::string& studyInst
   f.patientAge = detail->summary.study.patientAge;
   std::set<std::string> classes, manufacturers;
   for (const auto& s : detail->series) {
+    f.seriesInstanceUids.push_back(s.series.seriesInstanceUid);
     if (!s.series.manufacturer.empty() && s.series.modality != "SR" && s.series.modality != "SEG") manufacturers.insert(s.series.manufacturer);
     for (const auto& i : s.instances) classes.insert(i.instance.sopClassUid);
   }

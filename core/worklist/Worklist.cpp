@@ -26,7 +26,7 @@ const std::pair<TaskState, const char*> kStates[] = {{TaskState::Scheduled, "SCH
 const char* kTaskColumns =
     "t.id, t.study_uid, t.protocol_id, t.protocol_version, t.step, t.reader_slot, t.state, t.priority, t.due, t.assignee, "
     "t.lease_expires_ms, t.transaction_uid, t.created_ms, t.updated_ms, "
-    "(SELECT count(*) FROM revisions r WHERE r.task_fk = t.id)";
+    "(SELECT count(*) FROM revisions r WHERE r.task_fk = t.id), t.series_uid";
 
 Task readTask(const sqlite::Statement& st) {
   Task t;
@@ -45,6 +45,7 @@ Task readTask(const sqlite::Statement& st) {
   t.createdMs = st.integer(12);
   t.updatedMs = st.integer(13);
   t.revisions = static_cast<int>(st.integer(14));
+  t.seriesInstanceUid = st.text(15);
   return t;
 }
 
@@ -91,22 +92,33 @@ const Protocol& Worklist::protocolOf(const Task& task) const {
   return *p;
 }
 
-std::vector<Task> Worklist::scheduleLocked(const std::string& studyUid, const Protocol& protocol, const std::string& priority,
-                                           const std::string& due, bool onlyNew) {
+SourceImageSet Worklist::imagesFor(const Task& task) {
+  SourceImageSet all = studies_.images(task.studyInstanceUid);
+  if (task.seriesInstanceUid.empty()) return all;
+  SourceImageSet series;
+  for (const auto& img : all.all()) {
+    if (img.seriesInstanceUid == task.seriesInstanceUid) series.add(img);
+  }
+  return series;
+}
+
+std::vector<Task> Worklist::scheduleLocked(const std::string& studyUid, const std::string& seriesUid, const Protocol& protocol,
+                                           const std::string& priority, const std::string& due, bool onlyNew) {
   return db_.with([&](sqlite::Database& db) {
     sqlite::Transaction tx(db);
     std::vector<Task> out;
     const int64_t now = nowMillis();
     for (unsigned slot = 1; slot <= protocol.readers; ++slot) {
-      db.prepare("INSERT OR IGNORE INTO tasks(study_uid, protocol_id, protocol_version, step, reader_slot, state, priority, due, "
-                 "created_ms, updated_ms) VALUES(?,?,?,'label',?,'SCHEDULED',?,?,?,?)")
-          .bind(1, studyUid).bind(2, protocol.id).bind(3, protocol.version).bind(4, static_cast<int64_t>(slot))
-          .bind(5, priority).bind(6, due).bind(7, now).bind(8, now).run();
+      db.prepare("INSERT OR IGNORE INTO tasks(study_uid, series_uid, protocol_id, protocol_version, step, reader_slot, state, priority, "
+                 "due, created_ms, updated_ms) VALUES(?,?,?,?,'label',?,'SCHEDULED',?,?,?,?)")
+          .bind(1, studyUid).bind(2, seriesUid).bind(3, protocol.id).bind(4, protocol.version).bind(5, static_cast<int64_t>(slot))
+          .bind(6, priority).bind(7, due).bind(8, now).bind(9, now).run();
       const bool created = db.changes() > 0;
       if (!created && onlyNew) continue;
       auto st = db.prepare(std::string("SELECT ") + kTaskColumns +
-                           " FROM tasks t WHERE study_uid = ? AND protocol_id = ? AND protocol_version = ? AND step = 'label' AND reader_slot = ?");
-      st.bind(1, studyUid).bind(2, protocol.id).bind(3, protocol.version).bind(4, static_cast<int64_t>(slot));
+                           " FROM tasks t WHERE study_uid = ? AND series_uid = ? AND protocol_id = ? AND protocol_version = ? AND step = 'label' "
+                           "AND reader_slot = ?");
+      st.bind(1, studyUid).bind(2, seriesUid).bind(3, protocol.id).bind(4, protocol.version).bind(5, static_cast<int64_t>(slot));
       if (st.step()) out.push_back(readTask(st));
     }
     tx.commit();
@@ -119,21 +131,25 @@ std::vector<Task> Worklist::scheduleForStudy(const std::string& studyUid) {
   if (!facts) return {};
   std::vector<Task> created;
   for (const Protocol* p : protocols_.matching(*facts)) {
-    auto tasks = scheduleLocked(studyUid, *p, "MEDIUM", "", /*onlyNew=*/true);
+    auto tasks = scheduleLocked(studyUid, "", *p, "MEDIUM", "", /*onlyNew=*/true);
     created.insert(created.end(), tasks.begin(), tasks.end());
   }
   return created;
 }
 
-std::vector<Task> Worklist::schedule(const std::string& studyUid, const std::string& protocolId, const std::string& version,
-                                     const std::string& priority, const std::string& due) {
+std::vector<Task> Worklist::schedule(const std::string& studyUid, const std::string& seriesUid, const std::string& protocolId,
+                                     const std::string& version, const std::string& priority, const std::string& due) {
   const Protocol* p = protocols_.find(protocolId, version);
   if (!p) throw WorklistError(WorklistError::Kind::Invalid, "unknown protocol '" + protocolId + "'" + (version.empty() ? "" : " version " + version));
-  if (!studies_.facts(studyUid)) throw WorklistError(WorklistError::Kind::NotFound, "study " + studyUid + " is not known");
+  const auto facts = studies_.facts(studyUid);
+  if (!facts) throw WorklistError(WorklistError::Kind::NotFound, "study " + studyUid + " is not known");
+  if (!seriesUid.empty() && std::find(facts->seriesInstanceUids.begin(), facts->seriesInstanceUids.end(), seriesUid) == facts->seriesInstanceUids.end()) {
+    throw WorklistError(WorklistError::Kind::NotFound, "series " + seriesUid + " is not part of study " + studyUid);
+  }
   if (priority != "HIGH" && priority != "MEDIUM" && priority != "LOW") {
     throw WorklistError(WorklistError::Kind::Invalid, "priority must be HIGH, MEDIUM or LOW");
   }
-  return scheduleLocked(studyUid, *p, priority, due, /*onlyNew=*/false);
+  return scheduleLocked(studyUid, seriesUid, *p, priority, due, /*onlyNew=*/false);
 }
 
 std::vector<Task> Worklist::list(const TaskQuery& q) {
@@ -190,9 +206,10 @@ Task Worklist::claim(int64_t id, const User& user) {
     }
     if (t.step == "label") {
       // Independent readers: one reader slot of a case per person.
-      auto other = db.prepare("SELECT id FROM tasks WHERE study_uid = ? AND protocol_id = ? AND protocol_version = ? AND step = 'label' "
-                              "AND id <> ? AND assignee = ? AND state IN ('IN PROGRESS', 'COMPLETED')");
-      other.bind(1, t.studyInstanceUid).bind(2, t.protocolId).bind(3, t.protocolVersion).bind(4, t.id).bind(5, user.name);
+      auto other = db.prepare("SELECT id FROM tasks WHERE study_uid = ? AND series_uid = ? AND protocol_id = ? AND protocol_version = ? "
+                              "AND step = 'label' AND id <> ? AND assignee = ? AND state IN ('IN PROGRESS', 'COMPLETED')");
+      other.bind(1, t.studyInstanceUid).bind(2, t.seriesInstanceUid).bind(3, t.protocolId).bind(4, t.protocolVersion).bind(5, t.id)
+          .bind(6, user.name);
       if (other.step()) {
         throw WorklistError(WorklistError::Kind::Conflict,
                             "you already read this case (task " + std::to_string(other.integer(0)) + "); readers must be independent");
@@ -231,7 +248,7 @@ AnnotationDocument Worklist::resolveFor(const Task& task, const std::string& doc
       throw WorklistError(WorklistError::Kind::Invalid,
                           "the annotation is for study " + doc.studyInstanceUid + ", the task for " + task.studyInstanceUid);
     }
-    return resolveAnnotation(doc, studies_.images(task.studyInstanceUid), &protocol);
+    return resolveAnnotation(doc, imagesFor(task), &protocol);
   } catch (const AnnotationError& e) {
     throw WorklistError(WorklistError::Kind::Invalid, "the annotation was not saved", e.problems());
   }
@@ -300,15 +317,15 @@ Task Worklist::submit(int64_t id, const User& user) {
     if (t.revisions == 0) throw WorklistError(WorklistError::Kind::Conflict, "save an annotation before submitting");
     db.prepare("UPDATE tasks SET state = 'COMPLETED', lease_expires_ms = 0, updated_ms = ? WHERE id = ?").bind(1, now).bind(2, id).run();
     if (t.step == "label" && protocol.review) {
-      auto open = db.prepare("SELECT count(*) FROM tasks WHERE study_uid = ? AND protocol_id = ? AND protocol_version = ? AND step = 'label' "
-                             "AND state <> 'COMPLETED'");
-      open.bind(1, t.studyInstanceUid).bind(2, t.protocolId).bind(3, t.protocolVersion);
+      auto open = db.prepare("SELECT count(*) FROM tasks WHERE study_uid = ? AND series_uid = ? AND protocol_id = ? AND protocol_version = ? "
+                             "AND step = 'label' AND state <> 'COMPLETED'");
+      open.bind(1, t.studyInstanceUid).bind(2, t.seriesInstanceUid).bind(3, t.protocolId).bind(4, t.protocolVersion);
       open.step();
       if (open.integer(0) == 0) {
-        db.prepare("INSERT OR IGNORE INTO tasks(study_uid, protocol_id, protocol_version, step, reader_slot, state, priority, due, "
-                   "created_ms, updated_ms) VALUES(?,?,?,'review',1,'SCHEDULED',?,?,?,?)")
-            .bind(1, t.studyInstanceUid).bind(2, t.protocolId).bind(3, t.protocolVersion).bind(4, t.priority).bind(5, t.due)
-            .bind(6, now).bind(7, now).run();
+        db.prepare("INSERT OR IGNORE INTO tasks(study_uid, series_uid, protocol_id, protocol_version, step, reader_slot, state, "
+                   "priority, due, created_ms, updated_ms) VALUES(?,?,?,?,'review',1,'SCHEDULED',?,?,?,?)")
+            .bind(1, t.studyInstanceUid).bind(2, t.seriesInstanceUid).bind(3, t.protocolId).bind(4, t.protocolVersion)
+            .bind(5, t.priority).bind(6, t.due).bind(7, now).bind(8, now).run();
       }
     }
     Task updated = requireTask(db, id);
@@ -337,8 +354,9 @@ Task Worklist::review(int64_t id, const User& user, const std::string& decision,
     if (t.step != "review") throw WorklistError(WorklistError::Kind::Invalid, "task " + std::to_string(id) + " is not a review task");
     if (!leaseHeldBy(t, user.name, now)) throw WorklistError(WorklistError::Kind::Conflict, "claim review task " + std::to_string(id) + " first");
     auto labels = db.prepare(std::string("SELECT ") + kTaskColumns +
-                             " FROM tasks t WHERE study_uid = ? AND protocol_id = ? AND protocol_version = ? AND step = 'label' ORDER BY reader_slot");
-    labels.bind(1, t.studyInstanceUid).bind(2, t.protocolId).bind(3, t.protocolVersion);
+                             " FROM tasks t WHERE study_uid = ? AND series_uid = ? AND protocol_id = ? AND protocol_version = ? "
+                             "AND step = 'label' ORDER BY reader_slot");
+    labels.bind(1, t.studyInstanceUid).bind(2, t.seriesInstanceUid).bind(3, t.protocolId).bind(4, t.protocolVersion);
     std::vector<Task> readers;
     while (labels.step()) readers.push_back(readTask(labels));
     if (decision == "reject") {
@@ -383,7 +401,7 @@ Task Worklist::review(int64_t id, const User& user, const std::string& decision,
 TaskOutput Worklist::writeResult(const Task& task, const std::string& verifier) {
   const Revision latest = annotation(task.id, 0);
   const Protocol& protocol = protocolOf(task);
-  const SourceImageSet images = studies_.images(task.studyInstanceUid);
+  const SourceImageSet images = imagesFor(task);
   const AnnotationDocument doc = resolveAnnotation(parseAnnotationDocument(latest.document), images, &protocol);
   const std::vector<TaskOutput> previous = outputs(task.id);
   auto lastOf = [&](const std::string& kind) -> const TaskOutput* {
@@ -452,8 +470,10 @@ std::vector<TaskOutput> Worklist::outputs(int64_t id) {
 
 namespace {
 struct CaseKey {
-  std::string study, protocol, version;
-  bool operator<(const CaseKey& o) const { return std::tie(study, protocol, version) < std::tie(o.study, o.protocol, o.version); }
+  std::string study, series, protocol, version;
+  bool operator<(const CaseKey& o) const {
+    return std::tie(study, series, protocol, version) < std::tie(o.study, o.series, o.protocol, o.version);
+  }
 };
 
 std::string ageBand(const std::string& age) {
@@ -470,7 +490,7 @@ void Worklist::recordAgreement(const Task& review, const std::vector<Task>& read
   std::vector<AnnotationDocument> docs;
   for (const auto& t : readers) docs.push_back(parseAnnotationDocument(annotation(t.id, 0).document));
   const bool masks = std::any_of(docs.begin(), docs.end(), [](const AnnotationDocument& d) { return d.segmentation.has_value(); });
-  const SourceImageSet images = masks ? studies_.images(review.studyInstanceUid) : SourceImageSet{};
+  const SourceImageSet images = masks ? imagesFor(review) : SourceImageSet{};
   const CaseAgreement a = compareReaders(docs, masks ? &images : nullptr);
   const nlohmann::json result = {{"regionIoUs", a.regionIoUs}, {"pointDistancesPixels", a.pointDistances},
                                  {"maskDice", a.maskDice}, {"maskIoU", a.maskIoU}, {"unmatchedFindings", a.unmatchedFindings}};
@@ -495,7 +515,7 @@ nlohmann::json Worklist::agreementReport(const std::string& protocolId) {
   q.step = "label";
   q.limit = 100000;
   std::map<CaseKey, std::vector<Task>> cases;
-  for (const auto& t : list(q)) cases[{t.studyInstanceUid, t.protocolId, t.protocolVersion}].push_back(t);
+  for (const auto& t : list(q)) cases[{t.studyInstanceUid, t.seriesInstanceUid, t.protocolId, t.protocolVersion}].push_back(t);
   std::vector<double> ious, distances, dice, maskIoU;
   size_t unmatched = 0, compared = 0;
   std::map<std::string, std::vector<std::vector<std::string>>> ratings;  // concept -> per case, per reader
@@ -506,7 +526,7 @@ nlohmann::json Worklist::agreementReport(const std::string& protocolId) {
     for (const auto& t : tasks) docs.push_back(parseAnnotationDocument(annotation(t.id, 0).document));
     ++compared;
     const bool masks = std::any_of(docs.begin(), docs.end(), [](const AnnotationDocument& d) { return d.segmentation.has_value(); });
-    const SourceImageSet images = masks ? studies_.images(key.study) : SourceImageSet{};
+    const SourceImageSet images = masks ? imagesFor(tasks.front()) : SourceImageSet{};
     const CaseAgreement a = compareReaders(docs, masks ? &images : nullptr);
     dice.insert(dice.end(), a.maskDice.begin(), a.maskDice.end());
     maskIoU.insert(maskIoU.end(), a.maskIoU.begin(), a.maskIoU.end());
@@ -556,7 +576,7 @@ nlohmann::json Worklist::balanceReport(const std::string& protocolId) {
   q.protocolId = protocolId;
   q.limit = 100000;
   std::map<CaseKey, std::vector<Task>> cases;
-  for (const auto& t : list(q)) cases[{t.studyInstanceUid, t.protocolId, t.protocolVersion}].push_back(t);
+  for (const auto& t : list(q)) cases[{t.studyInstanceUid, t.seriesInstanceUid, t.protocolId, t.protocolVersion}].push_back(t);
   std::map<std::string, std::map<std::string, std::pair<int, int>>> by;  // dimension -> value -> (labeled, pending)
   int labeled = 0, pending = 0;
   for (const auto& [key, tasks] : cases) {
@@ -589,7 +609,7 @@ nlohmann::json toJson(const TaskOutput& o) {
 }
 
 nlohmann::json toJson(const Task& t) {
-  nlohmann::json j = {{"id", t.id}, {"studyInstanceUid", t.studyInstanceUid}, {"protocol", {{"id", t.protocolId}, {"version", t.protocolVersion}}},
+  nlohmann::json j = {{"id", t.id}, {"studyInstanceUid", t.studyInstanceUid}, {"seriesInstanceUid", t.seriesInstanceUid}, {"protocol", {{"id", t.protocolId}, {"version", t.protocolVersion}}},
                       {"step", t.step}, {"readerSlot", t.readerSlot}, {"state", taskStateName(t.state)}, {"priority", t.priority},
                       {"due", t.due}, {"assignee", t.assignee}, {"revisions", t.revisions}};
   if (t.state == TaskState::InProgress) {

@@ -28,6 +28,7 @@ std::optional<TaskState> taskStateFromName(const std::string& name);
 struct Task {
   int64_t id = 0;
   std::string studyInstanceUid;
+  std::string seriesInstanceUid;  // empty: the whole study
   std::string protocolId;
   std::string protocolVersion;
   std::string step;  // label | review
@@ -95,9 +96,11 @@ class Worklist {
 
   // Schedules the label tasks of every matching protocol; returns the ones created now.
   std::vector<Task> scheduleForStudy(const std::string& studyInstanceUid);
-  // Schedules the label tasks of one protocol for a study (API); existing ones are returned too.
-  std::vector<Task> schedule(const std::string& studyInstanceUid, const std::string& protocolId, const std::string& version,
-                             const std::string& priority, const std::string& due);
+  // Schedules the label tasks of one protocol for a study, or one series of it (API); existing
+  // ones are returned too.
+  std::vector<Task> schedule(const std::string& studyInstanceUid, const std::string& seriesInstanceUid,
+                             const std::string& protocolId, const std::string& version, const std::string& priority,
+                             const std::string& due);
   std::vector<Task> list(const TaskQuery& query);
   Task get(int64_t id);
   Task claim(int64_t id, const User& user);
@@ -132,8 +135,10 @@ class Worklist {
   // task's own series, with the previous one as predecessor).
   TaskOutput writeResult(const Task& task, const std::string& verifier);
   void recordAgreement(const Task& review, const std::vector<Task>& readers);
-  std::vector<Task> scheduleLocked(const std::string& studyUid, const Protocol& protocol, const std::string& priority,
-                                   const std::string& due, bool onlyNew);
+  std::vector<Task> scheduleLocked(const std::string& studyUid, const std::string& seriesUid, const Protocol& protocol,
+                                   const std::string& priority, const std::string& due, bool onlyNew);
+  // The images a task labels: its study's, or its series'.
+  SourceImageSet imagesFor(const Task& task);
 
   StateDatabase& db_;
   const ProtocolSet& protocols_;

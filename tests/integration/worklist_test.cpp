@@ -247,6 +247,18 @@ TEST(Worklist, EveryRouteEnforcesItsRoles) {
   EXPECT_EQ(json::parse(again.body)["tasks"].size(), 2u);
   EXPECT_EQ(node.getJson("/api/v1/tasks?study=" + study)["tasks"].size(), 2u);
   EXPECT_EQ(node.request("POST", "/api/v1/tasks", json{{"study", study}, {"protocol", "nope"}}.dump()).status, 422);
+  // A protocol can also be scheduled for one series of a study.
+  const json detail = node.getJson("/api/v1/studies/" + study);
+  const std::string series = detail["Series"][0]["SeriesInstanceUID"];
+  const auto bySeries = node.request("POST", "/api/v1/tasks",
+                                     json{{"study", study}, {"series", series}, {"protocol", "chest-ct-lung-nodules"}, {"priority", "HIGH"}}.dump());
+  ASSERT_EQ(bySeries.status, 201) << bySeries.body;
+  const json seriesTasks = json::parse(bySeries.body)["tasks"];
+  ASSERT_EQ(seriesTasks.size(), 2u);
+  EXPECT_EQ(seriesTasks[0]["seriesInstanceUid"], series);
+  EXPECT_EQ(seriesTasks[0]["priority"], "HIGH");
+  EXPECT_EQ(node.getJson("/api/v1/tasks?study=" + study)["tasks"][0]["priority"], "HIGH") << "high priority first";
+  EXPECT_EQ(node.request("POST", "/api/v1/tasks", json{{"study", study}, {"series", "1.2.3.4"}, {"protocol", "chest-ct-lung-nodules"}}.dump()).status, 404);
   EXPECT_EQ(node.request("POST", "/api/v1/tasks", json{{"study", "1.2.3"}, {"protocol", "chest-ct-lung-nodules"}}.dump()).status, 404);
 }
 
