@@ -75,7 +75,7 @@ int serve(const NodeConfig& config) {
                         return store.absolutePath(found->storageKey);
                       },
                       audit);
-  IngestResultSink stored(pipeline);
+  IngestResultSink stored(pipeline, config.dicomAet);
   ExportingResultSink results(stored, outbox, destinations, &sender);
   Worklist worklist(state, protocols, studySource, results, int64_t{config.taskLeaseSeconds} * 1000);
   // The worklist hangs off study stability: matching protocols schedule their tasks.

@@ -75,6 +75,20 @@ std::string encodeStoreCommand(const std::string& sopClass, const std::string& s
 }
 }  // namespace
 
+namespace {
+// Frees what DCMTK allocated for the association and network, whatever happened.
+struct Cleanup {
+  T_ASC_Network* net = nullptr;
+  T_ASC_Parameters* params = nullptr;  // owned by the association once one was requested
+  T_ASC_Association* assoc = nullptr;
+  ~Cleanup() {
+    if (assoc) ASC_destroyAssociation(&assoc);
+    else if (params) ASC_destroyAssociationParameters(&params);
+    if (net) ASC_dropNetwork(&net);
+  }
+};
+}  // namespace
+
 int main(int argc, char** argv) {
   std::string aec = "ANNOTNODE", aet = "RAWSCU", host = "127.0.0.1", contextClass, sopClass, sopInstance, file;
   std::string ts = UID_LittleEndianExplicitTransferSyntax;
@@ -98,9 +112,10 @@ int main(int argc, char** argv) {
   }
   if (contextClass.empty()) contextClass = sopClass;
 
-  T_ASC_Network* net = nullptr;
-  T_ASC_Parameters* params = nullptr;
-  T_ASC_Association* assoc = nullptr;
+  Cleanup held;
+  T_ASC_Network*& net = held.net;
+  T_ASC_Parameters*& params = held.params;
+  T_ASC_Association*& assoc = held.assoc;
   OFCondition cond = ASC_initializeNetwork(NET_REQUESTOR, 0, 30, &net);
   if (cond.good()) cond = ASC_createAssociationParameters(&params, ASC_DEFAULTMAXPDU);
   if (cond.bad()) {
@@ -154,7 +169,5 @@ int main(int argc, char** argv) {
     delete detail;
   }
   ASC_releaseAssociation(assoc);
-  ASC_destroyAssociation(&assoc);
-  ASC_dropNetwork(&net);
   return 0;
 }
