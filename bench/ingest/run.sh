@@ -7,22 +7,9 @@
 # usage: bench/ingest/run.sh [--build DIR] [--reps N] [--slices N]
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-build="$root/build"
 reps=5
 slices=500
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --build) build=$2; shift 2 ;;
-    --reps) reps=$2; shift 2 ;;
-    --slices) slices=$2; shift 2 ;;
-    *) echo "usage: $0 [--build DIR] [--reps N] [--slices N]" >&2; exit 2 ;;
-  esac
-done
-node_bin="$build/dicom-node/dicom-node"
-gen_bin="$build/tests/annot-testdata"
-for b in "$node_bin" "$gen_bin"; do [ -x "$b" ] || { echo "missing $b: build first (scripts/build.sh)" >&2; exit 1; }; done
+source "$(dirname "$0")/../common.sh"
 for t in storescu storescp echoscu Orthanc; do command -v "$t" >/dev/null || { echo "missing $t: run scripts/install-deps.sh" >&2; exit 1; }; done
 
 export TCP_NODELAY=1
@@ -130,7 +117,6 @@ for r in $(seq 1 "$reps"); do
   done
 done
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print int((a[NR/2]+a[NR/2+1])/2)}'; }
 
 echo
 echo "| associations | dicom-node (ms) | storescp (ms) | Orthanc (ms) | storescp / node | Orthanc / node |"
@@ -139,7 +125,7 @@ for n in 1 4; do
   node=$(echo "${results[node-$n]}" | median)
   scp=$(echo "${results[storescp-$n]}" | median)
   orth=$(echo "${results[orthanc-$n]}" | median)
-  printf "| %s | %s | %s | %s | %.2f | %.2f |\n" "$n" "$node" "$scp" "$orth" \
+  printf "| %s | %.0f | %.0f | %.0f | %.2f | %.2f |\n" "$n" "$node" "$scp" "$orth" \
     "$(echo "$scp / $node" | bc -l)" "$(echo "$orth / $node" | bc -l)"
 done
 echo

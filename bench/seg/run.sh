@@ -5,26 +5,14 @@
 #   bench/seg/run.sh [--build DIR] [--reps N] [--slices N]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-build="$root/build"
 reps=3
 slices=300
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --build) build=$2; shift 2 ;;
-    --reps) reps=$2; shift 2 ;;
-    --slices) slices=$2; shift 2 ;;
-    *) echo "usage: $0 [--build DIR] [--reps N] [--slices N]" >&2; exit 2 ;;
-  esac
-done
-node_bin="$build/dicom-node/dicom-node"
-[ -x "$node_bin" ] || { echo "build first (scripts/build.sh)" >&2; exit 1; }
+source "$here/../common.sh"
 [ -d "$root/tests/compat/node_modules" ] || { echo "run scripts/install-deps.sh --test first" >&2; exit 1; }
 work=$(mktemp -d /tmp/annot-bench-seg.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-"$build/tests/annot-testdata" --out "$work/ct" --slices "$slices" --rows 512 --columns 512 >/dev/null
+"$gen_bin" --out "$work/ct" --slices "$slices" --rows 512 --columns 512 >/dev/null
 
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 measure() {  # command... -> "seconds maxrss_kb"
   /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/out" 2>"$work/err" || { cat "$work/err" >&2; echo "fail fail"; return; }
   cat "$work/time"
@@ -51,6 +39,6 @@ for segments in 1 10 100; do
     "$( [ "$d" = fail ] && echo - || printf %.1f "$(echo "$d/$o" | bc -l)")" "$(echo "$om*1024/$size" | bc -l)"
 done
 echo
-echo "dicom-node: whole make-seg process (reading the 300 source headers and the JSON runs included)."
-echo "dcmjs: whole node process (reading the 300 source images included); 'SEG only' excludes reading the"
+echo "dicom-node: whole make-seg process (reading the $slices source headers and the JSON runs included)."
+echo "dcmjs: whole node process (reading the $slices source images included); 'SEG only' excludes reading the"
 echo "images (dcmjs needs them whole; make-seg reads headers only). Medians of $reps runs."
