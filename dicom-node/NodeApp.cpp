@@ -14,8 +14,9 @@
 #include "audit/AuditLog.h"
 #include "auth/UserStore.h"
 #include "state/StateDatabase.h"
-#include "worklist/CatalogStudySource.h"
+#include "worklist/IndexedStudySource.h"
 #include "worklist/IngestResultSink.h"
+#include "outbox/Destination.h"
 #include "outbox/ExportingResultSink.h"
 #include "outbox/Outbox.h"
 #include "worklist/Worklist.h"
@@ -63,20 +64,19 @@ int serve(const NodeConfig& config) {
   }
   const ProtocolSet protocols = ProtocolSet::loadDirectory(
       config.protocolsDirectory.empty() ? std::string(ANNOT_DEFAULT_PROTOCOLS_DIR) : config.protocolsDirectory);
-  CatalogStudySource studySource(catalog, store);
+  IndexedStudySource studySource(catalog, readFromStore(store));
   // Results go into our own storage first, then to every configured PACS through the outbox.
-  std::vector<Destination> destinations;
-  for (const auto& p : config.pacs) destinations.push_back(*parseDestination(p));
+  std::vector<Destination> peers;
+  for (const auto& p : config.pacs) peers.push_back(*parseDestination(p));
   Outbox outbox(state, int64_t{config.outboxMaxBackoffSeconds} * 1000);
-  OutboxSender sender(outbox, destinations, config.dicomAet,
-                      [&](const std::string& sop) {
-                        const auto found = catalog.findInstance(sop);
-                        if (!found) throw std::runtime_error("instance " + sop + " is not in storage");
-                        return store.absolutePath(found->storageKey);
-                      },
-                      audit);
+  DimseTransport transport(peers, config.dicomAet, [&](const std::string& sop) {
+    const auto found = catalog.findInstance(sop);
+    if (!found) throw std::runtime_error("instance " + sop + " is not in storage");
+    return store.absolutePath(found->storageKey);
+  });
+  OutboxSender sender(outbox, transport, audit);
   IngestResultSink stored(pipeline, config.dicomAet);
-  ExportingResultSink results(stored, outbox, destinations, &sender);
+  ExportingResultSink results(stored, outbox, transport.destinations(), &sender);
   Worklist worklist(state, protocols, studySource, results, int64_t{config.taskLeaseSeconds} * 1000);
   // The worklist hangs off study stability: matching protocols schedule their tasks.
   bus.onStudyStable([&](const StudyStableEvent& e) {

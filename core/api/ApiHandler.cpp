@@ -6,6 +6,7 @@
 
 #include "api/ApiSupport.h"
 #include "api/StudyJson.h"
+#include "api/WorklistPage.h"
 #include "common/Log.h"
 #include "dicom/Uid.h"
 
@@ -64,11 +65,12 @@ bool matches(const std::string& pattern, const std::string& path, std::vector<st
 }
 }  // namespace
 
-ApiHandler::ApiHandler(Catalog& catalog, Metrics& metrics, UserStore& users, AuditLog& audit, Worklist& worklist, ApiInfo info)
+ApiHandler::ApiHandler(StudyIndex& catalog, Metrics& metrics, UserStore& users, AuditLog& audit, Worklist& worklist, ApiInfo info)
     : catalog_(catalog), metrics_(metrics), users_(users), audit_(audit), worklist_(worklist), info_(std::move(info)) {
   routes_ = {
       {"GET", "/healthz", {}, [this](const Call&) { return this->health(); }},
       {"GET", "/metrics", {}, [this](const Call&) { return this->metrics(); }},
+      {"GET", "/ui", {}, [](const Call&) { return worklistPage(); }},
       {"GET", "/api/v1/studies", kAnyRole, [this](const Call& c) { return listStudies(c); }},
       {"GET", "/api/v1/studies/{}", kAnyRole, [this](const Call& c) { return getStudy(c); }},
       {"GET", "/api/v1/users", kAdmin, [this](const Call& c) { return listUsers(c); }},
@@ -108,8 +110,8 @@ HttpResponse ApiHandler::route(const HttpRequest& request) {
       call.user = authenticate(request);
       if (!call.user) {
         audit(call, "authenticate", "route", request.path, "denied",
-              request.header("authorization").empty() ? "no bearer token" : "unknown or revoked token");
-        HttpResponse denied = errorResponse(401, "a valid bearer token is required (Authorization: Bearer <token>)");
+              request.header("authorization").empty() && request.header("x-annotation-token").empty() ? "no token" : "unknown or revoked token");
+        HttpResponse denied = errorResponse(401, "a valid token is required (Authorization: Bearer <token>, or X-Annotation-Token: <token>)");
         denied.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"annotation-node\"");
         return denied;
       }
@@ -129,6 +131,10 @@ HttpResponse ApiHandler::route(const HttpRequest& request) {
 }
 
 std::optional<User> ApiHandler::authenticate(const HttpRequest& request) {
+  // X-Annotation-Token exists for deployments where the Authorization header belongs to
+  // someone else: Orthanc's own HTTP authentication in front of the plugin, a proxy.
+  const std::string token = request.header("x-annotation-token");
+  if (!token.empty()) return users_.authenticate(token);
   const std::string header = request.header("authorization");
   static const std::string kBearer = "Bearer ";
   if (header.size() <= kBearer.size() || header.compare(0, kBearer.size(), kBearer) != 0) return std::nullopt;

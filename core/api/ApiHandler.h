@@ -4,6 +4,7 @@
 // token of a role allowed on it, and what it shows or changes is written to the audit trail.
 //   GET  /healthz                       liveness and catalog reachability
 //   GET  /metrics                       Prometheus text format
+//   GET  /ui                            the worklist page (data only with a token)
 //   GET  /api/v1/studies                paged, filterable study list          (any role)
 //   GET  /api/v1/studies/{StudyUID}     one study with series and instances   (any role)
 //   GET  /api/v1/users                  users                                 (admin)
@@ -25,7 +26,7 @@
 
 #include "audit/AuditLog.h"
 #include "auth/UserStore.h"
-#include "catalog/Catalog.h"
+#include "catalog/StudyIndex.h"
 #include "http/HttpMessage.h"
 #include "metrics/Metrics.h"
 #include "outbox/Outbox.h"
@@ -41,7 +42,7 @@ struct ApiInfo {
 
 class ApiHandler : public HttpHandler {
  public:
-  ApiHandler(Catalog& catalog, Metrics& metrics, UserStore& users, AuditLog& audit, Worklist& worklist, ApiInfo info);
+  ApiHandler(StudyIndex& catalog, Metrics& metrics, UserStore& users, AuditLog& audit, Worklist& worklist, ApiInfo info);
   HttpResponse handle(const HttpRequest& request) override;
   // Where tasks' outputs report their export state (optional).
   void setOutbox(Outbox* outbox) { outbox_ = outbox; }
@@ -84,7 +85,7 @@ class ApiHandler : public HttpHandler {
   HttpResponse reviewTask(const Call& call);
   HttpResponse report(const Call& call, const std::string& which);
 
-  Catalog& catalog_;
+  StudyIndex& catalog_;
   Metrics& metrics_;
   UserStore& users_;
   AuditLog& audit_;

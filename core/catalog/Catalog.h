@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "catalog/Records.h"
+#include "catalog/StudyIndex.h"
 
 namespace annot {
 
@@ -14,7 +15,7 @@ struct PendingStudy {
   int64_t lastUpdateMs = 0;
 };
 
-class Catalog {
+class Catalog : public StudyIndex {
  public:
   virtual ~Catalog() = default;
 
@@ -24,19 +25,10 @@ class Catalog {
   virtual bool hasInstance(const std::string& sopInstanceUid) = 0;
   virtual std::optional<InstanceSummary> findInstance(const std::string& sopInstanceUid) = 0;
 
-  virtual StudyPage findStudies(const StudyQuery& query) = 0;
-  virtual std::optional<StudyDetail> getStudy(const std::string& studyInstanceUid) = 0;
-
   // Studies not yet declared stable, with the time of their last new instance.
   virtual std::vector<PendingStudy> unstableStudies() = 0;
   // Marks a study stable unless it changed after `lastUpdateMs`; returns whether it did.
   virtual bool markStable(const std::string& studyInstanceUid, int64_t lastUpdateMs) = 0;
-
-  struct Totals {
-    uint64_t patients = 0, studies = 0, series = 0, instances = 0, bytes = 0;
-  };
-  virtual Totals totals() = 0;
-  virtual int schemaVersion() = 0;
 };
 
 }  // namespace annot

@@ -321,7 +321,7 @@ bool SqliteCatalog::markStable(const std::string& studyInstanceUid, int64_t last
   return writer_->changes() > 0;
 }
 
-Catalog::Totals SqliteCatalog::totals() {
+StudyIndex::Totals SqliteCatalog::totals() {
   auto db = reader();
   auto st = db->prepare(
       "SELECT (SELECT count(*) FROM patients), (SELECT count(*) FROM studies), (SELECT count(*) FROM series), "

@@ -27,7 +27,23 @@ const char* levelName(LogLevel level) {
 void Log::setLevel(LogLevel level) { g_level = static_cast<int>(level); }
 LogLevel Log::level() { return static_cast<LogLevel>(g_level.load()); }
 
+namespace {
+Log::Sink g_sink;  // guarded by g_writeMutex
+}
+
+void Log::setSink(Sink sink) {
+  std::lock_guard<std::mutex> lock(g_writeMutex);
+  g_sink = std::move(sink);
+}
+
 void Log::write(LogLevel level, const char* component, const std::string& message) {
+  {
+    std::lock_guard<std::mutex> lock(g_writeMutex);
+    if (g_sink) {
+      g_sink(level, std::string("[") + component + "] " + message);
+      return;
+    }
+  }
   using namespace std::chrono;
   const auto now = system_clock::now();
   const std::time_t secs = system_clock::to_time_t(now);

@@ -1,6 +1,7 @@
 #pragma once
 // Levelled, thread-safe logging to stderr. One line per event, prefixed with time,
 // level and component so operators can grep a node's log.
+#include <functional>
 #include <sstream>
 #include <string>
 
@@ -14,6 +15,10 @@ class Log {
   static LogLevel level();
   static bool enabled(LogLevel level) { return level >= Log::level(); }
   static void write(LogLevel level, const char* component, const std::string& message);
+  // Sends lines ("[component] message") elsewhere than stderr: the plugin hands them to
+  // Orthanc's log. An empty sink restores stderr.
+  using Sink = std::function<void(LogLevel, const std::string& line)>;
+  static void setSink(Sink sink);
   // Parses "trace|debug|info|warn|error|off"; throws std::invalid_argument otherwise.
   static LogLevel parseLevel(const std::string& text);
 };

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "common/Log.h"
+#include "config/ConfigReaders.h"
 #include "dicom/AeTitle.h"
 #include "outbox/Destination.h"
 
@@ -15,35 +16,10 @@ namespace annot {
 namespace {
 using nlohmann::json;
 
-template <typename T>
-T readUnsigned(const json& doc, const char* key, T fallback) {
-  if (!doc.contains(key)) return fallback;
-  const json& v = doc.at(key);
-  if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<long long>() >= 0)) {
-    throw std::invalid_argument(std::string("configuration key '") + key + "' must be a non-negative integer");
-  }
-  const auto value = v.get<unsigned long long>();
-  if (value > std::numeric_limits<T>::max()) {
-    throw std::invalid_argument(std::string("configuration key '") + key + "' is too large");
-  }
-  return static_cast<T>(value);
-}
-
-std::string readString(const json& doc, const char* key, const std::string& fallback) {
-  if (!doc.contains(key)) return fallback;
-  if (!doc.at(key).is_string()) {
-    throw std::invalid_argument(std::string("configuration key '") + key + "' must be a string");
-  }
-  return doc.at(key).get<std::string>();
-}
-
-bool readBool(const json& doc, const char* key, bool fallback) {
-  if (!doc.contains(key)) return fallback;
-  if (!doc.at(key).is_boolean()) {
-    throw std::invalid_argument(std::string("configuration key '") + key + "' must be true or false");
-  }
-  return doc.at(key).get<bool>();
-}
+using config::readBool;
+using config::readString;
+using config::readStrings;
+using config::readUnsigned;
 
 const std::set<std::string>& knownKeys() {
   static const std::set<std::string> keys = {
@@ -64,23 +40,12 @@ NodeConfig NodeConfig::fromJsonText(const std::string& text) {
     throw std::invalid_argument(std::string("configuration is not valid JSON: ") + e.what());
   }
   if (!doc.is_object()) throw std::invalid_argument("configuration must be a JSON object");
-  for (const auto& item : doc.items()) {
-    if (!knownKeys().count(item.key())) {
-      throw std::invalid_argument("unknown configuration key '" + item.key() + "'");
-    }
-  }
+  config::rejectUnknownKeys(doc, knownKeys());
   NodeConfig c;
   c.dataDirectory = readString(doc, "DataDirectory", c.dataDirectory);
   c.dicomAet = readString(doc, "DicomAet", c.dicomAet);
   c.dicomPort = readUnsigned<uint16_t>(doc, "DicomPort", c.dicomPort);
-  if (doc.contains("AllowedCallingAets")) {
-    const json& list = doc.at("AllowedCallingAets");
-    if (!list.is_array()) throw std::invalid_argument("configuration key 'AllowedCallingAets' must be an array of AE titles");
-    for (const auto& aet : list) {
-      if (!aet.is_string()) throw std::invalid_argument("configuration key 'AllowedCallingAets' must contain strings");
-      c.allowedCallingAets.push_back(aet.get<std::string>());
-    }
-  }
+  c.allowedCallingAets = readStrings(doc, "AllowedCallingAets", "AE titles");
   c.checkCalledAet = readBool(doc, "CheckCalledAet", c.checkCalledAet);
   c.maxAssociations = readUnsigned<unsigned>(doc, "MaxAssociations", c.maxAssociations);
   c.maxPduSize = readUnsigned<uint32_t>(doc, "MaxPduSize", c.maxPduSize);
@@ -96,13 +61,7 @@ NodeConfig NodeConfig::fromJsonText(const std::string& text) {
   c.protocolsDirectory = readString(doc, "ProtocolsDirectory", c.protocolsDirectory);
   c.taskLeaseSeconds = readUnsigned<unsigned>(doc, "TaskLeaseSeconds", c.taskLeaseSeconds);
   c.outboxMaxBackoffSeconds = readUnsigned<unsigned>(doc, "OutboxMaxBackoffSeconds", c.outboxMaxBackoffSeconds);
-  if (doc.contains("Pacs")) {
-    if (!doc.at("Pacs").is_array()) throw std::invalid_argument("configuration key 'Pacs' must be an array of \"AET@host:port\"");
-    for (const auto& p : doc.at("Pacs")) {
-      if (!p.is_string()) throw std::invalid_argument("configuration key 'Pacs' must contain strings");
-      c.pacs.push_back(p.get<std::string>());
-    }
-  }
+  c.pacs = readStrings(doc, "Pacs", "\"AET@host:port\"");
   c.validate();
   return c;
 }

@@ -51,6 +51,10 @@ InstanceRecord readInstanceHeader(const std::string& path) {
     throw InstanceHeaderError(InstanceHeaderError::Kind::Unreadable,
                               std::string("cannot parse DICOM data: ") + status.text());
   }
+  return instanceRecordFrom(file);
+}
+
+InstanceRecord instanceRecordFrom(DcmFileFormat& file) {
   DcmDataset& ds = *file.getDataset();
   // Names and descriptions go to UTF-8 once, here, so every consumer (JSON, SQL) sees one charset.
   const std::string charset = getString(ds, DCM_SpecificCharacterSet);

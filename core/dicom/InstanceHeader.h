@@ -6,6 +6,8 @@
 
 #include "catalog/Records.h"
 
+class DcmFileFormat;
+
 namespace annot {
 
 class InstanceHeaderError : public std::runtime_error {
@@ -24,6 +26,8 @@ class InstanceHeaderError : public std::runtime_error {
 // Parses `path` and fills every attribute of InstanceRecord except storage fields and
 // receivedAtMs/callingAet. Throws InstanceHeaderError.
 InstanceRecord readInstanceHeader(const std::string& path);
+// The same from a parsed file (names are converted to UTF-8 in place).
+InstanceRecord instanceRecordFrom(DcmFileFormat& file);
 
 // Checks the dataset's SOP Class/Instance against the command's Affected SOP Class/Instance.
 void checkMatchesCommand(const InstanceRecord& record, const std::string& affectedSopClassUid,

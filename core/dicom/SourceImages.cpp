@@ -1,6 +1,7 @@
 #include "dicom/SourceImages.h"
 
 #include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dctk.h>
 #include <dirent.h>
 #include <sys/stat.h>
@@ -108,11 +109,10 @@ void collect(const std::string& path, std::vector<std::string>& files) {
 }
 }  // namespace
 
-SourceImage readSourceImage(const std::string& path) {
-  auto file = std::make_unique<DcmFileFormat>();
-  const OFCondition status = file->loadFile(path.c_str(), EXS_Unknown, EGL_noChange, kMaxLoadedValue);
-  if (status.bad()) throw std::runtime_error("'" + path + "' is not a readable DICOM file: " + status.text());
-  DcmDataset& ds = *file->getDataset();
+namespace {
+// The image described by a parsed file; `path` names it in messages.
+SourceImage sourceImageFrom(DcmFileFormat& file, const std::string& path) {
+  DcmDataset& ds = *file.getDataset();
   SourceImage img;
   img.path = path;
   img.sopClassUid = getString(ds, DCM_SOPClassUID);
@@ -146,8 +146,34 @@ SourceImage readSourceImage(const std::string& path) {
     img.spacingSource = SourceImage::SpacingSource::ImagerPixelSpacing;
   }
   readGeometry(ds, img);
-  img.header = std::shared_ptr<DcmDataset>(file->getAndRemoveDataset());
+  // Only the header is kept: pixel data is never needed to validate or reference an image.
+  delete ds.remove(DCM_PixelData);
+  img.header = std::shared_ptr<DcmDataset>(file.getAndRemoveDataset());
   return img;
+}
+}  // namespace
+
+SourceImage readSourceImage(const std::string& path) {
+  DcmFileFormat file;
+  const OFCondition status = file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, kMaxLoadedValue);
+  if (status.bad()) throw std::runtime_error("'" + path + "' is not a readable DICOM file: " + status.text());
+  return sourceImageFrom(file, path);
+}
+
+void parsePart10(const std::string& bytes, const std::string& name, DcmFileFormat& file) {
+  DcmInputBufferStream in;
+  in.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
+  in.setEos();
+  file.transferInit();
+  const OFCondition status = file.read(in, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
+  file.transferEnd();
+  if (status.bad()) throw std::runtime_error(name + " is not readable DICOM: " + status.text());
+}
+
+SourceImage readSourceImageFromMemory(const std::string& bytes, const std::string& name) {
+  DcmFileFormat file;
+  parsePart10(bytes, name, file);
+  return sourceImageFrom(file, name);
 }
 
 SourceImageSet SourceImageSet::load(const std::vector<std::string>& paths) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 class DcmDataset;
+class DcmFileFormat;
 
 namespace annot {
 
@@ -54,5 +55,10 @@ class SourceImageSet {
 
 // Reads one image header. Throws std::runtime_error.
 SourceImage readSourceImage(const std::string& path);
+// The same from the bytes of a Part 10 file (as Orthanc hands them out); `name` is used in
+// messages and as SourceImage::path.
+SourceImage readSourceImageFromMemory(const std::string& bytes, const std::string& name);
+// Parses the bytes of a Part 10 file into `file`; throws std::runtime_error naming `name`.
+void parsePart10(const std::string& bytes, const std::string& name, DcmFileFormat& file);
 
 }  // namespace annot

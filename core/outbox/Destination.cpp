@@ -52,4 +52,17 @@ uint16_t cstore(const Destination& to, const std::string& callingAet, const std:
   return status;
 }
 
+std::vector<std::string> DimseTransport::destinations() const {
+  std::vector<std::string> names;
+  for (const auto& p : peers_) names.push_back(p.str());
+  return names;
+}
+
+uint16_t DimseTransport::send(const std::string& destination, const std::string& sopInstanceUid) {
+  for (const auto& p : peers_) {
+    if (p.str() == destination) return cstore(p, callingAet_, pathOf_(sopInstanceUid));
+  }
+  throw std::runtime_error("destination " + destination + " is not configured");
+}
+
 }  // namespace annot

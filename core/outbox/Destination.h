@@ -1,8 +1,12 @@
 #pragma once
 // A DICOM peer results are sent to: AET@host:port.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "outbox/Outbox.h"
 
 namespace annot {
 
@@ -19,5 +23,20 @@ std::optional<Destination> parseDestination(const std::string& text);
 // Sends one Part 10 file with C-STORE over a new association; returns the DIMSE status, or
 // throws std::runtime_error when no response came (refused association, network, timeout).
 uint16_t cstore(const Destination& to, const std::string& callingAet, const std::string& path, unsigned timeoutSeconds = 30);
+
+// The node's outbox transport: C-STORE of the stored file to AET@host:port peers. `pathOf`
+// finds the stored file of a SOP instance.
+class DimseTransport : public OutboxTransport {
+ public:
+  DimseTransport(std::vector<Destination> peers, std::string callingAet, std::function<std::string(const std::string&)> pathOf)
+      : peers_(std::move(peers)), callingAet_(std::move(callingAet)), pathOf_(std::move(pathOf)) {}
+  std::vector<std::string> destinations() const override;
+  uint16_t send(const std::string& destination, const std::string& sopInstanceUid) override;
+
+ private:
+  std::vector<Destination> peers_;
+  std::string callingAet_;
+  std::function<std::string(const std::string&)> pathOf_;
+};
 
 }  // namespace annot

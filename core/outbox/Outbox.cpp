@@ -24,13 +24,13 @@ std::string statusText(uint16_t status) {
 bool acknowledges(uint16_t status) { return status == 0x0000 || (status & 0xF000) == 0xB000; }
 }  // namespace
 
-void Outbox::enqueue(const std::string& sop, const std::vector<Destination>& destinations) {
+void Outbox::enqueue(const std::string& sop, const std::vector<std::string>& destinations) {
   db_.with([&](sqlite::Database& db) {
     sqlite::Transaction tx(db);
     const int64_t now = nowMillis();
     for (const auto& d : destinations) {
       db.prepare("INSERT OR IGNORE INTO outbox(sop_instance_uid, destination, state, next_attempt_ms, created_ms) VALUES(?,?,'pending',?,?)")
-          .bind(1, sop).bind(2, d.str()).bind(3, now).bind(4, now).run();
+          .bind(1, sop).bind(2, d).bind(3, now).bind(4, now).run();
     }
     tx.commit();
   });
@@ -79,10 +79,8 @@ std::vector<OutboxItem> Outbox::forInstance(const std::string& sop) {
   });
 }
 
-OutboxSender::OutboxSender(Outbox& outbox, std::vector<Destination> destinations, std::string callingAet,
-                           std::function<std::string(const std::string&)> pathOf, AuditLog& audit)
-    : outbox_(outbox), destinations_(std::move(destinations)), callingAet_(std::move(callingAet)), pathOf_(std::move(pathOf)),
-      audit_(audit) {}
+OutboxSender::OutboxSender(Outbox& outbox, OutboxTransport& transport, AuditLog& audit)
+    : outbox_(outbox), transport_(transport), audit_(audit) {}
 
 OutboxSender::~OutboxSender() { stop(); }
 
@@ -128,12 +126,12 @@ void OutboxSender::run() {
 }
 
 void OutboxSender::sendOne(const OutboxItem& item) {
-  const auto dest = std::find_if(destinations_.begin(), destinations_.end(), [&](const Destination& d) { return d.str() == item.destination; });
-  if (dest == destinations_.end()) return;  // no longer configured: kept, not sent
+  const auto known = transport_.destinations();
+  if (std::find(known.begin(), known.end(), item.destination) == known.end()) return;  // no longer configured: kept, not sent
   std::string status = "none", message;
   bool acknowledged = false;
   try {
-    const uint16_t dimse = cstore(*dest, callingAet_, pathOf_(item.sopInstanceUid));
+    const uint16_t dimse = transport_.send(item.destination, item.sopInstanceUid);
     status = statusText(dimse);
     acknowledged = acknowledges(dimse);
     message = acknowledged ? "stored" : "refused";

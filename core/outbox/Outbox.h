@@ -4,14 +4,12 @@
 // backoff while a PACS is down or refuses, and marks an object sent once a destination
 // acknowledged it, after which it is never sent there again.
 #include <condition_variable>
-#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "audit/AuditLog.h"
-#include "outbox/Destination.h"
 #include "state/StateDatabase.h"
 
 namespace annot {
@@ -28,10 +26,22 @@ struct OutboxItem {
   int64_t sentMs = 0;
 };
 
+// How a stored result reaches a destination. The node sends C-STORE itself (DimseTransport);
+// the Orthanc plugin asks Orthanc to send to one of its modalities or peers.
+class OutboxTransport {
+ public:
+  virtual ~OutboxTransport() = default;
+  // The names of the destinations this transport can reach (what the outbox records).
+  virtual std::vector<std::string> destinations() const = 0;
+  // Sends one stored instance; returns the DIMSE status the destination answered (0x0000 when
+  // it acknowledged without one), or throws std::runtime_error when no answer came.
+  virtual uint16_t send(const std::string& destination, const std::string& sopInstanceUid) = 0;
+};
+
 class Outbox {
  public:
   Outbox(StateDatabase& db, int64_t maxBackoffMs) : db_(db), maxBackoffMs_(maxBackoffMs) {}
-  void enqueue(const std::string& sopInstanceUid, const std::vector<Destination>& destinations);
+  void enqueue(const std::string& sopInstanceUid, const std::vector<std::string>& destinations);
   std::vector<OutboxItem> due(int64_t nowMs, unsigned limit = 50);
   // acknowledged: the destination answered success or warning.
   void recordAttempt(int64_t id, bool acknowledged, const std::string& status, const std::string& message);
@@ -42,11 +52,10 @@ class Outbox {
   const int64_t maxBackoffMs_;
 };
 
-// Works the outbox on its own thread. `pathOf` finds the stored file of a SOP instance.
+// Works the outbox on its own thread through a transport.
 class OutboxSender {
  public:
-  OutboxSender(Outbox& outbox, std::vector<Destination> destinations, std::string callingAet,
-               std::function<std::string(const std::string&)> pathOf, AuditLog& audit);
+  OutboxSender(Outbox& outbox, OutboxTransport& transport, AuditLog& audit);
   ~OutboxSender();
   void start();
   void stop();
@@ -57,9 +66,7 @@ class OutboxSender {
   void sendOne(const OutboxItem& item);
 
   Outbox& outbox_;
-  std::vector<Destination> destinations_;
-  std::string callingAet_;
-  std::function<std::string(const std::string&)> pathOf_;
+  OutboxTransport& transport_;
   AuditLog& audit_;
   std::mutex mutex_;
   std::condition_variable wake_;

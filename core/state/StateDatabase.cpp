@@ -157,6 +157,16 @@ ALTER TABLE tasks_v6 RENAME TO tasks;
 CREATE INDEX tasks_state ON tasks(state, id);
 CREATE INDEX tasks_assignee ON tasks(assignee, state);
 )SQL",
+      // 7: the Orthanc plugin's position in Orthanc's change log, and the studies that received
+      // someone else's instances since they were last scheduled (survives restarts of Orthanc).
+      R"SQL(
+CREATE TABLE change_cursor(
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  last_seq INTEGER NOT NULL);
+CREATE TABLE touched_studies(
+  orthanc_id TEXT PRIMARY KEY,
+  since_ms INTEGER NOT NULL);
+)SQL",
   };
   return steps;
 }

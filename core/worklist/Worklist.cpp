@@ -455,6 +455,14 @@ TaskOutput Worklist::writeResult(const Task& task, const std::string& verifier) 
   return sr;
 }
 
+bool Worklist::isOutput(const std::string& sop) {
+  return db_.with([&](sqlite::Database& db) {
+    auto st = db.prepare("SELECT 1 FROM outputs WHERE sop_instance_uid = ?");
+    st.bind(1, sop);
+    return st.step();
+  });
+}
+
 std::vector<TaskOutput> Worklist::outputs(int64_t id) {
   return db_.with([&](sqlite::Database& db) {
     auto st = db.prepare("SELECT task_fk, revision, kind, sop_class_uid, sop_instance_uid, series_instance_uid, created_ms "

@@ -119,6 +119,8 @@ class Worklist {
   Task review(int64_t id, const User& user, const std::string& decision, const std::string& comment, int64_t labelTaskId,
               const std::string& consensus = "");
   std::vector<TaskOutput> outputs(int64_t id);
+  // Whether this SOP instance is one of the results the worklist produced.
+  bool isOutput(const std::string& sopInstanceUid);
   // Reader agreement over the cases of a protocol whose readers have all submitted.
   nlohmann::json agreementReport(const std::string& protocolId);
   // Labeled vs pending cases by patient sex, age band, modality and manufacturer.

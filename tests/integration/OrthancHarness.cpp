@@ -7,37 +7,53 @@
 
 namespace annot::test {
 
-RunningOrthanc::RunningOrthanc(const std::string& dir) : dir_(dir) {
+RunningOrthanc::RunningOrthanc(const std::string& dir, OrthancSettings settings) : dir_(dir), plugin_(settings.labelingPlugin) {
   dicomPort_ = freePort();
   httpPort_ = freePort();
   runCommand({"mkdir", "-p", dir_ + "/storage"});
-  writeFile(dir_ + "/orthanc.json", nlohmann::json{{"Name", "PACS"},
-                                                   {"StorageDirectory", dir_ + "/storage"},
-                                                   {"IndexDirectory", dir_ + "/storage"},
-                                                   {"DicomAet", "ORTHANC"},
-                                                   {"DicomPort", dicomPort_},
-                                                   {"HttpPort", httpPort_},
-                                                   {"RemoteAccessAllowed", false},
-                                                   {"AuthenticationEnabled", false},
-                                                   {"DicomCheckCalledAet", false},
-                                                   {"StorageCompression", false},
-                                                   {"Plugins", nlohmann::json::array()}}
-                                                    .dump(2));
+  nlohmann::json config{{"Name", "PACS"},
+                        {"StorageDirectory", dir_ + "/storage"},
+                        {"IndexDirectory", dir_ + "/storage"},
+                        {"DicomAet", "ORTHANC"},
+                        {"DicomPort", dicomPort_},
+                        {"HttpPort", httpPort_},
+                        {"RemoteAccessAllowed", false},
+                        {"AuthenticationEnabled", false},
+                        {"DicomCheckCalledAet", false},
+                        {"StorageCompression", false},
+                        {"StableAge", settings.stableAge},
+                        {"Plugins", nlohmann::json::array()}};
+  if (plugin_) {
+    config["Plugins"] = {ANNOT_PLUGIN_PATH, "/usr/share/orthanc/plugins/libOrthancDicomWeb.so"};
+    config["DicomWeb"] = {{"Enable", true}, {"Root", "/dicom-web/"}};
+    nlohmann::json section{{"DataDirectory", pluginDataDir()}, {"InitialAdmin", "admin"}};
+    section.update(settings.annotation);
+    config["AnnotationNode"] = section;
+  }
+  config.update(settings.extra);
+  writeFile(dir_ + "/orthanc.json", config.dump(2));
   start();
 }
 
 RunningOrthanc::~RunningOrthanc() { stop(); }
 
 void RunningOrthanc::start() {
-  process_ = std::make_unique<ChildProcess>(std::vector<std::string>{"Orthanc", dir_ + "/orthanc.json"}, dir_ + "/orthanc.log");
+  process_ = std::make_unique<ChildProcess>(plugin_ ? std::vector<std::string>{"Orthanc", "--verbose", dir_ + "/orthanc.json"}
+              : std::vector<std::string>{"Orthanc", dir_ + "/orthanc.json"}, dir_ + "/orthanc.log",
+                                            std::map<std::string, std::string>{{"TCP_NODELAY", "1"}});
   const bool up = eventually([&] {
+    if (!process_->running()) return true;  // exited: no point in waiting
     try {
       return httpGet(httpPort_, "/system").status == 200;
     } catch (...) {
       return false;
     }
   });
-  if (!up) throw std::runtime_error("Orthanc did not start:\n" + readFile(dir_ + "/orthanc.log"));
+  if (!up || !process_->running()) throw std::runtime_error("Orthanc did not start:\n" + readFile(dir_ + "/orthanc.log"));
+  // The plugin follows Orthanc's changes once Orthanc has started; its API answers before.
+  if (plugin_ && !eventually([&] { return httpGet(httpPort_, "/annotation/healthz").status == 200; })) {
+    throw std::runtime_error("the labeling plugin does not answer:\n" + readFile(dir_ + "/orthanc.log"));
+  }
 }
 
 void RunningOrthanc::stop() {
@@ -55,6 +71,14 @@ std::string RunningOrthanc::findInstance(const std::string& sop) const {
   }
   return "";
 }
+
+std::string RunningOrthanc::adminToken() const {
+  std::string token = readFile(pluginDataDir() + "/initial-admin.token");
+  while (!token.empty() && (token.back() == '\n' || token.back() == ' ')) token.pop_back();
+  return token;
+}
+
+std::string RunningOrthanc::log() const { return readFile(dir_ + "/orthanc.log"); }
 
 std::string RunningOrthanc::instanceFile(const std::string& id) const { return httpGet(httpPort_, "/instances/" + id + "/file").body; }
 

@@ -6,7 +6,7 @@
 #include "catalog/SqliteCatalog.h"
 #include "state/StateDatabase.h"
 #include "storage/FileInstanceStore.h"
-#include "worklist/CatalogStudySource.h"
+#include "worklist/IndexedStudySource.h"
 #include "worklist/IngestResultSink.h"
 #include "support/DicomFixtures.h"
 #include "support/TestSupport.h"
@@ -47,7 +47,7 @@ class ApiTest : public ::testing::Test {
   UserStore users{state};
   AuditLog audit{state};
   FileInstanceStore store{dir.path()};
-  CatalogStudySource studies{catalog, store};
+  IndexedStudySource studies{catalog, readFromStore(store)};
   ProtocolSet protocols = ProtocolSet::loadDirectory(ANNOT_SOURCE_DIR "/sr-templates/protocols");
   Metrics metrics;
   EventBus bus;

@@ -1,11 +1,11 @@
-#include "worklist/CatalogStudySource.h"
+#include "worklist/IndexedStudySource.h"
 
 #include <set>
 
 namespace annot {
 
-std::optional<StudyFacts> CatalogStudySource::facts(const std::string& studyInstanceUid) {
-  const auto detail = catalog_.getStudy(studyInstanceUid);
+std::optional<StudyFacts> IndexedStudySource::facts(const std::string& studyInstanceUid) {
+  const auto detail = index_.getStudy(studyInstanceUid);
   if (!detail) return std::nullopt;
   StudyFacts f;
   f.modalities = detail->summary.modalities;
@@ -24,15 +24,19 @@ std::optional<StudyFacts> CatalogStudySource::facts(const std::string& studyInst
   return f;
 }
 
-SourceImageSet CatalogStudySource::images(const std::string& studyInstanceUid) {
+SourceImageSet IndexedStudySource::images(const std::string& studyInstanceUid) {
   SourceImageSet set;
-  const auto detail = catalog_.getStudy(studyInstanceUid);
+  const auto detail = index_.getStudy(studyInstanceUid);
   if (!detail) return set;
   for (const auto& s : detail->series) {
     if (s.series.modality == "SR" || s.series.modality == "SEG") continue;
-    for (const auto& i : s.instances) set.add(readSourceImage(store_.absolutePath(i.storageKey)));
+    for (const auto& i : s.instances) set.add(readImage_(i));
   }
   return set;
+}
+
+IndexedStudySource::ImageReader readFromStore(InstanceStore& store) {
+  return [&store](const InstanceSummary& i) { return readSourceImage(store.absolutePath(i.storageKey)); };
 }
 
 }  // namespace annot

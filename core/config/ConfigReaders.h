@@ -1,0 +1,35 @@
+#pragma once
+// Typed reads of configuration keys from a JSON object, shared by the node's configuration file
+// and the plugin's section of Orthanc's: a missing key yields the default, a wrong type throws
+// std::invalid_argument naming the key.
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace annot::config {
+
+template <typename T>
+T readUnsigned(const nlohmann::json& doc, const char* key, T fallback) {
+  if (!doc.contains(key)) return fallback;
+  const nlohmann::json& v = doc.at(key);
+  if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<long long>() >= 0)) {
+    throw std::invalid_argument(std::string("configuration key '") + key + "' must be a non-negative integer");
+  }
+  const auto value = v.get<unsigned long long>();
+  if (value > std::numeric_limits<T>::max()) {
+    throw std::invalid_argument(std::string("configuration key '") + key + "' is too large");
+  }
+  return static_cast<T>(value);
+}
+
+std::string readString(const nlohmann::json& doc, const char* key, const std::string& fallback);
+bool readBool(const nlohmann::json& doc, const char* key, bool fallback);
+// An array of strings; `what` describes an element in the error message.
+std::vector<std::string> readStrings(const nlohmann::json& doc, const char* key, const char* what);
+// Throws when the object has a key outside `known`.
+void rejectUnknownKeys(const nlohmann::json& doc, const std::set<std::string>& known);
+
+}  // namespace annot::config

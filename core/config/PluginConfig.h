@@ -1,0 +1,37 @@
+#pragma once
+// The Orthanc plugin's configuration: its "AnnotationNode" section of Orthanc's configuration
+// file, plus what it reuses of Orthanc's own settings (AE title, storage directory). Stable age
+// is Orthanc's StableAge: the plugin reacts to Orthanc's StableStudy event.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace annot {
+
+struct PluginConfig {
+  bool enabled = true;
+  std::string dataDirectory;                // worklist/state database; default <StorageDirectory>/annotation
+  std::string protocolsDirectory;           // labeling protocols; empty: the shipped ones
+  std::vector<std::string> destinations;    // "modality:NAME" or "peer:NAME" as Orthanc knows them
+  unsigned taskLeaseSeconds = 1800;
+  unsigned outboxMaxBackoffSeconds = 300;
+  std::string initialAdmin;                 // created on first start when no user exists
+  std::string logLevel = "info";
+  std::string aeTitle = "ORTHANC";          // Orthanc's DicomAet
+  std::string orthancName;                  // Orthanc's Name, shown in the API info
+
+  static constexpr const char* kSection = "AnnotationNode";
+  // Reads the whole Orthanc configuration (as OrthancPluginGetConfiguration returns it). Throws
+  // std::invalid_argument naming the offending key.
+  static PluginConfig fromOrthancConfiguration(const std::string& jsonText);
+};
+
+// "modality:NAME" / "peer:NAME": which Orthanc resource a destination names. Nothing when the
+// text is neither.
+struct OrthancDestination {
+  enum class Kind { Modality, Peer } kind;
+  std::string name;
+};
+bool parseOrthancDestination(const std::string& text, OrthancDestination& out);
+
+}  // namespace annot

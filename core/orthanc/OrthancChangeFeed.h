@@ -1,0 +1,56 @@
+#pragma once
+// Follows Orthanc's change log (/changes) from a cursor kept in the state database and turns it
+// into worklist scheduling: a study that received instances from anyone but us is scheduled
+// when Orthanc declares it stable. Orthanc's change callback only wakes this feed (its callbacks
+// share one thread and must stay short); the work happens here, on the feed's own thread.
+// Because the cursor and the set of touched studies are durable, a restart of Orthanc loses
+// nothing: changes are read again from the cursor, and a study whose StableStudy event never
+// came (Orthanc stopped first) is scheduled once Orthanc reports it stable.
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "orthanc/OrthancRest.h"
+#include "state/StateDatabase.h"
+
+namespace annot {
+
+class OrthancChangeFeed {
+ public:
+  using IsOwnOutput = std::function<bool(const std::string& sopInstanceUid)>;
+  using Schedule = std::function<void(const std::string& studyInstanceUid)>;
+  OrthancChangeFeed(OrthancRest& rest, StateDatabase& db, IsOwnOutput isOwnOutput, Schedule schedule)
+      : rest_(rest), db_(db), isOwnOutput_(std::move(isOwnOutput)), schedule_(std::move(schedule)) {}
+  ~OrthancChangeFeed();
+
+  // Recovers touched studies, then follows the log on a thread. Call once Orthanc serves REST.
+  void start();
+  void stop();
+  void wake();
+
+  // One pass over new changes; returns how many were read. (The thread calls this.)
+  size_t poll();
+  // Schedules touched studies that Orthanc now reports stable.
+  void recoverTouched();
+
+ private:
+  void run();
+  void onNewInstance(const std::string& instanceId);
+  void onStableStudy(const std::string& studyId);
+  bool scheduleStudy(const std::string& studyId);
+  int64_t cursor();
+
+  OrthancRest& rest_;
+  StateDatabase& db_;
+  IsOwnOutput isOwnOutput_;
+  Schedule schedule_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false, woken_ = false;
+  std::thread thread_;
+};
+
+}  // namespace annot

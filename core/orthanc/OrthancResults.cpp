@@ -1,0 +1,55 @@
+#include "orthanc/OrthancResults.h"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcostrmb.h>
+#include <dcmtk/dcmdata/dctk.h>
+
+#include "config/PluginConfig.h"
+#include "dicom/DatasetAccess.h"
+
+namespace annot {
+
+std::string part10Bytes(DcmFileFormat& object) {
+  std::string bytes;
+  std::vector<char> chunk(1 << 20);
+  DcmOutputBufferStream out(chunk.data(), chunk.size());
+  auto drain = [&] {
+    void* data = nullptr;
+    offile_off_t length = 0;
+    out.flushBuffer(data, length);
+    bytes.append(static_cast<const char*>(data), static_cast<size_t>(length));
+  };
+  object.transferInit();
+  OFCondition status = object.write(out, EXS_LittleEndianExplicit, EET_ExplicitLength, nullptr);
+  while (status == EC_StreamNotifyClient) {
+    drain();
+    status = object.write(out, EXS_LittleEndianExplicit, EET_ExplicitLength, nullptr);
+  }
+  object.transferEnd();
+  if (status.bad()) throw std::runtime_error(std::string("cannot encode result: ") + status.text());
+  drain();
+  return bytes;
+}
+
+void OrthancResultSink::store(DcmFileFormat& object) {
+  if (storing_) storing_(getString(*object.getDataset(), DCM_SOPInstanceUID));
+  const nlohmann::json answer = rest_.postJson("/instances", part10Bytes(object));
+  const std::string status = answer.value("Status", "");
+  if (status != "Success" && status != "AlreadyStored") {
+    throw std::runtime_error("Orthanc did not store the result (status '" + status + "')");
+  }
+}
+
+uint16_t OrthancTransport::send(const std::string& destination, const std::string& sopInstanceUid) {
+  OrthancDestination to;
+  if (!parseOrthancDestination(destination, to)) throw std::runtime_error("destination " + destination + " is not modality:NAME or peer:NAME");
+  const std::string id = index_.orthancId(sopInstanceUid, "Instance");
+  if (id.empty()) throw std::runtime_error("instance " + sopInstanceUid + " is not in Orthanc");
+  const std::string uri = (to.kind == OrthancDestination::Kind::Modality ? "/modalities/" : "/peers/") + to.name + "/store";
+  // Orthanc answers 200 once the destination acknowledged; a refusal or a network failure is
+  // an error answer whose message the outbox records.
+  rest_.postJson(uri, nlohmann::json{{"Resources", {id}}, {"Synchronous", true}}.dump());
+  return 0x0000;
+}
+
+}  // namespace annot

@@ -1,0 +1,107 @@
+#include "PluginApp.h"
+
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include "RestBridge.h"
+#include "common/Log.h"
+#include "storage/FileSync.h"
+
+namespace annot::plugin {
+namespace {
+std::string protocolsDirectory(const PluginConfig& c) {
+  return c.protocolsDirectory.empty() ? std::string(ANNOT_DEFAULT_PROTOCOLS_DIR) : c.protocolsDirectory;
+}
+// The data directory must exist before the state database opens in it.
+const std::string& ensured(const std::string& dir) {
+  filesync::ensureDirectory(dir);
+  return dir;
+}
+}  // namespace
+
+PluginApp::PluginApp(OrthancPluginContext* context, const PluginConfig& config)
+    : context_(context),
+      config_(config),
+      rest_(context),
+      state_(ensured(config.dataDirectory) + "/state.sqlite"),
+      users_(state_),
+      audit_(state_),
+      protocols_(ProtocolSet::loadDirectory(protocolsDirectory(config))),
+      headers_(rest_),
+      index_(rest_, headers_),
+      studies_(index_, [this](const InstanceSummary& i) { return headers_.get(i.storageKey).image; }),
+      stored_(rest_,
+              [this](const std::string& sop) {
+                std::lock_guard<std::mutex> lock(ownMutex_);
+                ownOutputs_.insert(sop);
+              }),
+      outbox_(state_, int64_t{config.outboxMaxBackoffSeconds} * 1000),
+      transport_(rest_, index_, config.destinations),
+      sender_(outbox_, transport_, audit_),
+      results_(stored_, outbox_, config.destinations, &sender_),
+      worklist_(state_, protocols_, studies_, results_, int64_t{config.taskLeaseSeconds} * 1000),
+      api_(index_, metrics_, users_, audit_, worklist_,
+           ApiInfo{"annotation-node (Orthanc plugin)", ANNOT_VERSION, config.aeTitle}),
+      feed_(rest_, state_, [this](const std::string& sop) { return isOwnOutput(sop); },
+            [this](const std::string& study) {
+              const auto created = worklist_.scheduleForStudy(study);
+              if (!created.empty()) LOG_INFO("worklist", created.size() << " task(s) scheduled for study " << study);
+            }) {
+  api_.setOutbox(&outbox_);
+  createInitialAdmin();
+  LOG_INFO("plugin", protocols_.all().size() << " labeling protocol(s) loaded; data directory " << config_.dataDirectory);
+}
+
+PluginApp::~PluginApp() { orthancStopping(); }
+
+void PluginApp::createInitialAdmin() {
+  if (config_.initialAdmin.empty() || !users_.list().empty()) {
+    if (users_.list().empty()) {
+      LOG_WARN("plugin", "no users yet: set AnnotationNode.InitialAdmin, or run 'dicom-node user add NAME --role admin --data-dir "
+                             << config_.dataDirectory << "'");
+    }
+    return;
+  }
+  const IssuedToken issued = users_.addUser(config_.initialAdmin, Role::Admin);
+  audit_.record({"", "", "create-user", "user", config_.initialAdmin, "success", "initial admin from configuration", "plugin"});
+  // The token goes to a file only its owner can read; it is never logged.
+  const std::string path = config_.dataDirectory + "/initial-admin.token";
+  const mode_t old = ::umask(077);
+  {
+    std::ofstream out(path, std::ios::trunc);
+    out << issued.token << '\n';
+  }
+  ::umask(old);
+  LOG_WARN("plugin", "created admin user '" << config_.initialAdmin << "'; its API token is in " << path
+                                              << " (read it, then delete the file)");
+}
+
+bool PluginApp::isOwnOutput(const std::string& sop) {
+  {
+    std::lock_guard<std::mutex> lock(ownMutex_);
+    if (ownOutputs_.count(sop)) return true;
+  }
+  return worklist_.isOutput(sop);
+}
+
+void PluginApp::serve(const std::string& path, const OrthancPluginHttpRequest* request, OrthancPluginRestOutput* output) {
+  sendResponse(context_, output, api_.handle(toHttpRequest(path, request)));
+}
+
+void PluginApp::orthancStarted() {
+  if (running_) return;
+  running_ = true;
+  sender_.start();
+  feed_.start();
+  LOG_INFO("plugin", "following Orthanc's changes; API under " << kPrefix << "/api/v1, worklist page " << kPrefix << "/ui");
+}
+
+void PluginApp::orthancStopping() {
+  if (!running_) return;
+  running_ = false;
+  feed_.stop();
+  sender_.stop();
+}
+
+}  // namespace annot::plugin

@@ -1,0 +1,68 @@
+#pragma once
+// The plugin's wiring: core's worklist, API, audit and outbox over Orthanc's index and storage.
+// Built once at plugin initialisation (no REST calls then: Orthanc's API is not up yet); the
+// threads that call Orthanc start when Orthanc reports it has started.
+#include <orthanc/OrthancCPlugin.h>
+
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "SdkRest.h"
+#include "api/ApiHandler.h"
+#include "audit/AuditLog.h"
+#include "auth/UserStore.h"
+#include "config/PluginConfig.h"
+#include "metrics/Metrics.h"
+#include "orthanc/OrthancChangeFeed.h"
+#include "orthanc/OrthancResults.h"
+#include "orthanc/OrthancStudyIndex.h"
+#include "outbox/ExportingResultSink.h"
+#include "outbox/Outbox.h"
+#include "protocol/Protocol.h"
+#include "state/StateDatabase.h"
+#include "worklist/IndexedStudySource.h"
+#include "worklist/Worklist.h"
+
+namespace annot::plugin {
+
+class PluginApp {
+ public:
+  static constexpr const char* kPrefix = "/annotation";
+  PluginApp(OrthancPluginContext* context, const PluginConfig& config);
+  ~PluginApp();
+
+  void serve(const std::string& path, const OrthancPluginHttpRequest* request, OrthancPluginRestOutput* output);
+  void orthancStarted();
+  void orthancStopping();
+  void changed() { feed_.wake(); }
+
+ private:
+  bool isOwnOutput(const std::string& sop);
+  void createInitialAdmin();
+
+  OrthancPluginContext* context_;
+  PluginConfig config_;
+  SdkRest rest_;
+  StateDatabase state_;
+  UserStore users_;
+  AuditLog audit_;
+  ProtocolSet protocols_;
+  OrthancImageHeaders headers_;
+  OrthancStudyIndex index_;
+  IndexedStudySource studies_;
+  std::mutex ownMutex_;
+  std::set<std::string> ownOutputs_;  // results stored by this process, before Orthanc announces them
+  OrthancResultSink stored_;
+  Outbox outbox_;
+  OrthancTransport transport_;
+  OutboxSender sender_;
+  ExportingResultSink results_;
+  Worklist worklist_;
+  Metrics metrics_;
+  ApiHandler api_;
+  OrthancChangeFeed feed_;
+  bool running_ = false;
+};
+
+}  // namespace annot::plugin

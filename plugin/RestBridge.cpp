@@ -1,0 +1,52 @@
+#include "RestBridge.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace annot::plugin {
+
+HttpRequest toHttpRequest(const std::string& path, const OrthancPluginHttpRequest* request) {
+  HttpRequest r;
+  switch (request->method) {
+    case OrthancPluginHttpMethod_Get: r.method = "GET"; break;
+    case OrthancPluginHttpMethod_Post: r.method = "POST"; break;
+    case OrthancPluginHttpMethod_Put: r.method = "PUT"; break;
+    case OrthancPluginHttpMethod_Delete: r.method = "DELETE"; break;
+    default: r.method = "UNKNOWN";
+  }
+  r.path = path;
+  // Orthanc hands over query arguments already decoded.
+  for (uint32_t i = 0; i < request->getCount; ++i) r.query.emplace(request->getKeys[i], request->getValues[i]);
+  for (uint32_t i = 0; i < request->headersCount; ++i) {
+    std::string name = request->headersKeys[i];
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    r.headers[name] = request->headersValues[i];
+  }
+  if (request->body && request->bodySize) r.body.assign(static_cast<const char*>(request->body), request->bodySize);
+  return r;
+}
+
+void sendResponse(OrthancPluginContext* context, OrthancPluginRestOutput* output, const HttpResponse& response) {
+  std::string allow, realm = "annotation-node";
+  for (const auto& [name, value] : response.headers) {
+    if (name == "Allow") allow = value;
+    else if (name == "WWW-Authenticate") realm = value;
+    else OrthancPluginSetHttpHeader(context, output, name.c_str(), value.c_str());
+  }
+  // The SDK insists on dedicated calls for 200, 401 and 405; every other status carries its
+  // body through SendHttpStatus (Orthanc's HttpDescribeErrors must stay on, its default).
+  if (response.status == 200) {
+    OrthancPluginAnswerBuffer(context, output, response.body.data(), static_cast<uint32_t>(response.body.size()),
+                              response.contentType.c_str());
+  } else if (response.status == 401) {
+    OrthancPluginSendUnauthorized(context, output, realm.c_str());
+  } else if (response.status == 405) {
+    OrthancPluginSendMethodNotAllowed(context, output, allow.c_str());
+  } else {
+    OrthancPluginSetHttpHeader(context, output, "Content-Type", response.contentType.c_str());
+    OrthancPluginSendHttpStatus(context, output, static_cast<uint16_t>(response.status), response.body.data(),
+                                static_cast<uint32_t>(response.body.size()));
+  }
+}
+
+}  // namespace annot::plugin
