@@ -209,6 +209,14 @@ TEST(Plugin, TheLabelingLoopRunsInsideOrthancAndSurvivesItsRestart) {
                                        {{"DicomModalities", modalities}}});
   const Deployment d{"plugin", orthanc->httpPort(), "/annotation", orthanc->dicomPort(), orthanc->adminToken()};
   const std::string reader = d.addUser("reader", "annotator"), reviewer = d.addUser("reviewer", "reviewer");
+  // Orthanc Explorer links to the worklist page, which the plugin serves.
+  EXPECT_NE(httpGet(orthanc->httpPort(), "/plugins/explorer.js").body.find("Labeling worklist"), std::string::npos);
+  const auto page = httpGet(orthanc->httpPort(), "/annotation/ui");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("api/v1/tasks"), std::string::npos);
+  // With Orthanc's own authentication in front, the token travels in X-Annotation-Token.
+  EXPECT_EQ(httpRequest(orthanc->httpPort(), "GET", "/annotation/api/v1/tasks", "", {{"X-Annotation-Token", reader}}).status, 200);
+  EXPECT_EQ(httpRequest(orthanc->httpPort(), "GET", "/annotation/api/v1/tasks", "", {{"X-Annotation-Token", reader + "x"}}).status, 401);
   const std::string study = generateStudy(tmp / "ct", {"--slices", "2", "--rows", "32", "--columns", "32", "--patient-id", "ORTH-1"});
   const std::string slice = sopInstanceUidOf(listFiles(tmp / "ct", ".dcm").at(0));
   ASSERT_EQ(storescu(orthanc->dicomPort(), {tmp / "ct"}).exitCode, 0);
