@@ -298,3 +298,53 @@ TEST(Plugin, ARefusedConfigurationStopsOrthancWithAClearMessage) {
   const std::string log = readFile(tmp / "orthanc/orthanc.log");
   EXPECT_NE(log.find("Destinations entry 'somewhere'"), std::string::npos) << log;
 }
+
+TEST(Plugin, MaskLabelsBecomeAValidSegInOrthanc) {
+  TempDir tmp;
+  auto orthanc = std::make_unique<RunningOrthanc>(tmp / "orthanc", OrthancSettings{true, 1});  // the shipped protocols
+  const Deployment d{"plugin", orthanc->httpPort(), "/annotation", orthanc->dicomPort(), orthanc->adminToken()};
+  const std::string reader = d.addUser("reader", "annotator"), reviewer = d.addUser("reviewer", "reviewer");
+  const std::string study = generateStudy(tmp / "mr", {"--modality", "MR", "--slices", "3", "--rows", "40", "--columns", "40"});
+  const std::string slice = sopInstanceUidOf(listFiles(tmp / "mr", ".dcm").at(1));
+  ASSERT_EQ(storescu(orthanc->dicomPort(), {tmp / "mr"}).exitCode, 0);
+  ASSERT_TRUE(eventually([&] { return d.get(reader, "/api/v1/tasks?study=" + study)["tasks"].size() == 1; })) << orthanc->log();
+  const json first = d.get(reader, "/api/v1/tasks?study=" + study)["tasks"][0];
+  ASSERT_EQ(first["protocol"]["id"], "brain-mr-lesions");
+  const std::string task = std::to_string(first["id"].get<int>());
+  ASSERT_EQ(d.call(reader, "POST", "/api/v1/tasks/" + task + "/claim").status, 200);
+  const json lesion = {{"label", "Lesion"}, {"category", code("49755003", "SCT", "Morphologically Abnormal Structure")},
+                       {"type", code("52988006", "SCT", "Lesion")}, {"color", {230, 60, 60}}};
+  const json doc = {{"observer", {{"name", "Reader^Rita"}}},
+                    {"findings", {{{"label", "lesion"},
+                                   {"geometry", {{"type", "polygon"}, {"image", {{"sopInstanceUid", slice}}}, {"points", {{10, 10}, {20, 10}, {15, 20}}}}},
+                                   {"evaluations", {{{"concept", code("ENHANCE", "99ANNOT", "Contrast enhancement")}, {"value", code("52101004", "SCT", "Present")}}}}}}},
+                    {"segmentation", {{"segments", {lesion}}, {"masks", {{{"segment", 1}, {"image", {{"sopInstanceUid", slice}}}, {"runs", {{410, 10}, {450, 10}}}}}}}}};
+  const auto saved = d.call(reader, "PUT", "/api/v1/tasks/" + task + "/annotation", doc.dump());
+  ASSERT_EQ(saved.status, 201) << saved.body;
+  ASSERT_EQ(d.call(reader, "POST", "/api/v1/tasks/" + task + "/submit").status, 200);
+  const json all = d.get(reviewer, "/api/v1/tasks?study=" + study)["tasks"];
+  const std::string review = std::to_string(all.back()["id"].get<int>());
+  ASSERT_EQ(d.call(reviewer, "POST", "/api/v1/tasks/" + review + "/claim").status, 200);
+  ASSERT_EQ(d.call(reviewer, "POST", "/api/v1/tasks/" + review + "/review", R"({"decision": "approve"})").status, 200);
+
+  const json outputs = d.get(reviewer, "/api/v1/tasks/" + task)["outputs"];
+  ASSERT_EQ(outputs.size(), 2u);
+  for (const auto& o : outputs) {
+    const std::string id = orthanc->findInstance(o["sopInstanceUid"]);
+    ASSERT_FALSE(id.empty()) << o.dump();
+    const std::string file = tmp / (o["kind"].get<std::string>() + ".dcm");
+    writeFile(file, orthanc->instanceFile(id));
+    const auto check = dciodvfy(file);
+    EXPECT_EQ(check.errors, 0) << o["kind"] << "\n" << check.output;
+    const json parent = json::parse(httpGet(orthanc->httpPort(), "/instances/" + id + "/study").body);
+    EXPECT_EQ(parent["MainDicomTags"]["StudyInstanceUID"], study);
+  }
+  const json seg = json::parse(runCommand({nodeBinary(), "read-seg", tmp / "SEG.dcm", "--runs"}).output);
+  EXPECT_EQ(seg["masks"][0]["image"]["sopInstanceUid"], slice);
+  EXPECT_EQ(seg["masks"][0]["runs"], json({{410, 10}, {450, 10}}));
+  EXPECT_FALSE(orthancSeriesOfModality(*orthanc, study, "SEG").empty());
+  // Orthanc's DICOMweb lists the SEG series.
+  const auto qido = httpGet(orthanc->httpPort(), "/dicom-web/studies/" + study + "/series?Modality=SEG");
+  ASSERT_EQ(qido.status, 200);
+  EXPECT_EQ(json::parse(qido.body).size(), 1u) << qido.body;
+}
