@@ -11,6 +11,7 @@
 #include "HttpServer.h"
 #include "StorageScpServer.h"
 #include "api/ApiHandler.h"
+#include "dicomweb/DicomwebService.h"
 #include "audit/AuditLog.h"
 #include "auth/UserStore.h"
 #include "state/StateDatabase.h"
@@ -87,6 +88,10 @@ int serve(const NodeConfig& config) {
   stability.start();  // after every subscriber is in place: no stable event goes unheard
   ApiHandler api(catalog, metrics, users, audit, worklist, ApiInfo{"annotation-node", ANNOT_VERSION, config.dicomAet});
   api.setOutbox(&outbox);
+  dicomweb::DicomwebService dicomweb(catalog, store, state, [&](const std::string& bytes, const std::string& source) {
+    return pipeline.ingestBytes(bytes, source);
+  });
+  api.setDicomweb(&dicomweb);
   sender.start();
   HttpServer http(api, HttpServerOptions{config.httpBindAddress, config.httpPort, config.httpThreads,
                                          config.maxHttpBodyBytes});

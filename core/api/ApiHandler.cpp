@@ -78,6 +78,7 @@ ApiHandler::ApiHandler(StudyIndex& catalog, Metrics& metrics, UserStore& users, 
       {"GET", "/api/v1/audit", kAdmin, [this](const Call& c) { return queryAudit(c); }},
   };
   addWorklistRoutes();
+  addDicomwebRoutes();
 }
 
 HttpResponse ApiHandler::handle(const HttpRequest& request) {

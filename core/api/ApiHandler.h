@@ -18,6 +18,7 @@
 //   PUT  /api/v1/tasks/{id}/annotation  save a revision; GET it (?revision=N)
 //   POST /api/v1/tasks/{id}/review      {"decision": approve|reject, "comment", "task"}
 //   GET  /api/v1/reports/agreement|balance?protocol=ID   (reviewer, admin, researcher)
+//   /dicomweb/...                       QIDO-RS, WADO-RS, STOW-RS (DicomwebRoutes.cpp)
 #include <functional>
 #include <optional>
 #include <set>
@@ -38,7 +39,12 @@ struct ApiInfo {
   std::string product = "annotation-node";
   std::string version;
   std::string aeTitle;
+  std::string routePrefix;  // where the routes are mounted ("" for the node, "/annotation" in Orthanc)
 };
+
+namespace dicomweb {
+class DicomwebService;
+}
 
 class ApiHandler : public HttpHandler {
  public:
@@ -46,6 +52,8 @@ class ApiHandler : public HttpHandler {
   HttpResponse handle(const HttpRequest& request) override;
   // Where tasks' outputs report their export state (optional).
   void setOutbox(Outbox* outbox) { outbox_ = outbox; }
+  // Serves /dicomweb (QIDO-RS, WADO-RS, STOW-RS) when set.
+  void setDicomweb(dicomweb::DicomwebService* service) { dicomweb_ = service; }
 
   // What a route handler sees: the request, the path parameters ({} segments) and the caller.
   struct Call {
@@ -84,6 +92,13 @@ class ApiHandler : public HttpHandler {
   HttpResponse getAnnotation(const Call& call);
   HttpResponse reviewTask(const Call& call);
   HttpResponse report(const Call& call, const std::string& which);
+  // DICOMweb routes (DicomwebRoutes.cpp).
+  void addDicomwebRoutes();
+  std::string dicomwebBase(const HttpRequest& request) const;
+  HttpResponse dicomwebCall(const Call& call, const std::function<HttpResponse()>& work);
+  HttpResponse retrieveDicomweb(const Call& call, int depth, bool metadata);
+  HttpResponse retrieveFrames(const Call& call, bool bulk);
+  HttpResponse stow(const Call& call);
 
   StudyIndex& catalog_;
   Metrics& metrics_;
@@ -91,6 +106,7 @@ class ApiHandler : public HttpHandler {
   AuditLog& audit_;
   Worklist& worklist_;
   Outbox* outbox_ = nullptr;
+  dicomweb::DicomwebService* dicomweb_ = nullptr;
   ApiInfo info_;
   std::vector<Route> routes_;
 };

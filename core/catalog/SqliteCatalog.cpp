@@ -236,6 +236,19 @@ std::optional<InstanceSummary> SqliteCatalog::findInstance(const std::string& so
   return readInstance(st, 0);
 }
 
+std::vector<std::vector<std::string>> SqliteCatalog::query(const std::string& sql, const std::vector<std::string>& params) {
+  auto db = reader();
+  auto st = db->prepare(sql);
+  for (size_t i = 0; i < params.size(); ++i) st.bind(static_cast<int>(i + 1), params[i]);
+  std::vector<std::vector<std::string>> rows;
+  while (st.step()) {
+    std::vector<std::string> row;
+    for (int c = 0; c < st.columnCount(); ++c) row.push_back(st.text(c));
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
 StudyPage SqliteCatalog::findStudies(const StudyQuery& q) {
   std::string where = " WHERE 1=1";
   std::vector<std::string> params;

@@ -8,11 +8,12 @@
 #include <vector>
 
 #include "catalog/Catalog.h"
+#include "catalog/IndexReader.h"
 #include "catalog/SqliteDb.h"
 
 namespace annot {
 
-class SqliteCatalog : public Catalog {
+class SqliteCatalog : public Catalog, public IndexReader {
  public:
   explicit SqliteCatalog(const std::string& databasePath);
   ~SqliteCatalog() override;
@@ -26,6 +27,7 @@ class SqliteCatalog : public Catalog {
   bool markStable(const std::string& studyInstanceUid, int64_t lastUpdateMs) override;
   Totals totals() override;
   int schemaVersion() override;
+  std::vector<std::vector<std::string>> query(const std::string& sql, const std::vector<std::string>& params) override;
 
  private:
   class ReaderLease;

@@ -92,6 +92,7 @@ std::string Statement::text(int column) const {
 
 int64_t Statement::integer(int column) const { return sqlite3_column_int64(stmt_, column); }
 bool Statement::isNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+int Statement::columnCount() const { return sqlite3_column_count(stmt_); }
 
 int applyMigrations(Database& db, const std::vector<const char*>& steps, const std::string& what) {
   int version = 0;

@@ -57,6 +57,7 @@ class Statement {
   std::string text(int column) const;
   int64_t integer(int column) const;
   bool isNull(int column) const;
+  int columnCount() const;
 
  private:
   sqlite3* db_;

@@ -1,5 +1,7 @@
 #include "ingest/IngestPipeline.h"
 
+#include <fstream>
+
 #include <sys/stat.h>
 
 #include "catalog/SqliteDb.h"
@@ -100,6 +102,21 @@ IngestResult IngestPipeline::ingest(const ReceivedObject& received) {
   bus_.publish(InstanceStoredEvent{record.study.studyInstanceUid, record.series.seriesInstanceUid,
                                    record.instance.sopInstanceUid, record.receivedAtMs});
   return result;
+}
+
+IngestResult IngestPipeline::ingestBytes(const std::string& bytes, const std::string& source) {
+  const std::string scratch = newIncomingPath();
+  {
+    std::ofstream out(scratch, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out) {
+      IngestResult failed;
+      failed.status = store_status::OutOfResources;
+      failed.message = "cannot write the received object to the scratch area";
+      return failed;
+    }
+  }
+  return ingest(ReceivedObject{scratch, "", "", source});
 }
 
 }  // namespace annot

@@ -51,6 +51,9 @@ class IngestPipeline {
   // Consumes the scratch file (kept or removed) and returns when the outcome is final: on
   // Success the instance is durable on disk and in the catalog.
   IngestResult ingest(const ReceivedObject& received);
+  // The same for a Part 10 file received in memory (STOW-RS); `source` is recorded as the
+  // sender. The bytes are written to the scratch area first, exactly as C-STORE data is.
+  IngestResult ingestBytes(const std::string& bytes, const std::string& source);
   // Commits what is in flight, then refuses new work.
   void stop();
 

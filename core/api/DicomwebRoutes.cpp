@@ -1,0 +1,174 @@
+// DICOMweb routes (/dicomweb/...): roles, audit and HTTP framing around dicomweb::DicomwebService.
+#include <nlohmann/json.hpp>
+
+#include "api/ApiHandler.h"
+#include "api/ApiSupport.h"
+#include "dicomweb/DicomwebService.h"
+
+namespace annot {
+namespace {
+using nlohmann::json;
+using dicomweb::DicomwebError;
+using dicomweb::Level;
+
+// Researchers get DICOMweb only through the de-identified view, which this version does not
+// serve yet: identified data is never shown to them.
+const std::set<Role> kReaders = {Role::Annotator, Role::Reviewer, Role::Admin, Role::Researcher};
+const std::set<Role> kStorers = {Role::Annotator, Role::Reviewer, Role::Admin};
+
+HttpResponse dicomJson(const json& body) {
+  HttpResponse r = api::jsonResponse(200, body);
+  r.contentType = "application/dicom+json";
+  return r;
+}
+
+bool accepts(const HttpRequest& request, const std::string& mediaType) {
+  const std::string accept = request.header("accept");
+  return accept.empty() || accept.find(mediaType) != std::string::npos || accept.find("*/*") != std::string::npos;
+}
+}  // namespace
+
+std::string ApiHandler::dicomwebBase(const HttpRequest& request) const {
+  const std::string proto = request.header("x-forwarded-proto").empty() ? "http" : request.header("x-forwarded-proto");
+  const std::string host = request.header("host").empty() ? "localhost" : request.header("host");
+  return proto + "://" + host + info_.routePrefix + "/dicomweb";
+}
+
+void ApiHandler::addDicomwebRoutes() {
+  auto search = [this](Level level, int studyParam, int seriesParam) {
+    return [this, level, studyParam, seriesParam](const Call& c) {
+      return dicomwebCall(c, [&] {
+        const std::string study = studyParam >= 0 ? c.params.at(static_cast<size_t>(studyParam)) : "";
+        const std::string series = seriesParam >= 0 ? c.params.at(static_cast<size_t>(seriesParam)) : "";
+        const json found = dicomweb_->search(level, study, series, c.request.query, dicomwebBase(c.request));
+        std::string shown;
+        for (const auto& item : found) {
+          const std::string uid = item.contains("0020000D") && item["0020000D"].contains("Value") ? item["0020000D"]["Value"][0].get<std::string>() : "";
+          if (shown.find(uid) == std::string::npos) shown += (shown.empty() ? "" : ",") + uid;
+        }
+        audit(c, "dicomweb-search", "study", shown, "success", c.request.path);
+        return dicomJson(found);
+      });
+    };
+  };
+  auto retrieve = [this](int depth, bool metadata) {
+    return [this, depth, metadata](const Call& c) {
+      return dicomwebCall(c, [&] { return retrieveDicomweb(c, depth, metadata); });
+    };
+  };
+  routes_.push_back({"GET", "/dicomweb/studies", kReaders, search(Level::Study, -1, -1)});
+  routes_.push_back({"GET", "/dicomweb/series", kReaders, search(Level::Series, -1, -1)});
+  routes_.push_back({"GET", "/dicomweb/instances", kReaders, search(Level::Instance, -1, -1)});
+  routes_.push_back({"GET", "/dicomweb/studies/{}/series", kReaders, search(Level::Series, 0, -1)});
+  routes_.push_back({"GET", "/dicomweb/studies/{}/instances", kReaders, search(Level::Instance, 0, -1)});
+  routes_.push_back({"GET", "/dicomweb/studies/{}/series/{}/instances", kReaders, search(Level::Instance, 0, 1)});
+  routes_.push_back({"GET", "/dicomweb/studies/{}", kReaders, retrieve(1, false)});
+  routes_.push_back({"GET", "/dicomweb/studies/{}/metadata", kReaders, retrieve(1, true)});
+  routes_.push_back({"GET", "/dicomweb/studies/{}/series/{}", kReaders, retrieve(2, false)});
+  routes_.push_back({"GET", "/dicomweb/studies/{}/series/{}/metadata", kReaders, retrieve(2, true)});
+  routes_.push_back({"GET", "/dicomweb/studies/{}/series/{}/instances/{}", kReaders, retrieve(3, false)});
+  routes_.push_back({"GET", "/dicomweb/studies/{}/series/{}/instances/{}/metadata", kReaders, retrieve(3, true)});
+  routes_.push_back({"GET", "/dicomweb/studies/{}/series/{}/instances/{}/frames/{}", kReaders,
+                     [this](const Call& c) { return dicomwebCall(c, [&] { return retrieveFrames(c, false); }); }});
+  routes_.push_back({"GET", "/dicomweb/studies/{}/series/{}/instances/{}/bulkdata/{}", kReaders,
+                     [this](const Call& c) { return dicomwebCall(c, [&] { return retrieveFrames(c, true); }); }});
+  routes_.push_back({"POST", "/dicomweb/studies", kStorers, [this](const Call& c) { return dicomwebCall(c, [&] { return stow(c); }); }});
+  routes_.push_back({"POST", "/dicomweb/studies/{}", kStorers, [this](const Call& c) { return dicomwebCall(c, [&] { return stow(c); }); }});
+}
+
+HttpResponse ApiHandler::dicomwebCall(const Call& call, const std::function<HttpResponse()>& work) {
+  if (!dicomweb_) return errorResponse(404, "this deployment does not serve DICOMweb here");
+  if (call.user && call.user->role == Role::Researcher) {
+    audit(call, "dicomweb-access", "route", call.request.path, "denied", "researchers get the de-identified view only");
+    return errorResponse(403, "researchers see DICOMweb data only de-identified, and that view is not available in this version");
+  }
+  try {
+    return work();
+  } catch (const DicomwebError& e) {
+    return errorResponse(e.status(), e.what());
+  }
+}
+
+HttpResponse ApiHandler::retrieveDicomweb(const Call& c, int depth, bool metadata) {
+  const std::string study = c.params.at(0), series = depth >= 2 ? c.params.at(1) : "", sop = depth >= 3 ? c.params.at(2) : "";
+  if (metadata ? !accepts(c.request, "application/dicom+json") && !accepts(c.request, "application/json")
+               : !accepts(c.request, "multipart/related")) {
+    return errorResponse(406, metadata ? "metadata is served as application/dicom+json"
+                                       : "instances are served as multipart/related; type=\"application/dicom\"");
+  }
+  const auto found = dicomweb_->instances(study, series, sop);
+  if (found.empty()) return errorResponse(404, "nothing stored under " + c.request.path.substr(0, c.request.path.size() - (metadata ? 9 : 0)));
+  const std::string base = dicomwebBase(c.request);
+  HttpResponse r;
+  if (metadata) {
+    std::string body = "[";
+    for (size_t i = 0; i < found.size(); ++i) body += (i ? "," : "") + dicomweb_->metadata(found[i], base);
+    body += "]";
+    r.contentType = "application/dicom+json";
+    r.body = std::move(body);
+  } else {
+    std::vector<dicomweb::Part> parts;
+    for (const auto& i : found) {
+      // Sent as stored: the transfer syntax the peer used, never re-encoded.
+      parts.push_back({"application/dicom; transfer-syntax=" + i.transferSyntaxUid, dicomweb::DicomwebService::retrieveUrl(base, i),
+                       dicomweb_->fileBytes(i)});
+    }
+    const std::string boundary = dicomweb::newBoundary(parts);
+    r.contentType = "multipart/related; type=\"application/dicom\"; boundary=" + boundary;
+    r.body = dicomweb::buildMultipart(parts, boundary);
+  }
+  audit(c, metadata ? "dicomweb-metadata" : "dicomweb-retrieve", depth == 3 ? "instance" : depth == 2 ? "series" : "study",
+        depth == 3 ? sop : depth == 2 ? series : study, "success", std::to_string(found.size()) + " instance(s)");
+  return r;
+}
+
+HttpResponse ApiHandler::retrieveFrames(const Call& c, bool bulk) {
+  const auto found = dicomweb_->instances(c.params.at(0), c.params.at(1), c.params.at(2));
+  if (found.empty()) return errorResponse(404, "instance " + c.params.at(2) + " is not stored in that series");
+  std::vector<dicomweb::Part> parts;
+  if (bulk) {
+    if (c.params.at(3) != "7FE00010") return errorResponse(404, "bulk data is served for pixel data (7FE00010) only");
+    parts.push_back({"application/octet-stream", "", dicomweb_->pixelData(found[0])});
+  } else {
+    std::vector<unsigned> numbers;
+    const std::string list = c.params.at(3);
+    size_t start = 0;
+    while (start <= list.size()) {
+      const size_t end = std::min(list.find(',', start), list.size());
+      numbers.push_back(api::parseBounded(list.substr(start, end - start), "frame number", 1, 1000000));
+      start = end + 1;
+    }
+    for (auto& bytes : dicomweb_->frames(found[0], numbers)) parts.push_back({"application/octet-stream", "", std::move(bytes)});
+  }
+  HttpResponse r;
+  const std::string boundary = dicomweb::newBoundary(parts);
+  r.contentType = "multipart/related; type=\"application/octet-stream\"; boundary=" + boundary;
+  r.body = dicomweb::buildMultipart(parts, boundary);
+  audit(c, bulk ? "dicomweb-bulkdata" : "dicomweb-frames", "instance", c.params.at(2), "success", c.params.at(3));
+  return r;
+}
+
+HttpResponse ApiHandler::stow(const Call& c) {
+  const std::string contentType = c.request.header("content-type");
+  if (dicomweb::mediaType(contentType) != "multipart/related") {
+    return errorResponse(415, "STOW-RS takes multipart/related; type=\"application/dicom\"");
+  }
+  std::vector<dicomweb::Part> parts;
+  try {
+    parts = dicomweb::parseMultipart(c.request.body, dicomweb::contentTypeParameter(contentType, "boundary"));
+  } catch (const std::invalid_argument& e) {
+    return errorResponse(400, std::string("malformed multipart body: ") + e.what());
+  }
+  if (parts.empty()) return errorResponse(400, "the request carries no instance");
+  const std::string study = c.params.empty() ? "" : c.params.at(0);
+  const auto outcome = dicomweb_->store(parts, study, dicomwebBase(c.request), "STOW:" + c.user->name);
+  std::string stored;
+  for (const auto& s : outcome.storedInstances) stored += (stored.empty() ? "" : ",") + s;
+  audit(c, "dicomweb-store", "instance", stored, outcome.httpStatus == 409 ? "failure" : "success",
+        std::to_string(outcome.storedInstances.size()) + " of " + std::to_string(parts.size()) + " stored");
+  HttpResponse r = api::jsonResponse(outcome.httpStatus, outcome.body);
+  r.contentType = "application/dicom+json";
+  return r;
+}
+
+}  // namespace annot

@@ -1,0 +1,290 @@
+#include "dicomweb/DicomwebService.h"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcistrmb.h>
+#include <dcmtk/dcmdata/dcjson.h>
+#include <dcmtk/dcmdata/dctk.h>
+
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "dicom/DatasetAccess.h"
+
+namespace annot::dicomweb {
+namespace {
+using nlohmann::json;
+constexpr size_t kMetadataCacheEntries = 50000;
+constexpr const char* kBasePlaceholder = "\x01BASE\x01";
+
+// Values of one QIDO column in DICOM JSON (PS3.18 F.2).
+json attributeJson(const Attribute& a, const std::string& value) {
+  json out = {{"vr", a.vr}};
+  if (value.empty()) return out;
+  const std::string vr = a.vr;
+  if (vr == "PN") {
+    out["Value"] = json::array({{{"Alphabetic", value}}});
+  } else if (vr == "IS" || vr == "US") {
+    out["Value"] = json::array({std::stoll(value)});
+  } else {
+    json values = json::array();
+    size_t start = 0;
+    while (start <= value.size()) {  // multi-valued columns (ModalitiesInStudy) use '\'
+      const size_t end = std::min(value.find('\\', start), value.size());
+      values.push_back(value.substr(start, end - start));
+      start = end + 1;
+    }
+    out["Value"] = values;
+  }
+  return out;
+}
+
+// DCMTK's JSON writer with pixel data (and other bulk payloads) as BulkDataURIs.
+class BulkDataJson : public DcmJsonFormatCompact {
+ public:
+  explicit BulkDataJson(std::string uriPrefix) : DcmJsonFormatCompact(OFFalse), prefix_(std::move(uriPrefix)) {}
+  OFBool asBulkDataURI(const DcmTagKey& tag, OFString& uri) override {
+    if (tag == DCM_PixelData || tag == DCM_FloatPixelData || tag == DCM_DoubleFloatPixelData || tag == DCM_EncapsulatedDocument) {
+      char hex[16];
+      std::snprintf(hex, sizeof hex, "%04X%04X", tag.getGroup(), tag.getElement());
+      uri = (prefix_ + hex).c_str();
+      return OFTrue;
+    }
+    return OFFalse;
+  }
+
+ private:
+  std::string prefix_;
+};
+
+bool uncompressed(const std::string& ts) { return ts == UID_LittleEndianExplicitTransferSyntax || ts == UID_LittleEndianImplicitTransferSyntax; }
+}  // namespace
+
+std::string DicomwebService::retrieveUrl(const std::string& base, const StoredInstance& i) {
+  return base + "/studies/" + i.studyUid + "/series/" + i.seriesUid + "/instances/" + i.sopUid;
+}
+
+json DicomwebService::search(Level level, const std::string& studyUid, const std::string& seriesUid,
+                             const std::multimap<std::string, std::string>& params, const std::string& base) {
+  Query q;
+  try {
+    q = parseQuery(level, params);
+    q.onlyStudies = labels_.matchingStudies(params);
+  } catch (const QidoError& e) {
+    throw DicomwebError(400, e.what());
+  }
+  q.studyUid = studyUid;
+  q.seriesUid = seriesUid;
+  const Sql sql = toSql(q);
+  const bool summary = LabelFilters::wantsSummary(params);
+  json out = json::array();
+  for (const auto& row : index_.query(sql.text, sql.params)) {
+    json item = json::object();
+    item["00080005"] = {{"vr", "CS"}, {"Value", {"ISO_IR 192"}}};  // the index holds names in UTF-8
+    std::string study, series, sop;
+    for (size_t c = 0; c < sql.columns.size(); ++c) {
+      const Attribute& a = *sql.columns[c];
+      const std::string keyword = a.keyword;
+      if (keyword == "StudyInstanceUID") study = row[c];
+      if (keyword == "SeriesInstanceUID") series = row[c];
+      if (keyword == "SOPInstanceUID") sop = row[c];
+      if (keyword == "NumberOfFrames" && (row[c].empty() || row[c] == "0")) continue;  // single-frame objects have none
+      item[a.tag] = attributeJson(a, row[c]);
+    }
+    std::string url = base + "/studies/" + study;
+    if (level != Level::Study) url += "/series/" + series;
+    if (level == Level::Instance) url += "/instances/" + sop;
+    item["00081190"] = {{"vr", "UR"}, {"Value", {url}}};
+    if (summary && level == Level::Study) item["annotation"] = labels_.summary(study);
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+std::vector<StoredInstance> DicomwebService::instances(const std::string& studyUid, const std::string& seriesUid, const std::string& sopUid) {
+  std::string sql =
+      "SELECT s.study_uid, se.series_uid, i.sop_uid, i.sop_class_uid, i.transfer_syntax_uid, i.storage_key "
+      "FROM instances i JOIN series se ON se.id = i.series_fk JOIN studies s ON s.id = se.study_fk WHERE s.study_uid = ?";
+  std::vector<std::string> params = {studyUid};
+  if (!seriesUid.empty()) { sql += " AND se.series_uid = ?"; params.push_back(seriesUid); }
+  if (!sopUid.empty()) { sql += " AND i.sop_uid = ?"; params.push_back(sopUid); }
+  sql += " ORDER BY se.id, CAST(i.instance_number AS INTEGER), i.id";
+  std::vector<StoredInstance> out;
+  for (const auto& r : index_.query(sql, params)) out.push_back({r[0], r[1], r[2], r[3], r[4], r[5]});
+  return out;
+}
+
+std::string DicomwebService::fileBytes(const StoredInstance& instance) {
+  std::ifstream in(store_.absolutePath(instance.storageKey), std::ios::binary);
+  if (!in) throw std::runtime_error("stored file of " + instance.sopUid + " is missing");
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+std::string DicomwebService::metadata(const StoredInstance& instance, const std::string& base) {
+  std::string cached;
+  {
+    std::lock_guard<std::mutex> lock(cacheMutex_);
+    const auto hit = cacheIndex_.find(instance.sopUid);
+    if (hit != cacheIndex_.end()) {
+      cache_.splice(cache_.begin(), cache_, hit->second);
+      cached = hit->second->second;
+    }
+  }
+  if (cached.empty()) {
+    DcmFileFormat file;
+    // Headers only: bulk values stay on disk (they become BulkDataURIs).
+    const OFCondition loaded = file.loadFile(store_.absolutePath(instance.storageKey).c_str(), EXS_Unknown, EGL_noChange, 4096);
+    if (loaded.bad()) throw std::runtime_error("cannot read " + instance.sopUid + ": " + loaded.text());
+    BulkDataJson format(std::string(kBasePlaceholder) + "/studies/" + instance.studyUid + "/series/" + instance.seriesUid +
+                        "/instances/" + instance.sopUid + "/bulkdata/");
+    std::ostringstream out;
+    // DCMTK writes the dataset's members; the object braces are the caller's.
+    out << '{';
+    const OFCondition written = file.getDataset()->writeJson(out, format);
+    if (written.bad()) throw std::runtime_error("cannot express " + instance.sopUid + " as JSON: " + written.text());
+    out << '}';
+    cached = out.str();
+    std::lock_guard<std::mutex> lock(cacheMutex_);
+    if (!cacheIndex_.count(instance.sopUid)) {
+      cache_.emplace_front(instance.sopUid, cached);
+      cacheIndex_[instance.sopUid] = cache_.begin();
+      while (cache_.size() > kMetadataCacheEntries) {
+        cacheIndex_.erase(cache_.back().first);
+        cache_.pop_back();
+      }
+    }
+  }
+  std::string result;
+  result.reserve(cached.size() + 64);
+  size_t pos = 0;
+  for (;;) {
+    const size_t hit = cached.find(kBasePlaceholder, pos);
+    result.append(cached, pos, hit == std::string::npos ? std::string::npos : hit - pos);
+    if (hit == std::string::npos) break;
+    result += base;
+    pos = hit + std::strlen(kBasePlaceholder);
+  }
+  return result;
+}
+
+std::string DicomwebService::pixelData(const StoredInstance& instance) {
+  if (!uncompressed(instance.transferSyntaxUid)) {
+    throw DicomwebError(406, "pixel data of " + instance.sopUid + " is stored compressed (" + instance.transferSyntaxUid +
+                                 "); retrieve the instance instead");
+  }
+  DcmFileFormat file;
+  const OFCondition loaded = file.loadFile(store_.absolutePath(instance.storageKey).c_str());
+  if (loaded.bad()) throw std::runtime_error("cannot read " + instance.sopUid + ": " + loaded.text());
+  DcmElement* element = nullptr;
+  if (file.getDataset()->findAndGetElement(DCM_PixelData, element).bad() || !element) {
+    throw DicomwebError(404, instance.sopUid + " has no pixel data");
+  }
+  Uint8* data = nullptr;
+  if (element->getUint8Array(data).bad() || !data) throw std::runtime_error("cannot read the pixel data of " + instance.sopUid);
+  return std::string(reinterpret_cast<const char*>(data), element->getLength());
+}
+
+std::vector<std::string> DicomwebService::frames(const StoredInstance& instance, const std::vector<unsigned>& numbers) {
+  DcmFileFormat file;
+  const OFCondition loaded = file.loadFile(store_.absolutePath(instance.storageKey).c_str(), EXS_Unknown, EGL_noChange, 4096);
+  if (loaded.bad()) throw std::runtime_error("cannot read " + instance.sopUid + ": " + loaded.text());
+  DcmDataset& ds = *file.getDataset();
+  Uint16 rows = 0, columns = 0, samples = 1, bits = 0;
+  ds.findAndGetUint16(DCM_Rows, rows);
+  ds.findAndGetUint16(DCM_Columns, columns);
+  ds.findAndGetUint16(DCM_SamplesPerPixel, samples);
+  ds.findAndGetUint16(DCM_BitsAllocated, bits);
+  Sint32 count = 1;
+  ds.findAndGetSint32(DCM_NumberOfFrames, count);
+  if (rows == 0 || columns == 0 || bits == 0) throw DicomwebError(404, instance.sopUid + " is not an image: it has no frames");
+  if (bits % 8 != 0) throw DicomwebError(406, instance.sopUid + " has " + std::to_string(bits) + "-bit pixels; retrieve its bulk data instead");
+  for (unsigned n : numbers) {
+    if (n == 0 || n > static_cast<unsigned>(std::max<Sint32>(count, 1))) {
+      throw DicomwebError(404, "frame " + std::to_string(n) + " does not exist (" + instance.sopUid + " has " + std::to_string(std::max<Sint32>(count, 1)) + ")");
+    }
+  }
+  const std::string all = pixelData(instance);
+  const size_t frameSize = static_cast<size_t>(rows) * columns * samples * (bits / 8);
+  std::vector<std::string> out;
+  for (unsigned n : numbers) {
+    const size_t offset = (n - 1) * frameSize;
+    if (offset + frameSize > all.size()) throw std::runtime_error("pixel data of " + instance.sopUid + " is shorter than its frames");
+    out.push_back(all.substr(offset, frameSize));
+  }
+  return out;
+}
+
+StowOutcome DicomwebService::store(const std::vector<Part>& parts, const std::string& studyUid, const std::string& base,
+                                   const std::string& source) {
+  StowOutcome outcome;
+  json referenced = json::array(), failed = json::array();
+  std::set<std::string> studies;
+  for (const auto& part : parts) {
+    const std::string type = mediaType(part.contentType);
+    json item = json::object();
+    if (type != "application/dicom") {
+      // Only Part 10 instances are accepted (no metadata + bulk data form): "cannot understand".
+      item["00081197"] = {{"vr", "US"}, {"Value", {0xC000}}};
+      failed.push_back(item);
+      continue;
+    }
+    IngestResult r;
+    std::string sopClass;
+    {
+      // Peek at the UIDs first so that a wrong study is refused before anything is stored.
+      DcmFileFormat header;
+      try {
+        DcmInputBufferStream in;
+        in.setBuffer(part.body.data(), static_cast<offile_off_t>(part.body.size()));
+        in.setEos();
+        header.transferInit();
+        const OFCondition ok = header.read(in, EXS_Unknown, EGL_noChange, 256);
+        header.transferEnd();
+        if (ok.bad()) throw std::runtime_error(ok.text());
+      } catch (const std::exception&) {
+        item["00081197"] = {{"vr", "US"}, {"Value", {0xC000}}};
+        failed.push_back(item);
+        continue;
+      }
+      DcmDataset& ds = *header.getDataset();
+      sopClass = getString(ds, DCM_SOPClassUID);
+      const std::string sop = getString(ds, DCM_SOPInstanceUID), study = getString(ds, DCM_StudyInstanceUID);
+      item["00081150"] = {{"vr", "UI"}, {"Value", {sopClass}}};
+      item["00081155"] = {{"vr", "UI"}, {"Value", {sop}}};
+      if (!studyUid.empty() && study != studyUid) {
+        // dcm4chee's code for "not this study"; PS3.18 leaves the value to the origin server.
+        item["00081197"] = {{"vr", "US"}, {"Value", {0xC409}}};
+        failed.push_back(item);
+        continue;
+      }
+      r = ingest_(part.body, source);
+    }
+    if (r.status == store_status::Success || (r.status & 0xF000) == 0xB000) {
+      StoredInstance stored;
+      const auto found = index_.query(
+          "SELECT s.study_uid, se.series_uid FROM instances i JOIN series se ON se.id = i.series_fk JOIN studies s ON s.id = se.study_fk "
+          "WHERE i.sop_uid = ?",
+          {r.sopInstanceUid});
+      if (!found.empty()) stored = {found[0][0], found[0][1], r.sopInstanceUid, sopClass, "", ""};
+      item["00081190"] = {{"vr", "UR"}, {"Value", {retrieveUrl(base, stored)}}};
+      referenced.push_back(item);
+      studies.insert(r.studyInstanceUid);
+      outcome.storedInstances.push_back(r.sopInstanceUid);
+    } else {
+      item["00081197"] = {{"vr", "US"}, {"Value", {r.status}}};
+      failed.push_back(item);
+    }
+  }
+  outcome.studies.assign(studies.begin(), studies.end());
+  outcome.body = json::object();
+  if (studyUid.size()) outcome.body["00081190"] = {{"vr", "UR"}, {"Value", {base + "/studies/" + studyUid}}};
+  if (!referenced.empty()) outcome.body["00081199"] = {{"vr", "SQ"}, {"Value", referenced}};
+  if (!failed.empty()) outcome.body["00081198"] = {{"vr", "SQ"}, {"Value", failed}};
+  outcome.httpStatus = failed.empty() ? 200 : referenced.empty() ? 409 : 202;
+  return outcome;
+}
+
+}  // namespace annot::dicomweb

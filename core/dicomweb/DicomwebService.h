@@ -1,0 +1,79 @@
+#pragma once
+// DICOMweb (PS3.18) over the node's index and files: QIDO-RS answered from indexed columns,
+// WADO-RS from the stored files (sent as received, never re-encoded), STOW-RS into the same
+// ingest path as C-STORE. Transport-neutral: core's ApiHandler maps routes, roles and audit.
+#include <functional>
+#include <list>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "catalog/IndexReader.h"
+#include "dicomweb/LabelFilters.h"
+#include "dicomweb/Multipart.h"
+#include "dicomweb/QidoModel.h"
+#include "ingest/IngestPipeline.h"
+#include "storage/InstanceStore.h"
+
+namespace annot::dicomweb {
+
+class DicomwebError : public std::runtime_error {
+ public:
+  DicomwebError(int status, const std::string& what) : std::runtime_error(what), status_(status) {}
+  int status() const { return status_; }
+
+ private:
+  int status_;
+};
+
+struct StoredInstance {
+  std::string studyUid, seriesUid, sopUid, sopClassUid, transferSyntaxUid, storageKey;
+};
+
+struct StowOutcome {
+  int httpStatus = 200;  // 200 all stored, 202 some failed, 409 none stored
+  nlohmann::json body;   // the PS3.18 store response (DICOM JSON)
+  std::vector<std::string> studies, storedInstances;
+};
+
+class DicomwebService {
+ public:
+  // `ingest` stores one Part 10 file (bytes) the way C-STORE does; `source` names the peer.
+  using Ingest = std::function<IngestResult(const std::string& bytes, const std::string& source)>;
+  DicomwebService(IndexReader& index, InstanceStore& store, StateDatabase& state, Ingest ingest)
+      : index_(index), store_(store), labels_(state), ingest_(std::move(ingest)) {}
+
+  // QIDO-RS: a DICOM JSON array. `base` is the absolute URL of the DICOMweb root.
+  nlohmann::json search(Level level, const std::string& studyUid, const std::string& seriesUid,
+                        const std::multimap<std::string, std::string>& params, const std::string& base);
+
+  // The stored instances under a study, series or one instance (empty strings widen the scope).
+  std::vector<StoredInstance> instances(const std::string& studyUid, const std::string& seriesUid, const std::string& sopUid);
+  std::string fileBytes(const StoredInstance& instance);
+  // One instance's metadata as a DICOM JSON object; pixel data as a BulkDataURI.
+  std::string metadata(const StoredInstance& instance, const std::string& base);
+  // Frames (1-based) of an uncompressed instance, as raw bytes. DicomwebError 400/404/406.
+  std::vector<std::string> frames(const StoredInstance& instance, const std::vector<unsigned>& numbers);
+  std::string pixelData(const StoredInstance& instance);
+
+  // STOW-RS: every application/dicom part is stored; `studyUid` non-empty restricts the target.
+  StowOutcome store(const std::vector<Part>& parts, const std::string& studyUid, const std::string& base, const std::string& source);
+
+  static std::string retrieveUrl(const std::string& base, const StoredInstance& i);
+
+ private:
+  IndexReader& index_;
+  InstanceStore& store_;
+  LabelFilters labels_;
+  Ingest ingest_;
+  // Metadata per SOP instance (immutable once stored), bounded.
+  std::mutex cacheMutex_;
+  std::list<std::pair<std::string, std::string>> cache_;
+  std::unordered_map<std::string, std::list<std::pair<std::string, std::string>>::iterator> cacheIndex_;
+};
+
+}  // namespace annot::dicomweb
