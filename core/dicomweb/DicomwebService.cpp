@@ -16,7 +16,8 @@ namespace annot::dicomweb {
 namespace {
 using nlohmann::json;
 constexpr size_t kMetadataCacheEntries = 50000;
-constexpr const char* kBasePlaceholder = "\x01BASE\x01";
+// Stands for the request's base URL in cached metadata (hosts differ between requests).
+constexpr const char* kBasePlaceholder = "@@ANNOTATION-DICOMWEB-BASE@@";
 
 // Values of one QIDO column in DICOM JSON (PS3.18 F.2).
 json attributeJson(const Attribute& a, const std::string& value) {

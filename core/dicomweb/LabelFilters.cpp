@@ -58,7 +58,7 @@ std::optional<std::vector<std::string>> LabelFilters::matchingStudies(const std:
       if (value.empty() || value.size() > 3 || value.find_first_not_of("0123456789") != std::string::npos) {
         throw QidoError("annotation.readers must be a number of readers");
       }
-      where += " AND (SELECT count(DISTINCT x.assignee) FROM tasks x WHERE x.study_uid = t.study_uid AND x.step = 'label' AND x.state = 'COMPLETED') >= ?";
+      where += " AND (SELECT count(DISTINCT x.assignee) FROM tasks x WHERE x.study_uid = t.study_uid AND x.step = 'label' AND x.state = 'COMPLETED') >= CAST(? AS INTEGER)";
       binds.push_back(value);
     } else {
       throw QidoError("'" + key + "' is not a label filter (annotation.status, .protocol, .finding, .readers)");

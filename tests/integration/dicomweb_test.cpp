@@ -1,0 +1,244 @@
+// DICOMweb on the node, driven by dicomweb-client (what OHIF uses) and cross-checked attribute
+// by attribute against Orthanc's DICOMweb plugin answering the same queries over the same studies.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "NodeHarness.h"
+#include "OrthancHarness.h"
+
+using namespace annot::test;
+using nlohmann::json;
+
+namespace {
+json client(const std::string& url, const std::string& token, const std::string& operation, const json& options,
+            const std::vector<std::string>& files = {}) {
+  std::vector<std::string> argv = {"node", std::string(ANNOT_COMPAT_DIR) + "/dicomweb.mjs", url, token.empty() ? "-" : token, operation, options.dump()};
+  argv.insert(argv.end(), files.begin(), files.end());
+  const CommandResult r = runCommand(argv);
+  const auto lastLine = r.output.substr(r.output.rfind('\n', r.output.size() - 2) + 1);
+  const json out = json::parse(lastLine, nullptr, false);
+  if (out.is_discarded()) throw std::runtime_error(operation + ": no JSON from dicomweb-client:\n" + r.output);
+  return out;
+}
+
+std::string valueOf(const json& item, const std::string& tag) {
+  if (!item.contains(tag) || !item[tag].contains("Value") || item[tag]["Value"].empty()) return "";
+  const json& v = item[tag]["Value"];
+  std::string out;
+  for (const auto& one : v) {
+    std::string text = one.is_object() ? one.value("Alphabetic", "") : one.is_string() ? one.get<std::string>() : one.dump();
+    out += (out.empty() ? "" : "\\") + text;
+  }
+  return out;
+}
+
+// Answers keyed by a UID attribute, each as tag → value text.
+std::map<std::string, std::map<std::string, std::string>> byUid(const json& answer, const std::string& uidTag) {
+  std::map<std::string, std::map<std::string, std::string>> out;
+  for (const auto& item : answer) {
+    auto& row = out[valueOf(item, uidTag)];
+    for (const auto& [tag, attribute] : item.items()) row[tag] = valueOf(item, tag);
+  }
+  return out;
+}
+
+// Both servers must return every tag in `required`, with equal values, for the same UIDs.
+void expectSameAnswers(const json& node, const json& orthanc, const std::string& uidTag, const std::vector<std::string>& required,
+                       const std::string& what) {
+  ASSERT_TRUE(node.is_array()) << what << ": " << node.dump();
+  ASSERT_TRUE(orthanc.is_array()) << what << ": " << orthanc.dump();
+  const auto a = byUid(node, uidTag), b = byUid(orthanc, uidTag);
+  std::set<std::string> uidsA, uidsB;
+  for (const auto& [uid, row] : a) uidsA.insert(uid);
+  for (const auto& [uid, row] : b) uidsB.insert(uid);
+  ASSERT_EQ(uidsA, uidsB) << what;
+  ASSERT_FALSE(uidsA.empty()) << what << ": the query should find something";
+  for (const auto& [uid, row] : a) {
+    for (const auto& tag : required) {
+      ASSERT_TRUE(row.count(tag)) << what << ": the node did not return " << tag;
+      ASSERT_TRUE(b.at(uid).count(tag)) << what << ": Orthanc did not return " << tag;
+      EXPECT_EQ(row.at(tag), b.at(uid).at(tag)) << what << ": " << tag << " of " << uid;
+    }
+  }
+}
+
+json code(const char* value, const char* scheme, const char* meaning) {
+  return {{"code", value}, {"scheme", scheme}, {"meaning", meaning}};
+}
+
+const std::vector<std::string> kStudyTags = {"0020000D", "00100020", "00100010", "00080020", "00080030", "00080050", "00080061",
+                                             "00201206", "00201208", "00100030", "00100040", "00200010", "00080090"};
+const std::vector<std::string> kSeriesTags = {"0020000E", "00080060", "00200011", "00201209", "0008103E"};
+const std::vector<std::string> kInstanceTags = {"00080018", "00080016", "00200013"};
+}  // namespace
+
+TEST(Dicomweb, SearchesAgreeWithOrthancAndRetrieveStoreWorkThroughDicomwebClient) {
+  TempDir tmp;
+  const std::string ct = generateStudy(tmp / "ct", {"--slices", "3", "--rows", "32", "--columns", "32", "--series", "2", "--patient-id", "DW-1",
+                                                     "--patient-name", "Doe^Jane", "--study-date", "20240115", "--accession", "A1"});
+  const std::string mr = generateStudy(tmp / "mr", {"--modality", "MR", "--slices", "2", "--rows", "32", "--columns", "32", "--patient-id", "DW-2",
+                                                     "--patient-name", "Roe^Richard", "--study-date", "20230301", "--accession", "A2"});
+  RunningNode node(tmp / "node", NodeSettings{60, {{"MaxHttpBodySize", 400000}}});
+  RunningOrthanc orthanc(tmp / "orthanc", OrthancSettings{true, 60});
+  for (const auto& dir : {tmp / "ct", tmp / "mr"}) {
+    ASSERT_EQ(storescu(node.dicomPort(), {dir}).exitCode, 0);
+    ASSERT_EQ(storescu(orthanc.dicomPort(), {dir}).exitCode, 0);
+  }
+  const std::string nodeUrl = "http://127.0.0.1:" + std::to_string(node.httpPort()) + "/dicomweb";
+  const std::string orthancUrl = "http://127.0.0.1:" + std::to_string(orthanc.httpPort()) + "/dicom-web";
+  const std::string token = node.adminToken();
+
+  // QIDO-RS, the same queries to both.
+  const std::vector<json> studyQueries = {json::object(), {{"PatientID", "DW-1"}}, {{"PatientName", "Doe*"}}, {{"StudyDate", "20240101-"}},
+                                          {{"ModalitiesInStudy", "MR"}}, {{"StudyInstanceUID", ct + "," + mr}}, {{"AccessionNumber", "A*"}}};
+  for (const auto& q : studyQueries) {
+    const json options = {{"queryParams", q}};
+    expectSameAnswers(client(nodeUrl, token, "searchForStudies", options), client(orthancUrl, "", "searchForStudies", options), "0020000D",
+                      kStudyTags, "studies " + q.dump());
+  }
+  expectSameAnswers(client(nodeUrl, token, "searchForSeries", {{"studyInstanceUID", ct}}),
+                    client(orthancUrl, "", "searchForSeries", {{"studyInstanceUID", ct}}), "0020000E", kSeriesTags, "series of the CT");
+  expectSameAnswers(client(nodeUrl, token, "searchForSeries", {{"queryParams", {{"Modality", "MR"}}}}),
+                    client(orthancUrl, "", "searchForSeries", {{"queryParams", {{"Modality", "MR"}}}}), "0020000E", kSeriesTags, "MR series");
+  const json ctSeries = client(nodeUrl, token, "searchForSeries", {{"studyInstanceUID", ct}});
+  ASSERT_EQ(ctSeries.size(), 2u);
+  const std::string series = valueOf(ctSeries[0], "0020000E");
+  expectSameAnswers(client(nodeUrl, token, "searchForInstances", {{"studyInstanceUID", ct}, {"seriesInstanceUID", series}}),
+                    client(orthancUrl, "", "searchForInstances", {{"studyInstanceUID", ct}, {"seriesInstanceUID", series}}), "00080018",
+                    kInstanceTags, "instances of a series");
+  expectSameAnswers(client(nodeUrl, token, "searchForInstances", {{"studyInstanceUID", mr}}),
+                    client(orthancUrl, "", "searchForInstances", {{"studyInstanceUID", mr}}), "00080018", kInstanceTags, "instances of the MR");
+  // What Orthanc 1.10's plugin does not do, checked on the node alone: '\' UID lists, '?' wildcards.
+  EXPECT_EQ(client(nodeUrl, token, "searchForStudies", {{"queryParams", {{"StudyInstanceUID", ct + "\\" + mr}}}}).size(), 2u);
+  EXPECT_EQ(client(nodeUrl, token, "searchForStudies", {{"queryParams", {{"AccessionNumber", "A?"}}}}).size(), 2u);
+  EXPECT_EQ(client(nodeUrl, token, "searchForStudies", {{"queryParams", {{"AccessionNumber", "?1"}}}}).size(), 1u);
+  // Paging, and nothing found.
+  EXPECT_EQ(client(nodeUrl, token, "searchForStudies", {{"queryParams", {{"limit", 1}, {"offset", 1}}}}).size(), 1u);
+  EXPECT_EQ(client(nodeUrl, token, "searchForStudies", {{"queryParams", {{"PatientID", "nobody"}}}}).size(), 0u);
+
+  // WADO-RS: metadata, instances, frames; the instance comes back as it was sent.
+  const json instances = client(nodeUrl, token, "searchForInstances", {{"studyInstanceUID", ct}, {"seriesInstanceUID", series}});
+  const std::string sop = valueOf(instances[0], "00080018");
+  const json ids = {{"studyInstanceUID", ct}, {"seriesInstanceUID", series}, {"sopInstanceUID", sop}};
+  const json metadata = client(nodeUrl, token, "retrieveSeriesMetadata", {{"studyInstanceUID", ct}, {"seriesInstanceUID", series}});
+  ASSERT_EQ(metadata.size(), 3u) << metadata.dump().substr(0, 500);
+  EXPECT_EQ(valueOf(metadata[0], "00100020"), "DW-1");
+  ASSERT_TRUE(metadata[0]["7FE00010"].contains("BulkDataURI")) << "pixel data is referenced, not inlined";
+  EXPECT_EQ(client(nodeUrl, token, "retrieveStudyMetadata", {{"studyInstanceUID", ct}}).size(), 6u);
+  const json retrieved = client(nodeUrl, token, "retrieveInstance", ids);
+  EXPECT_EQ(retrieved["SOPInstanceUID"], sop);
+  std::string sentFile;
+  for (const auto& f : listFiles(tmp / "ct", ".dcm")) {
+    if (sopInstanceUidOf(f) == sop) sentFile = f;
+  }
+  // Served as received: the dataset that crossed the network, byte for byte.
+  const auto raw = httpRequest(node.httpPort(), "GET", "/dicomweb/studies/" + ct + "/series/" + series + "/instances/" + sop, "",
+                               {{"Authorization", "Bearer " + token}});
+  EXPECT_NE(raw.body.find(datasetBytes(sentFile)), std::string::npos);
+  const json frames = client(nodeUrl, token, "retrieveInstanceFrames", {{"studyInstanceUID", ct}, {"seriesInstanceUID", series}, {"sopInstanceUID", sop}, {"frameNumbers", {1}}});
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0]["bytes"], 32 * 32 * 2);
+  EXPECT_EQ(client(nodeUrl, token, "retrieveSeries", {{"studyInstanceUID", ct}, {"seriesInstanceUID", series}}).size(), 3u);
+  const auto bulk = httpRequest(node.httpPort(), "GET", metadata[0]["7FE00010"]["BulkDataURI"].get<std::string>().substr(nodeUrl.size() - 9), "",
+                                {{"Authorization", "Bearer " + token}});
+  EXPECT_EQ(bulk.status, 200);
+  EXPECT_NE(bulk.body.find("application/octet-stream"), std::string::npos);
+
+  // STOW-RS through dicomweb-client: a new study arrives and can be found.
+  const std::string third = generateStudy(tmp / "stow", {"--slices", "2", "--rows", "32", "--columns", "32", "--patient-id", "DW-3"});
+  const auto stowFiles = listFiles(tmp / "stow", ".dcm");
+  const json stored = client(nodeUrl, token, "storeInstances", json::object(), stowFiles);
+  ASSERT_TRUE(stored.contains("00081199")) << stored.dump();
+  EXPECT_EQ(stored["00081199"]["Value"].size(), 2u);
+  EXPECT_EQ(client(nodeUrl, token, "searchForStudies", {{"queryParams", {{"PatientID", "DW-3"}}}}).size(), 1u);
+  // Into the wrong study: refused per instance, nothing stored.
+  const json wrong = client(nodeUrl, token, "storeInstances", {{"studyInstanceUID", ct}}, {stowFiles[0]});
+  EXPECT_EQ(wrong["status"], 409) << wrong.dump();
+
+  // Refusals with the right status, and the node keeps serving.
+  auto as = [&](const std::string& method, const std::string& target, const std::string& body = "",
+                std::map<std::string, std::string> headers = {}) {
+    headers["Authorization"] = "Bearer " + token;
+    return httpRequest(node.httpPort(), method, target, body, headers);
+  };
+  EXPECT_EQ(as("GET", "/dicomweb/studies?StudyDate=2024*").status, 400) << "no wildcards on dates";
+  EXPECT_EQ(as("GET", "/dicomweb/studies?SOPInstanceUID=1.2").status, 400) << "an instance key in a study search";
+  EXPECT_EQ(as("GET", "/dicomweb/studies?NoSuchKey=1").status, 400);
+  EXPECT_EQ(as("GET", "/dicomweb/studies?StudyDate=2024").status, 400);
+  EXPECT_EQ(as("GET", "/dicomweb/studies?limit=x").status, 400);
+  EXPECT_EQ(as("GET", "/dicomweb/studies/1.2.3/metadata").status, 404);
+  EXPECT_EQ(as("GET", "/dicomweb/studies/" + ct + "/series/" + series + "/instances/" + sop + "/frames/9").status, 404);
+  EXPECT_EQ(as("POST", "/dicomweb/studies", "garbage", {{"Content-Type", "application/dicom"}}).status, 415);
+  EXPECT_EQ(as("POST", "/dicomweb/studies", "garbage", {{"Content-Type", "multipart/related; type=\"application/dicom\"; boundary=b"}}).status, 400);
+  const std::string big(450000, 'x');
+  EXPECT_EQ(as("POST", "/dicomweb/studies", big, {{"Content-Type", "multipart/related; type=\"application/dicom\"; boundary=b"}}).status, 413);
+  const std::string notDicom = "--b\r\nContent-Type: application/dicom\r\n\r\nnot dicom\r\n--b--\r\n";
+  const auto refused = as("POST", "/dicomweb/studies", notDicom, {{"Content-Type", "multipart/related; type=\"application/dicom\"; boundary=b"}});
+  EXPECT_EQ(refused.status, 409);
+  EXPECT_NE(refused.body.find("00081198"), std::string::npos) << refused.body;
+  const std::string researcher = node.addUser("research", "researcher");
+  EXPECT_EQ(httpRequest(node.httpPort(), "GET", "/dicomweb/studies", "", {{"Authorization", "Bearer " + researcher}}).status, 403)
+      << "no identified data for researchers";
+  EXPECT_EQ(httpGet(node.httpPort(), "/dicomweb/studies").status, 401);
+  // Every retrieve is in the audit trail.
+  const json audit = node.getJson("/api/v1/audit?action=dicomweb-retrieve");
+  EXPECT_GE(audit["entries"].size(), 2u);
+}
+
+TEST(Dicomweb, LabeledStudiesAreFoundByTheirLabels) {
+  TempDir tmp;
+  runCommand({"mkdir", "-p", tmp / "protocols"});
+  writeFile(tmp / "protocols/quick.json",
+            json{{"id", "ct-quick"}, {"version", "1"}, {"title", "CT quick"}, {"appliesTo", {{"modalities", {"CT"}}}},
+                 {"procedure", code("25045-6", "LN", "CT unspecified body region")}, {"readers", 1}, {"review", false},
+                 {"labels", {{{"key", "nodule"}, {"finding", code("27925004", "SCT", "Nodule")}, {"geometries", {"bbox"}}}}}}
+                .dump());
+  RunningNode node(tmp / "node", NodeSettings{1, {{"ProtocolsDirectory", tmp / "protocols"}}});
+  const std::string reader = node.addUser("reader", "annotator");
+  const std::string labeled = generateStudy(tmp / "a", {"--slices", "2", "--rows", "32", "--columns", "32", "--patient-id", "L-1"});
+  const std::string waiting = generateStudy(tmp / "b", {"--slices", "2", "--rows", "32", "--columns", "32", "--patient-id", "L-2"});
+  const std::string slice = sopInstanceUidOf(listFiles(tmp / "a", ".dcm").at(0));
+  ASSERT_EQ(storescu(node.dicomPort(), {tmp / "a"}).exitCode, 0);
+  ASSERT_EQ(storescu(node.dicomPort(), {tmp / "b"}).exitCode, 0);
+  auto as = [&](const std::string& token, const std::string& method, const std::string& target, const std::string& body = "") {
+    return httpRequest(node.httpPort(), method, target, body, {{"Authorization", "Bearer " + token}});
+  };
+  std::string task;
+  ASSERT_TRUE(eventually([&] {
+    const json tasks = node.getJson("/api/v1/tasks?study=" + labeled)["tasks"];
+    if (tasks.empty()) return false;
+    task = std::to_string(tasks[0]["id"].get<int>());
+    return node.getJson("/api/v1/tasks?study=" + waiting)["tasks"].size() == 1;
+  }));
+  ASSERT_EQ(as(reader, "POST", "/api/v1/tasks/" + task + "/claim").status, 200);
+  const json box = {{"observer", {{"name", "Reader^Rita"}}},
+                    {"findings", {{{"label", "nodule"}, {"geometry", {{"type", "bbox"}, {"image", {{"sopInstanceUid", slice}}}, {"points", {{4, 4}, {12, 10}}}}}}}}};
+  ASSERT_EQ(as(reader, "PUT", "/api/v1/tasks/" + task + "/annotation", box.dump()).status, 201);
+  ASSERT_EQ(as(reader, "POST", "/api/v1/tasks/" + task + "/submit").status, 200);
+
+  auto studiesFor = [&](const std::string& query) {
+    const auto r = as(node.adminToken(), "GET", "/dicomweb/studies?" + query);
+    if (r.status != 200) throw std::runtime_error(query + " answered " + std::to_string(r.status) + ": " + r.body);
+    std::set<std::string> uids;
+    for (const auto& item : json::parse(r.body)) uids.insert(valueOf(item, "0020000D"));
+    return uids;
+  };
+  EXPECT_EQ(studiesFor("annotation.status=approved"), std::set<std::string>{labeled});
+  EXPECT_EQ(studiesFor("annotation.status=in-progress"), std::set<std::string>{waiting});
+  EXPECT_EQ(studiesFor("annotation.finding=SCT:27925004"), std::set<std::string>{labeled});
+  EXPECT_EQ(studiesFor("annotation.finding=27925004&PatientID=L-2"), std::set<std::string>{});
+  EXPECT_EQ(studiesFor("annotation.protocol=ct-quick"), (std::set<std::string>{labeled, waiting}));
+  EXPECT_EQ(studiesFor("annotation.readers=1"), std::set<std::string>{labeled});
+  const json withSummary = json::parse(as(node.adminToken(), "GET", "/dicomweb/studies?PatientID=L-1&includefield=annotation.summary").body);
+  ASSERT_EQ(withSummary.size(), 1u);
+  EXPECT_EQ(withSummary[0]["annotation"]["approved"], true);
+  EXPECT_EQ(withSummary[0]["annotation"]["findings"], json({"SCT:27925004"}));
+  EXPECT_EQ(withSummary[0]["annotation"]["protocols"], json({"ct-quick"}));
+  EXPECT_EQ(as(node.adminToken(), "GET", "/dicomweb/studies?annotation.status=maybe").status, 400);
+  EXPECT_EQ(as(node.adminToken(), "GET", "/dicomweb/studies?annotation.colour=red").status, 400);
+  // The SR written back is a series of the labeled study for DICOMweb clients too.
+  const auto srSeries = as(node.adminToken(), "GET", "/dicomweb/studies/" + labeled + "/series?Modality=SR");
+  EXPECT_EQ(json::parse(srSeries.body).size(), 1u) << srSeries.body;
+}
