@@ -76,6 +76,7 @@ ApiHandler::ApiHandler(StudyIndex& catalog, Metrics& metrics, UserStore& users, 
       {"GET", "/api/v1/users", kAdmin, [this](const Call& c) { return listUsers(c); }},
       {"POST", "/api/v1/users", kAdmin, [this](const Call& c) { return createUser(c); }},
       {"GET", "/api/v1/audit", kAdmin, [this](const Call& c) { return queryAudit(c); }},
+      {"PUT", "/api/v1/users/{}/identified-access", kAdmin, [this](const Call& c) { return grantIdentifiedAccess(c); }},
   };
   addWorklistRoutes();
   addDicomwebRoutes();
@@ -238,10 +239,23 @@ HttpResponse ApiHandler::getStudy(const Call& call) {
 HttpResponse ApiHandler::listUsers(const Call& call) {
   json list = json::array();
   for (const auto& u : users_.list()) {
-    list.push_back({{"name", u.name}, {"role", roleName(u.role)}, {"created", isoTimeFromMillis(u.createdMs)}, {"disabled", u.disabled}});
+    list.push_back({{"name", u.name}, {"role", roleName(u.role)}, {"created", isoTimeFromMillis(u.createdMs)}, {"disabled", u.disabled},
+                    {"identifiedAccess", u.identifiedAccess}});
   }
   audit(call, "list-users", "user", "");
   return jsonResponse(200, {{"users", list}});
+}
+
+HttpResponse ApiHandler::grantIdentifiedAccess(const Call& call) {
+  const json body = api::parseJsonBody(call.request);
+  if (!body.is_object() || !body.contains("granted") || !body["granted"].is_boolean()) throw BadRequest("body must be {\"granted\": true|false}");
+  const std::string name = call.params.at(0);
+  const auto user = users_.find(name);
+  if (!user) return errorResponse(404, "no user '" + name + "'");
+  if (user->role != Role::Researcher) return errorResponse(409, "only researchers have a de-identified view; '" + name + "' is " + roleName(user->role));
+  users_.setIdentifiedAccess(name, body["granted"].get<bool>());
+  audit(call, body["granted"].get<bool>() ? "grant-identified-access" : "withdraw-identified-access", "user", name);
+  return jsonResponse(200, {{"name", name}, {"identifiedAccess", body["granted"].get<bool>()}});
 }
 
 HttpResponse ApiHandler::createUser(const Call& call) {

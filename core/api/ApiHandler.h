@@ -9,6 +9,7 @@
 //   GET  /api/v1/studies/{StudyUID}     one study with series and instances   (any role)
 //   GET  /api/v1/users                  users                                 (admin)
 //   POST /api/v1/users                  {"name", "role"} -> a first token     (admin)
+//   PUT  /api/v1/users/{name}/identified-access  {"granted": bool}: a researcher sees identified data (admin)
 //   GET  /api/v1/audit                  the audit trail, ?verify=true checks its chain (admin)
 //   GET  /api/v1/protocols              labeling protocols                    (any role)
 //   GET  /api/v1/tasks                  worklist, filterable and paged        (annotator, reviewer, admin)
@@ -80,6 +81,7 @@ class ApiHandler : public HttpHandler {
   HttpResponse getStudy(const Call& call);
   HttpResponse listUsers(const Call& call);
   HttpResponse createUser(const Call& call);
+  HttpResponse grantIdentifiedAccess(const Call& call);
   HttpResponse queryAudit(const Call& call);
   // Worklist routes (WorklistRoutes.cpp).
   void addWorklistRoutes();

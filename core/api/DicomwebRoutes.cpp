@@ -11,8 +11,7 @@ using nlohmann::json;
 using dicomweb::DicomwebError;
 using dicomweb::Level;
 
-// Researchers get DICOMweb only through the de-identified view, which this version does not
-// serve yet: identified data is never shown to them.
+// Researchers get the de-identified view unless an admin granted them identified access.
 const std::set<Role> kReaders = {Role::Annotator, Role::Reviewer, Role::Admin, Role::Researcher};
 const std::set<Role> kStorers = {Role::Annotator, Role::Reviewer, Role::Admin};
 
@@ -20,6 +19,10 @@ HttpResponse dicomJson(const json& body) {
   HttpResponse r = api::jsonResponse(200, body);
   r.contentType = "application/dicom+json";
   return r;
+}
+
+bool deidentifiedFor(const ApiHandler::Call& call) {
+  return call.user && call.user->role == Role::Researcher && !call.user->identifiedAccess;
 }
 
 bool accepts(const HttpRequest& request, const std::string& mediaType) {
@@ -38,15 +41,17 @@ void ApiHandler::addDicomwebRoutes() {
   auto search = [this](Level level, int studyParam, int seriesParam) {
     return [this, level, studyParam, seriesParam](const Call& c) {
       return dicomwebCall(c, [&] {
-        const std::string study = studyParam >= 0 ? c.params.at(static_cast<size_t>(studyParam)) : "";
-        const std::string series = seriesParam >= 0 ? c.params.at(static_cast<size_t>(seriesParam)) : "";
-        const json found = dicomweb_->search(level, study, series, c.request.query, dicomwebBase(c.request));
+        const bool deid = deidentifiedFor(c);
+        const std::string study = studyParam >= 0 ? dicomweb_->originalUid(c.params.at(static_cast<size_t>(studyParam)), deid) : "";
+        const std::string series = seriesParam >= 0 ? dicomweb_->originalUid(c.params.at(static_cast<size_t>(seriesParam)), deid) : "";
+        if ((studyParam >= 0 && study.empty()) || (seriesParam >= 0 && series.empty())) return dicomJson(json::array());
+        const json found = dicomweb_->search(level, study, series, c.request.query, dicomwebBase(c.request), deid);
         std::string shown;
         for (const auto& item : found) {
           const std::string uid = item.contains("0020000D") && item["0020000D"].contains("Value") ? item["0020000D"]["Value"][0].get<std::string>() : "";
           if (shown.find(uid) == std::string::npos) shown += (shown.empty() ? "" : ",") + uid;
         }
-        audit(c, "dicomweb-search", "study", shown, "success", c.request.path);
+        audit(c, "dicomweb-search", "study", shown, "success", c.request.path + (deid ? " (de-identified view)" : ""));
         return dicomJson(found);
       });
     };
@@ -78,10 +83,6 @@ void ApiHandler::addDicomwebRoutes() {
 
 HttpResponse ApiHandler::dicomwebCall(const Call& call, const std::function<HttpResponse()>& work) {
   if (!dicomweb_) return errorResponse(404, "this deployment does not serve DICOMweb here");
-  if (call.user && call.user->role == Role::Researcher) {
-    audit(call, "dicomweb-access", "route", call.request.path, "denied", "researchers get the de-identified view only");
-    return errorResponse(403, "researchers see DICOMweb data only de-identified, and that view is not available in this version");
-  }
   try {
     return work();
   } catch (const DicomwebError& e) {
@@ -90,40 +91,51 @@ HttpResponse ApiHandler::dicomwebCall(const Call& call, const std::function<Http
 }
 
 HttpResponse ApiHandler::retrieveDicomweb(const Call& c, int depth, bool metadata) {
-  const std::string study = c.params.at(0), series = depth >= 2 ? c.params.at(1) : "", sop = depth >= 3 ? c.params.at(2) : "";
+  const bool deid = deidentifiedFor(c);
+  const std::string study = dicomweb_->originalUid(c.params.at(0), deid);
+  const std::string series = depth >= 2 ? dicomweb_->originalUid(c.params.at(1), deid) : "";
+  const std::string sop = depth >= 3 ? dicomweb_->originalUid(c.params.at(2), deid) : "";
   if (metadata ? !accepts(c.request, "application/dicom+json") && !accepts(c.request, "application/json")
                : !accepts(c.request, "multipart/related")) {
     return errorResponse(406, metadata ? "metadata is served as application/dicom+json"
                                        : "instances are served as multipart/related; type=\"application/dicom\"");
   }
-  const auto found = dicomweb_->instances(study, series, sop);
+  const auto found = study.empty() || (depth >= 2 && series.empty()) || (depth >= 3 && sop.empty())
+                         ? std::vector<dicomweb::StoredInstance>{}
+                         : dicomweb_->instances(study, series, sop);
   if (found.empty()) return errorResponse(404, "nothing stored under " + c.request.path.substr(0, c.request.path.size() - (metadata ? 9 : 0)));
   const std::string base = dicomwebBase(c.request);
   HttpResponse r;
   if (metadata) {
     std::string body = "[";
-    for (size_t i = 0; i < found.size(); ++i) body += (i ? "," : "") + dicomweb_->metadata(found[i], base);
+    for (size_t i = 0; i < found.size(); ++i) body += (i ? "," : "") + dicomweb_->metadata(found[i], base, deid);
     body += "]";
     r.contentType = "application/dicom+json";
     r.body = std::move(body);
   } else {
     std::vector<dicomweb::Part> parts;
     for (const auto& i : found) {
-      // Sent as stored: the transfer syntax the peer used, never re-encoded.
-      parts.push_back({"application/dicom; transfer-syntax=" + i.transferSyntaxUid, dicomweb::DicomwebService::retrieveUrl(base, i),
-                       dicomweb_->fileBytes(i)});
+      // Sent as stored (the transfer syntax the peer used, never re-encoded) unless the view
+      // is de-identified, which rewrites the dataset around unchanged pixel data.
+      parts.push_back({"application/dicom; transfer-syntax=" + i.transferSyntaxUid, dicomweb_->viewUrl(base, i, deid),
+                       dicomweb_->retrieveBytes(i, deid)});
     }
     const std::string boundary = dicomweb::newBoundary(parts);
     r.contentType = "multipart/related; type=\"application/dicom\"; boundary=" + boundary;
     r.body = dicomweb::buildMultipart(parts, boundary);
   }
   audit(c, metadata ? "dicomweb-metadata" : "dicomweb-retrieve", depth == 3 ? "instance" : depth == 2 ? "series" : "study",
-        depth == 3 ? sop : depth == 2 ? series : study, "success", std::to_string(found.size()) + " instance(s)");
+        depth == 3 ? sop : depth == 2 ? series : study, "success",
+        std::to_string(found.size()) + " instance(s)" + (deid ? " (de-identified view)" : ""));
   return r;
 }
 
 HttpResponse ApiHandler::retrieveFrames(const Call& c, bool bulk) {
-  const auto found = dicomweb_->instances(c.params.at(0), c.params.at(1), c.params.at(2));
+  const bool deid = deidentifiedFor(c);
+  const std::string study = dicomweb_->originalUid(c.params.at(0), deid), series = dicomweb_->originalUid(c.params.at(1), deid),
+                    sop = dicomweb_->originalUid(c.params.at(2), deid);
+  const auto found = study.empty() || series.empty() || sop.empty() ? std::vector<dicomweb::StoredInstance>{}
+                                                                     : dicomweb_->instances(study, series, sop);
   if (found.empty()) return errorResponse(404, "instance " + c.params.at(2) + " is not stored in that series");
   std::vector<dicomweb::Part> parts;
   if (bulk) {
@@ -144,7 +156,7 @@ HttpResponse ApiHandler::retrieveFrames(const Call& c, bool bulk) {
   const std::string boundary = dicomweb::newBoundary(parts);
   r.contentType = "multipart/related; type=\"application/octet-stream\"; boundary=" + boundary;
   r.body = dicomweb::buildMultipart(parts, boundary);
-  audit(c, bulk ? "dicomweb-bulkdata" : "dicomweb-frames", "instance", c.params.at(2), "success", c.params.at(3));
+  audit(c, bulk ? "dicomweb-bulkdata" : "dicomweb-frames", "instance", sop, "success", c.params.at(3) + (deid ? " (de-identified view)" : ""));
   return r;
 }
 

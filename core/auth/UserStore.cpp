@@ -35,6 +35,7 @@ User readUser(const sqlite::Statement& st) {
   u.role = roleFromName(st.text(2)).value_or(Role::Researcher);
   u.createdMs = st.integer(3);
   u.disabled = st.integer(4) != 0;
+  u.identifiedAccess = st.integer(5) != 0;
   return u;
 }
 
@@ -75,7 +76,7 @@ IssuedToken UserStore::addUser(const std::string& name, Role role) {
 
 IssuedToken UserStore::issueToken(const std::string& userName) {
   return db_.with([&](sqlite::Database& db) {
-    auto st = db.prepare("SELECT id, name, role, created_ms, disabled FROM users WHERE name = ?");
+    auto st = db.prepare("SELECT id, name, role, created_ms, disabled, identified_access FROM users WHERE name = ?");
     st.bind(1, userName);
     if (!st.step()) throw UserError(UserError::Kind::NotFound, "no user '" + userName + "'");
     const User user = readUser(st);
@@ -95,13 +96,13 @@ std::optional<User> UserStore::authenticate(const std::string& token) {
   if (secret.size() != 64) return std::nullopt;
   return db_.with([&](sqlite::Database& db) -> std::optional<User> {
     auto st = db.prepare(
-        "SELECT u.id, u.name, u.role, u.created_ms, u.disabled, t.salt, t.hash FROM tokens t JOIN users u ON u.id = t.user_fk "
+        "SELECT u.id, u.name, u.role, u.created_ms, u.disabled, u.identified_access, t.salt, t.hash FROM tokens t JOIN users u ON u.id = t.user_fk "
         "WHERE t.id = ? AND t.revoked = 0");
     st.bind(1, static_cast<int64_t>(std::stoll(idText)));
     if (!st.step()) return std::nullopt;
     const User user = readUser(st);
-    const std::string expected = st.text(6);
-    const std::string actual = saltedHash(st.text(5), secret);
+    const std::string expected = st.text(7);
+    const std::string actual = saltedHash(st.text(6), secret);
     st.reset();
     if (expected.size() != actual.size() || CRYPTO_memcmp(expected.data(), actual.data(), expected.size()) != 0) return std::nullopt;
     if (user.disabled) return std::nullopt;
@@ -109,9 +110,17 @@ std::optional<User> UserStore::authenticate(const std::string& token) {
   });
 }
 
+void UserStore::setIdentifiedAccess(const std::string& name, bool granted) {
+  db_.with([&](sqlite::Database& db) {
+    auto st = db.prepare("UPDATE users SET identified_access = ? WHERE name = ?");
+    st.bind(1, int64_t{granted ? 1 : 0}).bind(2, name).run();
+    if (sqlite3_changes(db.handle()) == 0) throw UserError(UserError::Kind::NotFound, "no user '" + name + "'");
+  });
+}
+
 std::optional<User> UserStore::find(const std::string& name) {
   return db_.with([&](sqlite::Database& db) -> std::optional<User> {
-    auto st = db.prepare("SELECT id, name, role, created_ms, disabled FROM users WHERE name = ?");
+    auto st = db.prepare("SELECT id, name, role, created_ms, disabled, identified_access FROM users WHERE name = ?");
     st.bind(1, name);
     if (!st.step()) return std::nullopt;
     return readUser(st);
@@ -121,7 +130,7 @@ std::optional<User> UserStore::find(const std::string& name) {
 std::vector<User> UserStore::list() {
   return db_.with([&](sqlite::Database& db) {
     std::vector<User> out;
-    auto st = db.prepare("SELECT id, name, role, created_ms, disabled FROM users ORDER BY id");
+    auto st = db.prepare("SELECT id, name, role, created_ms, disabled, identified_access FROM users ORDER BY id");
     while (st.step()) out.push_back(readUser(st));
     return out;
   });

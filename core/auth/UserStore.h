@@ -21,6 +21,7 @@ struct User {
   Role role = Role::Researcher;
   int64_t createdMs = 0;
   bool disabled = false;
+  bool identifiedAccess = false;  // a researcher an admin allowed to see identified data
 };
 
 struct IssuedToken {
@@ -47,6 +48,8 @@ class UserStore {
   // The user a token belongs to, or nothing (unknown, revoked, wrong secret, disabled user).
   std::optional<User> authenticate(const std::string& token);
   std::optional<User> find(const std::string& name);
+  // Grants or withdraws a researcher's access to identified data (admin decision, audited by the caller).
+  void setIdentifiedAccess(const std::string& name, bool granted);
   std::vector<User> list();
 
  private:

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "dicom/DatasetAccess.h"
+#include "dicom/Part10.h"
 
 namespace annot::dicomweb {
 namespace {
@@ -67,7 +68,8 @@ std::string DicomwebService::retrieveUrl(const std::string& base, const StoredIn
 }
 
 json DicomwebService::search(Level level, const std::string& studyUid, const std::string& seriesUid,
-                             const std::multimap<std::string, std::string>& params, const std::string& base) {
+                             const std::multimap<std::string, std::string>& requested, const std::string& base, bool deidentified) {
+  const auto params = deidentified ? researcherQuery(requested) : requested;
   Query q;
   try {
     q = parseQuery(level, params);
@@ -77,6 +79,11 @@ json DicomwebService::search(Level level, const std::string& studyUid, const std
   }
   q.studyUid = studyUid;
   q.seriesUid = seriesUid;
+  if (deidentified) {
+    // The de-identified answer always carries what it needs to pseudonymise.
+    q.includeFields.insert("PatientID");
+    q.includeFields.insert("IssuerOfPatientID");
+  }
   const Sql sql = toSql(q);
   const bool summary = LabelFilters::wantsSummary(params);
   json out = json::array();
@@ -98,6 +105,7 @@ json DicomwebService::search(Level level, const std::string& studyUid, const std
     if (level == Level::Instance) url += "/instances/" + sop;
     item["00081190"] = {{"vr", "UR"}, {"Value", {url}}};
     if (summary && level == Level::Study) item["annotation"] = labels_.summary(study);
+    if (deidentified) deidentifyAnswer(item, level, base);
     out.push_back(std::move(item));
   }
   return out;
@@ -124,11 +132,12 @@ std::string DicomwebService::fileBytes(const StoredInstance& instance) {
   return bytes.str();
 }
 
-std::string DicomwebService::metadata(const StoredInstance& instance, const std::string& base) {
+std::string DicomwebService::metadata(const StoredInstance& instance, const std::string& base, bool deidentified) {
   std::string cached;
+  const std::string cacheKey = (deidentified ? "deid:" : "") + instance.sopUid;
   {
     std::lock_guard<std::mutex> lock(cacheMutex_);
-    const auto hit = cacheIndex_.find(instance.sopUid);
+    const auto hit = cacheIndex_.find(cacheKey);
     if (hit != cacheIndex_.end()) {
       cache_.splice(cache_.begin(), cache_, hit->second);
       cached = hit->second->second;
@@ -139,8 +148,11 @@ std::string DicomwebService::metadata(const StoredInstance& instance, const std:
     // Headers only: bulk values stay on disk (they become BulkDataURIs).
     const OFCondition loaded = file.loadFile(store_.absolutePath(instance.storageKey).c_str(), EXS_Unknown, EGL_noChange, 4096);
     if (loaded.bad()) throw std::runtime_error("cannot read " + instance.sopUid + ": " + loaded.text());
-    BulkDataJson format(std::string(kBasePlaceholder) + "/studies/" + instance.studyUid + "/series/" + instance.seriesUid +
-                        "/instances/" + instance.sopUid + "/bulkdata/");
+    if (deidentified) {
+      file.loadAllDataIntoMemory();
+      deid_.apply(file);
+    }
+    BulkDataJson format(viewUrl(kBasePlaceholder, instance, deidentified) + "/bulkdata/");
     std::ostringstream out;
     // DCMTK writes the dataset's members; the object braces are the caller's.
     out << '{';
@@ -149,9 +161,9 @@ std::string DicomwebService::metadata(const StoredInstance& instance, const std:
     out << '}';
     cached = out.str();
     std::lock_guard<std::mutex> lock(cacheMutex_);
-    if (!cacheIndex_.count(instance.sopUid)) {
-      cache_.emplace_front(instance.sopUid, cached);
-      cacheIndex_[instance.sopUid] = cache_.begin();
+    if (!cacheIndex_.count(cacheKey)) {
+      cache_.emplace_front(cacheKey, cached);
+      cacheIndex_[cacheKey] = cache_.begin();
       while (cache_.size() > kMetadataCacheEntries) {
         cacheIndex_.erase(cache_.back().first);
         cache_.pop_back();
@@ -216,6 +228,93 @@ std::vector<std::string> DicomwebService::frames(const StoredInstance& instance,
     out.push_back(all.substr(offset, frameSize));
   }
   return out;
+}
+
+std::string DicomwebService::originalUid(const std::string& shown, bool deidentified) {
+  if (!deidentified || shown.empty()) return shown;
+  return deid_.original(shown).value_or("");
+}
+
+std::string DicomwebService::viewUrl(const std::string& base, const StoredInstance& i, bool deidentified) {
+  if (!deidentified) return retrieveUrl(base, i);
+  return base + "/studies/" + deid_.uid(i.studyUid) + "/series/" + deid_.uid(i.seriesUid) + "/instances/" + deid_.uid(i.sopUid);
+}
+
+std::string DicomwebService::retrieveBytes(const StoredInstance& instance, bool deidentified) {
+  if (!deidentified) return fileBytes(instance);
+  DcmFileFormat file;
+  const OFCondition loaded = file.loadFile(store_.absolutePath(instance.storageKey).c_str());
+  if (loaded.bad()) throw std::runtime_error("cannot read " + instance.sopUid + ": " + loaded.text());
+  file.loadAllDataIntoMemory();
+  deid_.apply(file);
+  return part10Bytes(file);
+}
+
+std::multimap<std::string, std::string> DicomwebService::researcherQuery(const std::multimap<std::string, std::string>& params) {
+  // Matching on what the view hides would let a caller probe for it: only characteristics the
+  // view keeps, remapped UIDs and the label keys can be matched.
+  static const std::set<std::string> allowed = {
+      "Modality", "ModalitiesInStudy", "PatientSex", "PatientAge", "BodyPartExamined", "Manufacturer", "ManufacturerModelName",
+      "SOPClassUID", "NumberOfStudyRelatedSeries", "NumberOfStudyRelatedInstances", "NumberOfSeriesRelatedInstances", "SeriesNumber",
+      "InstanceNumber", "Rows", "Columns", "NumberOfFrames"};
+  static const std::set<std::string> uids = {"StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "FrameOfReferenceUID"};
+  std::multimap<std::string, std::string> out;
+  for (const auto& [key, value] : params) {
+    const Attribute* a = findAttribute(key);
+    if (!a || key == "includefield" || key == "limit" || key == "offset" || key == "fuzzymatching" || key.rfind("annotation.", 0) == 0) {
+      if (a == nullptr) out.emplace(key, value);  // parseQuery refuses what it does not know
+      continue;
+    }
+    if (uids.count(a->keyword)) {
+      std::string originals;
+      size_t start = 0;
+      while (start <= value.size()) {
+        const size_t end = std::min(value.find_first_of(",\\", start), value.size());
+        const std::string one = value.substr(start, end - start);
+        // An unknown UID matches nothing, and says nothing about what exists.
+        if (!one.empty()) originals += (originals.empty() ? "" : ",") + deid_.original(one).value_or("0.0");
+        start = end + 1;
+      }
+      out.emplace(key, originals);
+    } else if (allowed.count(a->keyword)) {
+      out.emplace(key, value);
+    } else {
+      throw DicomwebError(400, std::string(a->keyword) + " cannot be matched in the de-identified view");
+    }
+  }
+  return out;
+}
+
+void DicomwebService::deidentifyAnswer(json& item, Level level, const std::string& base) {
+  // Annex E on the QIDO attributes: Z (emptied), X (removed), U (remapped), patient pseudonym.
+  for (const char* tag : {"00080020", "00080030", "00080050", "00080090", "00100030", "00200010"}) {
+    if (item.contains(tag)) item[tag].erase("Value");
+  }
+  auto text = [&](const char* tag) {
+    return item.contains(tag) && item[tag].contains("Value") ? item[tag]["Value"][0].get<std::string>() : std::string();
+  };
+  const std::string patientId = text("00100020"), issuer = text("00100021");
+  for (const char* tag : {"00081030", "0008103E", "00100021"}) item.erase(tag);
+  if (!patientId.empty()) {
+    // The same pseudonym as in retrieved instances (it depends on the issuer too).
+    const std::string alias = deid_.pseudonym(patientId, issuer);
+    item["00100020"]["Value"] = {alias};
+    item["00100010"] = {{"vr", "PN"}, {"Value", {{{"Alphabetic", alias}}}}};
+  }
+  std::string study, series, sop;
+  for (const char* tag : {"0020000D", "0020000E", "00080018", "00200052"}) {
+    if (!item.contains(tag) || !item[tag].contains("Value")) continue;
+    const std::string original = item[tag]["Value"][0];
+    if (std::string(tag) == "0020000D") study = original;
+    if (std::string(tag) == "0020000E") series = original;
+    if (std::string(tag) == "00080018") sop = original;
+    item[tag]["Value"] = {deid_.uid(original)};
+  }
+  std::string url = base + "/studies/" + deid_.uid(study);
+  if (level != Level::Study) url += "/series/" + deid_.uid(series);
+  if (level == Level::Instance) url += "/instances/" + deid_.uid(sop);
+  item["00081190"] = {{"vr", "UR"}, {"Value", {url}}};
+  item["00120062"] = {{"vr", "CS"}, {"Value", {"YES"}}};
 }
 
 StowOutcome DicomwebService::store(const std::vector<Part>& parts, const std::string& studyUid, const std::string& base,

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "catalog/IndexReader.h"
+#include "deid/Deidentifier.h"
 #include "dicomweb/LabelFilters.h"
 #include "dicomweb/Multipart.h"
 #include "dicomweb/QidoModel.h"
@@ -45,17 +46,24 @@ class DicomwebService {
   // `ingest` stores one Part 10 file (bytes) the way C-STORE does; `source` names the peer.
   using Ingest = std::function<IngestResult(const std::string& bytes, const std::string& source)>;
   DicomwebService(IndexReader& index, InstanceStore& store, StateDatabase& state, Ingest ingest)
-      : index_(index), store_(store), labels_(state), ingest_(std::move(ingest)) {}
+      : index_(index), store_(store), labels_(state), deid_(state), ingest_(std::move(ingest)) {}
 
+  // Every answer comes in one of two views: identified, or de-identified for researchers (PS3.15
+  // Annex E, see deid/Deidentifier.h), where UIDs in paths and queries are the remapped ones.
   // QIDO-RS: a DICOM JSON array. `base` is the absolute URL of the DICOMweb root.
   nlohmann::json search(Level level, const std::string& studyUid, const std::string& seriesUid,
-                        const std::multimap<std::string, std::string>& params, const std::string& base);
+                        const std::multimap<std::string, std::string>& params, const std::string& base, bool deidentified = false);
+  // The original UID behind one shown to the caller ("" when a de-identified UID is unknown).
+  std::string originalUid(const std::string& shown, bool deidentified);
+  // The Part 10 bytes to send for an instance in the view.
+  std::string retrieveBytes(const StoredInstance& instance, bool deidentified);
+  std::string viewUrl(const std::string& base, const StoredInstance& instance, bool deidentified);
 
   // The stored instances under a study, series or one instance (empty strings widen the scope).
   std::vector<StoredInstance> instances(const std::string& studyUid, const std::string& seriesUid, const std::string& sopUid);
   std::string fileBytes(const StoredInstance& instance);
   // One instance's metadata as a DICOM JSON object; pixel data as a BulkDataURI.
-  std::string metadata(const StoredInstance& instance, const std::string& base);
+  std::string metadata(const StoredInstance& instance, const std::string& base, bool deidentified = false);
   // Frames (1-based) of an uncompressed instance, as raw bytes. DicomwebError 400/404/406.
   std::vector<std::string> frames(const StoredInstance& instance, const std::vector<unsigned>& numbers);
   std::string pixelData(const StoredInstance& instance);
@@ -66,9 +74,13 @@ class DicomwebService {
   static std::string retrieveUrl(const std::string& base, const StoredInstance& i);
 
  private:
+  void deidentifyAnswer(nlohmann::json& item, Level level, const std::string& base);
+  std::multimap<std::string, std::string> researcherQuery(const std::multimap<std::string, std::string>& params);
+
   IndexReader& index_;
   InstanceStore& store_;
   LabelFilters labels_;
+  deid::Deidentifier deid_;
   Ingest ingest_;
   // Metadata per SOP instance (immutable once stored), bounded.
   std::mutex cacheMutex_;

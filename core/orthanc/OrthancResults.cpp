@@ -1,35 +1,13 @@
 #include "orthanc/OrthancResults.h"
 
 #include <dcmtk/config/osconfig.h>
-#include <dcmtk/dcmdata/dcostrmb.h>
 #include <dcmtk/dcmdata/dctk.h>
 
 #include "config/PluginConfig.h"
 #include "dicom/DatasetAccess.h"
+#include "dicom/Part10.h"
 
 namespace annot {
-
-std::string part10Bytes(DcmFileFormat& object) {
-  std::string bytes;
-  std::vector<char> chunk(1 << 20);
-  DcmOutputBufferStream out(chunk.data(), chunk.size());
-  auto drain = [&] {
-    void* data = nullptr;
-    offile_off_t length = 0;
-    out.flushBuffer(data, length);
-    bytes.append(static_cast<const char*>(data), static_cast<size_t>(length));
-  };
-  object.transferInit();
-  OFCondition status = object.write(out, EXS_LittleEndianExplicit, EET_ExplicitLength, nullptr);
-  while (status == EC_StreamNotifyClient) {
-    drain();
-    status = object.write(out, EXS_LittleEndianExplicit, EET_ExplicitLength, nullptr);
-  }
-  object.transferEnd();
-  if (status.bad()) throw std::runtime_error(std::string("cannot encode result: ") + status.text());
-  drain();
-  return bytes;
-}
 
 void OrthancResultSink::store(DcmFileFormat& object) {
   if (storing_) storing_(getString(*object.getDataset(), DCM_SOPInstanceUID));

@@ -40,7 +40,4 @@ class OrthancTransport : public OutboxTransport {
   std::vector<std::string> destinations_;
 };
 
-// The Part 10 bytes of a file format object (meta header updated), as a PACS would receive it.
-std::string part10Bytes(DcmFileFormat& object);
-
 }  // namespace annot

@@ -167,6 +167,17 @@ CREATE TABLE touched_studies(
   orthanc_id TEXT PRIMARY KEY,
   since_ms INTEGER NOT NULL);
 )SQL",
+      // 8: the researcher view: the de-identification key, the UIDs handed out (for the way
+      // back), and which researchers an admin allowed to see identified data.
+      R"SQL(
+CREATE TABLE deid_key(
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  secret TEXT NOT NULL);
+CREATE TABLE deid_uids(
+  deidentified TEXT PRIMARY KEY,
+  original TEXT NOT NULL);
+ALTER TABLE users ADD COLUMN identified_access INTEGER NOT NULL DEFAULT 0;
+)SQL",
   };
   return steps;
 }

@@ -7,6 +7,7 @@
 
 #include "NodeHarness.h"
 #include "OrthancHarness.h"
+#include "Validators.h"
 
 using namespace annot::test;
 using nlohmann::json;
@@ -178,9 +179,6 @@ TEST(Dicomweb, SearchesAgreeWithOrthancAndRetrieveStoreWorkThroughDicomwebClient
   const auto refused = as("POST", "/dicomweb/studies", notDicom, {{"Content-Type", "multipart/related; type=\"application/dicom\"; boundary=b"}});
   EXPECT_EQ(refused.status, 409);
   EXPECT_NE(refused.body.find("00081198"), std::string::npos) << refused.body;
-  const std::string researcher = node.addUser("research", "researcher");
-  EXPECT_EQ(httpRequest(node.httpPort(), "GET", "/dicomweb/studies", "", {{"Authorization", "Bearer " + researcher}}).status, 403)
-      << "no identified data for researchers";
   EXPECT_EQ(httpGet(node.httpPort(), "/dicomweb/studies").status, 401);
   // Every retrieve is in the audit trail.
   const json audit = node.getJson("/api/v1/audit?action=dicomweb-retrieve");
@@ -241,4 +239,137 @@ TEST(Dicomweb, LabeledStudiesAreFoundByTheirLabels) {
   // The SR written back is a series of the labeled study for DICOMweb clients too.
   const auto srSeries = as(node.adminToken(), "GET", "/dicomweb/studies/" + labeled + "/series?Modality=SR");
   EXPECT_EQ(json::parse(srSeries.body).size(), 1u) << srSeries.body;
+}
+
+namespace {
+// The body of the first part of a multipart answer.
+std::string firstPart(const std::string& body) {
+  const size_t start = body.find("\r\n\r\n");
+  const std::string boundary = body.substr(0, body.find("\r\n"));
+  const size_t end = body.find("\r\n" + boundary, start);
+  return body.substr(start + 4, end - start - 4);
+}
+
+std::string dumpValue(const std::string& file, const char* tag) {
+  const auto out = runCommand({"dcmdump", "+P", tag, "-s", file}).output;
+  const auto open = out.find('['), close = out.find(']');
+  return open == std::string::npos || close == std::string::npos ? "" : out.substr(open + 1, close - open - 1);
+}
+}  // namespace
+
+TEST(Dicomweb, ResearchersGetADeidentifiedViewWhoseReferencesResolve) {
+  TempDir tmp;
+  runCommand({"mkdir", "-p", tmp / "protocols"});
+  writeFile(tmp / "protocols/quick.json",
+            json{{"id", "ct-quick"}, {"version", "1"}, {"title", "CT quick"}, {"appliesTo", {{"modalities", {"CT"}}}},
+                 {"procedure", code("25045-6", "LN", "CT unspecified body region")}, {"readers", 1}, {"review", false},
+                 {"labels", {{{"key", "nodule"}, {"finding", code("27925004", "SCT", "Nodule")}, {"geometries", {"bbox"}}}}}}
+                .dump());
+  RunningNode node(tmp / "node", NodeSettings{1, {{"ProtocolsDirectory", tmp / "protocols"}}});
+  const std::string reader = node.addUser("reader", "annotator"), researcher = node.addUser("research", "researcher");
+  const std::string study = generateStudy(tmp / "ct", {"--slices", "2", "--rows", "32", "--columns", "32", "--patient-id", "SECRET-ID-77",
+                                                        "--patient-name", "Secretname^Sally", "--birth-date", "19510203", "--accession", "ACC-SECRET",
+                                                        "--age", "073Y", "--sex", "F"});
+  const std::string original = listFiles(tmp / "ct", ".dcm").at(0);
+  const std::string slice = sopInstanceUidOf(original);
+  ASSERT_EQ(storescu(node.dicomPort(), {tmp / "ct"}).exitCode, 0);
+  auto as = [&](const std::string& token, const std::string& method, const std::string& target, const std::string& body = "") {
+    return httpRequest(node.httpPort(), method, target, body, {{"Authorization", "Bearer " + token}});
+  };
+  std::string task;
+  ASSERT_TRUE(eventually([&] {
+    const json tasks = node.getJson("/api/v1/tasks?study=" + study)["tasks"];
+    if (tasks.empty()) return false;
+    task = std::to_string(tasks[0]["id"].get<int>());
+    return true;
+  }));
+  ASSERT_EQ(as(reader, "POST", "/api/v1/tasks/" + task + "/claim").status, 200);
+  const json box = {{"observer", {{"name", "Reader^Rita"}}},
+                    {"findings", {{{"label", "nodule"}, {"geometry", {{"type", "bbox"}, {"image", {{"sopInstanceUid", slice}}}, {"points", {{4, 4}, {12, 10}}}}}}}}};
+  ASSERT_EQ(as(reader, "PUT", "/api/v1/tasks/" + task + "/annotation", box.dump()).status, 201);
+  ASSERT_EQ(as(reader, "POST", "/api/v1/tasks/" + task + "/submit").status, 200);
+  const std::string srUid = node.getJson("/api/v1/tasks/" + task)["outputs"][0]["sopInstanceUid"];
+
+  // What must never reach a researcher: identifying values and original UIDs.
+  const std::vector<std::string> secrets = {"SECRET-ID-77", "Secretname", "19510203", "ACC-SECRET", "Referrer", study, slice, srUid,
+                                            dumpValue(original, "0020,000e"), dumpValue(original, "0020,0052")};
+  auto expectClean = [&](const std::string& text, const std::string& what) {
+    for (const auto& secret : secrets) {
+      ASSERT_FALSE(secret.empty());
+      EXPECT_EQ(text.find(secret), std::string::npos) << what << " leaks '" << secret << "'";
+    }
+  };
+
+  const auto studies = as(researcher, "GET", "/dicomweb/studies?includefield=all");
+  ASSERT_EQ(studies.status, 200) << studies.body;
+  expectClean(studies.body, "the study search");
+  const json found = json::parse(studies.body);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(valueOf(found[0], "00120062"), "YES");
+  EXPECT_EQ(valueOf(found[0], "00100040"), "F") << "patient characteristics are retained";
+  EXPECT_EQ(valueOf(found[0], "00101010"), "073Y");
+  const std::string deidStudy = valueOf(found[0], "0020000D");
+  EXPECT_EQ(deidStudy.rfind("2.25.", 0), 0u);
+  EXPECT_EQ(as(researcher, "GET", "/dicomweb/studies?PatientID=SECRET-ID-77").status, 400) << "no probing by identity";
+  EXPECT_EQ(json::parse(as(researcher, "GET", "/dicomweb/studies?StudyInstanceUID=" + study).body).size(), 0u) << "original UIDs mean nothing here";
+  EXPECT_EQ(json::parse(as(researcher, "GET", "/dicomweb/studies?StudyInstanceUID=" + deidStudy).body).size(), 1u);
+  EXPECT_EQ(json::parse(as(researcher, "GET", "/dicomweb/studies?annotation.status=approved").body).size(), 1u) << "label search works de-identified";
+
+  // Series and instances under the remapped UIDs; the mapping is stable across requests.
+  const auto seriesAnswer = as(researcher, "GET", "/dicomweb/studies/" + deidStudy + "/series");
+  expectClean(seriesAnswer.body, "the series search");
+  std::string ctSeries, srSeries;
+  for (const auto& s : json::parse(seriesAnswer.body)) (valueOf(s, "00080060") == "SR" ? srSeries : ctSeries) = valueOf(s, "0020000E");
+  ASSERT_FALSE(ctSeries.empty());
+  ASSERT_FALSE(srSeries.empty());
+  std::set<std::string> deidImages;
+  for (const auto& i : json::parse(as(researcher, "GET", "/dicomweb/studies/" + deidStudy + "/series/" + ctSeries + "/instances").body)) {
+    deidImages.insert(valueOf(i, "00080018"));
+  }
+  ASSERT_EQ(deidImages.size(), 2u);
+
+  // Retrieved instances: de-identified files; the SR's references point at the remapped images.
+  const json srInstances = json::parse(as(researcher, "GET", "/dicomweb/studies/" + deidStudy + "/series/" + srSeries + "/instances").body);
+  ASSERT_EQ(srInstances.size(), 1u);
+  const std::string deidSr = valueOf(srInstances[0], "00080018");
+  const auto srAnswer = as(researcher, "GET", "/dicomweb/studies/" + deidStudy + "/series/" + srSeries + "/instances/" + deidSr);
+  ASSERT_EQ(srAnswer.status, 200) << srAnswer.body;
+  const std::string srFile = tmp / "deid-sr.dcm";
+  writeFile(srFile, firstPart(srAnswer.body));
+  expectClean(readFile(srFile), "the retrieved SR");
+  const json read = json::parse(runCommand({nodeBinary(), "read-sr", srFile}).output);
+  EXPECT_EQ(read["sr"]["studyInstanceUid"], deidStudy);
+  const std::string referenced = read["annotation"]["findings"][0]["geometry"]["image"]["sopInstanceUid"];
+  EXPECT_TRUE(deidImages.count(referenced)) << "the SR's image reference resolves in the de-identified study: " << referenced;
+  EXPECT_EQ(dumpValue(srFile, "0012,0062"), "YES");
+  const auto checked = dciodvfy(srFile);
+  EXPECT_EQ(checked.errors, 0) << checked.output;
+  const auto pixelmed = pixelmedSrValidator(srFile);
+  EXPECT_TRUE(pixelmed.completed) << pixelmed.output;
+  EXPECT_EQ(pixelmed.errors, 0) << pixelmed.output;
+
+  const std::string deidImage = *deidImages.begin();
+  const auto imageAnswer = as(researcher, "GET", "/dicomweb/studies/" + deidStudy + "/series/" + ctSeries + "/instances/" + deidImage);
+  ASSERT_EQ(imageAnswer.status, 200);
+  const std::string imageFile = tmp / "deid-ct.dcm";
+  writeFile(imageFile, firstPart(imageAnswer.body));
+  expectClean(readFile(imageFile), "the retrieved image");
+  EXPECT_EQ(dumpValue(imageFile, "0008,0018"), deidImage);
+  EXPECT_EQ(dumpValue(imageFile, "0010,0040"), "F");
+  EXPECT_EQ(dumpValue(imageFile, "0010,0010"), dumpValue(imageFile, "0010,0020")) << "name and ID carry the same pseudonym";
+  EXPECT_EQ(dumpValue(imageFile, "0010,0020"), valueOf(found[0], "00100020")) << "the same pseudonym in searches and files";
+  const auto metadata = as(researcher, "GET", "/dicomweb/studies/" + deidStudy + "/series/" + ctSeries + "/metadata");
+  ASSERT_EQ(metadata.status, 200);
+  expectClean(metadata.body, "the series metadata");
+  const auto frames = as(researcher, "GET", "/dicomweb/studies/" + deidStudy + "/series/" + ctSeries + "/instances/" + deidImage + "/frames/1");
+  EXPECT_EQ(frames.status, 200);
+  EXPECT_EQ(as(researcher, "POST", "/dicomweb/studies", "x").status, 403) << "researchers do not store";
+
+  // An admin may grant identified access; then the same researcher sees the originals.
+  EXPECT_EQ(as(node.adminToken(), "PUT", "/api/v1/users/research/identified-access", R"({"granted": true})").status, 200);
+  EXPECT_EQ(as(node.adminToken(), "PUT", "/api/v1/users/reader/identified-access", R"({"granted": true})").status, 409);
+  EXPECT_EQ(as(researcher, "PUT", "/api/v1/users/research/identified-access", R"({"granted": true})").status, 403);
+  const json identified = json::parse(as(researcher, "GET", "/dicomweb/studies").body);
+  EXPECT_EQ(valueOf(identified[0], "00100020"), "SECRET-ID-77");
+  EXPECT_FALSE(node.getJson("/api/v1/audit?action=grant-identified-access")["entries"].empty());
 }

@@ -1,0 +1,47 @@
+#pragma once
+// The researcher view: PS3.15 Annex E Basic Application Level Confidentiality Profile with the
+// Retain Patient Characteristics and Clean Structured Content options, applied on the fly to
+// search answers and retrieved instances. UIDs are remapped consistently (a keyed hash, so the
+// same UID always maps to the same 2.25 UID and SR/SEG references still resolve); the reverse
+// map is kept so researchers can use the UIDs they were given. Patient IDs and names become a
+// stable pseudonym. The key never leaves the state database.
+#include <optional>
+#include <string>
+
+#include "state/StateDatabase.h"
+
+class DcmFileFormat;
+class DcmItem;
+
+namespace annot::deid {
+
+class Deidentifier {
+ public:
+  explicit Deidentifier(StateDatabase& db);
+
+  // The de-identified UID for an original one (recorded for the way back).
+  std::string uid(const std::string& original);
+  // The original of a UID handed out by uid(); nothing when it was never handed out.
+  std::optional<std::string> original(const std::string& deidentified);
+  // A stable pseudonym for a patient ("ANON-" + 12 hex digits).
+  std::string pseudonym(const std::string& patientId, const std::string& issuer);
+
+  // De-identifies a whole file (meta header included) in place.
+  void apply(DcmFileFormat& file);
+
+  // De-identification Method (LO, one value per part of the profile, each within 64 characters).
+  static constexpr const char* kMethod = "PS3.15 E.1 Basic Profile\\Retain Patient Characteristics Option\\Clean Structured Content Option";
+
+ private:
+  void cleanItem(DcmItem& item, bool structuredContent);
+  std::string hmacHex(const std::string& message) const;
+
+  StateDatabase& db_;
+  std::string key_;
+};
+
+// Whether a UID is one the standard defines (SOP classes, transfer syntaxes, coding schemes):
+// those identify nothing and are never remapped.
+bool isWellKnownUid(const std::string& uid);
+
+}  // namespace annot::deid
