@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -34,6 +35,7 @@ struct Options {
   double pixelSpacing = 0.7;
   double sliceThickness = 1.25;
   bool enhanced = false;  // one Enhanced CT instance with `slices` frames instead of a series
+  unsigned studies = 1;   // >1: DIR/studyNNNNNN/..., patients <id>-N, dates and modalities varied
 };
 
 std::string newUid() {
@@ -46,8 +48,11 @@ void usage() {
                "         [--series N] [--patient-id ID] [--patient-name N] [--sex M|F|O] [--birth-date YYYYMMDD]\n"
                "         [--age 055Y] [--study-date YYYYMMDD] [--study-uid UID] [--accession A]\n"
                "         [--body-part CHEST] [--description TEXT] [--manufacturer TEXT] [--enhanced]\n"
+               "         [--studies N]\n"
                "Writes DIR/<series>/<slice>.dcm (with --enhanced: one multi-frame Enhanced CT per\n"
-               "series, DIR/<series>/enhanced.dcm) and prints the Study Instance UID.\n";
+               "series, DIR/<series>/enhanced.dcm) and prints the Study Instance UID. With --studies N:\n"
+               "N studies in DIR/studyNNNNNN/ (patients <id>-N, study dates one day apart, CT and MR\n"
+               "alternating), one Study Instance UID per line.\n";
 }
 
 void check(const OFCondition& c, const char* what) {
@@ -264,47 +269,14 @@ void writeEnhancedCt(const Options& o, const std::string& path, const std::strin
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  Options o;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) { usage(); std::exit(2); }
-      return argv[++i];
-    };
-    if (a == "--out") o.outDir = next();
-    else if (a == "--modality") o.modality = next();
-    else if (a == "--slices") o.slices = static_cast<unsigned>(std::stoul(next()));
-    else if (a == "--rows") o.rows = static_cast<unsigned>(std::stoul(next()));
-    else if (a == "--columns") o.columns = static_cast<unsigned>(std::stoul(next()));
-    else if (a == "--series") o.seriesCount = static_cast<unsigned>(std::stoul(next()));
-    else if (a == "--patient-id") o.patientId = next();
-    else if (a == "--patient-name") o.patientName = next();
-    else if (a == "--sex") o.patientSex = next();
-    else if (a == "--birth-date") o.birthDate = next();
-    else if (a == "--age") o.patientAge = next();
-    else if (a == "--study-date") o.studyDate = next();
-    else if (a == "--study-uid") o.studyUid = next();
-    else if (a == "--accession") o.accession = next();
-    else if (a == "--body-part") o.bodyPart = next();
-    else if (a == "--description") o.description = next();
-    else if (a == "--manufacturer") o.manufacturer = next();
-    else if (a == "--enhanced") o.enhanced = true;
-    else { usage(); return 2; }
-  }
-  if (o.outDir.empty() || (o.modality != "CT" && o.modality != "MR") || (o.enhanced && o.modality != "CT") || o.slices == 0 || o.rows == 0 || o.columns == 0 ||
-      o.rows > 4096 || o.columns > 4096) {
-    usage();
-    return 2;
-  }
-  const std::string studyUid = o.studyUid.empty() ? newUid() : o.studyUid;
+bool writeStudy(const Options& o, const std::string& studyUid) {
   const std::string forUid = newUid();
   // A water cylinder (0 HU) with a denser disc that moves through the slices: enough structure
   // for segmentation and measurement tests.
   std::vector<Uint16> pixels(static_cast<size_t>(o.rows) * o.columns);
   for (unsigned s = 1; s <= o.seriesCount; ++s) {
     const std::string seriesDir = o.outDir + "/series" + std::to_string(s);
-    if (std::system(("mkdir -p '" + seriesDir + "'").c_str()) != 0) return 1;
+    if (std::system(("mkdir -p '" + seriesDir + "'").c_str()) != 0) return false;
     const std::string seriesUid = newUid();
     std::vector<std::vector<Uint16>> frames;
     for (unsigned k = 0; k < o.slices; ++k) {
@@ -331,6 +303,68 @@ int main(int argc, char** argv) {
     }
     if (o.enhanced) writeEnhancedCt(o, seriesDir + "/enhanced.dcm", studyUid, seriesUid, forUid, s, frames);
   }
-  std::cout << studyUid << '\n';
+  return true;
+}
+
+int main(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) { usage(); std::exit(2); }
+      return argv[++i];
+    };
+    if (a == "--out") o.outDir = next();
+    else if (a == "--modality") o.modality = next();
+    else if (a == "--slices") o.slices = static_cast<unsigned>(std::stoul(next()));
+    else if (a == "--rows") o.rows = static_cast<unsigned>(std::stoul(next()));
+    else if (a == "--columns") o.columns = static_cast<unsigned>(std::stoul(next()));
+    else if (a == "--series") o.seriesCount = static_cast<unsigned>(std::stoul(next()));
+    else if (a == "--patient-id") o.patientId = next();
+    else if (a == "--patient-name") o.patientName = next();
+    else if (a == "--sex") o.patientSex = next();
+    else if (a == "--birth-date") o.birthDate = next();
+    else if (a == "--age") o.patientAge = next();
+    else if (a == "--study-date") o.studyDate = next();
+    else if (a == "--study-uid") o.studyUid = next();
+    else if (a == "--accession") o.accession = next();
+    else if (a == "--body-part") o.bodyPart = next();
+    else if (a == "--description") o.description = next();
+    else if (a == "--manufacturer") o.manufacturer = next();
+    else if (a == "--enhanced") o.enhanced = true;
+    else if (a == "--studies") o.studies = static_cast<unsigned>(std::stoul(next()));
+    else { usage(); return 2; }
+  }
+  if (o.outDir.empty() || (o.modality != "CT" && o.modality != "MR") || (o.enhanced && o.modality != "CT") || o.slices == 0 || o.rows == 0 || o.columns == 0 ||
+      o.rows > 4096 || o.columns > 4096) {
+    usage();
+    return 2;
+  }
+  if (o.studies <= 1) {
+    const std::string studyUid = o.studyUid.empty() ? newUid() : o.studyUid;
+    if (!writeStudy(o, studyUid)) return 1;
+    std::cout << studyUid << '\n';
+    return 0;
+  }
+  const std::string base = o.outDir, patient = o.patientId;
+  for (unsigned n = 1; n <= o.studies; ++n) {
+    Options one = o;
+    char dir[32];
+    std::snprintf(dir, sizeof dir, "/study%06u", n);
+    one.outDir = base + dir;
+    one.patientId = patient + "-" + std::to_string(n);
+    one.modality = n % 2 ? "CT" : "MR";
+    // Dates spread over about 27 years, one day apart: enough for range queries.
+    std::tm day{};
+    day.tm_year = 100;
+    day.tm_mday = 1 + static_cast<int>(n % 10000);
+    std::mktime(&day);
+    char date[16];
+    std::strftime(date, sizeof date, "%Y%m%d", &day);
+    one.studyDate = date;
+    const std::string studyUid = newUid();
+    if (!writeStudy(one, studyUid)) return 1;
+    std::cout << studyUid << '\n';
+  }
   return 0;
 }

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# QIDO-RS and series metadata latency: the node against Orthanc + its DICOMweb plugin, same
+# studies, same queries, same run. Usage:
+#   bench/qido/run.sh [--studies N (10000)] [--per-study N (10)] [--queries N (200)] [--build DIR]
+#   bench/qido/run.sh --sweep 1000000     the node alone, study-search latency as the index grows
+set -euo pipefail
+studies=10000; per_study=10; queries=200; sweep=0; args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --studies) studies=$2; shift 2 ;;
+    --per-study) per_study=$2; shift 2 ;;
+    --queries) queries=$2; shift 2 ;;
+    --sweep) sweep=$2; shift 2 ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+reps=1; slices=$per_study
+source "$(dirname "$0")/../common.sh" "${args[@]}"
+export TCP_NODELAY=1
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
+              node -e 'const s=require("net").createServer().listen(0,()=>{console.log(s.address().port);s.close()})'; }
+
+start_node() {  # $1 data dir
+  node_http=$(free_port); node_dicom=$(free_port)
+  token=$("$node_bin" user add bench --role admin --data-dir "$1" | tail -1)
+  "$node_bin" serve --data-dir "$1" --http-port "$node_http" --dicom-port "$node_dicom" --log-level warn > "$work/node.log" 2>&1 &
+  pids+=($!)
+  until curl -sf "http://127.0.0.1:$node_http/healthz" > /dev/null; do sleep 0.2; done
+}
+start_orthanc() {
+  orthanc_http=$(free_port); orthanc_dicom=$(free_port)
+  mkdir -p "$work/orthanc"
+  cat > "$work/orthanc.json" <<JSON
+{ "Name": "BENCH", "StorageDirectory": "$work/orthanc", "IndexDirectory": "$work/orthanc", "HttpPort": $orthanc_http,
+  "DicomPort": $orthanc_dicom, "DicomAet": "ORTHANC", "DicomCheckCalledAet": false, "RemoteAccessAllowed": false,
+  "AuthenticationEnabled": false, "StorageCompression": false,
+  "Plugins": ["/usr/share/orthanc/plugins/libOrthancDicomWeb.so"], "DicomWeb": {"Enable": true, "Root": "/dicom-web/"} }
+JSON
+  Orthanc "$work/orthanc.json" > "$work/orthanc.log" 2>&1 &
+  pids+=($!)
+  until curl -sf "http://127.0.0.1:$orthanc_http/system" > /dev/null; do sleep 0.2; done
+}
+# Sends every study folder under $1 over 4 associations.
+send_all() {  # $1 folder, $2 port, $3 called AE
+  ls -d "$1"/study* | split -n r/4 - "$work/batch."
+  for b in "$work"/batch.*; do
+    xargs storescu -aec "$3" +sd +r -q 127.0.0.1 "$2" < "$b" &
+  done
+  wait
+  rm -f "$work"/batch.*
+}
+# Query lists over the generated data: patient IDs, 30-day date windows, modalities, series.
+make_queries() {  # $1 output, $2 number of studies in the data, $3 series list file
+  node -e '
+    const [out, n, q, seriesFile] = process.argv.slice(1);
+    const series = require("fs").readFileSync(seriesFile, "utf8").trim().split("\n").map((l) => l.split(" "));
+    const pick = (k) => 1 + Math.floor(Math.random() * k);
+    const day = (d) => { const t = new Date(Date.UTC(2000, 0, d)); return t.toISOString().slice(0, 10).replace(/-/g, ""); };
+    const list = (f) => Array.from({ length: Number(q) }, f);
+    require("fs").writeFileSync(out, JSON.stringify({
+      "studies by PatientID": list(() => `/studies?PatientID=Q-${pick(Number(n))}`),
+      "studies by 30-day StudyDate range": list(() => { const d = pick(Math.min(Number(n), 9970)); return `/studies?StudyDate=${day(d)}-${day(d + 29)}&limit=100`; }),
+      "studies by ModalitiesInStudy": list((_, i) => `/studies?ModalitiesInStudy=${i % 2 ? "MR" : "CT"}&limit=100`),
+      "series metadata": list(() => { const s = series[pick(series.length) - 1]; return `/studies/${s[0]}/series/${s[1]}/metadata`; }),
+    }));' "$1" "$2" "$queries" "$3"
+}
+
+if [ "$sweep" -gt 0 ]; then
+  echo "size sweep, node alone, up to $sweep instances ($per_study per study)"
+  start_node "$work/node"
+  have=0; step=$studies
+  printf '%12s %12s %10s %10s\n' instances studies p50_ms p99_ms
+  while [ $((have * per_study)) -lt "$sweep" ]; do
+    rm -rf "$work/gen"; "$gen_bin" --out "$work/gen" --studies "$step" --slices "$per_study" --rows 16 --columns 16 --patient-id "S$have" > /dev/null
+    send_all "$work/gen" "$node_dicom" ANNOTNODE
+    have=$((have + step))
+    curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$node_http/dicomweb/series?limit=300" |
+      node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{for(const x of JSON.parse(s))console.log(x["0020000D"].Value[0]+" "+x["0020000E"].Value[0])})' > "$work/series.txt"
+    make_queries "$work/q.json" "$step" "$work/series.txt"
+    sed -i "s/PatientID=Q-/PatientID=S$((have - step))-/g" "$work/q.json"
+    r=$(node "$root/bench/qido/latency.mjs" "http://127.0.0.1:$node_http/dicomweb" "$token" "$work/q.json")
+    echo "$r" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s)["studies by PatientID"];console.log(String(process.argv[1]).padStart(12)+String(process.argv[2]).padStart(13)+r.p50.toFixed(2).padStart(11)+r.p99.toFixed(2).padStart(11))})' "$((have * per_study))" "$have"
+  done
+  exit 0
+fi
+
+echo "generating $studies studies x $per_study instances (16x16)"
+"$gen_bin" --out "$work/gen" --studies "$studies" --slices "$per_study" --rows 16 --columns 16 --patient-id Q > /dev/null
+start_node "$work/node"
+start_orthanc
+t0=$(date +%s.%N); send_all "$work/gen" "$node_dicom" ANNOTNODE; t1=$(date +%s.%N)
+send_all "$work/gen" "$orthanc_dicom" ORTHANC; t2=$(date +%s.%N)
+echo "ingest (4 associations): node $(awk "BEGIN{print $t1 - $t0}") s, Orthanc $(awk "BEGIN{print $t2 - $t1}") s"
+curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$node_http/dicomweb/series?limit=100000" |
+  node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{for(const x of JSON.parse(s))console.log(x["0020000D"].Value[0]+" "+x["0020000E"].Value[0])})' > "$work/series.txt"
+make_queries "$work/q.json" "$studies" "$work/series.txt"
+node_r=$(node "$root/bench/qido/latency.mjs" "http://127.0.0.1:$node_http/dicomweb" "$token" "$work/q.json")
+orthanc_r=$(node "$root/bench/qido/latency.mjs" "http://127.0.0.1:$orthanc_http/dicom-web" - "$work/q.json")
+node -e '
+  const [a, b] = [JSON.parse(process.argv[1]), JSON.parse(process.argv[2])];
+  console.log("query".padEnd(36) + "node p50/p99 ms".padStart(20) + "Orthanc p50/p99 ms".padStart(22) + "p50 ratio".padStart(11));
+  for (const k of Object.keys(a)) {
+    const f = (r) => `${r.p50.toFixed(2)} / ${r.p99.toFixed(2)}`;
+    console.log(k.padEnd(36) + f(a[k]).padStart(20) + f(b[k]).padStart(22) + (b[k].p50 / a[k].p50).toFixed(1).padStart(10) + "x");
+  }' "$node_r" "$orthanc_r"
