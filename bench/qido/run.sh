@@ -47,10 +47,12 @@ JSON
 # Sends every study folder under $1 over 4 associations.
 send_all() {  # $1 folder, $2 port, $3 called AE
   ls -d "$1"/study* | split -n r/4 - "$work/batch."
+  local senders=()
   for b in "$work"/batch.*; do
     xargs storescu -aec "$3" +sd +r -q 127.0.0.1 "$2" < "$b" &
+    senders+=($!)
   done
-  wait
+  wait "${senders[@]}"  # not a bare wait: the servers are children too
   rm -f "$work"/batch.*
 }
 # Query lists over the generated data: patient IDs, 30-day date windows, modalities, series.
