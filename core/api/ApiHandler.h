@@ -21,6 +21,7 @@
 //   GET  /api/v1/reports/agreement|balance?protocol=ID   (reviewer, admin, researcher)
 //   /dicomweb/...                       QIDO-RS, WADO-RS, STOW-RS (DicomwebRoutes.cpp)
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
@@ -101,6 +102,7 @@ class ApiHandler : public HttpHandler {
   HttpResponse retrieveDicomweb(const Call& call, int depth, bool metadata);
   HttpResponse retrieveFrames(const Call& call, bool bulk);
   HttpResponse stow(const Call& call);
+  nlohmann::json attachStoredReports(const Call& call, const std::vector<std::string>& storedSops);
 
   StudyIndex& catalog_;
   Metrics& metrics_;

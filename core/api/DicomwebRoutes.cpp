@@ -4,6 +4,7 @@
 #include "api/ApiHandler.h"
 #include "api/ApiSupport.h"
 #include "dicomweb/DicomwebService.h"
+#include "sr/MeasurementReportReader.h"
 
 namespace annot {
 namespace {
@@ -178,9 +179,49 @@ HttpResponse ApiHandler::stow(const Call& c) {
   for (const auto& s : outcome.storedInstances) stored += (stored.empty() ? "" : ",") + s;
   audit(c, "dicomweb-store", "instance", stored, outcome.httpStatus == 409 ? "failure" : "success",
         std::to_string(outcome.storedInstances.size()) + " of " + std::to_string(parts.size()) + " stored");
-  HttpResponse r = api::jsonResponse(outcome.httpStatus, outcome.body);
+  json body = outcome.body;
+  const json attached = attachStoredReports(c, outcome.storedInstances);
+  if (!attached.empty()) body["annotation"] = attached;  // the product's extension member
+  HttpResponse r = api::jsonResponse(outcome.httpStatus, body);
   r.contentType = "application/dicom+json";
   return r;
+}
+
+// A viewer saving measurements stores an SR (OHIF does it with STOW-RS). When the storing user
+// holds a claimed label task of that study, the SR becomes the task's next revision, validated
+// like any other save; the SR itself stays stored either way.
+json ApiHandler::attachStoredReports(const Call& c, const std::vector<std::string>& stored) {
+  json attached = json::array();
+  for (const auto& sop : stored) {
+    const std::string path = dicomweb_->storedPath(sop);
+    if (path.empty()) continue;
+    MeasurementReportContent content;
+    try {
+      content = readMeasurementReportFile(path);
+    } catch (const std::exception&) {
+      continue;  // not a Measurement Report: nothing to attach
+    }
+    TaskQuery q;
+    q.state = TaskState::InProgress;
+    q.step = "label";
+    q.studyInstanceUid = content.info.studyInstanceUid;
+    q.assignee = c.user->name;
+    const auto tasks = worklist_.list(q);
+    if (tasks.empty()) continue;
+    const Task& task = tasks.front();
+    json entry = {{"sopInstanceUid", sop}, {"task", task.id}};
+    try {
+      const Revision revision = worklist_.save(task.id, *c.user, toJson(content.document).dump());
+      entry["revision"] = revision.info.number;
+      audit(c, "save-annotation", "task", std::to_string(task.id), "success", "from stored SR " + sop);
+    } catch (const WorklistError& e) {
+      entry["error"] = e.what();
+      if (!e.problems().empty()) entry["problems"] = e.problems();
+      audit(c, "save-annotation", "task", std::to_string(task.id), "failure", "stored SR " + sop + ": " + e.what());
+    }
+    attached.push_back(entry);
+  }
+  return attached;
 }
 
 }  // namespace annot

@@ -1,6 +1,7 @@
 #include "audit/AuditLog.h"
 
 #include "common/Clock.h"
+#include "common/Log.h"
 #include "common/Digest.h"
 
 namespace annot {
@@ -32,31 +33,109 @@ AuditEntry readEntry(const sqlite::Statement& st) {
 const char* kColumns = "id, time_ms, user_name, role, action, object_type, object_id, outcome, detail, source, prev_hash, hash";
 }  // namespace
 
+AuditLog::~AuditLog() {
+  {
+    std::lock_guard<std::mutex> lock(queueMutex_);
+    stopping_ = true;
+  }
+  queued_.notify_all();
+  if (writer_.joinable()) writer_.join();
+  try {
+    flush();
+  } catch (const std::exception&) {
+    // Nothing left to tell: the database is going away with the process.
+  }
+}
+
+// Appends events in order to the chain, inside the caller's transaction; fills nothing back.
+void AuditLog::appendLocked(sqlite::Database& db, std::vector<std::pair<AuditEvent, int64_t>>& events) {
+  std::string previous = kGenesis;
+  {
+    auto last = db.prepare("SELECT hash FROM audit ORDER BY id DESC LIMIT 1");
+    if (last.step()) previous = last.text(0);
+  }
+  auto insert = db.prepare("INSERT INTO audit(time_ms, user_name, role, action, object_type, object_id, outcome, detail, source, prev_hash, hash) "
+                           "VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+  for (const auto& [event, timeMs] : events) {
+    const std::string hash = entryHash(previous, timeMs, event);
+    insert.reset();
+    insert.bind(1, timeMs).bind(2, event.user).bind(3, event.role).bind(4, event.action).bind(5, event.objectType)
+        .bind(6, event.objectId).bind(7, event.outcome).bind(8, event.detail).bind(9, event.source).bind(10, previous)
+        .bind(11, hash).run();
+    previous = hash;
+  }
+}
+
 AuditEntry AuditLog::record(const AuditEvent& event) {
+  flush();  // queued views come first in the chain, as they happened first
   return db_.with([&](sqlite::Database& db) {
     sqlite::Transaction tx(db);
-    std::string previous = kGenesis;
-    {
-      auto last = db.prepare("SELECT hash FROM audit ORDER BY id DESC LIMIT 1");
-      if (last.step()) previous = last.text(0);
-    }
+    std::vector<std::pair<AuditEvent, int64_t>> one = {{event, nowMillis()}};
+    appendLocked(db, one);
     AuditEntry entry;
-    entry.timeMs = nowMillis();
-    entry.event = event;
-    entry.previousHash = previous;
-    entry.hash = entryHash(previous, entry.timeMs, event);
-    db.prepare("INSERT INTO audit(time_ms, user_name, role, action, object_type, object_id, outcome, detail, source, prev_hash, hash) "
-               "VALUES(?,?,?,?,?,?,?,?,?,?,?)")
-        .bind(1, entry.timeMs).bind(2, event.user).bind(3, event.role).bind(4, event.action).bind(5, event.objectType)
-        .bind(6, event.objectId).bind(7, event.outcome).bind(8, event.detail).bind(9, event.source).bind(10, previous)
-        .bind(11, entry.hash).run();
     entry.id = db.lastInsertRowId();
+    entry.timeMs = one[0].second;
+    entry.event = event;
+    auto st = db.prepare("SELECT prev_hash, hash FROM audit WHERE id = ?");
+    st.bind(1, entry.id);
+    if (st.step()) {
+      entry.previousHash = st.text(0);
+      entry.hash = st.text(1);
+    }
     tx.commit();
     return entry;
   });
 }
 
+void AuditLog::recordView(const AuditEvent& event) {
+  std::lock_guard<std::mutex> lock(queueMutex_);
+  pending_.emplace_back(event, nowMillis());
+  if (!writer_.joinable() && !stopping_) writer_ = std::thread([this] { writerLoop(); });
+  queued_.notify_all();
+}
+
+void AuditLog::flush() {
+  std::vector<std::pair<AuditEvent, int64_t>> batch;
+  // The state database lock is taken before the queue is emptied, so batches reach the chain
+  // in the order they were queued even when flushes race.
+  db_.with([&](sqlite::Database& db) {
+    {
+      std::lock_guard<std::mutex> lock(queueMutex_);
+      batch.swap(pending_);
+    }
+    if (batch.empty()) return;
+    try {
+      sqlite::Transaction tx(db);
+      appendLocked(db, batch);
+      tx.commit();
+    } catch (...) {
+      // Not written: back to the front of the queue, in order, for the next attempt.
+      std::lock_guard<std::mutex> lock(queueMutex_);
+      pending_.insert(pending_.begin(), batch.begin(), batch.end());
+      throw;
+    }
+  });
+}
+
+void AuditLog::writerLoop() {
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(queueMutex_);
+      queued_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+      if (stopping_) return;
+    }
+    // Let a batch gather, then commit it with one flush to disk.
+    std::this_thread::sleep_for(std::chrono::milliseconds(kViewBatchMs));
+    try {
+      flush();
+    } catch (const std::exception& e) {
+      LOG_ERROR("audit", "cannot write queued view events (kept for the next attempt): " << e.what());
+    }
+  }
+}
+
 std::vector<AuditEntry> AuditLog::query(const AuditQuery& q) {
+  flush();
   return db_.with([&](sqlite::Database& db) {
     std::string sql = std::string("SELECT ") + kColumns + " FROM audit WHERE id > ?";
     std::vector<std::string> params;
@@ -85,6 +164,7 @@ std::vector<AuditEntry> AuditLog::query(const AuditQuery& q) {
 }
 
 AuditLog::Verification AuditLog::verify() {
+  flush();
   return db_.with([&](sqlite::Database& db) {
     Verification v;
     std::string previous = kGenesis;

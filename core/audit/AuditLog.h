@@ -4,8 +4,11 @@
 // and deletes) and hash-chained: each entry's hash covers the previous entry's hash, so any
 // later edit of the file breaks the chain at that entry. Fields map onto PS3.15 A.5 audit
 // messages (event, active participant, participant object, outcome).
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "state/StateDatabase.h"
@@ -42,8 +45,16 @@ struct AuditQuery {
 class AuditLog {
  public:
   explicit AuditLog(StateDatabase& db) : db_(db) {}
+  ~AuditLog();
   // Durable when it returns. Throws when the entry cannot be stored.
   AuditEntry record(const AuditEvent& event);
+  // For views (reads): queued and committed with others in one transaction within
+  // kViewBatchMs, so a search does not wait for its own disk flush. A power failure can lose at
+  // most that window of view events; changes always go through record().
+  void recordView(const AuditEvent& event);
+  static constexpr int kViewBatchMs = 50;
+  // Commits queued views now (queries and verification see everything recorded before them).
+  void flush();
   std::vector<AuditEntry> query(const AuditQuery& query);
 
   struct Verification {
@@ -54,7 +65,15 @@ class AuditLog {
   Verification verify();
 
  private:
+  void appendLocked(sqlite::Database& db, std::vector<std::pair<AuditEvent, int64_t>>& events);
+  void writerLoop();
+
   StateDatabase& db_;
+  std::mutex queueMutex_;
+  std::condition_variable queued_;
+  std::vector<std::pair<AuditEvent, int64_t>> pending_;  // with the time each happened
+  bool stopping_ = false;
+  std::thread writer_;
 };
 
 }  // namespace annot

@@ -124,6 +124,11 @@ std::vector<StoredInstance> DicomwebService::instances(const std::string& studyU
   return out;
 }
 
+std::string DicomwebService::storedPath(const std::string& sop) {
+  const auto rows = index_.query("SELECT storage_key FROM instances WHERE sop_uid = ?", {sop});
+  return rows.empty() ? "" : store_.absolutePath(rows[0][0]);
+}
+
 std::string DicomwebService::fileBytes(const StoredInstance& instance) {
   std::ifstream in(store_.absolutePath(instance.storageKey), std::ios::binary);
   if (!in) throw std::runtime_error("stored file of " + instance.sopUid + " is missing");

@@ -62,6 +62,8 @@ class DicomwebService {
   // The stored instances under a study, series or one instance (empty strings widen the scope).
   std::vector<StoredInstance> instances(const std::string& studyUid, const std::string& seriesUid, const std::string& sopUid);
   std::string fileBytes(const StoredInstance& instance);
+  // Where a stored instance's file is; "" when the index does not have it.
+  std::string storedPath(const std::string& sopInstanceUid);
   // One instance's metadata as a DICOM JSON object; pixel data as a BulkDataURI.
   std::string metadata(const StoredInstance& instance, const std::string& base, bool deidentified = false);
   // Frames (1-based) of an uncompressed instance, as raw bytes. DicomwebError 400/404/406.

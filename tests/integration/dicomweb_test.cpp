@@ -373,3 +373,58 @@ TEST(Dicomweb, ResearchersGetADeidentifiedViewWhoseReferencesResolve) {
   EXPECT_EQ(valueOf(identified[0], "00100020"), "SECRET-ID-77");
   EXPECT_FALSE(node.getJson("/api/v1/audit?action=grant-identified-access")["entries"].empty());
 }
+
+TEST(Dicomweb, AnSrStoredByItsReaderBecomesTheNextRevisionOfTheirTask) {
+  TempDir tmp;
+  runCommand({"mkdir", "-p", tmp / "protocols"});
+  writeFile(tmp / "protocols/quick.json",
+            json{{"id", "ct-quick"}, {"version", "1"}, {"title", "CT quick"}, {"appliesTo", {{"modalities", {"CT"}}}},
+                 {"procedure", code("25045-6", "LN", "CT unspecified body region")}, {"readers", 1}, {"review", false},
+                 {"labels", {{{"key", "nodule"}, {"finding", code("27925004", "SCT", "Nodule")}, {"geometries", {"bbox", "point"}}}}}}
+                .dump());
+  RunningNode node(tmp / "node", NodeSettings{1, {{"ProtocolsDirectory", tmp / "protocols"}}});
+  const std::string reader = node.addUser("reader", "annotator"), other = node.addUser("other", "annotator");
+  const std::string study = generateStudy(tmp / "ct", {"--slices", "2", "--rows", "32", "--columns", "32"});
+  const std::string slice = sopInstanceUidOf(listFiles(tmp / "ct", ".dcm").at(0));
+  ASSERT_EQ(storescu(node.dicomPort(), {tmp / "ct"}).exitCode, 0);
+  std::string task;
+  ASSERT_TRUE(eventually([&] {
+    const json tasks = node.getJson("/api/v1/tasks?study=" + study)["tasks"];
+    if (tasks.empty()) return false;
+    task = std::to_string(tasks[0]["id"].get<int>());
+    return true;
+  }));
+  const std::string url = "http://127.0.0.1:" + std::to_string(node.httpPort()) + "/dicomweb";
+  auto makeSr = [&](const json& doc, const std::string& out) {
+    writeFile(tmp / "doc.json", doc.dump());
+    const auto made = runCommand({nodeBinary(), "make-sr", "--annotation", tmp / "doc.json", "--images", tmp / "ct", "--out", out});
+    if (made.exitCode != 0) throw std::runtime_error(made.output);
+  };
+  const json point = {{"observer", {{"name", "Reader^Rita"}}},
+                      {"findings", {{{"finding", code("27925004", "SCT", "Nodule")},
+                                     {"geometry", {{"type", "point"}, {"image", {{"sopInstanceUid", slice}}}, {"points", {{8, 9}}}}}}}}};
+  makeSr(point, tmp / "sr.dcm");
+  // Stored by someone without the claim: stored, attached to nothing.
+  const json byOther = client(url, other, "storeInstances", json::object(), {tmp / "sr.dcm"});
+  ASSERT_TRUE(byOther.contains("00081199")) << byOther.dump();
+  EXPECT_FALSE(byOther.contains("annotation"));
+  EXPECT_EQ(node.getJson("/api/v1/tasks/" + task)["revisions"], 0);
+  // Stored by the reader holding the claim: the SR becomes revision 1 of the task.
+  ASSERT_EQ(httpRequest(node.httpPort(), "POST", "/api/v1/tasks/" + task + "/claim", "", {{"Authorization", "Bearer " + reader}}).status, 200);
+  makeSr(point, tmp / "sr2.dcm");
+  const json byReader = client(url, reader, "storeInstances", json::object(), {tmp / "sr2.dcm"});
+  ASSERT_TRUE(byReader.contains("annotation")) << byReader.dump();
+  EXPECT_EQ(byReader["annotation"][0]["revision"], 1);
+  const json saved = json::parse(httpRequest(node.httpPort(), "GET", "/api/v1/tasks/" + task + "/annotation", "",
+                                             {{"Authorization", "Bearer " + reader}}).body);
+  EXPECT_EQ(saved["annotation"]["findings"][0]["geometry"]["points"], json({{8, 9}}));
+  // An SR that does not fit the protocol is stored but refused as a revision, with the reasons.
+  json liver = point;
+  liver["findings"][0]["finding"] = code("10200004", "SCT", "Liver");
+  makeSr(liver, tmp / "sr3.dcm");
+  const json refused = client(url, reader, "storeInstances", json::object(), {tmp / "sr3.dcm"});
+  ASSERT_TRUE(refused.contains("annotation")) << refused.dump();
+  EXPECT_FALSE(refused["annotation"][0].contains("revision"));
+  EXPECT_FALSE(refused["annotation"][0]["problems"].empty());
+  EXPECT_EQ(node.getJson("/api/v1/tasks/" + task)["revisions"], 1);
+}
