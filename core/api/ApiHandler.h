@@ -102,6 +102,7 @@ class ApiHandler : public HttpHandler {
   HttpResponse retrieveDicomweb(const Call& call, int depth, bool metadata);
   HttpResponse retrieveFrames(const Call& call, bool bulk);
   HttpResponse stow(const Call& call);
+  HttpResponse rendered(const Call& call, unsigned frame);
   nlohmann::json attachStoredReports(const Call& call, const std::vector<std::string>& storedSops);
 
   StudyIndex& catalog_;

@@ -78,6 +78,11 @@ void ApiHandler::addDicomwebRoutes() {
                      [this](const Call& c) { return dicomwebCall(c, [&] { return retrieveFrames(c, false); }); }});
   routes_.push_back({"GET", "/dicomweb/studies/{}/series/{}/instances/{}/bulkdata/{}", kReaders,
                      [this](const Call& c) { return dicomwebCall(c, [&] { return retrieveFrames(c, true); }); }});
+  routes_.push_back({"GET", "/dicomweb/studies/{}/series/{}/instances/{}/rendered", kReaders,
+                     [this](const Call& c) { return dicomwebCall(c, [&] { return rendered(c, 1); }); }});
+  routes_.push_back({"GET", "/dicomweb/studies/{}/series/{}/instances/{}/frames/{}/rendered", kReaders, [this](const Call& c) {
+                       return dicomwebCall(c, [&] { return rendered(c, api::parseBounded(c.params.at(3), "frame number", 1, 1000000)); });
+                     }});
   routes_.push_back({"POST", "/dicomweb/studies", kStorers, [this](const Call& c) { return dicomwebCall(c, [&] { return stow(c); }); }});
   routes_.push_back({"POST", "/dicomweb/studies/{}", kStorers, [this](const Call& c) { return dicomwebCall(c, [&] { return stow(c); }); }});
 }
@@ -158,6 +163,21 @@ HttpResponse ApiHandler::retrieveFrames(const Call& c, bool bulk) {
   r.contentType = "multipart/related; type=\"application/octet-stream\"; boundary=" + boundary;
   r.body = dicomweb::buildMultipart(parts, boundary);
   audit(c, bulk ? "dicomweb-bulkdata" : "dicomweb-frames", "instance", sop, "success", c.params.at(3) + (deid ? " (de-identified view)" : ""));
+  return r;
+}
+
+HttpResponse ApiHandler::rendered(const Call& c, unsigned frame) {
+  if (!accepts(c.request, "image/png") && !accepts(c.request, "image/*")) return errorResponse(406, "previews are rendered as image/png");
+  const bool deid = deidentifiedFor(c);
+  const std::string study = dicomweb_->originalUid(c.params.at(0), deid), series = dicomweb_->originalUid(c.params.at(1), deid),
+                    sop = dicomweb_->originalUid(c.params.at(2), deid);
+  const auto found = study.empty() || series.empty() || sop.empty() ? std::vector<dicomweb::StoredInstance>{}
+                                                                     : dicomweb_->instances(study, series, sop);
+  if (found.empty()) return errorResponse(404, "instance " + c.params.at(2) + " is not stored in that series");
+  HttpResponse r;
+  r.contentType = "image/png";
+  r.body = dicomweb_->renderedPng(found[0], frame);
+  audit(c, "dicomweb-rendered", "instance", sop, "success", "frame " + std::to_string(frame) + (deid ? " (de-identified view)" : ""));
   return r;
 }
 

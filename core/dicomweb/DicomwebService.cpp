@@ -4,8 +4,11 @@
 #include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcjson.h>
 #include <dcmtk/dcmdata/dctk.h>
+#include <dcmtk/dcmimgle/dcmimage.h>  // before the plugin header, which needs its export macros
+#include <dcmtk/dcmimage/dipipng.h>
 
 #include <cstring>
+#include <memory>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -203,6 +206,36 @@ std::string DicomwebService::pixelData(const StoredInstance& instance) {
   Uint8* data = nullptr;
   if (element->getUint8Array(data).bad() || !data) throw std::runtime_error("cannot read the pixel data of " + instance.sopUid);
   return std::string(reinterpret_cast<const char*>(data), element->getLength());
+}
+
+std::string DicomwebService::renderedPng(const StoredInstance& instance, unsigned frame) {
+  if (!uncompressed(instance.transferSyntaxUid)) {
+    throw DicomwebError(406, "rendering compressed data (" + instance.transferSyntaxUid + ") is not offered; retrieve the instance");
+  }
+  DcmFileFormat file;
+  const OFCondition loaded = file.loadFile(store_.absolutePath(instance.storageKey).c_str());
+  if (loaded.bad()) throw std::runtime_error("cannot read " + instance.sopUid + ": " + loaded.text());
+  DicomImage image(&file, file.getDataset()->getOriginalXfer(), CIF_MayDetachPixelData, frame - 1, 1);
+  if (image.getStatus() != EIS_Normal) {
+    throw DicomwebError(406, instance.sopUid + " cannot be rendered: " + DicomImage::getString(image.getStatus()));
+  }
+  if (image.isMonochrome()) {
+    if (image.getWindowCount() > 0) image.setWindow(0);
+    else image.setMinMaxWindow();
+  }
+  // The PNG writer takes a FILE*: an anonymous temporary file, gone when closed.
+  std::unique_ptr<FILE, int (*)(FILE*)> out(std::tmpfile(), &std::fclose);
+  if (!out) throw std::runtime_error("no temporary file for rendering");
+  DiPNGPlugin png;
+  png.setBitsPerSample(8);
+  if (!image.writePluginFormat(&png, out.get(), 0)) throw DicomwebError(406, instance.sopUid + " cannot be written as PNG");
+  std::fflush(out.get());
+  std::rewind(out.get());
+  std::string bytes;
+  char buffer[65536];
+  size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, out.get())) > 0) bytes.append(buffer, n);
+  return bytes;
 }
 
 std::vector<std::string> DicomwebService::frames(const StoredInstance& instance, const std::vector<unsigned>& numbers) {

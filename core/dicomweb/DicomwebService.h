@@ -69,6 +69,9 @@ class DicomwebService {
   // Frames (1-based) of an uncompressed instance, as raw bytes. DicomwebError 400/404/406.
   std::vector<std::string> frames(const StoredInstance& instance, const std::vector<unsigned>& numbers);
   std::string pixelData(const StoredInstance& instance);
+  // A PNG preview of one frame (1-based): the dataset's first VOI window, else min-max.
+  // Uncompressed data only (406 otherwise).
+  std::string renderedPng(const StoredInstance& instance, unsigned frame);
 
   // STOW-RS: every application/dicom part is stored; `studyUid` non-empty restricts the target.
   StowOutcome store(const std::vector<Part>& parts, const std::string& studyUid, const std::string& base, const std::string& source);

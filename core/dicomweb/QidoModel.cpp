@@ -250,7 +250,8 @@ Sql toSql(const Query& q) {
           sql.params.push_back("%^" + likePattern(m.value) + "%");
           continue;
         } else if (vr == "PN") where += " AND lower(" + col + ") = lower(?)";
-        else where += " AND " + text + " = ?";
+        // Text columns are compared as they are, so their indexes serve the match.
+        else where += " AND " + (isNumericVr(vr) ? text : col) + " = ?";
         sql.params.push_back(m.value);
         break;
       case Match::Kind::Wildcard:

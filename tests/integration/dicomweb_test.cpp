@@ -142,6 +142,18 @@ TEST(Dicomweb, SearchesAgreeWithOrthancAndRetrieveStoreWorkThroughDicomwebClient
   ASSERT_EQ(frames.size(), 1u);
   EXPECT_EQ(frames[0]["bytes"], 32 * 32 * 2);
   EXPECT_EQ(client(nodeUrl, token, "retrieveSeries", {{"studyInstanceUID", ct}, {"seriesInstanceUID", series}}).size(), 3u);
+  const auto png = httpRequest(node.httpPort(), "GET", "/dicomweb/studies/" + ct + "/series/" + series + "/instances/" + sop + "/rendered", "",
+                               {{"Authorization", "Bearer " + token}, {"Accept", "image/png"}});
+  ASSERT_EQ(png.status, 200) << png.body;
+  EXPECT_EQ(png.body.substr(1, 3), "PNG");
+  EXPECT_EQ(png.headers.at("content-type"), "image/png");
+  // IHDR: width and height, big-endian, right after the signature and chunk header.
+  auto be32 = [&](size_t at) {
+    return (static_cast<unsigned char>(png.body[at]) << 24) | (static_cast<unsigned char>(png.body[at + 1]) << 16) |
+           (static_cast<unsigned char>(png.body[at + 2]) << 8) | static_cast<unsigned char>(png.body[at + 3]);
+  };
+  EXPECT_EQ(be32(16), 32u);
+  EXPECT_EQ(be32(20), 32u);
   const auto bulk = httpRequest(node.httpPort(), "GET", metadata[0]["7FE00010"]["BulkDataURI"].get<std::string>().substr(nodeUrl.size() - 9), "",
                                 {{"Authorization", "Bearer " + token}});
   EXPECT_EQ(bulk.status, 200);
