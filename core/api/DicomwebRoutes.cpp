@@ -26,6 +26,25 @@ bool deidentifiedFor(const ApiHandler::Call& call) {
   return call.user && call.user->role == Role::Researcher && !call.user->identifiedAccess;
 }
 
+// The stored instances a retrieve path names (study, series, instance: as many levels as
+// `depth`), with the path's UIDs mapped back to the originals in the de-identified view.
+struct Resolved {
+  bool deidentified = false;
+  std::string study, series, sop;
+  std::vector<dicomweb::StoredInstance> found;
+};
+Resolved resolve(dicomweb::DicomwebService& service, const ApiHandler::Call& c, int depth) {
+  Resolved r;
+  r.deidentified = deidentifiedFor(c);
+  r.study = service.originalUid(c.params.at(0), r.deidentified);
+  if (depth >= 2) r.series = service.originalUid(c.params.at(1), r.deidentified);
+  if (depth >= 3) r.sop = service.originalUid(c.params.at(2), r.deidentified);
+  // A de-identified UID never handed out maps to nothing, and so finds nothing.
+  const bool known = !r.study.empty() && (depth < 2 || !r.series.empty()) && (depth < 3 || !r.sop.empty());
+  if (known) r.found = service.instances(r.study, r.series, r.sop);
+  return r;
+}
+
 bool accepts(const HttpRequest& request, const std::string& mediaType) {
   const std::string accept = request.header("accept");
   return accept.empty() || accept.find(mediaType) != std::string::npos || accept.find("*/*") != std::string::npos;
@@ -97,18 +116,14 @@ HttpResponse ApiHandler::dicomwebCall(const Call& call, const std::function<Http
 }
 
 HttpResponse ApiHandler::retrieveDicomweb(const Call& c, int depth, bool metadata) {
-  const bool deid = deidentifiedFor(c);
-  const std::string study = dicomweb_->originalUid(c.params.at(0), deid);
-  const std::string series = depth >= 2 ? dicomweb_->originalUid(c.params.at(1), deid) : "";
-  const std::string sop = depth >= 3 ? dicomweb_->originalUid(c.params.at(2), deid) : "";
   if (metadata ? !accepts(c.request, "application/dicom+json") && !accepts(c.request, "application/json")
                : !accepts(c.request, "multipart/related")) {
     return errorResponse(406, metadata ? "metadata is served as application/dicom+json"
                                        : "instances are served as multipart/related; type=\"application/dicom\"");
   }
-  const auto found = study.empty() || (depth >= 2 && series.empty()) || (depth >= 3 && sop.empty())
-                         ? std::vector<dicomweb::StoredInstance>{}
-                         : dicomweb_->instances(study, series, sop);
+  const Resolved target = resolve(*dicomweb_, c, depth);
+  const bool deid = target.deidentified;
+  const auto& found = target.found;
   if (found.empty()) return errorResponse(404, "nothing stored under " + c.request.path.substr(0, c.request.path.size() - (metadata ? 9 : 0)));
   const std::string base = dicomwebBase(c.request);
   HttpResponse r;
@@ -131,17 +146,16 @@ HttpResponse ApiHandler::retrieveDicomweb(const Call& c, int depth, bool metadat
     r.body = dicomweb::buildMultipart(parts, boundary);
   }
   audit(c, metadata ? "dicomweb-metadata" : "dicomweb-retrieve", depth == 3 ? "instance" : depth == 2 ? "series" : "study",
-        depth == 3 ? sop : depth == 2 ? series : study, "success",
+        depth == 3 ? target.sop : depth == 2 ? target.series : target.study, "success",
         std::to_string(found.size()) + " instance(s)" + (deid ? " (de-identified view)" : ""));
   return r;
 }
 
 HttpResponse ApiHandler::retrieveFrames(const Call& c, bool bulk) {
-  const bool deid = deidentifiedFor(c);
-  const std::string study = dicomweb_->originalUid(c.params.at(0), deid), series = dicomweb_->originalUid(c.params.at(1), deid),
-                    sop = dicomweb_->originalUid(c.params.at(2), deid);
-  const auto found = study.empty() || series.empty() || sop.empty() ? std::vector<dicomweb::StoredInstance>{}
-                                                                     : dicomweb_->instances(study, series, sop);
+  const Resolved target = resolve(*dicomweb_, c, 3);
+  const bool deid = target.deidentified;
+  const auto& found = target.found;
+  const std::string& sop = target.sop;
   if (found.empty()) return errorResponse(404, "instance " + c.params.at(2) + " is not stored in that series");
   std::vector<dicomweb::Part> parts;
   if (bulk) {
@@ -168,11 +182,10 @@ HttpResponse ApiHandler::retrieveFrames(const Call& c, bool bulk) {
 
 HttpResponse ApiHandler::rendered(const Call& c, unsigned frame) {
   if (!accepts(c.request, "image/png") && !accepts(c.request, "image/*")) return errorResponse(406, "previews are rendered as image/png");
-  const bool deid = deidentifiedFor(c);
-  const std::string study = dicomweb_->originalUid(c.params.at(0), deid), series = dicomweb_->originalUid(c.params.at(1), deid),
-                    sop = dicomweb_->originalUid(c.params.at(2), deid);
-  const auto found = study.empty() || series.empty() || sop.empty() ? std::vector<dicomweb::StoredInstance>{}
-                                                                     : dicomweb_->instances(study, series, sop);
+  const Resolved target = resolve(*dicomweb_, c, 3);
+  const bool deid = target.deidentified;
+  const auto& found = target.found;
+  const std::string& sop = target.sop;
   if (found.empty()) return errorResponse(404, "instance " + c.params.at(2) + " is not stored in that series");
   HttpResponse r;
   r.contentType = "image/png";

@@ -15,7 +15,7 @@ namespace {
 // What Annex E does to the attributes the node's data carries, for this profile and options:
 // Z = emptied, D = a dummy value (where the attribute is Type 1), X = removed. Patient characteristics (sex, age, size, weight...)
 // are kept; UIDs (U) are handled by value type; patient ID and name get the pseudonym.
-enum class Action { Empty, Dummy, Remove };
+using Action = Deidentifier::Treatment;
 const char* dummyFor(const DcmTagKey& tag) {
   if (tag == DCM_ContentDate || tag == DCM_Date) return "19000101";
   if (tag == DCM_ContentTime || tag == DCM_Time) return "000000";
@@ -95,28 +95,36 @@ Deidentifier::Deidentifier(StateDatabase& db) : db_(db) {
   });
 }
 
-std::string Deidentifier::hmacHex(const std::string& message) const {
+std::string Deidentifier::hmac(const std::string& message) const {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()), reinterpret_cast<const unsigned char*>(message.data()), message.size(), out,
        &length);
-  return toHex(out, length);
+  return std::string(reinterpret_cast<const char*>(out), length);
+}
+
+Deidentifier::Treatment Deidentifier::treatmentOf(uint16_t group, uint16_t element) {
+  if (group % 2 == 1) return Treatment::Remove;  // private attributes (no Retain Safe Private option)
+  const auto found = actions().find(DcmTagKey(group, element));
+  return found == actions().end() ? Treatment::Keep : found->second;
 }
 
 std::string Deidentifier::uid(const std::string& original) {
   if (original.empty() || isWellKnownUid(original)) return original;
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  const std::string message = "uid:" + original;
-  HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()), reinterpret_cast<const unsigned char*>(message.data()), message.size(), out,
-       &length);
+  const std::string digest = hmac("uid:" + original);
   // 2.25 followed by a 122-bit number (PS3.5 B.2), as UUID-derived UIDs are.
-  std::vector<unsigned char> number(out, out + 16);
+  std::vector<unsigned char> number(digest.begin(), digest.begin() + 16);
   number[0] &= 0x03;
   const std::string mapped = "2.25." + toDecimal(number);
+  {
+    std::lock_guard<std::mutex> lock(recordedMutex_);
+    if (recorded_.count(mapped)) return mapped;
+  }
   db_.with([&](sqlite::Database& d) {
     d.prepare("INSERT OR IGNORE INTO deid_uids(deidentified, original) VALUES(?, ?)").bind(1, mapped).bind(2, original).run();
   });
+  std::lock_guard<std::mutex> lock(recordedMutex_);
+  recorded_.insert(mapped);
   return mapped;
 }
 
@@ -130,21 +138,21 @@ std::optional<std::string> Deidentifier::original(const std::string& deidentifie
 }
 
 std::string Deidentifier::pseudonym(const std::string& patientId, const std::string& issuer) {
-  return "ANON-" + hmacHex("patient:" + issuer + "|" + patientId).substr(0, 12);
+  const std::string digest = hmac("patient:" + issuer + "|" + patientId);
+  return "ANON-" + toHex(reinterpret_cast<const unsigned char*>(digest.data()), 6);
 }
 
 void Deidentifier::cleanItem(DcmItem& item, bool structuredContent) {
   for (unsigned long i = item.card(); i-- > 0;) {
     DcmElement* e = item.getElement(i);
     const DcmTagKey tag = e->getTag();
-    if (tag.getGroup() % 2 == 1) {  // private attributes: removed (Annex E, no Retain Safe Private option)
+    const Treatment treatment = treatmentOf(tag.getGroup(), tag.getElement());
+    if (treatment == Treatment::Remove) {
       delete item.remove(e);
       continue;
     }
-    const auto action = actions().find(tag);
-    if (action != actions().end()) {
-      if (action->second == Action::Remove) delete item.remove(e);
-      else if (action->second == Action::Dummy) e->putString(dummyFor(tag));
+    if (treatment != Treatment::Keep) {
+      if (treatment == Treatment::Dummy) e->putString(dummyFor(tag));
       else e->clear();
       continue;
     }

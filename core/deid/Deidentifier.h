@@ -5,8 +5,11 @@
 // same UID always maps to the same 2.25 UID and SR/SEG references still resolve); the reverse
 // map is kept so researchers can use the UIDs they were given. Patient IDs and names become a
 // stable pseudonym. The key never leaves the state database.
+#include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_set>
 
 #include "state/StateDatabase.h"
 
@@ -29,15 +32,23 @@ class Deidentifier {
   // De-identifies a whole file (meta header included) in place.
   void apply(DcmFileFormat& file);
 
+  // What the profile does to one attribute, apart from UIDs (remapped by value type) and the
+  // patient's ID and name (the pseudonym). Search answers and files use the same table.
+  enum class Treatment { Keep, Empty, Dummy, Remove };
+  static Treatment treatmentOf(uint16_t group, uint16_t element);
+
   // De-identification Method (LO, one value per part of the profile, each within 64 characters).
   static constexpr const char* kMethod = "PS3.15 E.1 Basic Profile\\Retain Patient Characteristics Option\\Clean Structured Content Option";
 
  private:
   void cleanItem(DcmItem& item, bool structuredContent);
-  std::string hmacHex(const std::string& message) const;
+  std::string hmac(const std::string& message) const;  // raw HMAC-SHA-256 bytes
 
   StateDatabase& db_;
   std::string key_;
+  // UIDs whose way back is already recorded: each is written once, not on every answer.
+  std::mutex recordedMutex_;
+  std::unordered_set<std::string> recorded_;
 };
 
 // Whether a UID is one the standard defines (SOP classes, transfer syntaxes, coding schemes):

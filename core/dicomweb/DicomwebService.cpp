@@ -1,7 +1,6 @@
 #include "dicomweb/DicomwebService.h"
 
 #include <dcmtk/config/osconfig.h>
-#include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcjson.h>
 #include <dcmtk/dcmdata/dctk.h>
 #include <dcmtk/dcmimgle/dcmimage.h>  // before the plugin header, which needs its export macros
@@ -15,6 +14,7 @@
 
 #include "dicom/DatasetAccess.h"
 #include "dicom/Part10.h"
+#include "dicom/SourceImages.h"
 
 namespace annot::dicomweb {
 namespace {
@@ -324,29 +324,33 @@ std::multimap<std::string, std::string> DicomwebService::researcherQuery(const s
 }
 
 void DicomwebService::deidentifyAnswer(json& item, Level level, const std::string& base) {
-  // Annex E on the QIDO attributes: Z (emptied), X (removed), U (remapped), patient pseudonym.
-  for (const char* tag : {"00080020", "00080030", "00080050", "00080090", "00100030", "00200010"}) {
-    if (item.contains(tag)) item[tag].erase("Value");
-  }
   auto text = [&](const char* tag) {
     return item.contains(tag) && item[tag].contains("Value") ? item[tag]["Value"][0].get<std::string>() : std::string();
   };
+  // Read before the profile removes them: the pseudonym depends on both, as in files.
   const std::string patientId = text("00100020"), issuer = text("00100021");
-  for (const char* tag : {"00081030", "0008103E", "00100021"}) item.erase(tag);
+  const std::string study = text("0020000D"), series = text("0020000E"), sop = text("00080018");
+  // The same Annex E table as for files (Deidentifier::treatmentOf), by tag.
+  for (auto it = item.begin(); it != item.end();) {
+    const std::string tag = it.key();
+    if (tag.size() != 8 || tag.find_first_not_of("0123456789ABCDEF") != std::string::npos) { ++it; continue; }
+    const auto group = static_cast<uint16_t>(std::stoul(tag.substr(0, 4), nullptr, 16));
+    const auto element = static_cast<uint16_t>(std::stoul(tag.substr(4), nullptr, 16));
+    const auto treatment = deid::Deidentifier::treatmentOf(group, element);
+    if (treatment == deid::Deidentifier::Treatment::Remove) {
+      it = item.erase(it);
+      continue;
+    }
+    if (treatment != deid::Deidentifier::Treatment::Keep) it.value().erase("Value");
+    else if (it.value().value("vr", "") == "UI" && it.value().contains("Value")) {
+      for (auto& v : it.value()["Value"]) v = deid_.uid(v.get<std::string>());
+    }
+    ++it;
+  }
   if (!patientId.empty()) {
-    // The same pseudonym as in retrieved instances (it depends on the issuer too).
     const std::string alias = deid_.pseudonym(patientId, issuer);
     item["00100020"]["Value"] = {alias};
     item["00100010"] = {{"vr", "PN"}, {"Value", {{{"Alphabetic", alias}}}}};
-  }
-  std::string study, series, sop;
-  for (const char* tag : {"0020000D", "0020000E", "00080018", "00200052"}) {
-    if (!item.contains(tag) || !item[tag].contains("Value")) continue;
-    const std::string original = item[tag]["Value"][0];
-    if (std::string(tag) == "0020000D") study = original;
-    if (std::string(tag) == "0020000E") series = original;
-    if (std::string(tag) == "00080018") sop = original;
-    item[tag]["Value"] = {deid_.uid(original)};
   }
   std::string url = base + "/studies/" + deid_.uid(study);
   if (level != Level::Study) url += "/series/" + deid_.uid(series);
@@ -375,13 +379,7 @@ StowOutcome DicomwebService::store(const std::vector<Part>& parts, const std::st
       // Peek at the UIDs first so that a wrong study is refused before anything is stored.
       DcmFileFormat header;
       try {
-        DcmInputBufferStream in;
-        in.setBuffer(part.body.data(), static_cast<offile_off_t>(part.body.size()));
-        in.setEos();
-        header.transferInit();
-        const OFCondition ok = header.read(in, EXS_Unknown, EGL_noChange, 256);
-        header.transferEnd();
-        if (ok.bad()) throw std::runtime_error(ok.text());
+        parsePart10(part.body, "STOW-RS part", header);
       } catch (const std::exception&) {
         item["00081197"] = {{"vr", "US"}, {"Value", {0xC000}}};
         failed.push_back(item);

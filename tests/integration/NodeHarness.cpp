@@ -84,6 +84,31 @@ void RunningNode::kill9() {
   process_->wait();
 }
 
+nlohmann::json codedConcept(const char* value, const char* scheme, const char* meaning) {
+  return {{"code", value}, {"scheme", scheme}, {"meaning", meaning}};
+}
+
+void writeCtProtocol(const std::string& dir, const std::string& id, bool review) {
+  runCommand({"mkdir", "-p", dir});
+  writeFile(dir + "/" + id + ".json",
+            nlohmann::json{{"id", id}, {"version", "1"}, {"title", "CT nodules (" + id + ")"}, {"appliesTo", {{"modalities", {"CT"}}}},
+                           {"procedure", codedConcept("25045-6", "LN", "CT unspecified body region")}, {"readers", 1}, {"review", review},
+                           {"labels", {{{"key", "nodule"}, {"finding", codedConcept("27925004", "SCT", "Nodule")}, {"geometries", {"bbox", "point"}}}}}}
+                .dump());
+}
+
+std::string firstTaskOf(const RunningNode& node, const std::string& study) {
+  std::string id;
+  const bool scheduled = eventually([&] {
+    const nlohmann::json tasks = node.getJson("/api/v1/tasks?study=" + study)["tasks"];
+    if (tasks.empty()) return false;
+    id = std::to_string(tasks[0]["id"].get<int>());
+    return true;
+  });
+  if (!scheduled) throw std::runtime_error("no task was scheduled for study " + study);
+  return id;
+}
+
 std::string generateStudy(const std::string& outDir, const std::vector<std::string>& args) {
   std::vector<std::string> argv{ANNOT_TESTDATA_BIN, "--out", outDir};
   argv.insert(argv.end(), args.begin(), args.end());

@@ -43,6 +43,14 @@ class RunningNode {
   std::unique_ptr<ChildProcess> process_;
 };
 
+// {"code", "scheme", "meaning"} as the annotation and protocol JSON write a coded concept.
+nlohmann::json codedConcept(const char* value, const char* scheme, const char* meaning);
+// A one-label CT protocol for tests: one reader, a nodule drawn as a box or a point, with or
+// without a reviewer. Written as DIR/ID.json.
+void writeCtProtocol(const std::string& dir, const std::string& id, bool review);
+// The id of the first task scheduled for a study, waiting for it; throws when none comes.
+std::string firstTaskOf(const RunningNode& node, const std::string& study);
+
 // Runs annot-testdata; returns the Study Instance UID it printed.
 std::string generateStudy(const std::string& outDir, const std::vector<std::string>& args);
 // storescu over one association, TCP_NODELAY on, recursing into folders.

@@ -65,8 +65,17 @@ void expectSameAnswers(const json& node, const json& orthanc, const std::string&
   }
 }
 
-json code(const char* value, const char* scheme, const char* meaning) {
-  return {{"code", value}, {"scheme", scheme}, {"meaning", meaning}};
+// Claims a task, saves one box on `slice` and submits: the shortest complete labeling.
+void labelWithBox(const RunningNode& node, const std::string& token, const std::string& task, const std::string& slice) {
+  auto call = [&](const std::string& method, const std::string& target, const std::string& body = "") {
+    const auto r = httpRequest(node.httpPort(), method, target, body, {{"Authorization", "Bearer " + token}});
+    if (r.status >= 300) throw std::runtime_error(method + " " + target + " answered " + std::to_string(r.status) + ": " + r.body);
+  };
+  call("POST", "/api/v1/tasks/" + task + "/claim");
+  const json box = {{"observer", {{"name", "Reader^Rita"}}},
+                    {"findings", {{{"label", "nodule"}, {"geometry", {{"type", "bbox"}, {"image", {{"sopInstanceUid", slice}}}, {"points", {{4, 4}, {12, 10}}}}}}}}};
+  call("PUT", "/api/v1/tasks/" + task + "/annotation", box.dump());
+  call("POST", "/api/v1/tasks/" + task + "/submit");
 }
 
 const std::vector<std::string> kStudyTags = {"0020000D", "00100020", "00100010", "00080020", "00080030", "00080050", "00080061",
@@ -182,6 +191,7 @@ TEST(Dicomweb, SearchesAgreeWithOrthancAndRetrieveStoreWorkThroughDicomwebClient
   EXPECT_EQ(as("GET", "/dicomweb/studies?StudyDate=2024").status, 400);
   EXPECT_EQ(as("GET", "/dicomweb/studies?limit=x").status, 400);
   EXPECT_EQ(as("GET", "/dicomweb/studies/1.2.3/metadata").status, 404);
+  EXPECT_EQ(as("GET", "/dicomweb/studies/" + ct, "", {{"Accept", "application/json"}}).status, 406) << "instances are multipart only";
   EXPECT_EQ(as("GET", "/dicomweb/studies/" + ct + "/series/" + series + "/instances/" + sop + "/frames/9").status, 404);
   EXPECT_EQ(as("POST", "/dicomweb/studies", "garbage", {{"Content-Type", "application/dicom"}}).status, 415);
   EXPECT_EQ(as("POST", "/dicomweb/studies", "garbage", {{"Content-Type", "multipart/related; type=\"application/dicom\"; boundary=b"}}).status, 400);
@@ -199,12 +209,7 @@ TEST(Dicomweb, SearchesAgreeWithOrthancAndRetrieveStoreWorkThroughDicomwebClient
 
 TEST(Dicomweb, LabeledStudiesAreFoundByTheirLabels) {
   TempDir tmp;
-  runCommand({"mkdir", "-p", tmp / "protocols"});
-  writeFile(tmp / "protocols/quick.json",
-            json{{"id", "ct-quick"}, {"version", "1"}, {"title", "CT quick"}, {"appliesTo", {{"modalities", {"CT"}}}},
-                 {"procedure", code("25045-6", "LN", "CT unspecified body region")}, {"readers", 1}, {"review", false},
-                 {"labels", {{{"key", "nodule"}, {"finding", code("27925004", "SCT", "Nodule")}, {"geometries", {"bbox"}}}}}}
-                .dump());
+  writeCtProtocol(tmp / "protocols", "ct-quick", false);
   RunningNode node(tmp / "node", NodeSettings{1, {{"ProtocolsDirectory", tmp / "protocols"}}});
   const std::string reader = node.addUser("reader", "annotator");
   const std::string labeled = generateStudy(tmp / "a", {"--slices", "2", "--rows", "32", "--columns", "32", "--patient-id", "L-1"});
@@ -222,11 +227,7 @@ TEST(Dicomweb, LabeledStudiesAreFoundByTheirLabels) {
     task = std::to_string(tasks[0]["id"].get<int>());
     return node.getJson("/api/v1/tasks?study=" + waiting)["tasks"].size() == 1;
   }));
-  ASSERT_EQ(as(reader, "POST", "/api/v1/tasks/" + task + "/claim").status, 200);
-  const json box = {{"observer", {{"name", "Reader^Rita"}}},
-                    {"findings", {{{"label", "nodule"}, {"geometry", {{"type", "bbox"}, {"image", {{"sopInstanceUid", slice}}}, {"points", {{4, 4}, {12, 10}}}}}}}}};
-  ASSERT_EQ(as(reader, "PUT", "/api/v1/tasks/" + task + "/annotation", box.dump()).status, 201);
-  ASSERT_EQ(as(reader, "POST", "/api/v1/tasks/" + task + "/submit").status, 200);
+  ASSERT_NO_THROW(labelWithBox(node, reader, task, slice));
 
   auto studiesFor = [&](const std::string& query) {
     const auto r = as(node.adminToken(), "GET", "/dicomweb/studies?" + query);
@@ -271,12 +272,7 @@ std::string dumpValue(const std::string& file, const char* tag) {
 
 TEST(Dicomweb, ResearchersGetADeidentifiedViewWhoseReferencesResolve) {
   TempDir tmp;
-  runCommand({"mkdir", "-p", tmp / "protocols"});
-  writeFile(tmp / "protocols/quick.json",
-            json{{"id", "ct-quick"}, {"version", "1"}, {"title", "CT quick"}, {"appliesTo", {{"modalities", {"CT"}}}},
-                 {"procedure", code("25045-6", "LN", "CT unspecified body region")}, {"readers", 1}, {"review", false},
-                 {"labels", {{{"key", "nodule"}, {"finding", code("27925004", "SCT", "Nodule")}, {"geometries", {"bbox"}}}}}}
-                .dump());
+  writeCtProtocol(tmp / "protocols", "ct-quick", false);
   RunningNode node(tmp / "node", NodeSettings{1, {{"ProtocolsDirectory", tmp / "protocols"}}});
   const std::string reader = node.addUser("reader", "annotator"), researcher = node.addUser("research", "researcher");
   const std::string study = generateStudy(tmp / "ct", {"--slices", "2", "--rows", "32", "--columns", "32", "--patient-id", "SECRET-ID-77",
@@ -288,18 +284,8 @@ TEST(Dicomweb, ResearchersGetADeidentifiedViewWhoseReferencesResolve) {
   auto as = [&](const std::string& token, const std::string& method, const std::string& target, const std::string& body = "") {
     return httpRequest(node.httpPort(), method, target, body, {{"Authorization", "Bearer " + token}});
   };
-  std::string task;
-  ASSERT_TRUE(eventually([&] {
-    const json tasks = node.getJson("/api/v1/tasks?study=" + study)["tasks"];
-    if (tasks.empty()) return false;
-    task = std::to_string(tasks[0]["id"].get<int>());
-    return true;
-  }));
-  ASSERT_EQ(as(reader, "POST", "/api/v1/tasks/" + task + "/claim").status, 200);
-  const json box = {{"observer", {{"name", "Reader^Rita"}}},
-                    {"findings", {{{"label", "nodule"}, {"geometry", {{"type", "bbox"}, {"image", {{"sopInstanceUid", slice}}}, {"points", {{4, 4}, {12, 10}}}}}}}}};
-  ASSERT_EQ(as(reader, "PUT", "/api/v1/tasks/" + task + "/annotation", box.dump()).status, 201);
-  ASSERT_EQ(as(reader, "POST", "/api/v1/tasks/" + task + "/submit").status, 200);
+  const std::string task = firstTaskOf(node, study);
+  ASSERT_NO_THROW(labelWithBox(node, reader, task, slice));
   const std::string srUid = node.getJson("/api/v1/tasks/" + task)["outputs"][0]["sopInstanceUid"];
 
   // What must never reach a researcher: identifying values and original UIDs.
@@ -388,24 +374,13 @@ TEST(Dicomweb, ResearchersGetADeidentifiedViewWhoseReferencesResolve) {
 
 TEST(Dicomweb, AnSrStoredByItsReaderBecomesTheNextRevisionOfTheirTask) {
   TempDir tmp;
-  runCommand({"mkdir", "-p", tmp / "protocols"});
-  writeFile(tmp / "protocols/quick.json",
-            json{{"id", "ct-quick"}, {"version", "1"}, {"title", "CT quick"}, {"appliesTo", {{"modalities", {"CT"}}}},
-                 {"procedure", code("25045-6", "LN", "CT unspecified body region")}, {"readers", 1}, {"review", false},
-                 {"labels", {{{"key", "nodule"}, {"finding", code("27925004", "SCT", "Nodule")}, {"geometries", {"bbox", "point"}}}}}}
-                .dump());
+  writeCtProtocol(tmp / "protocols", "ct-quick", false);
   RunningNode node(tmp / "node", NodeSettings{1, {{"ProtocolsDirectory", tmp / "protocols"}}});
   const std::string reader = node.addUser("reader", "annotator"), other = node.addUser("other", "annotator");
   const std::string study = generateStudy(tmp / "ct", {"--slices", "2", "--rows", "32", "--columns", "32"});
   const std::string slice = sopInstanceUidOf(listFiles(tmp / "ct", ".dcm").at(0));
   ASSERT_EQ(storescu(node.dicomPort(), {tmp / "ct"}).exitCode, 0);
-  std::string task;
-  ASSERT_TRUE(eventually([&] {
-    const json tasks = node.getJson("/api/v1/tasks?study=" + study)["tasks"];
-    if (tasks.empty()) return false;
-    task = std::to_string(tasks[0]["id"].get<int>());
-    return true;
-  }));
+  const std::string task = firstTaskOf(node, study);
   const std::string url = "http://127.0.0.1:" + std::to_string(node.httpPort()) + "/dicomweb";
   auto makeSr = [&](const json& doc, const std::string& out) {
     writeFile(tmp / "doc.json", doc.dump());
@@ -413,7 +388,7 @@ TEST(Dicomweb, AnSrStoredByItsReaderBecomesTheNextRevisionOfTheirTask) {
     if (made.exitCode != 0) throw std::runtime_error(made.output);
   };
   const json point = {{"observer", {{"name", "Reader^Rita"}}},
-                      {"findings", {{{"finding", code("27925004", "SCT", "Nodule")},
+                      {"findings", {{{"finding", codedConcept("27925004", "SCT", "Nodule")},
                                      {"geometry", {{"type", "point"}, {"image", {{"sopInstanceUid", slice}}}, {"points", {{8, 9}}}}}}}}};
   makeSr(point, tmp / "sr.dcm");
   // Stored by someone without the claim: stored, attached to nothing.
@@ -432,7 +407,7 @@ TEST(Dicomweb, AnSrStoredByItsReaderBecomesTheNextRevisionOfTheirTask) {
   EXPECT_EQ(saved["annotation"]["findings"][0]["geometry"]["points"], json({{8, 9}}));
   // An SR that does not fit the protocol is stored but refused as a revision, with the reasons.
   json liver = point;
-  liver["findings"][0]["finding"] = code("10200004", "SCT", "Liver");
+  liver["findings"][0]["finding"] = codedConcept("10200004", "SCT", "Liver");
   makeSr(liver, tmp / "sr3.dcm");
   const json refused = client(url, reader, "storeInstances", json::object(), {tmp / "sr3.dcm"});
   ASSERT_TRUE(refused.contains("annotation")) << refused.dump();

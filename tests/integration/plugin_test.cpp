@@ -15,20 +15,6 @@ using namespace annot::test;
 using nlohmann::json;
 
 namespace {
-json code(const char* value, const char* scheme, const char* meaning) {
-  return {{"code", value}, {"scheme", scheme}, {"meaning", meaning}};
-}
-
-// One reader and a reviewer.
-void writeReviewProtocol(const std::string& dir) {
-  runCommand({"mkdir", "-p", dir});
-  writeFile(dir + "/ct-review.json",
-            json{{"id", "ct-review"}, {"version", "1"}, {"title", "CT nodules, reviewed"}, {"appliesTo", {{"modalities", {"CT"}}}},
-                 {"procedure", code("25045-6", "LN", "CT unspecified body region")}, {"readers", 1}, {"review", true},
-                 {"labels", {{{"key", "nodule"}, {"finding", code("27925004", "SCT", "Nodule")}, {"geometries", {"bbox", "point"}}}}}}
-                .dump());
-}
-
 // Either deployment as the scenario sees it: an HTTP port, the prefix of its routes, a DICOM
 // port to send studies to, and an admin token.
 struct Deployment {
@@ -159,7 +145,7 @@ std::string orthancSeriesOfModality(const RunningOrthanc& orthanc, const std::st
 
 TEST(Plugin, NodeAndPluginGiveTheSameAnswersForTheSameScenario) {
   TempDir tmp;
-  writeReviewProtocol(tmp / "protocols");
+  writeCtProtocol(tmp / "protocols", "ct-review", true);
   const std::string study = generateStudy(tmp / "ct", {"--slices", "3", "--rows", "32", "--columns", "32", "--patient-id", "SHARED-1"});
   const std::string slice = sopInstanceUidOf(listFiles(tmp / "ct", ".dcm").at(0));
 
@@ -201,7 +187,7 @@ TEST(Plugin, NodeAndPluginGiveTheSameAnswersForTheSameScenario) {
 
 TEST(Plugin, TheLabelingLoopRunsInsideOrthancAndSurvivesItsRestart) {
   TempDir tmp;
-  writeReviewProtocol(tmp / "protocols");
+  writeCtProtocol(tmp / "protocols", "ct-review", true);
   RunningOrthanc pacs(tmp / "pacs");
   const json modalities = {{"PACS", {"ORTHANC", "127.0.0.1", pacs.dicomPort()}}};
   auto orthanc = std::make_unique<RunningOrthanc>(
@@ -277,7 +263,7 @@ TEST(Plugin, TheLabelingLoopRunsInsideOrthancAndSurvivesItsRestart) {
 
 TEST(Plugin, AStudyThatArrivedJustBeforeARestartIsStillScheduled) {
   TempDir tmp;
-  writeReviewProtocol(tmp / "protocols");
+  writeCtProtocol(tmp / "protocols", "ct-review", true);
   // A long stable age: Orthanc stops before it would declare the study stable.
   auto orthanc = std::make_unique<RunningOrthanc>(tmp / "orthanc", OrthancSettings{true, 30, {{"ProtocolsDirectory", tmp / "protocols"}}});
   const Deployment d{"plugin", orthanc->httpPort(), "/annotation", orthanc->dicomPort(), orthanc->adminToken()};
@@ -312,12 +298,12 @@ TEST(Plugin, MaskLabelsBecomeAValidSegInOrthanc) {
   ASSERT_EQ(first["protocol"]["id"], "brain-mr-lesions");
   const std::string task = std::to_string(first["id"].get<int>());
   ASSERT_EQ(d.call(reader, "POST", "/api/v1/tasks/" + task + "/claim").status, 200);
-  const json lesion = {{"label", "Lesion"}, {"category", code("49755003", "SCT", "Morphologically Abnormal Structure")},
-                       {"type", code("52988006", "SCT", "Lesion")}, {"color", {230, 60, 60}}};
+  const json lesion = {{"label", "Lesion"}, {"category", codedConcept("49755003", "SCT", "Morphologically Abnormal Structure")},
+                       {"type", codedConcept("52988006", "SCT", "Lesion")}, {"color", {230, 60, 60}}};
   const json doc = {{"observer", {{"name", "Reader^Rita"}}},
                     {"findings", {{{"label", "lesion"},
                                    {"geometry", {{"type", "polygon"}, {"image", {{"sopInstanceUid", slice}}}, {"points", {{10, 10}, {20, 10}, {15, 20}}}}},
-                                   {"evaluations", {{{"concept", code("ENHANCE", "99ANNOT", "Contrast enhancement")}, {"value", code("52101004", "SCT", "Present")}}}}}}},
+                                   {"evaluations", {{{"concept", codedConcept("ENHANCE", "99ANNOT", "Contrast enhancement")}, {"value", codedConcept("52101004", "SCT", "Present")}}}}}}},
                     {"segmentation", {{"segments", {lesion}}, {"masks", {{{"segment", 1}, {"image", {{"sopInstanceUid", slice}}}, {"runs", {{410, 10}, {450, 10}}}}}}}}};
   const auto saved = d.call(reader, "PUT", "/api/v1/tasks/" + task + "/annotation", doc.dump());
   ASSERT_EQ(saved.status, 201) << saved.body;

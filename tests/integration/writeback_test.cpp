@@ -10,20 +10,6 @@ using namespace annot::test;
 using nlohmann::json;
 
 namespace {
-json code(const char* value, const char* scheme, const char* meaning) {
-  return {{"code", value}, {"scheme", scheme}, {"meaning", meaning}};
-}
-
-// One reader, no review: a submitted task is written back at once.
-void writeQuickProtocol(const std::string& dir) {
-  runCommand({"mkdir", "-p", dir});
-  writeFile(dir + "/ct-quick.json",
-            json{{"id", "ct-quick"}, {"version", "1"}, {"title", "CT quick look"}, {"appliesTo", {{"modalities", {"CT"}}}},
-                 {"procedure", code("25045-6", "LN", "CT unspecified body region")}, {"readers", 1}, {"review", false},
-                 {"labels", {{{"key", "nodule"}, {"finding", code("27925004", "SCT", "Nodule")}, {"geometries", {"bbox", "point"}}}}}}
-                .dump());
-}
-
 HttpResult as(const RunningNode& node, const std::string& token, const std::string& method, const std::string& target,
               const std::string& body = "") {
   return httpRequest(node.httpPort(), method, target, body, {{"Authorization", "Bearer " + token}});
@@ -31,13 +17,7 @@ HttpResult as(const RunningNode& node, const std::string& token, const std::stri
 
 // Labels a study end to end; returns the task id.
 std::string labelStudy(const RunningNode& node, const std::string& token, const std::string& study, const std::string& slice) {
-  std::string id;
-  EXPECT_TRUE(eventually([&] {
-    const json tasks = node.getJson("/api/v1/tasks?study=" + study)["tasks"];
-    if (tasks.empty()) return false;
-    id = std::to_string(tasks[0]["id"].get<int>());
-    return true;
-  }));
+  const std::string id = firstTaskOf(node, study);
   EXPECT_EQ(as(node, token, "POST", "/api/v1/tasks/" + id + "/claim").status, 200);
   const json doc = {{"observer", {{"name", "Reader^Rita"}}},
                     {"findings", {{{"label", "nodule"}, {"geometry", {{"type", "bbox"}, {"image", {{"sopInstanceUid", slice}}}, {"points", {{5, 5}, {20, 18}}}}}}}}};
@@ -54,7 +34,7 @@ json exportsOf(const RunningNode& node, const std::string& task) {
 
 TEST(WriteBack, ResultsReachThePacsOnceThroughOutagesAndRestarts) {
   TempDir tmp;
-  writeQuickProtocol(tmp / "protocols");
+  writeCtProtocol(tmp / "protocols", "ct-quick", false);
   RunningOrthanc pacs(tmp / "pacs");
   const std::string destination = "ORTHANC@127.0.0.1:" + std::to_string(pacs.dicomPort());
   NodeSettings settings{1, {{"Pacs", {destination}}, {"ProtocolsDirectory", tmp / "protocols"}, {"OutboxMaxBackoffSeconds", 2}}};
