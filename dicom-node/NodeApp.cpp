@@ -12,6 +12,7 @@
 #include "StorageScpServer.h"
 #include "api/ApiHandler.h"
 #include "dicomweb/DicomwebService.h"
+#include "dicomweb/IndexedDicomwebSource.h"
 #include "audit/AuditLog.h"
 #include "auth/UserStore.h"
 #include "state/StateDatabase.h"
@@ -86,9 +87,10 @@ int serve(const NodeConfig& config) {
   });
   LOG_INFO("node", protocols.all().size() << " labeling protocol(s) loaded");
   stability.start();  // after every subscriber is in place: no stable event goes unheard
-  ApiHandler api(catalog, metrics, users, audit, worklist, ApiInfo{"annotation-node", ANNOT_VERSION, config.dicomAet});
+  ApiHandler api(catalog, metrics, users, audit, worklist, ApiInfo{"annotation-node", ANNOT_VERSION, config.dicomAet, ""});
   api.setOutbox(&outbox);
-  dicomweb::DicomwebService dicomweb(catalog, store, state, [&](const std::string& bytes, const std::string& source) {
+  dicomweb::IndexedDicomwebSource dicomwebSource(catalog, store);
+  dicomweb::DicomwebService dicomweb(dicomwebSource, state, [&](const std::string& bytes, const std::string& source) {
     return pipeline.ingestBytes(bytes, source);
   });
   api.setDicomweb(&dicomweb);

@@ -41,14 +41,18 @@ PluginApp::PluginApp(OrthancPluginContext* context, const PluginConfig& config)
       sender_(outbox_, transport_, audit_),
       results_(stored_, outbox_, config.destinations, &sender_),
       worklist_(state_, protocols_, studies_, results_, int64_t{config.taskLeaseSeconds} * 1000),
+      dicomwebSource_(rest_, config.orthancDicomwebRoot),
+      // STOW-RS stores into Orthanc like any other client; the change feed then sees the study.
+      dicomweb_(dicomwebSource_, state_, [this](const std::string& bytes, const std::string&) { return storeIntoOrthanc(rest_, bytes); }),
       api_(index_, metrics_, users_, audit_, worklist_,
-           ApiInfo{"annotation-node (Orthanc plugin)", ANNOT_VERSION, config.aeTitle}),
+           ApiInfo{"annotation-node (Orthanc plugin)", ANNOT_VERSION, config.aeTitle, kPrefix}),
       feed_(rest_, state_, [this](const std::string& sop) { return isOwnOutput(sop); },
             [this](const std::string& study) {
               const auto created = worklist_.scheduleForStudy(study);
               if (!created.empty()) LOG_INFO("worklist", created.size() << " task(s) scheduled for study " << study);
             }) {
   api_.setOutbox(&outbox_);
+  api_.setDicomweb(&dicomweb_);
   createInitialAdmin();
   LOG_INFO("plugin", protocols_.all().size() << " labeling protocol(s) loaded; data directory " << config_.dataDirectory);
 }
@@ -94,7 +98,8 @@ void PluginApp::orthancStarted() {
   running_ = true;
   sender_.start();
   feed_.start();
-  LOG_INFO("plugin", "following Orthanc's changes; API under " << kPrefix << "/api/v1, worklist page " << kPrefix << "/ui");
+  LOG_INFO("plugin", "following Orthanc's changes; API under " << kPrefix << "/api/v1, DICOMweb with label-aware search under "
+                                                        << kPrefix << "/dicomweb, worklist page " << kPrefix << "/ui");
 }
 
 void PluginApp::orthancStopping() {

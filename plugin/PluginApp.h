@@ -13,8 +13,10 @@
 #include "audit/AuditLog.h"
 #include "auth/UserStore.h"
 #include "config/PluginConfig.h"
+#include "dicomweb/DicomwebService.h"
 #include "metrics/Metrics.h"
 #include "orthanc/OrthancChangeFeed.h"
+#include "orthanc/OrthancDicomwebSource.h"
 #include "orthanc/OrthancResults.h"
 #include "orthanc/OrthancStudyIndex.h"
 #include "outbox/ExportingResultSink.h"
@@ -60,6 +62,8 @@ class PluginApp {
   ExportingResultSink results_;
   Worklist worklist_;
   Metrics metrics_;
+  OrthancDicomwebSource dicomwebSource_;
+  dicomweb::DicomwebService dicomweb_;
   ApiHandler api_;
   OrthancChangeFeed feed_;
   bool running_ = false;

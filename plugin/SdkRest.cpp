@@ -30,14 +30,14 @@ OrthancPluginHttpMethod methodOf(const std::string& method) {
 }
 }  // namespace
 
-RestAnswer SdkRest::call(const std::string& method, const std::string& uri, const std::string& body) {
+RestAnswer SdkRest::send(const std::string& method, const std::string& uri, const std::string& body, bool afterPlugins) {
   if (body.size() > UINT32_MAX) throw std::length_error("body too large for the Orthanc SDK (4 GiB)");
   Buffer answer(context_);
   uint16_t status = 0;
-  // afterPlugins = 0: Orthanc's built-in API, never another plugin's (or our own) routes.
+  // afterPlugins = 0 (call): Orthanc's built-in API, never another plugin's (or our own) routes.
   const OrthancPluginErrorCode code =
       OrthancPluginCallRestApi(context_, answer.get(), nullptr, &status, methodOf(method), uri.c_str(), 0, nullptr, nullptr,
-                               body.data(), static_cast<uint32_t>(body.size()), 0);
+                               body.data(), static_cast<uint32_t>(body.size()), afterPlugins ? 1 : 0);
   if (code != OrthancPluginErrorCode_Success && status == 0) {
     throw OrthancError("Orthanc " + method + " " + uri + " failed: " + OrthancPluginGetErrorDescription(context_, code), 0);
   }

@@ -75,17 +75,24 @@ if [ "$sweep" -gt 0 ]; then
   echo "size sweep, node alone, up to $sweep instances ($per_study per study)"
   start_node "$work/node"
   have=0; step=$studies
-  printf '%12s %12s %10s %10s\n' instances studies p50_ms p99_ms
+  echo "p50 / p99 ms per query kind; each step adds $step studies and queries only what is there"
+  printf '%10s %8s %16s %16s %16s %16s %8s\n' instances studies PatientID DateRange30d Modality SeriesMeta ingest_s
   while [ $((have * per_study)) -lt "$sweep" ]; do
     rm -rf "$work/gen"; "$gen_bin" --out "$work/gen" --studies "$step" --slices "$per_study" --rows 16 --columns 16 --patient-id "S$have" > /dev/null
-    send_all "$work/gen" "$node_dicom" ANNOTNODE
+    t0=$(date +%s.%N); send_all "$work/gen" "$node_dicom" ANNOTNODE; t1=$(date +%s.%N)
     have=$((have + step))
-    curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$node_http/dicomweb/series?limit=300" |
+    curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$node_http/dicomweb/series?limit=300&offset=$((have - step))" |
       node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{for(const x of JSON.parse(s))console.log(x["0020000D"].Value[0]+" "+x["0020000E"].Value[0])})' > "$work/series.txt"
     make_queries "$work/q.json" "$step" "$work/series.txt"
     sed -i "s/PatientID=Q-/PatientID=S$((have - step))-/g" "$work/q.json"
     r=$(node "$root/bench/qido/latency.mjs" "http://127.0.0.1:$node_http/dicomweb" "$token" "$work/q.json")
-    echo "$r" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const r=JSON.parse(s)["studies by PatientID"];console.log(String(process.argv[1]).padStart(12)+String(process.argv[2]).padStart(13)+r.p50.toFixed(2).padStart(11)+r.p99.toFixed(2).padStart(11))})' "$((have * per_study))" "$have"
+    echo "$r" | node -e '
+      const r = JSON.parse(require("fs").readFileSync(0, "utf8"));
+      const [n, studies, secs] = process.argv.slice(1);
+      const f = (k) => `${r[k].p50.toFixed(2)} / ${r[k].p99.toFixed(2)}`.padStart(17);
+      console.log(n.padStart(10) + studies.padStart(9) + f("studies by PatientID") + f("studies by 30-day StudyDate range") +
+                  f("studies by ModalitiesInStudy") + f("series metadata") + Number(secs).toFixed(1).padStart(9));' \
+      "$((have * per_study))" "$have" "$(awk "BEGIN{print $t1 - $t0}")"
   done
   exit 0
 fi

@@ -1,4 +1,7 @@
 // DICOMweb routes (/dicomweb/...): roles, audit and HTTP framing around dicomweb::DicomwebService.
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dctk.h>
+
 #include <nlohmann/json.hpp>
 
 #include "api/ApiHandler.h"
@@ -106,7 +109,7 @@ void ApiHandler::addDicomwebRoutes() {
   routes_.push_back({"POST", "/dicomweb/studies/{}", kStorers, [this](const Call& c) { return dicomwebCall(c, [&] { return stow(c); }); }});
 }
 
-HttpResponse ApiHandler::dicomwebCall(const Call& call, const std::function<HttpResponse()>& work) {
+HttpResponse ApiHandler::dicomwebCall(const Call&, const std::function<HttpResponse()>& work) {
   if (!dicomweb_) return errorResponse(404, "this deployment does not serve DICOMweb here");
   try {
     return work();
@@ -226,11 +229,11 @@ HttpResponse ApiHandler::stow(const Call& c) {
 json ApiHandler::attachStoredReports(const Call& c, const std::vector<std::string>& stored) {
   json attached = json::array();
   for (const auto& sop : stored) {
-    const std::string path = dicomweb_->storedPath(sop);
-    if (path.empty()) continue;
     MeasurementReportContent content;
     try {
-      content = readMeasurementReportFile(path);
+      DcmFileFormat file;
+      if (!dicomweb_->loadStored(sop, file)) continue;
+      content = readMeasurementReport(*file.getDataset());
     } catch (const std::exception&) {
       continue;  // not a Measurement Report: nothing to attach
     }

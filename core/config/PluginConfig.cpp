@@ -36,6 +36,9 @@ PluginConfig PluginConfig::fromOrthancConfiguration(const std::string& jsonText)
   c.orthancName = config::readString(doc, "Name", "");
   const std::string storage = config::readString(doc, "StorageDirectory", "OrthancStorage");
   c.dataDirectory = storage + "/annotation";
+  if (doc.contains("DicomWeb") && doc["DicomWeb"].is_object()) {
+    c.orthancDicomwebRoot = config::readString(doc["DicomWeb"], "Root", c.orthancDicomwebRoot);
+  }
   if (!doc.contains(kSection)) return c;
   const json& section = doc.at(kSection);
   if (!section.is_object()) throw std::invalid_argument(std::string("'") + kSection + "' must be a JSON object");

@@ -19,6 +19,7 @@ struct PluginConfig {
   std::string logLevel = "info";
   std::string aeTitle = "ORTHANC";          // Orthanc's DicomAet
   std::string orthancName;                  // Orthanc's Name, shown in the API info
+  std::string orthancDicomwebRoot = "/dicom-web/";  // Orthanc's DicomWeb.Root: searches go through it
 
   static constexpr const char* kSection = "AnnotationNode";
   // Reads the whole Orthanc configuration (as OrthancPluginGetConfiguration returns it). Throws

@@ -8,7 +8,6 @@
 
 #include <cstring>
 #include <memory>
-#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -22,28 +21,6 @@ using nlohmann::json;
 constexpr size_t kMetadataCacheEntries = 50000;
 // Stands for the request's base URL in cached metadata (hosts differ between requests).
 constexpr const char* kBasePlaceholder = "@@ANNOTATION-DICOMWEB-BASE@@";
-
-// Values of one QIDO column in DICOM JSON (PS3.18 F.2).
-json attributeJson(const Attribute& a, const std::string& value) {
-  json out = {{"vr", a.vr}};
-  if (value.empty()) return out;
-  const std::string vr = a.vr;
-  if (vr == "PN") {
-    out["Value"] = json::array({{{"Alphabetic", value}}});
-  } else if (vr == "IS" || vr == "US") {
-    out["Value"] = json::array({std::stoll(value)});
-  } else {
-    json values = json::array();
-    size_t start = 0;
-    while (start <= value.size()) {  // multi-valued columns (ModalitiesInStudy) use '\'
-      const size_t end = std::min(value.find('\\', start), value.size());
-      values.push_back(value.substr(start, end - start));
-      start = end + 1;
-    }
-    out["Value"] = values;
-  }
-  return out;
-}
 
 // DCMTK's JSON writer with pixel data (and other bulk payloads) as BulkDataURIs.
 class BulkDataJson : public DcmJsonFormatCompact {
@@ -87,57 +64,30 @@ json DicomwebService::search(Level level, const std::string& studyUid, const std
     q.includeFields.insert("PatientID");
     q.includeFields.insert("IssuerOfPatientID");
   }
-  const Sql sql = toSql(q);
+  if (q.onlyStudies && q.onlyStudies->empty()) return json::array();  // no study has such labels
+  json found = source_.search(q, params);
   const bool summary = LabelFilters::wantsSummary(params);
-  json out = json::array();
-  for (const auto& row : index_.query(sql.text, sql.params)) {
-    json item = json::object();
-    item["00080005"] = {{"vr", "CS"}, {"Value", {"ISO_IR 192"}}};  // the index holds names in UTF-8
-    std::string study, series, sop;
-    for (size_t c = 0; c < sql.columns.size(); ++c) {
-      const Attribute& a = *sql.columns[c];
-      const std::string keyword = a.keyword;
-      if (keyword == "StudyInstanceUID") study = row[c];
-      if (keyword == "SeriesInstanceUID") series = row[c];
-      if (keyword == "SOPInstanceUID") sop = row[c];
-      if (keyword == "NumberOfFrames" && (row[c].empty() || row[c] == "0")) continue;  // single-frame objects have none
-      item[a.tag] = attributeJson(a, row[c]);
-    }
+  auto text = [](const json& item, const char* tag) {
+    const auto it = item.find(tag);
+    return it != item.end() && it->contains("Value") && !(*it)["Value"].empty() ? (*it)["Value"][0].get<std::string>() : std::string();
+  };
+  for (auto& item : found) {
+    const std::string study = text(item, "0020000D");
     std::string url = base + "/studies/" + study;
-    if (level != Level::Study) url += "/series/" + series;
-    if (level == Level::Instance) url += "/instances/" + sop;
+    if (level != Level::Study) url += "/series/" + text(item, "0020000E");
+    if (level == Level::Instance) url += "/instances/" + text(item, "00080018");
     item["00081190"] = {{"vr", "UR"}, {"Value", {url}}};
     if (summary && level == Level::Study) item["annotation"] = labels_.summary(study);
     if (deidentified) deidentifyAnswer(item, level, base);
-    out.push_back(std::move(item));
   }
-  return out;
+  return found;
 }
 
-std::vector<StoredInstance> DicomwebService::instances(const std::string& studyUid, const std::string& seriesUid, const std::string& sopUid) {
-  std::string sql =
-      "SELECT s.study_uid, se.series_uid, i.sop_uid, i.sop_class_uid, i.transfer_syntax_uid, i.storage_key "
-      "FROM instances i JOIN series se ON se.id = i.series_fk JOIN studies s ON s.id = se.study_fk WHERE s.study_uid = ?";
-  std::vector<std::string> params = {studyUid};
-  if (!seriesUid.empty()) { sql += " AND se.series_uid = ?"; params.push_back(seriesUid); }
-  if (!sopUid.empty()) { sql += " AND i.sop_uid = ?"; params.push_back(sopUid); }
-  sql += " ORDER BY se.id, CAST(i.instance_number AS INTEGER), i.id";
-  std::vector<StoredInstance> out;
-  for (const auto& r : index_.query(sql, params)) out.push_back({r[0], r[1], r[2], r[3], r[4], r[5]});
-  return out;
-}
-
-std::string DicomwebService::storedPath(const std::string& sop) {
-  const auto rows = index_.query("SELECT storage_key FROM instances WHERE sop_uid = ?", {sop});
-  return rows.empty() ? "" : store_.absolutePath(rows[0][0]);
-}
-
-std::string DicomwebService::fileBytes(const StoredInstance& instance) {
-  std::ifstream in(store_.absolutePath(instance.storageKey), std::ios::binary);
-  if (!in) throw std::runtime_error("stored file of " + instance.sopUid + " is missing");
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
+bool DicomwebService::loadStored(const std::string& sopInstanceUid, DcmFileFormat& file) {
+  const auto found = source_.find(sopInstanceUid);
+  if (!found) return false;
+  source_.load(*found, file, false);
+  return true;
 }
 
 std::string DicomwebService::metadata(const StoredInstance& instance, const std::string& base, bool deidentified) {
@@ -153,9 +103,7 @@ std::string DicomwebService::metadata(const StoredInstance& instance, const std:
   }
   if (cached.empty()) {
     DcmFileFormat file;
-    // Headers only: bulk values stay on disk (they become BulkDataURIs).
-    const OFCondition loaded = file.loadFile(store_.absolutePath(instance.storageKey).c_str(), EXS_Unknown, EGL_noChange, 4096);
-    if (loaded.bad()) throw std::runtime_error("cannot read " + instance.sopUid + ": " + loaded.text());
+    source_.load(instance, file, true);  // bulk values become BulkDataURIs
     if (deidentified) {
       file.loadAllDataIntoMemory();
       deid_.apply(file);
@@ -197,8 +145,7 @@ std::string DicomwebService::pixelData(const StoredInstance& instance) {
                                  "); retrieve the instance instead");
   }
   DcmFileFormat file;
-  const OFCondition loaded = file.loadFile(store_.absolutePath(instance.storageKey).c_str());
-  if (loaded.bad()) throw std::runtime_error("cannot read " + instance.sopUid + ": " + loaded.text());
+  source_.load(instance, file, false);
   DcmElement* element = nullptr;
   if (file.getDataset()->findAndGetElement(DCM_PixelData, element).bad() || !element) {
     throw DicomwebError(404, instance.sopUid + " has no pixel data");
@@ -213,8 +160,7 @@ std::string DicomwebService::renderedPng(const StoredInstance& instance, unsigne
     throw DicomwebError(406, "rendering compressed data (" + instance.transferSyntaxUid + ") is not offered; retrieve the instance");
   }
   DcmFileFormat file;
-  const OFCondition loaded = file.loadFile(store_.absolutePath(instance.storageKey).c_str());
-  if (loaded.bad()) throw std::runtime_error("cannot read " + instance.sopUid + ": " + loaded.text());
+  source_.load(instance, file, false);
   DicomImage image(&file, file.getDataset()->getOriginalXfer(), CIF_MayDetachPixelData, frame - 1, 1);
   if (image.getStatus() != EIS_Normal) {
     throw DicomwebError(406, instance.sopUid + " cannot be rendered: " + DicomImage::getString(image.getStatus()));
@@ -240,8 +186,7 @@ std::string DicomwebService::renderedPng(const StoredInstance& instance, unsigne
 
 std::vector<std::string> DicomwebService::frames(const StoredInstance& instance, const std::vector<unsigned>& numbers) {
   DcmFileFormat file;
-  const OFCondition loaded = file.loadFile(store_.absolutePath(instance.storageKey).c_str(), EXS_Unknown, EGL_noChange, 4096);
-  if (loaded.bad()) throw std::runtime_error("cannot read " + instance.sopUid + ": " + loaded.text());
+  source_.load(instance, file, true);
   DcmDataset& ds = *file.getDataset();
   Uint16 rows = 0, columns = 0, samples = 1, bits = 0;
   ds.findAndGetUint16(DCM_Rows, rows);
@@ -279,10 +224,9 @@ std::string DicomwebService::viewUrl(const std::string& base, const StoredInstan
 }
 
 std::string DicomwebService::retrieveBytes(const StoredInstance& instance, bool deidentified) {
-  if (!deidentified) return fileBytes(instance);
+  if (!deidentified) return source_.fileBytes(instance);
   DcmFileFormat file;
-  const OFCondition loaded = file.loadFile(store_.absolutePath(instance.storageKey).c_str());
-  if (loaded.bad()) throw std::runtime_error("cannot read " + instance.sopUid + ": " + loaded.text());
+  source_.load(instance, file, false);
   file.loadAllDataIntoMemory();
   deid_.apply(file);
   return part10Bytes(file);
@@ -399,12 +343,8 @@ StowOutcome DicomwebService::store(const std::vector<Part>& parts, const std::st
       r = ingest_(part.body, source);
     }
     if (r.status == store_status::Success || (r.status & 0xF000) == 0xB000) {
-      StoredInstance stored;
-      const auto found = index_.query(
-          "SELECT s.study_uid, se.series_uid FROM instances i JOIN series se ON se.id = i.series_fk JOIN studies s ON s.id = se.study_fk "
-          "WHERE i.sop_uid = ?",
-          {r.sopInstanceUid});
-      if (!found.empty()) stored = {found[0][0], found[0][1], r.sopInstanceUid, sopClass, "", ""};
+      const auto found = source_.find(r.sopInstanceUid);
+      const StoredInstance stored = found ? *found : StoredInstance{r.studyInstanceUid, "", r.sopInstanceUid, sopClass, "", ""};
       item["00081190"] = {{"vr", "UR"}, {"Value", {retrieveUrl(base, stored)}}};
       referenced.push_back(item);
       studies.insert(r.studyInstanceUid);

@@ -1,7 +1,8 @@
 #pragma once
-// DICOMweb (PS3.18) over the node's index and files: QIDO-RS answered from indexed columns,
-// WADO-RS from the stored files (sent as received, never re-encoded), STOW-RS into the same
-// ingest path as C-STORE. Transport-neutral: core's ApiHandler maps routes, roles and audit.
+// DICOMweb (PS3.18) over a DicomwebSource (the node's index and files, or Orthanc's): QIDO-RS
+// with the product's label-aware keys, WADO-RS of stored files (sent as received, never
+// re-encoded), STOW-RS into the deployment's ingest path, and the de-identified researcher view
+// of all of it. Transport-neutral: core's ApiHandler maps routes, roles and audit.
 #include <functional>
 #include <list>
 #include <map>
@@ -12,13 +13,12 @@
 #include <unordered_map>
 #include <vector>
 
-#include "catalog/IndexReader.h"
 #include "deid/Deidentifier.h"
+#include "dicomweb/DicomwebSource.h"
 #include "dicomweb/LabelFilters.h"
 #include "dicomweb/Multipart.h"
 #include "dicomweb/QidoModel.h"
 #include "ingest/IngestPipeline.h"
-#include "storage/InstanceStore.h"
 
 namespace annot::dicomweb {
 
@@ -31,10 +31,6 @@ class DicomwebError : public std::runtime_error {
   int status_;
 };
 
-struct StoredInstance {
-  std::string studyUid, seriesUid, sopUid, sopClassUid, transferSyntaxUid, storageKey;
-};
-
 struct StowOutcome {
   int httpStatus = 200;  // 200 all stored, 202 some failed, 409 none stored
   nlohmann::json body;   // the PS3.18 store response (DICOM JSON)
@@ -43,10 +39,11 @@ struct StowOutcome {
 
 class DicomwebService {
  public:
-  // `ingest` stores one Part 10 file (bytes) the way C-STORE does; `source` names the peer.
+  // `ingest` stores one Part 10 file (bytes) the way the deployment stores what it receives;
+  // `source` names the peer.
   using Ingest = std::function<IngestResult(const std::string& bytes, const std::string& source)>;
-  DicomwebService(IndexReader& index, InstanceStore& store, StateDatabase& state, Ingest ingest)
-      : index_(index), store_(store), labels_(state), deid_(state), ingest_(std::move(ingest)) {}
+  DicomwebService(DicomwebSource& source, StateDatabase& state, Ingest ingest)
+      : source_(source), labels_(state), deid_(state), ingest_(std::move(ingest)) {}
 
   // Every answer comes in one of two views: identified, or de-identified for researchers (PS3.15
   // Annex E, see deid/Deidentifier.h), where UIDs in paths and queries are the remapped ones.
@@ -60,10 +57,11 @@ class DicomwebService {
   std::string viewUrl(const std::string& base, const StoredInstance& instance, bool deidentified);
 
   // The stored instances under a study, series or one instance (empty strings widen the scope).
-  std::vector<StoredInstance> instances(const std::string& studyUid, const std::string& seriesUid, const std::string& sopUid);
-  std::string fileBytes(const StoredInstance& instance);
-  // Where a stored instance's file is; "" when the index does not have it.
-  std::string storedPath(const std::string& sopInstanceUid);
+  std::vector<StoredInstance> instances(const std::string& studyUid, const std::string& seriesUid, const std::string& sopUid) {
+    return source_.instances(studyUid, seriesUid, sopUid);
+  }
+  // A stored instance parsed into `file`; false when it is not stored.
+  bool loadStored(const std::string& sopInstanceUid, DcmFileFormat& file);
   // One instance's metadata as a DICOM JSON object; pixel data as a BulkDataURI.
   std::string metadata(const StoredInstance& instance, const std::string& base, bool deidentified = false);
   // Frames (1-based) of an uncompressed instance, as raw bytes. DicomwebError 400/404/406.
@@ -82,8 +80,7 @@ class DicomwebService {
   void deidentifyAnswer(nlohmann::json& item, Level level, const std::string& base);
   std::multimap<std::string, std::string> researcherQuery(const std::multimap<std::string, std::string>& params);
 
-  IndexReader& index_;
-  InstanceStore& store_;
+  DicomwebSource& source_;
   LabelFilters labels_;
   deid::Deidentifier deid_;
   Ingest ingest_;

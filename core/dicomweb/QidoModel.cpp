@@ -270,9 +270,11 @@ Sql toSql(const Query& q) {
       case Match::Kind::Range:
         if (!m.from.empty()) { where += " AND " + col + " >= ?"; sql.params.push_back(m.from); }
         if (!m.to.empty()) {
-          // "-20201231" reaches the end of that day (or time) inclusively.
-          where += " AND " + col + " <> '' AND substr(" + col + ", 1, " + std::to_string(m.to.size()) + ") <= ?";
-          sql.params.push_back(m.to);
+          // "-20201231" reaches the end of that day (or time) inclusively: every value that
+          // starts with the bound sorts below bound + '~' (values are digits, '.' and ':'), and a
+          // plain comparison keeps the column's index usable for both ends of the range.
+          where += " AND " + col + " <> '' AND " + col + " <= ?";
+          sql.params.push_back(m.to + "~");
         }
         break;
     }

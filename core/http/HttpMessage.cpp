@@ -1,5 +1,6 @@
 #include "http/HttpMessage.h"
 
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 namespace annot {
@@ -12,6 +13,22 @@ std::string HttpRequest::queryValue(const std::string& key, const std::string& f
 std::string HttpRequest::header(const std::string& lowerCaseName) const {
   const auto it = headers.find(lowerCaseName);
   return it == headers.end() ? std::string() : it->second;
+}
+
+std::string percentEncode(const std::string& text) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
 }
 
 std::string percentDecode(const std::string& text, bool plusAsSpace, bool& ok) {

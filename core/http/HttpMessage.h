@@ -40,6 +40,8 @@ class HttpHandler {
 bool parseRequestTarget(const std::string& target, std::string& path,
                         std::multimap<std::string, std::string>& query);
 std::string percentDecode(const std::string& text, bool plusAsSpace, bool& ok);
+// Every byte outside RFC 3986 unreserved characters as %XX (for query values and path segments).
+std::string percentEncode(const std::string& text);
 
 // A JSON error body {"error": {"status": N, "message": "..."}} with the given status.
 HttpResponse errorResponse(int status, const std::string& message);

@@ -28,6 +28,9 @@ class OrthancRest {
   virtual ~OrthancRest() = default;
   // One call; never throws for HTTP error statuses (they are in the answer).
   virtual RestAnswer call(const std::string& method, const std::string& uri, const std::string& body = "") = 0;
+  // The same, with the routes other plugins add (Orthanc's DICOMweb plugin) reachable too. In
+  // process, call() reaches only Orthanc's built-in API, which keeps the plugin off its own routes.
+  virtual RestAnswer callWithPlugins(const std::string& method, const std::string& uri) { return call(method, uri); }
 
   // JSON of a 200 answer; OrthancError (with Orthanc's message) otherwise.
   nlohmann::json getJson(const std::string& uri);

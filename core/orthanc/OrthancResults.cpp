@@ -6,16 +6,14 @@
 #include "config/PluginConfig.h"
 #include "dicom/DatasetAccess.h"
 #include "dicom/Part10.h"
+#include "orthanc/OrthancDicomwebSource.h"
 
 namespace annot {
 
 void OrthancResultSink::store(DcmFileFormat& object) {
   if (storing_) storing_(getString(*object.getDataset(), DCM_SOPInstanceUID));
-  const nlohmann::json answer = rest_.postJson("/instances", part10Bytes(object));
-  const std::string status = answer.value("Status", "");
-  if (status != "Success" && status != "AlreadyStored") {
-    throw std::runtime_error("Orthanc did not store the result (status '" + status + "')");
-  }
+  const IngestResult stored = storeIntoOrthanc(rest_, part10Bytes(object));
+  if (stored.status != store_status::Success) throw std::runtime_error("result not stored: " + stored.message);
 }
 
 uint16_t OrthancTransport::send(const std::string& destination, const std::string& sopInstanceUid) {

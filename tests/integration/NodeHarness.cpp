@@ -132,13 +132,18 @@ CommandResult rawStore(uint16_t port, const std::vector<std::string>& args) {
   return runCommand(argv);
 }
 
-std::string sopInstanceUidOf(const std::string& dicomFile) {
+namespace {
+std::string uidOf(const std::string& dicomFile, const DcmTagKey& tag) {
   DcmFileFormat file;
   if (file.loadFile(dicomFile.c_str()).bad()) throw std::runtime_error("cannot read " + dicomFile);
   OFString uid;
-  file.getDataset()->findAndGetOFString(DCM_SOPInstanceUID, uid);
+  file.getDataset()->findAndGetOFString(tag, uid);
   return uid.c_str();
 }
+}  // namespace
+
+std::string sopInstanceUidOf(const std::string& dicomFile) { return uidOf(dicomFile, DCM_SOPInstanceUID); }
+std::string seriesInstanceUidOf(const std::string& dicomFile) { return uidOf(dicomFile, DCM_SeriesInstanceUID); }
 
 std::string datasetBytes(const std::string& dicomFile) {
   const std::string bytes = readFile(dicomFile);
@@ -147,6 +152,18 @@ std::string datasetBytes(const std::string& dicomFile) {
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data() + 140);
   const uint32_t groupLength = p[0] | (p[1] << 8) | (p[2] << 16) | (static_cast<uint32_t>(p[3]) << 24);
   return bytes.substr(144 + groupLength);
+}
+
+nlohmann::json dicomwebClient(const std::string& url, const std::string& token, const std::string& operation,
+                              const nlohmann::json& options, const std::vector<std::string>& files) {
+  std::vector<std::string> argv = {"node", std::string(ANNOT_COMPAT_DIR) + "/dicomweb.mjs", url, token.empty() ? "-" : token, operation,
+                                   options.dump()};
+  argv.insert(argv.end(), files.begin(), files.end());
+  const CommandResult r = runCommand(argv);
+  const auto lastLine = r.output.substr(r.output.rfind('\n', r.output.size() - 2) + 1);
+  const nlohmann::json out = nlohmann::json::parse(lastLine, nullptr, false);
+  if (out.is_discarded()) throw std::runtime_error(operation + ": no JSON from dicomweb-client:\n" + r.output);
+  return out;
 }
 
 }  // namespace annot::test

@@ -60,7 +60,12 @@ CommandResult rawStore(uint16_t port, const std::vector<std::string>& args);
 
 std::string nodeBinary();
 std::string sopInstanceUidOf(const std::string& dicomFile);
+std::string seriesInstanceUidOf(const std::string& dicomFile);
 // The bytes after the Part 10 meta header: what crossed the network as the dataset.
 std::string datasetBytes(const std::string& dicomFile);
+
+// One dicomweb-client (npm, what OHIF uses) operation against a DICOMweb root; its JSON answer.
+nlohmann::json dicomwebClient(const std::string& url, const std::string& token, const std::string& operation,
+                              const nlohmann::json& options, const std::vector<std::string>& files = {});
 
 }  // namespace annot::test

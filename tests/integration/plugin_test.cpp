@@ -3,6 +3,7 @@
 // against the standalone node and against the plugin, and their answers must agree.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <functional>
 #include <set>
 #include <thread>
@@ -58,6 +59,44 @@ json normalized(json value) {
     for (auto& item : value) item = normalized(item);
   }
   return value;
+}
+
+// A QIDO-RS answer as both deployments must give it: the node answers from its index, the plugin
+// through Orthanc's DICOMweb plugin, so only what PS3.18 fixes is compared (not which optional
+// attributes each adds, nor the character set each declares), plus the product's label summary.
+json qidoView(const HttpResult& r) {
+  json view = {{"status", r.status}};
+  const json body = json::parse(r.body, nullptr, false);
+  if (r.status != 200 || !body.is_array()) return view;
+  auto values = [](const json& item, const char* tag) {
+    json out = json::array();
+    if (item.contains(tag) && item[tag].contains("Value")) {
+      for (const auto& v : item[tag]["Value"]) out.push_back(v.is_object() ? json(v.value("Alphabetic", "")) : v);
+    }
+    return out;
+  };
+  json items = json::array();
+  for (const auto& item : body) {
+    json modalities = values(item, "00080061");
+    std::sort(modalities.begin(), modalities.end());
+    const std::string url = values(item, "00081190").at(0);
+    json entry = {{"StudyInstanceUID", values(item, "0020000D")}, {"PatientID", values(item, "00100020")},
+                  {"PatientName", values(item, "00100010")}, {"Modality", values(item, "00080060")},
+                  {"ModalitiesInStudy", modalities}, {"NumberOfStudyRelatedInstances", values(item, "00201208")},
+                  {"RetrieveURL", url.substr(url.find("/dicomweb/"))}};
+    if (item.contains("0020000E")) {
+      // Series level: Orthanc repeats patient attributes there, the node does not (neither must);
+      // result series have UIDs new in each run.
+      entry.erase("PatientID");
+      entry.erase("PatientName");
+      entry["RetrieveURL"] = entry["RetrieveURL"].get<std::string>().substr(0, entry["RetrieveURL"].get<std::string>().find("/series/"));
+    }
+    if (item.contains("annotation")) entry["annotation"] = item["annotation"];
+    items.push_back(entry);
+  }
+  std::sort(items.begin(), items.end(), [](const json& a, const json& b) { return a.dump() < b.dump(); });
+  view["items"] = items;
+  return view;
 }
 
 // The labeling loop through the API, recorded as (step, status, normalised body) entries.
@@ -119,6 +158,40 @@ json runScenario(const Deployment& d, const std::string& studyDir, const std::st
       })) {
     throw std::runtime_error(d.name + ": the SR is not in the study; transcript:\n" + transcript.dump(1));
   }
+  // Label-aware DICOMweb search: the product's keys, the same answers from both deployments.
+  auto qido = [&](const std::string& step, const std::string& token, const std::string& path) {
+    transcript.push_back({{"step", step}, {"answer", qidoView(d.call(token, "GET", path))}});
+  };
+  qido("QIDO approved, with label summary", reader, "/dicomweb/studies?annotation.status=approved&includefield=annotation.summary");
+  qido("QIDO by finding and protocol", reader, "/dicomweb/studies?annotation.finding=SCT:27925004&annotation.protocol=ct-review");
+  qido("QIDO by finding and a standard key", reader, "/dicomweb/studies?annotation.finding=27925004&PatientID=SHARED-1");
+  qido("QIDO by finding, other patient", reader, "/dicomweb/studies?annotation.finding=27925004&PatientID=OTHER");
+  qido("QIDO by reader count", reader, "/dicomweb/studies?annotation.readers=2");
+  qido("QIDO series of labeled studies", reader, "/dicomweb/studies/" + study + "/series?annotation.status=approved");
+  qido("QIDO unknown label key", reader, "/dicomweb/studies?annotation.colour=red");
+  qido("QIDO without a token", "", "/dicomweb/studies?annotation.status=approved");
+  // The researcher's view is de-identified in both: pseudonym, remapped UIDs, no name.
+  const HttpResult deid = d.call(researcher, "GET", "/dicomweb/studies?annotation.status=approved&includefield=annotation.summary");
+  const json deidBody = json::parse(deid.body, nullptr, false);
+  if (deid.status != 200 || !deidBody.is_array() || deidBody.size() != 1) throw std::runtime_error(d.name + ": researcher search: " + deid.body);
+  const json seen = deidBody[0];
+  const std::string shownStudy = seen["0020000D"]["Value"][0], shownId = seen["00100020"]["Value"][0];
+  const HttpResult deidMetadata = d.call(researcher, "GET", "/dicomweb/studies/" + shownStudy + "/metadata");
+  transcript.push_back({{"step", "QIDO researcher view"},
+                        {"status", deid.status},
+                        {"pseudonym", shownId.rfind("ANON-", 0) == 0},
+                        {"study UID remapped", shownStudy.rfind("2.25.", 0) == 0 && shownStudy != study},
+                        {"deidentified flag", seen["00120062"]["Value"][0]},
+                        {"annotation", seen["annotation"]},
+                        {"metadata status", deidMetadata.status},
+                        {"identity in metadata", deidMetadata.body.find("SHARED-1") != std::string::npos ||
+                                                     deidMetadata.body.find(study) != std::string::npos},
+                        {"instances in metadata", json::parse(deidMetadata.body, nullptr, false).size()}});
+  const HttpResult retrieved = d.call(reader, "GET", "/dicomweb/studies/" + study + "/series/" + seriesInstanceUidOf(listFiles(studyDir, ".dcm").at(0)) + "/instances/" + slice);
+  transcript.push_back({{"step", "WADO-RS instance"},
+                        {"status", retrieved.status},
+                        {"multipart", retrieved.body.find("Content-Type: application/dicom") != std::string::npos},
+                        {"Part 10", retrieved.body.find("DICM") != std::string::npos}});
   json modalities = json::array();
   const json withResult = d.get(reader, "/api/v1/studies/" + study);
   for (const auto& s : withResult["Series"]) modalities.push_back(s["Modality"]);
@@ -182,6 +255,26 @@ TEST(Plugin, NodeAndPluginGiveTheSameAnswersForTheSameScenario) {
   EXPECT_EQ(step("task with its result")["body"]["outputs"].size(), 1u);
   EXPECT_EQ(step("series after write-back")["modalities"], json({"CT", "SR"}));
   EXPECT_EQ(step("audit chain")["intact"], true);
+  const json approved = step("QIDO approved, with label summary")["answer"];
+  ASSERT_EQ(approved["items"].size(), 1u);
+  EXPECT_EQ(approved["items"][0]["StudyInstanceUID"][0], study);
+  EXPECT_EQ(approved["items"][0]["ModalitiesInStudy"], json({"CT", "SR"}));
+  EXPECT_EQ(approved["items"][0]["annotation"]["approved"], true);
+  EXPECT_EQ(approved["items"][0]["annotation"]["findings"], json({"SCT:27925004"}));
+  EXPECT_EQ(step("QIDO by finding and protocol")["answer"]["items"].size(), 1u);
+  EXPECT_EQ(step("QIDO by finding and a standard key")["answer"]["items"].size(), 1u);
+  EXPECT_EQ(step("QIDO by finding, other patient")["answer"]["items"].size(), 0u);
+  EXPECT_EQ(step("QIDO by reader count")["answer"]["items"].size(), 0u);
+  EXPECT_EQ(step("QIDO series of labeled studies")["answer"]["items"].size(), 2u);
+  EXPECT_EQ(step("QIDO unknown label key")["answer"]["status"], 400);
+  EXPECT_EQ(step("QIDO without a token")["answer"]["status"], 401);
+  EXPECT_EQ(step("QIDO researcher view")["pseudonym"], true);
+  EXPECT_EQ(step("QIDO researcher view")["study UID remapped"], true);
+  EXPECT_EQ(step("QIDO researcher view")["metadata status"], 200);
+  EXPECT_EQ(step("QIDO researcher view")["identity in metadata"], false);
+  EXPECT_EQ(step("QIDO researcher view")["instances in metadata"], 4);
+  EXPECT_EQ(step("WADO-RS instance")["status"], 200);
+  EXPECT_EQ(step("WADO-RS instance")["Part 10"], true);
   expectSameTranscripts(fromNode, fromPlugin);
 }
 
@@ -333,4 +426,63 @@ TEST(Plugin, MaskLabelsBecomeAValidSegInOrthanc) {
   const auto qido = httpGet(orthanc->httpPort(), "/dicom-web/studies/" + study + "/series?Modality=SEG");
   ASSERT_EQ(qido.status, 200);
   EXPECT_EQ(json::parse(qido.body).size(), 1u) << qido.body;
+}
+
+// What OHIF does against the plugin's DICOMweb root: search, read metadata, and save measurements
+// as an SR with STOW-RS, which becomes the reader's next revision inside Orthanc.
+TEST(Plugin, DicomwebClientSearchesRetrievesAndStoresAnSrRevisionInsideOrthanc) {
+  TempDir tmp;
+  writeCtProtocol(tmp / "protocols", "ct-quick", false);
+  RunningOrthanc orthanc(tmp / "orthanc", OrthancSettings{true, 1, {{"ProtocolsDirectory", tmp / "protocols"}}});
+  const Deployment d{"plugin", orthanc.httpPort(), "/annotation", orthanc.dicomPort(), orthanc.adminToken()};
+  const std::string reader = d.addUser("reader", "annotator");
+  const std::string study = generateStudy(tmp / "ct", {"--slices", "2", "--rows", "32", "--columns", "32", "--patient-id", "OHIF-1"});
+  const std::string slice = sopInstanceUidOf(listFiles(tmp / "ct", ".dcm").at(0));
+  ASSERT_EQ(storescu(orthanc.dicomPort(), {tmp / "ct"}).exitCode, 0);
+  ASSERT_TRUE(eventually([&] { return d.get(reader, "/api/v1/tasks?study=" + study)["tasks"].size() == 1; })) << orthanc.log();
+  const std::string task = std::to_string(d.get(reader, "/api/v1/tasks?study=" + study)["tasks"][0]["id"].get<int>());
+  const std::string url = "http://127.0.0.1:" + std::to_string(orthanc.httpPort()) + "/annotation/dicomweb";
+
+  const json found = dicomwebClient(url, reader, "searchForStudies", {{"queryParams", {{"PatientID", "OHIF-1"}}}});
+  ASSERT_EQ(found.size(), 1u) << found.dump();
+  EXPECT_EQ(found[0]["0020000D"]["Value"][0], study);
+  EXPECT_EQ(found[0]["00081190"]["Value"][0], url + "/studies/" + study);
+  const json inProgress = dicomwebClient(url, reader, "searchForStudies", {{"queryParams", {{"annotation.status", "in-progress"}}}});
+  EXPECT_EQ(inProgress.size(), 1u) << inProgress.dump();
+  const json metadata = dicomwebClient(url, reader, "retrieveStudyMetadata", {{"studyInstanceUID", study}});
+  ASSERT_EQ(metadata.size(), 2u) << metadata.dump().substr(0, 500);
+  EXPECT_EQ(metadata[0]["00100020"]["Value"][0], "OHIF-1");
+
+  // Measurements saved by the reader holding the claim: stored in Orthanc, and revision 1.
+  ASSERT_EQ(d.call(reader, "POST", "/api/v1/tasks/" + task + "/claim").status, 200);
+  const json point = {{"observer", {{"name", "Reader^Rita"}}},
+                      {"findings", {{{"finding", codedConcept("27925004", "SCT", "Nodule")},
+                                     {"geometry", {{"type", "point"}, {"image", {{"sopInstanceUid", slice}}}, {"points", {{8, 9}}}}}}}}};
+  writeFile(tmp / "doc.json", point.dump());
+  const auto made = runCommand({nodeBinary(), "make-sr", "--annotation", tmp / "doc.json", "--images", tmp / "ct", "--out", tmp / "sr.dcm"});
+  ASSERT_EQ(made.exitCode, 0) << made.output;
+  const json stored = dicomwebClient(url, reader, "storeInstances", json::object(), {tmp / "sr.dcm"});
+  ASSERT_TRUE(stored.contains("00081199")) << stored.dump();
+  ASSERT_TRUE(stored.contains("annotation")) << stored.dump();
+  EXPECT_EQ(stored["annotation"][0]["revision"], 1);
+  EXPECT_FALSE(orthanc.findInstance(sopInstanceUidOf(tmp / "sr.dcm")).empty());
+  EXPECT_EQ(d.get(reader, "/api/v1/tasks/" + task)["revisions"], 1);
+  EXPECT_EQ(d.get(reader, "/api/v1/tasks/" + task + "/annotation")["annotation"]["findings"][0]["geometry"]["points"], json({{8, 9}}));
+  // Not DICOM: refused per part, nothing stored, Orthanc still answering.
+  const auto refused = httpRequest(orthanc.httpPort(), "POST", "/annotation/dicomweb/studies",
+                                   "--b\r\nContent-Type: application/dicom\r\n\r\nnot dicom\r\n--b--\r\n",
+                                   {{"Authorization", "Bearer " + reader}, {"Content-Type", "multipart/related; type=\"application/dicom\"; boundary=b"}});
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_NE(refused.body.find("00081198"), std::string::npos) << refused.body;  // Failed SOP Sequence
+  EXPECT_EQ(d.get(reader, "/api/v1/studies/" + study)["Series"].size(), 2u) << "CT and the stored SR, nothing else";
+}
+
+TEST(Plugin, SearchesWithoutOrthancsDicomwebPluginAreRefusedClearly) {
+  TempDir tmp;
+  RunningOrthanc orthanc(tmp / "orthanc", OrthancSettings{true, 1, json::object(), {{"Plugins", {ANNOT_PLUGIN_PATH}}}});
+  const Deployment d{"plugin", orthanc.httpPort(), "/annotation", orthanc.dicomPort(), orthanc.adminToken()};
+  const HttpResult r = d.call(d.adminToken, "GET", "/dicomweb/studies?PatientID=X");
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_NE(r.body.find("orthanc-dicomweb"), std::string::npos) << r.body;
+  EXPECT_EQ(d.call(d.adminToken, "GET", "/api/v1/studies").status, 200) << "the rest of the API is unaffected";
 }

@@ -118,7 +118,7 @@ void expectSameDocument(const AnnotationDocument& written, const AnnotationDocum
     }
     EXPECT_TRUE(r.finding.sameConcept(w.finding)) << r.finding.str();
     EXPECT_EQ(r.findingSite.has_value(), w.findingSite.has_value());
-    if (r.findingSite && w.findingSite) EXPECT_TRUE(r.findingSite->sameConcept(*w.findingSite));
+    if (r.findingSite && w.findingSite) { EXPECT_TRUE(r.findingSite->sameConcept(*w.findingSite)); }
     ASSERT_TRUE(r.geometry);
     EXPECT_EQ(r.geometry->type, w.geometry->type);
     EXPECT_EQ(r.geometry->image.sopInstanceUid, w.geometry->image.sopInstanceUid);
@@ -139,7 +139,7 @@ void expectSameDocument(const AnnotationDocument& written, const AnnotationDocum
     for (size_t e = 0; e < w.evaluations.size(); ++e) {
       EXPECT_TRUE(r.evaluations[e].concept.sameConcept(w.evaluations[e].concept));
       EXPECT_EQ(r.evaluations[e].code.has_value(), w.evaluations[e].code.has_value());
-      if (w.evaluations[e].code) EXPECT_TRUE(r.evaluations[e].code->sameConcept(*w.evaluations[e].code));
+      if (w.evaluations[e].code) { EXPECT_TRUE(r.evaluations[e].code->sameConcept(*w.evaluations[e].code)); }
       EXPECT_EQ(r.evaluations[e].text, w.evaluations[e].text);
     }
     EXPECT_EQ(r.comment, w.comment);
@@ -290,8 +290,8 @@ TEST(MeasurementReport, OhifEditableLayoutValidatesAndCornerstoneReadsEveryTool)
       EXPECT_NEAR(points[i][0].get<double>(), expected.at(tool)[i][0].get<double>(), 1e-3) << tool;
       EXPECT_NEAR(points[i][1].get<double>(), expected.at(tool)[i][1].get<double>(), 1e-3) << tool;
     }
-    if (tool == "Length") EXPECT_NEAR(m["cachedStats"]["length"].get<double>(), std::hypot(30 * 0.7, 10 * 0.7), 1e-6);
-    if (tool == "RectangleROI") EXPECT_NEAR(m["cachedStats"]["area"].get<double>(), 24 * 0.7 * 26 * 0.7, 1e-6);
+    if (tool == "Length") { EXPECT_NEAR(m["cachedStats"]["length"].get<double>(), std::hypot(30 * 0.7, 10 * 0.7), 1e-6); }
+    if (tool == "RectangleROI") { EXPECT_NEAR(m["cachedStats"]["area"].get<double>(), 24 * 0.7 * 26 * 0.7, 1e-6); }
   }
   EXPECT_EQ(seen.size(), 6u);
 }

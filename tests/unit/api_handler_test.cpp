@@ -54,7 +54,7 @@ class ApiTest : public ::testing::Test {
   IngestPipeline pipeline{catalog, store, bus, metrics, IngestOptions{0}};
   IngestResultSink results{pipeline, "ANNOTNODE"};
   Worklist worklist{state, protocols, studies, results};
-  ApiHandler api{catalog, metrics, users, audit, worklist, ApiInfo{"annotation-node", "test", "ANNOTNODE"}};
+  ApiHandler api{catalog, metrics, users, audit, worklist, ApiInfo{"annotation-node", "test", "ANNOTNODE", ""}};
   std::string admin = users.addUser("root", Role::Admin).token;
 };
 

@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include "config/PluginConfig.h"
+#include "dicomweb/DicomwebService.h"
+#include "orthanc/OrthancDicomwebSource.h"
 #include "orthanc/OrthancRest.h"
 
 using namespace annot;
@@ -24,6 +26,8 @@ TEST(PluginConfig, DefaultsFollowOrthancsOwnSettings) {
   EXPECT_EQ(c.aeTitle, "HOSPITAL");
   EXPECT_TRUE(c.destinations.empty());
   EXPECT_EQ(c.taskLeaseSeconds, 1800u);
+  EXPECT_EQ(c.orthancDicomwebRoot, "/dicom-web/");
+  EXPECT_EQ(PluginConfig::fromOrthancConfiguration(R"({"DicomWeb": {"Root": "/web/"}})").orthancDicomwebRoot, "/web/");
 }
 
 TEST(PluginConfig, ReadsItsSectionWithCommentsAsOrthancDoes) {
@@ -62,4 +66,42 @@ TEST(OrthancRest, OrthancTimesBecomeUnixMilliseconds) {
   EXPECT_EQ(orthancTimeToMillis("20261122T101530"), 1795342530000);
   EXPECT_EQ(orthancTimeToMillis("20261122T101530.25"), 1795342530250);
   EXPECT_EQ(orthancTimeToMillis("yesterday"), 0);
+}
+
+namespace {
+// Only what a search becomes is checked here; nothing is sent.
+class NoRest : public OrthancRest {
+ public:
+  RestAnswer call(const std::string&, const std::string& uri, const std::string&) override { throw std::logic_error("unexpected call " + uri); }
+};
+
+std::string uriOf(dicomweb::Level level, const std::multimap<std::string, std::string>& params,
+                  std::optional<std::vector<std::string>> labeled = std::nullopt, const std::string& study = "") {
+  NoRest rest;
+  OrthancDicomwebSource source(rest, "dicom-web");
+  dicomweb::Query q = dicomweb::parseQuery(level, params);
+  q.onlyStudies = std::move(labeled);
+  q.studyUid = study;
+  return source.searchUri(q, params);
+}
+}  // namespace
+
+TEST(OrthancDicomwebSource, StandardKeysGoToOrthancsDicomwebPluginAndLabelKeysNarrowTheStudies) {
+  // Standard keys pass through (encoded); UID lists use ',' as Orthanc's plugin reads them; the
+  // node's default page applies when the caller gives none.
+  EXPECT_EQ(uriOf(dicomweb::Level::Study, {{"PatientID", "A B"}, {"StudyInstanceUID", "1.2\\1.3"}}),
+            "/dicom-web/studies?PatientID=A%20B&StudyInstanceUID=1.2%2C1.3&limit=1000");
+  // The product's keys never reach Orthanc; the studies they allow do, intersected with the caller's.
+  EXPECT_EQ(uriOf(dicomweb::Level::Study,
+                  {{"annotation.status", "approved"}, {"StudyInstanceUID", "1.2,1.3"}, {"includefield", "annotation.summary,StudyDescription"},
+                   {"limit", "5"}},
+                  std::vector<std::string>{"1.3", "1.4"}),
+            "/dicom-web/studies?includefield=StudyDescription&limit=5&StudyInstanceUID=1.3");
+  EXPECT_EQ(uriOf(dicomweb::Level::Study, {{"annotation.status", "approved"}, {"StudyInstanceUID", "1.2"}}, std::vector<std::string>{"1.4"}),
+            "");
+  // Scoped searches: the path names the study; a study outside the label set finds nothing.
+  EXPECT_EQ(uriOf(dicomweb::Level::Series, {{"Modality", "SR"}}, std::vector<std::string>{"1.4"}, "1.4"),
+            "/dicom-web/studies/1.4/series?Modality=SR&limit=1000");
+  EXPECT_EQ(uriOf(dicomweb::Level::Series, {}, std::vector<std::string>{"1.4"}, "1.5"), "");
+  EXPECT_EQ(uriOf(dicomweb::Level::Instance, {{"offset", "10"}}), "/dicom-web/instances?offset=10&limit=1000");
 }
