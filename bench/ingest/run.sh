@@ -115,18 +115,28 @@ for r in $(seq 1 "$reps"); do
       echo "rep $r $target assoc=$n ${ms} ms" >&2
     done
   done
+  # The durability floor of this disk for the same bytes (see floor.mjs), in the same run.
+  for n in 1 4; do
+    sync
+    ms=$(node "$root/bench/ingest/floor.mjs" "$work/ct" "$work/run-floor" "$([ "$n" = 1 ] && echo per-file || echo grouped)")
+    rm -rf "$work/run-floor"; sync
+    results["floor-$n"]+="$ms "
+    echo "rep $r durable copy assoc=$n ${ms} ms" >&2
+  done
 done
 
 
 echo
-echo "| associations | dicom-node (ms) | storescp (ms) | Orthanc (ms) | storescp / node | Orthanc / node |"
-echo "|---|---|---|---|---|---|"
+echo "| associations | dicom-node (ms) | storescp (ms) | Orthanc (ms) | durable copy (ms) | storescp / node | Orthanc / node | durable copy / node |"
+echo "|---|---|---|---|---|---|---|---|"
 for n in 1 4; do
   node=$(echo "${results[node-$n]}" | median)
   scp=$(echo "${results[storescp-$n]}" | median)
   orth=$(echo "${results[orthanc-$n]}" | median)
-  printf "| %s | %.0f | %.0f | %.0f | %.2f | %.2f |\n" "$n" "$node" "$scp" "$orth" \
-    "$(echo "$scp / $node" | bc -l)" "$(echo "$orth / $node" | bc -l)"
+  floor=$(echo "${results[floor-$n]}" | median)
+  printf "| %s | %.0f | %.0f | %.0f | %.0f | %.2f | %.2f | %.2f |\n" "$n" "$node" "$scp" "$orth" "$floor" \
+    "$(echo "$scp / $node" | bc -l)" "$(echo "$orth / $node" | bc -l)" "$(echo "$floor / $node" | bc -l)"
 done
 echo
 echo "$slices slices, $((bytes / 1048576)) MiB, medians of $reps repetitions; ratios > 1 mean dicom-node is faster."
+echo "durable copy: the same files copied from memory and made durable, per file (1) or grouped (4): the floor for any receiver that acknowledges only durable instances."
