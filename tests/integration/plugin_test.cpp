@@ -282,10 +282,14 @@ TEST(Plugin, TheLabelingLoopRunsInsideOrthancAndSurvivesItsRestart) {
   TempDir tmp;
   writeCtProtocol(tmp / "protocols", "ct-review", true);
   RunningOrthanc pacs(tmp / "pacs");
+  RunningOrthanc research(tmp / "research");  // reached over HTTP as an Orthanc peer
   const json modalities = {{"PACS", {"ORTHANC", "127.0.0.1", pacs.dicomPort()}}};
+  const json peers = {{"research", {{"Url", "http://127.0.0.1:" + std::to_string(research.httpPort()) + "/"}}}};
   auto orthanc = std::make_unique<RunningOrthanc>(
-      tmp / "orthanc", OrthancSettings{true, 1, {{"ProtocolsDirectory", tmp / "protocols"}, {"Destinations", {"modality:PACS"}}, {"OutboxMaxBackoffSeconds", 1}},
-                                       {{"DicomModalities", modalities}}});
+      tmp / "orthanc", OrthancSettings{true, 1,
+                                       {{"ProtocolsDirectory", tmp / "protocols"}, {"Destinations", {"modality:PACS", "peer:research"}},
+                                        {"OutboxMaxBackoffSeconds", 1}},
+                                       {{"DicomModalities", modalities}, {"OrthancPeers", peers}}});
   const Deployment d{"plugin", orthanc->httpPort(), "/annotation", orthanc->dicomPort(), orthanc->adminToken()};
   const std::string reader = d.addUser("reader", "annotator"), reviewer = d.addUser("reviewer", "reviewer");
   // Orthanc Explorer links to the worklist page, which the plugin serves.
@@ -343,9 +347,14 @@ TEST(Plugin, TheLabelingLoopRunsInsideOrthancAndSurvivesItsRestart) {
   }
   EXPECT_TRUE(srSeen) << qido.body;
 
-  // Forwarded once to the configured modality through the outbox.
+  // Forwarded once to each destination through the outbox: the modality by C-STORE (Orthanc's
+  // /modalities), the peer over HTTP (Orthanc's /peers).
   ASSERT_TRUE(eventually([&] { return !pacs.findInstance(sr).empty(); })) << d.get(reviewer, "/api/v1/tasks/" + task).dump();
-  ASSERT_TRUE(eventually([&] { return d.get(reviewer, "/api/v1/tasks/" + task)["outputs"][0]["exports"][0]["state"] == "sent"; }));
+  ASSERT_TRUE(eventually([&] { return !research.findInstance(sr).empty(); })) << d.get(reviewer, "/api/v1/tasks/" + task).dump();
+  ASSERT_TRUE(eventually([&] {
+    const json exports = d.get(reviewer, "/api/v1/tasks/" + task)["outputs"][0]["exports"];
+    return exports.size() == 2 && exports[0]["state"] == "sent" && exports[1]["state"] == "sent";
+  })) << d.get(reviewer, "/api/v1/tasks/" + task).dump();
 
   // Our own SR made the study change, and it became stable again: no new tasks for it.
   std::this_thread::sleep_for(std::chrono::seconds(3));

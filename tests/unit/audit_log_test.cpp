@@ -62,3 +62,22 @@ TEST(AuditLog, TheWriterCommitsViewsOnItsOwnAndNothingIsLostAtShutdown) {
   EXPECT_EQ(actions(reopened), (std::vector<std::string>{"list-studies:a", "list-studies:b"}));
   EXPECT_TRUE(reopened.verify().intact);
 }
+
+TEST(AuditLog, ABatchThatCannotBeWrittenIsKeptInOrderForTheNextAttempt) {
+  test::TempDir dir;
+  StateDatabase db(dir / "state.sqlite");
+  AuditLog log(db);
+  // The database refuses audit rows for a while (as a full or failing disk would).
+  db.with([](sqlite::Database& d) {
+    d.exec("CREATE TRIGGER refuse_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'disk trouble'); END");
+  });
+  log.recordView(event("view-study", "1"));
+  log.recordView(event("view-study", "2"));
+  EXPECT_THROW(log.flush(), std::exception);
+  log.recordView(event("view-study", "3"));
+  EXPECT_THROW(log.flush(), std::exception);
+  db.with([](sqlite::Database& d) { d.exec("DROP TRIGGER refuse_audit"); });
+  // Nothing was lost and nothing was reordered; the chain is whole.
+  EXPECT_EQ(actions(log), (std::vector<std::string>{"view-study:1", "view-study:2", "view-study:3"}));
+  EXPECT_TRUE(log.verify().intact);
+}
