@@ -18,4 +18,10 @@ for b in "$node_bin" "$gen_bin"; do
 done
 
 # Median of whitespace-separated numbers (mean of the middle two for an even count).
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+# Median of the numbers among the words on stdin; "fail" when any word is not a number (a run
+# that failed must not vanish into the median of the others), "n/a" when there are none.
+median() {
+  tr ' ' '\n' | sort -g | awk 'NF == 0 {next} $1 !~ /^-?[0-9]+(\.[0-9]+)?$/ {bad = 1; next} {a[++n] = $1}
+    END {if (bad) print "fail"; else if (n == 0) print "n/a";
+         else if (n % 2) print a[(n + 1) / 2]; else print (a[n / 2] + a[n / 2 + 1]) / 2}'
+}

@@ -83,8 +83,10 @@ void PluginApp::createInitialAdmin() {
 
 bool PluginApp::isOwnOutput(const std::string& sop) {
   {
+    // Orthanc announces each new instance once: the entry has served and goes, so the set
+    // holds only results not yet announced.
     std::lock_guard<std::mutex> lock(ownMutex_);
-    if (ownOutputs_.count(sop)) return true;
+    if (ownOutputs_.erase(sop) > 0) return true;
   }
   return worklist_.isOutput(sop);
 }

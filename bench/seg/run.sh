@@ -29,13 +29,14 @@ for segments in 1 10 100; do
     ours+=("$t"); ourmem+=("$m")
     read -r t m < <(measure node --max-old-space-size=16000 "$here/masks.mjs" dcmjs "$work/ct" "$segments" "$work/theirs.dcm")
     theirs+=("$t"); theirmem+=("$m")
-    inner+=("$(sed -n 's/.*"seconds":\([0-9.]*\).*/\1/p' "$work/out")")
+    seconds=$(sed -n 's/.*"seconds":\([0-9.]*\).*/\1/p' "$work/out")
+    inner+=("${seconds:-fail}")  # dcmjs gave no timing: that run failed
   done
   size=$(stat -c %s "$work/ours.dcm")
   o=$(echo "${ours[*]}" | median); om=$(echo "${ourmem[*]}" | median)
   d=$(echo "${theirs[*]}" | median); dm=$(echo "${theirmem[*]}" | median); di=$(echo "${inner[*]}" | median)
-  printf "| %s | %s | %.1f | %.2f | %.0f | %s | %.2f | %s | %s | %.2f |\n" "$segments" "$frames" "$(echo "$size/1048576" | bc -l)" "$o" \
-    "$(echo "$om/1024" | bc -l)" "$d" "$di" "$( [ "$dm" = fail ] && echo fail || printf %.0f "$(echo "$dm/1024" | bc -l)")" \
+  printf "| %s | %s | %.1f | %.2f | %.0f | %s | %s | %s | %s | %.2f |\n" "$segments" "$frames" "$(echo "$size/1048576" | bc -l)" "$o" \
+    "$(echo "$om/1024" | bc -l)" "$d" "$( [ "$di" = fail ] && echo fail || printf %.2f "$di")" "$( [ "$dm" = fail ] && echo fail || printf %.0f "$(echo "$dm/1024" | bc -l)")" \
     "$( [ "$d" = fail ] && echo - || printf %.1f "$(echo "$d/$o" | bc -l)")" "$(echo "$om*1024/$size" | bc -l)"
 done
 echo

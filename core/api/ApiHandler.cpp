@@ -33,8 +33,8 @@ std::string requireDate(const std::string& value, const char* name) {
 }  // namespace
 
 namespace {
-const std::set<Role> kAnyRole = {Role::Annotator, Role::Reviewer, Role::Admin, Role::Researcher};
-const std::set<Role> kAdmin = {Role::Admin};
+using api::kAdmin;
+using api::kAnyRole;
 
 std::vector<std::string> segments(const std::string& path) {
   std::vector<std::string> out;

@@ -1,12 +1,19 @@
 #pragma once
 // Helpers shared by the files that implement ApiHandler's routes.
 #include <nlohmann/json.hpp>
+#include <set>
 #include <stdexcept>
 #include <string>
 
+#include "auth/UserStore.h"
 #include "http/HttpMessage.h"
 
 namespace annot::api {
+
+// Who may call a route. Researchers read (DICOMweb: the de-identified view unless granted).
+inline const std::set<Role> kAnyRole = {Role::Annotator, Role::Reviewer, Role::Admin, Role::Researcher};
+inline const std::set<Role> kWorkers = {Role::Annotator, Role::Reviewer, Role::Admin};
+inline const std::set<Role> kAdmin = {Role::Admin};
 
 // Thrown by route code for a malformed request; ApiHandler answers 400 with its message.
 class BadRequest : public std::runtime_error {

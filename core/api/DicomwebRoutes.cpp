@@ -16,8 +16,8 @@ using dicomweb::DicomwebError;
 using dicomweb::Level;
 
 // Researchers get the de-identified view unless an admin granted them identified access.
-const std::set<Role> kReaders = {Role::Annotator, Role::Reviewer, Role::Admin, Role::Researcher};
-const std::set<Role> kStorers = {Role::Annotator, Role::Reviewer, Role::Admin};
+const std::set<Role>& kReaders = api::kAnyRole;
+const std::set<Role>& kStorers = api::kWorkers;
 
 HttpResponse dicomJson(const json& body) {
   HttpResponse r = api::jsonResponse(200, body);
@@ -69,11 +69,12 @@ void ApiHandler::addDicomwebRoutes() {
         const std::string series = seriesParam >= 0 ? dicomweb_->originalUid(c.params.at(static_cast<size_t>(seriesParam)), deid) : "";
         if ((studyParam >= 0 && study.empty()) || (seriesParam >= 0 && series.empty())) return dicomJson(json::array());
         const json found = dicomweb_->search(level, study, series, c.request.query, dicomwebBase(c.request), deid);
-        std::string shown;
+        std::set<std::string> studies;
         for (const auto& item : found) {
-          const std::string uid = item.contains("0020000D") && item["0020000D"].contains("Value") ? item["0020000D"]["Value"][0].get<std::string>() : "";
-          if (shown.find(uid) == std::string::npos) shown += (shown.empty() ? "" : ",") + uid;
+          if (item.contains("0020000D") && item["0020000D"].contains("Value")) studies.insert(item["0020000D"]["Value"][0].get<std::string>());
         }
+        std::string shown;
+        for (const auto& uid : studies) shown += (shown.empty() ? "" : ",") + uid;
         audit(c, "dicomweb-search", "study", shown, "success", c.request.path + (deid ? " (de-identified view)" : ""));
         return dicomJson(found);
       });

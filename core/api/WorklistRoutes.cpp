@@ -9,8 +9,8 @@ using api::BadRequest;
 using api::jsonResponse;
 using nlohmann::json;
 
-const std::set<Role> kAnyRole = {Role::Annotator, Role::Reviewer, Role::Admin, Role::Researcher};
-const std::set<Role> kWorkers = {Role::Annotator, Role::Reviewer, Role::Admin};
+using api::kAnyRole;
+using api::kWorkers;
 
 int64_t taskId(const std::string& text) {
   if (text.empty() || text.size() > 15 || text.find_first_not_of("0123456789") != std::string::npos) {

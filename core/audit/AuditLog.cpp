@@ -47,12 +47,13 @@ AuditLog::~AuditLog() {
   }
 }
 
-// Appends events in order to the chain, inside the caller's transaction; fills nothing back.
-void AuditLog::appendLocked(sqlite::Database& db, std::vector<std::pair<AuditEvent, int64_t>>& events) {
-  std::string previous = kGenesis;
+// Appends events in order to the chain, inside the caller's transaction. Returns the last
+// entry's previous hash and hash.
+std::pair<std::string, std::string> AuditLog::appendLocked(sqlite::Database& db, std::vector<std::pair<AuditEvent, int64_t>>& events) {
+  std::string previous = kGenesis, last;
   {
-    auto last = db.prepare("SELECT hash FROM audit ORDER BY id DESC LIMIT 1");
-    if (last.step()) previous = last.text(0);
+    auto st = db.prepare("SELECT hash FROM audit ORDER BY id DESC LIMIT 1");
+    if (st.step()) previous = st.text(0);
   }
   auto insert = db.prepare("INSERT INTO audit(time_ms, user_name, role, action, object_type, object_id, outcome, detail, source, prev_hash, hash) "
                            "VALUES(?,?,?,?,?,?,?,?,?,?,?)");
@@ -62,28 +63,40 @@ void AuditLog::appendLocked(sqlite::Database& db, std::vector<std::pair<AuditEve
     insert.bind(1, timeMs).bind(2, event.user).bind(3, event.role).bind(4, event.action).bind(5, event.objectType)
         .bind(6, event.objectId).bind(7, event.outcome).bind(8, event.detail).bind(9, event.source).bind(10, previous)
         .bind(11, hash).run();
+    last = previous;
     previous = hash;
   }
+  return {last, previous};
 }
 
 AuditEntry AuditLog::record(const AuditEvent& event) {
-  flush();  // queued views come first in the chain, as they happened first
   return db_.with([&](sqlite::Database& db) {
-    sqlite::Transaction tx(db);
-    std::vector<std::pair<AuditEvent, int64_t>> one = {{event, nowMillis()}};
-    appendLocked(db, one);
-    AuditEntry entry;
-    entry.id = db.lastInsertRowId();
-    entry.timeMs = one[0].second;
-    entry.event = event;
-    auto st = db.prepare("SELECT prev_hash, hash FROM audit WHERE id = ?");
-    st.bind(1, entry.id);
-    if (st.step()) {
-      entry.previousHash = st.text(0);
-      entry.hash = st.text(1);
+    // Queued views come first in the chain, as they happened first; all in one transaction,
+    // so a change costs one flush to disk whether or not views were waiting.
+    std::vector<std::pair<AuditEvent, int64_t>> batch;
+    {
+      std::lock_guard<std::mutex> lock(queueMutex_);
+      batch.swap(pending_);
     }
-    tx.commit();
-    return entry;
+    const size_t views = batch.size();
+    batch.emplace_back(event, nowMillis());
+    try {
+      sqlite::Transaction tx(db);
+      const auto [previousHash, hash] = appendLocked(db, batch);
+      AuditEntry entry;
+      entry.id = db.lastInsertRowId();
+      entry.timeMs = batch.back().second;
+      entry.event = event;
+      entry.previousHash = previousHash;
+      entry.hash = hash;
+      tx.commit();
+      return entry;
+    } catch (...) {
+      // The views go back to the front of the queue; the change's failure is the caller's.
+      std::lock_guard<std::mutex> lock(queueMutex_);
+      pending_.insert(pending_.begin(), batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(views));
+      throw;
+    }
   });
 }
 

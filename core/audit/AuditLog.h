@@ -65,7 +65,7 @@ class AuditLog {
   Verification verify();
 
  private:
-  void appendLocked(sqlite::Database& db, std::vector<std::pair<AuditEvent, int64_t>>& events);
+  std::pair<std::string, std::string> appendLocked(sqlite::Database& db, std::vector<std::pair<AuditEvent, int64_t>>& events);
   void writerLoop();
 
   StateDatabase& db_;

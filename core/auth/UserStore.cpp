@@ -114,7 +114,7 @@ void UserStore::setIdentifiedAccess(const std::string& name, bool granted) {
   db_.with([&](sqlite::Database& db) {
     auto st = db.prepare("UPDATE users SET identified_access = ? WHERE name = ?");
     st.bind(1, int64_t{granted ? 1 : 0}).bind(2, name).run();
-    if (sqlite3_changes(db.handle()) == 0) throw UserError(UserError::Kind::NotFound, "no user '" + name + "'");
+    if (db.changes() == 0) throw UserError(UserError::Kind::NotFound, "no user '" + name + "'");
   });
 }
 

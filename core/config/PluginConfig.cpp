@@ -56,6 +56,8 @@ PluginConfig PluginConfig::fromOrthancConfiguration(const std::string& jsonText)
     Log::parseLevel(c.logLevel);  // throws on an unknown level
     if (c.dataDirectory.empty()) throw std::invalid_argument("configuration key 'DataDirectory' must not be empty");
     if (c.taskLeaseSeconds == 0) throw std::invalid_argument("configuration key 'TaskLeaseSeconds' must be at least 1");
+    // 0 would retry a refused result every round, for ever.
+    if (c.outboxMaxBackoffSeconds == 0) throw std::invalid_argument("configuration key 'OutboxMaxBackoffSeconds' must be at least 1");
     for (const auto& d : c.destinations) {
       OrthancDestination parsed;
       if (!parseOrthancDestination(d, parsed)) {

@@ -18,7 +18,6 @@
 namespace annot::dicomweb {
 namespace {
 using nlohmann::json;
-constexpr size_t kMetadataCacheEntries = 50000;
 // Stands for the request's base URL in cached metadata (hosts differ between requests).
 constexpr const char* kBasePlaceholder = "@@ANNOTATION-DICOMWEB-BASE@@";
 
@@ -91,16 +90,8 @@ bool DicomwebService::loadStored(const std::string& sopInstanceUid, DcmFileForma
 }
 
 std::string DicomwebService::metadata(const StoredInstance& instance, const std::string& base, bool deidentified) {
-  std::string cached;
   const std::string cacheKey = (deidentified ? "deid:" : "") + instance.sopUid;
-  {
-    std::lock_guard<std::mutex> lock(cacheMutex_);
-    const auto hit = cacheIndex_.find(cacheKey);
-    if (hit != cacheIndex_.end()) {
-      cache_.splice(cache_.begin(), cache_, hit->second);
-      cached = hit->second->second;
-    }
-  }
+  std::string cached = metadataCache_.get(cacheKey).value_or("");
   if (cached.empty()) {
     DcmFileFormat file;
     source_.load(instance, file, true);  // bulk values become BulkDataURIs
@@ -116,15 +107,7 @@ std::string DicomwebService::metadata(const StoredInstance& instance, const std:
     if (written.bad()) throw std::runtime_error("cannot express " + instance.sopUid + " as JSON: " + written.text());
     out << '}';
     cached = out.str();
-    std::lock_guard<std::mutex> lock(cacheMutex_);
-    if (!cacheIndex_.count(cacheKey)) {
-      cache_.emplace_front(cacheKey, cached);
-      cacheIndex_[cacheKey] = cache_.begin();
-      while (cache_.size() > kMetadataCacheEntries) {
-        cacheIndex_.erase(cache_.back().first);
-        cache_.pop_back();
-      }
-    }
+    metadataCache_.put(cacheKey, cached);
   }
   std::string result;
   result.reserve(cached.size() + 64);
@@ -243,8 +226,8 @@ std::multimap<std::string, std::string> DicomwebService::researcherQuery(const s
   std::multimap<std::string, std::string> out;
   for (const auto& [key, value] : params) {
     const Attribute* a = findAttribute(key);
-    if (!a || key == "includefield" || key == "limit" || key == "offset" || key == "fuzzymatching" || key.rfind("annotation.", 0) == 0) {
-      if (a == nullptr) out.emplace(key, value);  // parseQuery refuses what it does not know
+    if (!a) {  // paging, includefield, label keys; parseQuery refuses what it does not know
+      out.emplace(key, value);
       continue;
     }
     if (uids.count(a->keyword)) {
@@ -291,11 +274,10 @@ void DicomwebService::deidentifyAnswer(json& item, Level level, const std::strin
     }
     ++it;
   }
-  if (!patientId.empty()) {
-    const std::string alias = deid_.pseudonym(patientId, issuer);
-    item["00100020"]["Value"] = {alias};
-    item["00100010"] = {{"vr", "PN"}, {"Value", {{{"Alphabetic", alias}}}}};
-  }
+  // Always, as in files: an empty Patient ID must not leave the name as it was.
+  const std::string alias = deid_.pseudonym(patientId, issuer);
+  item["00100020"] = {{"vr", "LO"}, {"Value", {alias}}};
+  item["00100010"] = {{"vr", "PN"}, {"Value", {{{"Alphabetic", alias}}}}};
   std::string url = base + "/studies/" + deid_.uid(study);
   if (level != Level::Study) url += "/series/" + deid_.uid(series);
   if (level == Level::Instance) url += "/instances/" + deid_.uid(sop);
@@ -318,7 +300,7 @@ StowOutcome DicomwebService::store(const std::vector<Part>& parts, const std::st
       continue;
     }
     IngestResult r;
-    std::string sopClass;
+    std::string sopClass, series;
     {
       // Peek at the UIDs first so that a wrong study is refused before anything is stored.
       DcmFileFormat header;
@@ -331,6 +313,7 @@ StowOutcome DicomwebService::store(const std::vector<Part>& parts, const std::st
       }
       DcmDataset& ds = *header.getDataset();
       sopClass = getString(ds, DCM_SOPClassUID);
+      series = getString(ds, DCM_SeriesInstanceUID);
       const std::string sop = getString(ds, DCM_SOPInstanceUID), study = getString(ds, DCM_StudyInstanceUID);
       item["00081150"] = {{"vr", "UI"}, {"Value", {sopClass}}};
       item["00081155"] = {{"vr", "UI"}, {"Value", {sop}}};
@@ -343,8 +326,7 @@ StowOutcome DicomwebService::store(const std::vector<Part>& parts, const std::st
       r = ingest_(part.body, source);
     }
     if (r.status == store_status::Success || (r.status & 0xF000) == 0xB000) {
-      const auto found = source_.find(r.sopInstanceUid);
-      const StoredInstance stored = found ? *found : StoredInstance{r.studyInstanceUid, "", r.sopInstanceUid, sopClass, "", ""};
+      const StoredInstance stored{r.studyInstanceUid, series, r.sopInstanceUid, sopClass, "", ""};
       item["00081190"] = {{"vr", "UR"}, {"Value", {retrieveUrl(base, stored)}}};
       referenced.push_back(item);
       studies.insert(r.studyInstanceUid);

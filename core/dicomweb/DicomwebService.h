@@ -4,15 +4,13 @@
 // re-encoded), STOW-RS into the deployment's ingest path, and the de-identified researcher view
 // of all of it. Transport-neutral: core's ApiHandler maps routes, roles and audit.
 #include <functional>
-#include <list>
 #include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
+#include "common/LruCache.h"
 #include "deid/Deidentifier.h"
 #include "dicomweb/DicomwebSource.h"
 #include "dicomweb/LabelFilters.h"
@@ -84,10 +82,8 @@ class DicomwebService {
   LabelFilters labels_;
   deid::Deidentifier deid_;
   Ingest ingest_;
-  // Metadata per SOP instance (immutable once stored), bounded.
-  std::mutex cacheMutex_;
-  std::list<std::pair<std::string, std::string>> cache_;
-  std::unordered_map<std::string, std::list<std::pair<std::string, std::string>>::iterator> cacheIndex_;
+  // Metadata per SOP instance and view (immutable once stored), bounded.
+  LruCache<std::string, std::string> metadataCache_{50000};
 };
 
 }  // namespace annot::dicomweb

@@ -9,7 +9,13 @@ namespace annot {
 
 StabilityMonitor::StabilityMonitor(Catalog& catalog, EventBus& bus, Metrics& metrics,
                                    std::chrono::milliseconds stableAge)
-    : catalog_(catalog), bus_(bus), metrics_(metrics), stableAge_(stableAge) {
+    : catalog_(catalog),
+      bus_(bus),
+      metrics_(metrics),
+      stableAge_(stableAge),
+      // Checks often enough that a study is declared stable soon after its age is reached.
+      worker_("stability", std::clamp(stableAge / 4, std::chrono::milliseconds(100), std::chrono::milliseconds(1000)),
+              [this] { checkNow(nowMillis()); }) {
   bus_.onInstanceStored([this](const InstanceStoredEvent& e) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto& last = lastUpdate_[e.studyInstanceUid];
@@ -17,24 +23,13 @@ StabilityMonitor::StabilityMonitor(Catalog& catalog, EventBus& bus, Metrics& met
   });
 }
 
-StabilityMonitor::~StabilityMonitor() { stop(); }
-
 void StabilityMonitor::start() {
   for (const auto& pending : catalog_.unstableStudies()) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto& last = lastUpdate_[pending.studyInstanceUid];
     last = std::max(last, pending.lastUpdateMs);
   }
-  thread_ = std::thread([this] { run(); });
-}
-
-void StabilityMonitor::stop() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  worker_.start();
 }
 
 void StabilityMonitor::checkNow(int64_t nowMs) {
@@ -64,18 +59,6 @@ void StabilityMonitor::checkNow(int64_t nowMs) {
       LOG_INFO("stability", "study " << uid << " is stable");
       bus_.publish(StudyStableEvent{uid, last});
     }
-  }
-}
-
-void StabilityMonitor::run() {
-  const auto period = std::clamp(stableAge_ / 4, std::chrono::milliseconds(100), std::chrono::milliseconds(1000));
-  std::unique_lock<std::mutex> lock(mutex_);
-  while (!stopping_) {
-    wake_.wait_for(lock, period, [this] { return stopping_; });
-    if (stopping_) break;
-    lock.unlock();
-    checkNow(nowMillis());
-    lock.lock();
   }
 }
 

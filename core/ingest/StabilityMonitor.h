@@ -3,14 +3,13 @@
 // catalog and publishes StudyStableEvent. Studies left unstable by a restart are picked up
 // from the catalog, so no stable event is lost across restarts.
 #include <chrono>
-#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <string>
-#include <thread>
 
 #include "catalog/Catalog.h"
 #include "common/Clock.h"
+#include "common/PeriodicWorker.h"
 #include "events/EventBus.h"
 #include "metrics/Metrics.h"
 
@@ -19,24 +18,19 @@ namespace annot {
 class StabilityMonitor {
  public:
   StabilityMonitor(Catalog& catalog, EventBus& bus, Metrics& metrics, std::chrono::milliseconds stableAge);
-  ~StabilityMonitor();
   void start();
-  void stop();
+  void stop() { worker_.stop(); }
   // Runs one check now against the given clock value (milliseconds since the epoch).
   void checkNow(int64_t nowMs);
 
  private:
-  void run();
-
   Catalog& catalog_;
   EventBus& bus_;
   Metrics& metrics_;
   const std::chrono::milliseconds stableAge_;
   std::mutex mutex_;
-  std::condition_variable wake_;
   std::map<std::string, int64_t> lastUpdate_;
-  bool stopping_ = false;
-  std::thread thread_;
+  PeriodicWorker worker_;  // last: stopped before the members its rounds use go
 };
 
 }  // namespace annot

@@ -6,54 +6,14 @@
 namespace annot {
 using nlohmann::json;
 
-OrthancChangeFeed::~OrthancChangeFeed() { stop(); }
-
-void OrthancChangeFeed::start() {
-  stopping_ = false;
-  thread_ = std::thread([this] {
-    try {
-      recoverTouched();
-    } catch (const std::exception& e) {
-      LOG_ERROR("changes", "cannot recover studies touched before the restart: " << e.what());
-    }
-    run();
-  });
-}
-
-void OrthancChangeFeed::stop() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
+void OrthancChangeFeed::follow() {
+  while (!worker_.stopping() && poll() > 0) {
   }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void OrthancChangeFeed::wake() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    woken_ = true;
-  }
-  wake_.notify_all();
-}
-
-void OrthancChangeFeed::run() {
-  for (;;) {
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      // Polls every second as well: a missed wake-up only delays, never loses, a change.
-      wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_ || woken_; });
-      if (stopping_) return;
-      woken_ = false;
-    }
-    try {
-      while (poll() > 0) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (stopping_) return;
-      }
-    } catch (const std::exception& e) {
-      LOG_ERROR("changes", "cannot follow Orthanc's changes: " << e.what());
-    }
+  if (!recovered_) {
+    // Once the changes from before a restart are read again, the studies they touched are known;
+    // Orthanc forgets unstable studies across its restart, so no StableStudy may come for them.
+    recoverTouched();
+    recovered_ = true;
   }
 }
 
@@ -141,9 +101,14 @@ void OrthancChangeFeed::recoverTouched() {
     return ids;
   });
   for (const auto& id : touched) {
-    const auto study = rest_.findJson("/studies/" + id);
-    if (!study || study->value("IsStable", false)) {
-      if (scheduleStudy(id)) LOG_INFO("changes", "study " << id << " was still waiting to be scheduled before the restart");
+    try {
+      const auto study = rest_.findJson("/studies/" + id);
+      if (!study || study->value("IsStable", false)) {
+        if (scheduleStudy(id)) LOG_INFO("changes", "study " << id << " was touched before a restart and is stable: scheduled");
+      }
+    } catch (const std::exception& e) {
+      // One study's trouble does not hold up the others; it stays touched for the next pass.
+      LOG_ERROR("changes", "cannot recover touched study " << id << ": " << e.what());
     }
   }
 }

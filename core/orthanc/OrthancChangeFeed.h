@@ -6,13 +6,11 @@
 // Because the cursor and the set of touched studies are durable, a restart of Orthanc loses
 // nothing: changes are read again from the cursor, and a study whose StableStudy event never
 // came (Orthanc stopped first) is scheduled once Orthanc reports it stable.
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <set>
 #include <string>
-#include <thread>
 
+#include "common/PeriodicWorker.h"
 #include "orthanc/OrthancRest.h"
 #include "state/StateDatabase.h"
 
@@ -23,13 +21,14 @@ class OrthancChangeFeed {
   using IsOwnOutput = std::function<bool(const std::string& sopInstanceUid)>;
   using Schedule = std::function<void(const std::string& studyInstanceUid)>;
   OrthancChangeFeed(OrthancRest& rest, StateDatabase& db, IsOwnOutput isOwnOutput, Schedule schedule)
-      : rest_(rest), db_(db), isOwnOutput_(std::move(isOwnOutput)), schedule_(std::move(schedule)) {}
-  ~OrthancChangeFeed();
+      : rest_(rest), db_(db), isOwnOutput_(std::move(isOwnOutput)), schedule_(std::move(schedule)),
+        // Polls every second as well as when woken.
+        worker_("changes", std::chrono::seconds(1), [this] { follow(); }) {}
 
   // Recovers touched studies, then follows the log on a thread. Call once Orthanc serves REST.
-  void start();
-  void stop();
-  void wake();
+  void start() { worker_.start([this] { recoverTouched(); }); }
+  void stop() { worker_.stop(); }
+  void wake() { worker_.wake(); }
 
   // One pass over new changes; returns how many were read. (The thread calls this.)
   size_t poll();
@@ -37,7 +36,7 @@ class OrthancChangeFeed {
   void recoverTouched();
 
  private:
-  void run();
+  void follow();  // reads changes until none are left
   void onNewInstance(const std::string& instanceId);
   void onStableStudy(const std::string& studyId);
   bool scheduleStudy(const std::string& studyId);
@@ -47,10 +46,8 @@ class OrthancChangeFeed {
   StateDatabase& db_;
   IsOwnOutput isOwnOutput_;
   Schedule schedule_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false, woken_ = false;
-  std::thread thread_;
+  bool recovered_ = false;  // touched studies re-checked after the first catch-up (worker thread only)
+  PeriodicWorker worker_;  // last: stopped before the members its rounds use go
 };
 
 }  // namespace annot

@@ -54,14 +54,7 @@ std::string OrthancDicomwebSource::searchUri(const dicomweb::Query& q, const std
   bool hasLimit = false;
   for (const auto& [key, value] : params) {
     if (key.rfind("annotation.", 0) == 0) continue;  // the product's keys: answered by the service
-    if (key == "includefield") {
-      std::vector<std::string> fields;
-      for (const auto& f : splitList(value, ",")) {
-        if (f.rfind("annotation.", 0) != 0) fields.push_back(f);
-      }
-      if (!fields.empty()) add(key, joined(fields, ','));
-      continue;
-    }
+    if (key == "includefield") continue;  // from the parsed query below, with what the service adds
     if (key == "limit") hasLimit = true;
     const dicomweb::Attribute* a = dicomweb::findAttribute(key);
     const bool uid = a && std::string(a->vr) == "UI";
@@ -76,6 +69,11 @@ std::string OrthancDicomwebSource::searchUri(const dicomweb::Query& q, const std
     }
     // Orthanc's DICOMweb plugin reads UID lists separated by ',' only.
     add(key, uid ? joined(splitList(value, ",\\"), ',') : value);
+  }
+  if (q.includeAll) {
+    add("includefield", "all");
+  } else if (!q.includeFields.empty()) {
+    add("includefield", joined(std::vector<std::string>(q.includeFields.begin(), q.includeFields.end()), ','));
   }
   if (studies) {
     if (studies->empty()) return "";

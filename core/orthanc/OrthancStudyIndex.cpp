@@ -40,15 +40,8 @@ json sortedSeries(json series) {
 }  // namespace
 
 OrthancHeader OrthancImageHeaders::get(const std::string& id) {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    const auto hit = byId_.find(id);
-    if (hit != byId_.end()) {
-      lru_.splice(lru_.begin(), lru_, hit->second);
-      return hit->second->second;
-    }
-  }
-  // Read outside the lock: a slow file must not hold up other requests.
+  if (auto cached = cache_.get(id)) return std::move(*cached);
+  // Read outside any lock: a slow file must not hold up other requests.
   const std::string bytes = rest_.getBytes("/instances/" + id + "/file");
   const std::string name = "Orthanc instance " + id;
   OrthancHeader header;
@@ -60,15 +53,11 @@ OrthancHeader OrthancImageHeaders::get(const std::string& id) {
     header.record = instanceRecordFrom(forIndex);
   }
   header.image = readSourceImageFromMemory(bytes, name);
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (!byId_.count(id)) {
-    lru_.emplace_front(id, header);
-    byId_[id] = lru_.begin();
-    while (lru_.size() > capacity_) {
-      byId_.erase(lru_.back().first);
-      lru_.pop_back();
-    }
-  }
+  const json metadata = rest_.getJson("/instances/" + id + "/metadata?expand");
+  header.transferSyntaxUid = metadata.value("TransferSyntax", header.record.instance.transferSyntaxUid);
+  header.receivedAtMs = orthancTimeToMillis(metadata.value("ReceptionDate", ""));
+  header.callingAet = metadata.value("RemoteAET", "");
+  cache_.put(id, header);
   return header;
 }
 
@@ -116,11 +105,11 @@ StudySummary OrthancStudyIndex::summarize(const json& study, const json& series)
   if (!firstInstance.empty()) {
     // What Orthanc does not index at study level: age and sex as recorded in the instances,
     // the issuer of the patient ID, and when the study began to arrive.
-    const InstanceRecord first = headers_.get(firstInstance).record;
-    s.study.patientAge = first.study.patientAge;
-    s.study.patientSex = first.study.patientSex;
-    s.patient.issuerOfPatientId = first.patient.issuerOfPatientId;
-    s.firstReceivedMs = orthancTimeToMillis(rest_.getJson("/instances/" + firstInstance + "/metadata?expand").value("ReceptionDate", ""));
+    const OrthancHeader first = headers_.get(firstInstance);
+    s.study.patientAge = first.record.study.patientAge;
+    s.study.patientSex = first.record.study.patientSex;
+    s.patient.issuerOfPatientId = first.record.patient.issuerOfPatientId;
+    s.firstReceivedMs = first.receivedAtMs;
   }
   return s;
 }
@@ -169,16 +158,16 @@ std::optional<StudyDetail> OrthancStudyIndex::getStudy(const std::string& studyI
     });
     for (const auto& instance : instances) {
       const std::string instanceId = instance["ID"];
-      const InstanceRecord record = headers_.get(instanceId).record;
-      const json metadata = rest_.getJson("/instances/" + instanceId + "/metadata?expand");
+      const OrthancHeader header = headers_.get(instanceId);
+      const InstanceRecord& record = header.record;
       InstanceSummary i;
       i.instance = record.instance;
       // As received: Orthanc remembers the transfer syntax the peer used.
-      i.instance.transferSyntaxUid = metadata.value("TransferSyntax", record.instance.transferSyntaxUid);
+      i.instance.transferSyntaxUid = header.transferSyntaxUid;
       i.storageKey = instanceId;
       i.fileSize = number(instance.value("FileSize", json(0)));
-      i.receivedAtMs = orthancTimeToMillis(metadata.value("ReceptionDate", ""));
-      i.callingAet = metadata.value("RemoteAET", "");
+      i.receivedAtMs = header.receivedAtMs;
+      i.callingAet = header.callingAet;
       if (out.instances.empty()) {
         out.series.manufacturerModel = record.series.manufacturerModel;
         out.series.frameOfReferenceUid = record.series.frameOfReferenceUid;

@@ -3,11 +3,8 @@
 // node, from what Orthanc already knows, instead of keeping a second index. Image headers (for
 // geometry, and for what Orthanc does not index: rows, columns, frames, patient age) come from
 // the stored files once and are kept in a bounded cache; headers of stored instances never change.
-#include <list>
-#include <mutex>
-#include <unordered_map>
-
 #include "catalog/StudyIndex.h"
+#include "common/LruCache.h"
 #include "dicom/SourceImages.h"
 #include "orthanc/OrthancRest.h"
 
@@ -18,21 +15,21 @@ namespace annot {
 struct OrthancHeader {
   SourceImage image;
   InstanceRecord record;
+  // What Orthanc recorded on reception (its metadata, also fixed once stored).
+  std::string transferSyntaxUid;  // as the peer sent it
+  int64_t receivedAtMs = 0;
+  std::string callingAet;
 };
 
 class OrthancImageHeaders {
  public:
-  explicit OrthancImageHeaders(OrthancRest& rest, size_t capacity = 20000) : rest_(rest), capacity_(capacity) {}
+  explicit OrthancImageHeaders(OrthancRest& rest, size_t capacity = 20000) : rest_(rest), cache_(capacity) {}
   // The header of one instance, by Orthanc's instance ID. Throws when Orthanc has no such file.
   OrthancHeader get(const std::string& orthancInstanceId);
 
  private:
-  using Entry = std::pair<std::string, OrthancHeader>;
   OrthancRest& rest_;
-  const size_t capacity_;
-  std::mutex mutex_;
-  std::list<Entry> lru_;  // most recent first
-  std::unordered_map<std::string, std::list<Entry>::iterator> byId_;
+  LruCache<std::string, OrthancHeader> cache_;
 };
 
 class OrthancStudyIndex : public StudyIndex {

@@ -3,14 +3,14 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
 
+#include "dicom/DatasetAccess.h"
+
 namespace annot {
 
 void ExportingResultSink::store(DcmFileFormat& object) {
   inner_.store(object);
   if (destinations_.empty()) return;
-  OFString sop;
-  object.getDataset()->findAndGetOFString(DCM_SOPInstanceUID, sop);
-  outbox_.enqueue(sop.c_str(), destinations_);
+  outbox_.enqueue(getString(*object.getDataset(), DCM_SOPInstanceUID), destinations_);
   if (sender_) sender_->wake();
 }
 

@@ -80,48 +80,12 @@ std::vector<OutboxItem> Outbox::forInstance(const std::string& sop) {
 }
 
 OutboxSender::OutboxSender(Outbox& outbox, OutboxTransport& transport, AuditLog& audit)
-    : outbox_(outbox), transport_(transport), audit_(audit) {}
+    : outbox_(outbox), transport_(transport), audit_(audit), worker_("outbox", std::chrono::milliseconds(500), [this] { sendDue(); }) {}
 
-OutboxSender::~OutboxSender() { stop(); }
-
-void OutboxSender::start() { thread_ = std::thread([this] { run(); }); }
-
-void OutboxSender::stop() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void OutboxSender::wake() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    woken_ = true;
-  }
-  wake_.notify_all();
-}
-
-void OutboxSender::run() {
-  for (;;) {
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait_for(lock, std::chrono::milliseconds(500), [this] { return stopping_ || woken_; });
-      if (stopping_) return;
-      woken_ = false;
-    }
-    try {
-      for (const auto& item : outbox_.due(nowMillis())) {
-        {
-          std::lock_guard<std::mutex> lock(mutex_);
-          if (stopping_) return;
-        }
-        sendOne(item);
-      }
-    } catch (const std::exception& e) {
-      LOG_ERROR("outbox", "cannot work the outbox: " << e.what());
-    }
+void OutboxSender::sendDue() {
+  for (const auto& item : outbox_.due(nowMillis())) {
+    if (worker_.stopping()) return;
+    sendOne(item);
   }
 }
 

@@ -3,13 +3,11 @@
 // attempts. It survives restarts (it lives in the state database), retries with exponential
 // backoff while a PACS is down or refuses, and marks an object sent once a destination
 // acknowledged it, after which it is never sent there again.
-#include <condition_variable>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "audit/AuditLog.h"
+#include "common/PeriodicWorker.h"
 #include "state/StateDatabase.h"
 
 namespace annot {
@@ -56,23 +54,19 @@ class Outbox {
 class OutboxSender {
  public:
   OutboxSender(Outbox& outbox, OutboxTransport& transport, AuditLog& audit);
-  ~OutboxSender();
-  void start();
-  void stop();
-  void wake();
+  void start() { worker_.start(); }
+  void stop() { worker_.stop(); }
+  // Sends what is due now rather than at the next round (new results, a destination back).
+  void wake() { worker_.wake(); }
 
  private:
-  void run();
+  void sendDue();
   void sendOne(const OutboxItem& item);
 
   Outbox& outbox_;
   OutboxTransport& transport_;
   AuditLog& audit_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  bool woken_ = false;
-  std::thread thread_;
+  PeriodicWorker worker_;  // last: stopped before the members its rounds use go
 };
 
 }  // namespace annot

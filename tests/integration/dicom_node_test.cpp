@@ -8,7 +8,6 @@
 #include <map>
 #include <regex>
 #include <set>
-#include <map>
 #include <sstream>
 
 #include "NodeHarness.h"

@@ -171,8 +171,10 @@ TEST(Dicomweb, SearchesAgreeWithOrthancAndRetrieveStoreWorkThroughDicomwebClient
   EXPECT_EQ(stored["00081199"]["Value"].size(), 2u);
   EXPECT_EQ(client(nodeUrl, token, "searchForStudies", {{"queryParams", {{"PatientID", "DW-3"}}}}).size(), 1u);
   // Into the wrong study: refused per instance, nothing stored.
-  const json wrong = client(nodeUrl, token, "storeInstances", {{"studyInstanceUID", ct}}, {stowFiles[0]});
+  generateStudy(tmp / "elsewhere", {"--slices", "1", "--rows", "32", "--columns", "32", "--patient-id", "DW-4"});
+  const json wrong = client(nodeUrl, token, "storeInstances", {{"studyInstanceUID", ct}}, listFiles(tmp / "elsewhere", ".dcm"));
   EXPECT_EQ(wrong["status"], 409) << wrong.dump();
+  EXPECT_TRUE(client(nodeUrl, token, "searchForStudies", {{"queryParams", {{"PatientID", "DW-4"}}}}).empty());
 
   // Refusals with the right status, and the node keeps serving.
   auto as = [&](const std::string& method, const std::string& target, const std::string& body = "",
@@ -409,4 +411,23 @@ TEST(Dicomweb, AnSrStoredByItsReaderBecomesTheNextRevisionOfTheirTask) {
   EXPECT_FALSE(refused["annotation"][0].contains("revision"));
   EXPECT_FALSE(refused["annotation"][0]["problems"].empty());
   EXPECT_EQ(node.getJson("/api/v1/tasks/" + task)["revisions"], 1);
+}
+
+// Patient ID is Type 2: an empty one still gets the pseudonym in searches, as in files, and the
+// name never shows through.
+TEST(Dicomweb, TheResearcherViewHidesTheNameOfAPatientWithoutAnId) {
+  TempDir tmp;
+  RunningNode node(tmp / "node");
+  const std::string researcher = node.addUser("research", "researcher");
+  generateStudy(tmp / "ct", {"--slices", "1", "--rows", "16", "--columns", "16", "--patient-id", "", "--patient-name", "Hidden^Harry"});
+  ASSERT_EQ(storescu(node.dicomPort(), {tmp / "ct"}).exitCode, 0);
+  for (const std::string level : {"/dicomweb/studies", "/dicomweb/series", "/dicomweb/instances"}) {
+    const auto r = httpRequest(node.httpPort(), "GET", level, "", {{"Authorization", "Bearer " + researcher}});
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.body.find("Hidden"), std::string::npos) << level << ": " << r.body;
+    const json found = json::parse(r.body);
+    ASSERT_EQ(found.size(), 1u) << level;
+    EXPECT_EQ(valueOf(found[0], "00100020").rfind("ANON-", 0), 0u) << level;
+    EXPECT_EQ(valueOf(found[0], "00100010"), valueOf(found[0], "00100020")) << level;
+  }
 }

@@ -33,9 +33,13 @@ TEST(AuditLog, QueuedViewsComeBeforeALaterChangeAndTheChainHolds) {
   AuditLog log(db);
   log.recordView(event("view-study", "1"));
   log.recordView(event("view-study", "2"));
-  log.record(event("save-annotation", "3"));  // flushes the views first
+  const AuditEntry saved = log.record(event("save-annotation", "3"));  // writes the views first
   log.recordView(event("view-study", "4"));
   EXPECT_EQ(actions(log), (std::vector<std::string>{"view-study:1", "view-study:2", "save-annotation:3", "view-study:4"}));
+  const auto all = log.query(AuditQuery{});
+  EXPECT_EQ(saved.id, all[2].id);
+  EXPECT_EQ(saved.hash, all[2].hash);
+  EXPECT_EQ(saved.previousHash, all[1].hash);
   const auto v = log.verify();
   EXPECT_TRUE(v.intact);
   EXPECT_EQ(v.entries, 4u);
@@ -76,6 +80,7 @@ TEST(AuditLog, ABatchThatCannotBeWrittenIsKeptInOrderForTheNextAttempt) {
   EXPECT_THROW(log.flush(), std::exception);
   log.recordView(event("view-study", "3"));
   EXPECT_THROW(log.flush(), std::exception);
+  EXPECT_THROW(log.record(event("save-annotation", "4")), std::exception);  // refused, views kept
   db.with([](sqlite::Database& d) { d.exec("DROP TRIGGER refuse_audit"); });
   // Nothing was lost and nothing was reordered; the chain is whole.
   EXPECT_EQ(actions(log), (std::vector<std::string>{"view-study:1", "view-study:2", "view-study:3"}));

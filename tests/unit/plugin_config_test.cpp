@@ -46,6 +46,7 @@ TEST(PluginConfig, RefusesWhatItCannotUseNamingTheKey) {
   EXPECT_NE(errorOf(R"({"AnnotationNode": {"Destinations": ["PACS@host:104"]}})").find("'PACS@host:104'"), std::string::npos);
   EXPECT_NE(errorOf(R"({"AnnotationNode": {"Destinations": ["modality:../x"]}})").find("modality:../x"), std::string::npos);
   EXPECT_NE(errorOf(R"({"AnnotationNode": {"TaskLeaseSeconds": 0}})").find("TaskLeaseSeconds"), std::string::npos);
+  EXPECT_NE(errorOf(R"({"AnnotationNode": {"OutboxMaxBackoffSeconds": 0}})").find("OutboxMaxBackoffSeconds"), std::string::npos);
   EXPECT_NE(errorOf(R"({"AnnotationNode": {"LogLevel": "loud"}})").find("loud"), std::string::npos);
   EXPECT_NE(errorOf(R"({"AnnotationNode": []})").find("must be a JSON object"), std::string::npos);
   EXPECT_NE(errorOf("{").find("not valid JSON"), std::string::npos);
@@ -96,7 +97,7 @@ TEST(OrthancDicomwebSource, StandardKeysGoToOrthancsDicomwebPluginAndLabelKeysNa
                   {{"annotation.status", "approved"}, {"StudyInstanceUID", "1.2,1.3"}, {"includefield", "annotation.summary,StudyDescription"},
                    {"limit", "5"}},
                   std::vector<std::string>{"1.3", "1.4"}),
-            "/dicom-web/studies?includefield=StudyDescription&limit=5&StudyInstanceUID=1.3");
+            "/dicom-web/studies?limit=5&includefield=StudyDescription&StudyInstanceUID=1.3");
   EXPECT_EQ(uriOf(dicomweb::Level::Study, {{"annotation.status", "approved"}, {"StudyInstanceUID", "1.2"}}, std::vector<std::string>{"1.4"}),
             "");
   // Scoped searches: the path names the study; a study outside the label set finds nothing.
@@ -104,4 +105,11 @@ TEST(OrthancDicomwebSource, StandardKeysGoToOrthancsDicomwebPluginAndLabelKeysNa
             "/dicom-web/studies/1.4/series?Modality=SR&limit=1000");
   EXPECT_EQ(uriOf(dicomweb::Level::Series, {}, std::vector<std::string>{"1.4"}, "1.5"), "");
   EXPECT_EQ(uriOf(dicomweb::Level::Instance, {{"offset", "10"}}), "/dicom-web/instances?offset=10&limit=1000");
+  // What the service adds to the query (the de-identified view needs the issuer for its
+  // pseudonym) reaches Orthanc too.
+  NoRest rest;
+  OrthancDicomwebSource source(rest, "/dicom-web/");
+  dicomweb::Query q = dicomweb::parseQuery(dicomweb::Level::Study, {});
+  q.includeFields = {"PatientID", "IssuerOfPatientID"};
+  EXPECT_EQ(source.searchUri(q, {}), "/dicom-web/studies?includefield=IssuerOfPatientID%2CPatientID&limit=1000");
 }
