@@ -3,6 +3,7 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/oflog/oflog.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <iostream>
@@ -26,6 +27,7 @@
 #include "common/Log.h"
 #include "events/EventBus.h"
 #include "ingest/IngestPipeline.h"
+#include "ingest/IngestRecovery.h"
 #include "ingest/StabilityMonitor.h"
 #include "metrics/Metrics.h"
 #include "storage/FileInstanceStore.h"
@@ -51,7 +53,12 @@ int serve(const NodeConfig& config) {
 
   filesync::ensureDirectory(config.dataDirectory);
   FileInstanceStore store(config.dataDirectory);
-  SqliteCatalog catalog(config.dataDirectory + "/index.sqlite");
+  const std::string catalogPath = config.dataDirectory + "/index.sqlite";
+  // One barrier per ingest group covers files and rows alike when the catalog lives on the
+  // store's filesystem (the default layout); otherwise every catalog commit flushes itself.
+  const bool sharedFilesystem = store.coversPath(access(catalogPath.c_str(), F_OK) == 0 ? catalogPath : config.dataDirectory);
+  SqliteCatalog catalog(catalogPath, sharedFilesystem ? Catalog::Durability::ByStorageBarrier : Catalog::Durability::EachCommit);
+  recoverUnconfirmedInstances(catalog, store);
   Metrics metrics;
   EventBus bus;
   IngestPipeline pipeline(catalog, store, bus, metrics, IngestOptions{config.minFreeDiskSpaceMb * 1024 * 1024});

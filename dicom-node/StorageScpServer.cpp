@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "common/Log.h"
+#include "storage/FileSync.h"
 
 namespace annot::node {
 namespace {
@@ -133,10 +134,15 @@ class StoreScp : public DcmThreadSCP {
   }
 
  private:
+  // DCMTK reports each received PDV here while the dataset streams into the scratch file.
+  void notifyRECEIVEProgress(const unsigned long byteCount) override { writeback_.progress(byteCount); }
+
   OFCondition handleStore(T_DIMSE_C_StoreRQ& request, const DcmPresentationContextInfo& presInfo) {
     const T_ASC_PresentationContextID presId = presInfo.presentationContextID;
     const std::string scratch = context_.pipeline.newIncomingPath();
+    writeback_.begin(scratch);
     const OFCondition received = receiveSTORERequest(request, presId, scratch.c_str());
+    writeback_.end();
     if (received.bad()) {
       ::unlink(scratch.c_str());
       ++context_.metrics.failuresProcessing;
@@ -170,6 +176,7 @@ class StoreScp : public DcmThreadSCP {
   }
 
   ScpContext& context_;
+  filesync::EarlyWriteback writeback_;
   std::string callingAet_;
   std::string peer_;
   bool acknowledged_ = false;

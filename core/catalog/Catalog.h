@@ -15,13 +15,43 @@ struct PendingStudy {
   int64_t lastUpdateMs = 0;
 };
 
+// A row committed by addInstances() that is not yet known to be durable (see Catalog::Durability).
+struct UnconfirmedInstance {
+  int64_t rowId = 0;
+  std::string sopInstanceUid;
+  std::string storageKey;
+  uint64_t fileSize = 0;
+};
+
 class Catalog : public StudyIndex {
  public:
+  // When a committed row is durable:
+  //   EachCommit         addInstances() flushes its own log before returning.
+  //   ByStorageBarrier   addInstances() makes rows visible without a flush; the ingest path's
+  //                      filesystem barrier that follows (which also covers the catalog's files)
+  //                      makes them durable, and markDurable(commitMark()) records that. After a
+  //                      crash, rows past the recorded mark may lack their files and are checked
+  //                      (ingest/IngestRecovery) before the node serves again. One flush per
+  //                      group instead of two.
+  enum class Durability { EachCommit, ByStorageBarrier };
+
   virtual ~Catalog() = default;
 
   // Commits all records in one transaction (group commit); returns one outcome per record.
-  // Either every record is durable when this returns, or it throws and none is.
+  // Either every record is committed when this returns, or it throws and none is; durable as
+  // durability() says.
   virtual std::vector<CommitOutcome> addInstances(const std::vector<InstanceRecord>& records) = 0;
+  virtual Durability durability() const { return Durability::EachCommit; }
+  // The newest row committed so far, as an opaque mark for markDurable().
+  virtual int64_t commitMark() { return 0; }
+  // Everything committed up to `mark` is durable; recorded with the next transaction.
+  virtual void markDurable(int64_t mark) { (void)mark; }
+  // Rows committed after the last recorded durable mark (all rows a crash may have cut short).
+  virtual std::vector<UnconfirmedInstance> instancesPastDurableMark() { return {}; }
+  // Removes instances (and series, studies, patients left empty), keeping counts right, and
+  // records everything that remains as durable. For rows whose files a crash or a failed
+  // barrier may have lost: their senders were never acknowledged and will send again.
+  virtual void removeInstances(const std::vector<std::string>& sopInstanceUids) { (void)sopInstanceUids; }
   virtual bool hasInstance(const std::string& sopInstanceUid) = 0;
   virtual std::optional<InstanceSummary> findInstance(const std::string& sopInstanceUid) = 0;
 

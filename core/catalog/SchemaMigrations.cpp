@@ -71,6 +71,14 @@ CREATE TABLE instances(
   calling_aet TEXT NOT NULL DEFAULT '');
 CREATE INDEX instances_series ON instances(series_fk);
 )SQL",
+      // 1 -> 2: the newest instance row known durable (Catalog::Durability::ByStorageBarrier).
+      // Rows written before this version were each flushed at commit.
+      R"SQL(
+CREATE TABLE ingest_durable(
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  through_row INTEGER NOT NULL);
+INSERT INTO ingest_durable(id, through_row) SELECT 1, coalesce(max(id), 0) FROM instances;
+)SQL",
   };
   return steps;
 }

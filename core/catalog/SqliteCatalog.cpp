@@ -1,5 +1,6 @@
 #include "catalog/SqliteCatalog.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "catalog/SchemaMigrations.h"
@@ -9,10 +10,12 @@ namespace {
 using sqlite::Database;
 using sqlite::Statement;
 
-void configureConnection(Database& db) {
+void configureConnection(Database& db, Catalog::Durability durability) {
   db.exec("PRAGMA journal_mode=WAL");
-  // FULL: the WAL is fsync'd at every commit, so an acknowledged instance's row is durable.
-  db.exec("PRAGMA synchronous=FULL");
+  // FULL: the WAL is fsync'd at every commit, so a committed row is durable on return.
+  // NORMAL: no fsync at commit (the WAL stays consistent; checkpoints still sync); the caller's
+  // filesystem barrier provides durability.
+  db.exec(durability == Catalog::Durability::EachCommit ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
   db.exec("PRAGMA foreign_keys=ON");
 }
 
@@ -96,11 +99,17 @@ class SqliteCatalog::ReaderLease {
   std::unique_ptr<Database> db_;
 };
 
-SqliteCatalog::SqliteCatalog(const std::string& databasePath) : path_(databasePath) {
+SqliteCatalog::SqliteCatalog(const std::string& databasePath, Durability durability)
+    : path_(databasePath), durability_(durability) {
   writer_ = std::make_unique<Database>(path_);
-  configureConnection(*writer_);
+  configureConnection(*writer_, durability_);
   migrateCatalogSchema(*writer_);
   statements_ = std::make_unique<WriterStatements>(*writer_);
+  auto mark = writer_->prepare("SELECT through_row, (SELECT coalesce(max(id), 0) FROM instances) FROM ingest_durable");
+  if (mark.step()) {
+    recordedThrough_ = durableThrough_ = mark.integer(0);
+    committedThrough_ = mark.integer(1);
+  }
 }
 
 SqliteCatalog::~SqliteCatalog() = default;
@@ -117,16 +126,6 @@ SqliteCatalog::ReaderLease SqliteCatalog::reader() {
   auto db = std::make_unique<Database>(path_);
   db->exec("PRAGMA foreign_keys=ON");
   return ReaderLease(*this, std::move(db));
-}
-
-std::vector<CommitOutcome> SqliteCatalog::addInstances(const std::vector<InstanceRecord>& records) {
-  std::lock_guard<std::mutex> lock(writeMutex_);
-  sqlite::Transaction tx(*writer_);
-  std::vector<CommitOutcome> outcomes;
-  outcomes.reserve(records.size());
-  for (const auto& r : records) outcomes.push_back(insertOne(r));
-  tx.commit();
-  return outcomes;
 }
 
 // Statements of the ingest path, prepared once: re-preparing them per row cost more than the
@@ -153,11 +152,86 @@ struct SqliteCatalog::WriterStatements {
         countStudyInstance(db.prepare("UPDATE studies SET instance_count = instance_count + 1, "
                                       "total_bytes = total_bytes + ?, last_update_ms = max(last_update_ms, ?), "
                                       "stable = 0 WHERE id = ?")),
-        markStable(db.prepare("UPDATE studies SET stable = 1 WHERE study_uid = ? AND last_update_ms <= ? AND stable = 0")) {}
+        markStable(db.prepare("UPDATE studies SET stable = 1 WHERE study_uid = ? AND last_update_ms <= ? AND stable = 0")),
+        recordDurable(db.prepare("UPDATE ingest_durable SET through_row = ?")) {}
 
   Statement instanceExists, insertPatient, findPatient, findStudy, insertStudy, findSeries, insertSeries,
-      countSeries, insertInstance, countSeriesInstance, countStudyInstance, markStable;
+      countSeries, insertInstance, countSeriesInstance, countStudyInstance, markStable, recordDurable;
 };
+
+std::vector<CommitOutcome> SqliteCatalog::addInstances(const std::vector<InstanceRecord>& records) {
+  std::lock_guard<std::mutex> lock(writeMutex_);
+  sqlite::Transaction tx(*writer_);
+  std::vector<CommitOutcome> outcomes;
+  outcomes.reserve(records.size());
+  for (const auto& r : records) outcomes.push_back(insertOne(r));
+  // The instance row is the last insert of insertOne(), so this is the newest instance row.
+  const bool inserted = std::find(outcomes.begin(), outcomes.end(), CommitOutcome::Inserted) != outcomes.end();
+  const int64_t newest = inserted ? writer_->lastInsertRowId() : committedThrough_;
+  if (durability_ == Durability::ByStorageBarrier && durableThrough_ != recordedThrough_) {
+    statements_->recordDurable.reset();
+    statements_->recordDurable.bind(1, durableThrough_).run();
+  }
+  tx.commit();
+  committedThrough_ = newest;
+  recordedThrough_ = durableThrough_;
+  return outcomes;
+}
+
+int64_t SqliteCatalog::commitMark() {
+  std::lock_guard<std::mutex> lock(writeMutex_);
+  return committedThrough_;
+}
+
+void SqliteCatalog::markDurable(int64_t mark) {
+  std::lock_guard<std::mutex> lock(writeMutex_);
+  durableThrough_ = std::max(durableThrough_, mark);
+}
+
+std::vector<UnconfirmedInstance> SqliteCatalog::instancesPastDurableMark() {
+  std::lock_guard<std::mutex> lock(writeMutex_);
+  auto st = writer_->prepare(
+      "SELECT id, sop_uid, storage_key, file_size FROM instances "
+      "WHERE id > (SELECT through_row FROM ingest_durable) ORDER BY id");
+  std::vector<UnconfirmedInstance> out;
+  while (st.step()) {
+    out.push_back({st.integer(0), st.text(1), st.text(2), static_cast<uint64_t>(st.integer(3))});
+  }
+  return out;
+}
+
+void SqliteCatalog::removeInstances(const std::vector<std::string>& sopInstanceUids) {
+  std::lock_guard<std::mutex> lock(writeMutex_);
+  sqlite::Transaction tx(*writer_);
+  auto find = writer_->prepare(
+      "SELECT i.id, i.series_fk, se.study_fk, st.patient_fk, i.file_size FROM instances i "
+      "JOIN series se ON se.id = i.series_fk JOIN studies st ON st.id = se.study_fk WHERE i.sop_uid = ?");
+  for (const auto& uid : sopInstanceUids) {
+    find.reset();
+    find.bind(1, uid);
+    if (!find.step()) continue;
+    const int64_t row = find.integer(0), series = find.integer(1), study = find.integer(2), patient = find.integer(3),
+                  size = find.integer(4);
+    writer_->prepare("DELETE FROM instances WHERE id = ?").bind(1, row).run();
+    writer_->prepare("UPDATE series SET instance_count = instance_count - 1 WHERE id = ?").bind(1, series).run();
+    writer_->prepare("UPDATE studies SET instance_count = instance_count - 1, total_bytes = total_bytes - ? WHERE id = ?")
+        .bind(1, size).bind(2, study).run();
+    writer_->prepare("DELETE FROM series WHERE id = ? AND instance_count <= 0").bind(1, series).run();
+    if (writer_->changes() > 0) {
+      writer_->prepare("UPDATE studies SET series_count = series_count - 1 WHERE id = ?").bind(1, study).run();
+    }
+    writer_->prepare("DELETE FROM studies WHERE id = ? AND instance_count <= 0").bind(1, study).run();
+    writer_->prepare("DELETE FROM patients WHERE id = ? AND NOT EXISTS (SELECT 1 FROM studies WHERE patient_fk = ?)")
+        .bind(1, patient).bind(2, patient).run();
+  }
+  // What remains past the mark has been checked by the caller: record it as durable.
+  auto newest = writer_->prepare("SELECT coalesce(max(id), 0) FROM instances");
+  newest.step();
+  committedThrough_ = newest.integer(0);
+  writer_->prepare("UPDATE ingest_durable SET through_row = ?").bind(1, committedThrough_).run();
+  tx.commit();
+  recordedThrough_ = durableThrough_ = committedThrough_;
+}
 
 namespace {
 // Runs a lookup returning one id, or 0 when there is no row.

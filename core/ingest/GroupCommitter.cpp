@@ -33,21 +33,32 @@ void GroupCommitter::Stage::close() {
 
 GroupCommitter::GroupCommitter(Catalog& catalog, InstanceStore& store, Metrics& metrics, size_t maxBatch)
     : catalog_(catalog), store_(store), metrics_(metrics), maxBatch_(maxBatch),
-      storageThread_([this] { runStorageStage(); }), catalogThread_([this] { runCatalogStage(); }) {}
+      oneBarrier_(catalog.durability() == Catalog::Durability::ByStorageBarrier) {
+  if (oneBarrier_) {
+    storageThread_ = std::thread([this] { runSingleStage(); });
+  } else {
+    storageThread_ = std::thread([this] { runStorageStage(); });
+    catalogThread_ = std::thread([this] { runCatalogStage(); });
+  }
+}
 
 GroupCommitter::~GroupCommitter() { stop(); }
 
-CommitOutcome GroupCommitter::commit(InstanceRecord record) {
-  std::future<CommitOutcome> result;
-  {
-    std::lock_guard<std::mutex> lock(submitMutex_);
-    if (stopping_) throw std::runtime_error("the node is shutting down");
-    Batch one;
-    one.push_back(Pending{std::move(record), {}});
-    result = one.back().done.get_future();
-    toStorage_.push(std::move(one));
-  }
-  return result.get();
+std::future<CommitOutcome> GroupCommitter::submit(Pending pending) {
+  std::lock_guard<std::mutex> lock(submitMutex_);
+  if (stopping_) throw std::runtime_error("the node is shutting down");
+  Batch one;
+  one.push_back(std::move(pending));
+  auto result = one.back().done.get_future();
+  toStorage_.push(std::move(one));
+  return result;
+}
+
+CommitOutcome GroupCommitter::commit(InstanceRecord record) { return submit(Pending{std::move(record), {}, false}).get(); }
+
+void GroupCommitter::awaitDurable() {
+  if (!oneBarrier_) return;  // each commit was flushed before it became visible
+  submit(Pending{{}, {}, true}).get();
 }
 
 void GroupCommitter::stop() {
@@ -81,6 +92,54 @@ void GroupCommitter::runStorageStage() {
     }
     toCatalog_.push(std::move(batch));
   }
+}
+
+void GroupCommitter::runSingleStage() {
+  for (;;) {
+    Batch batch = toStorage_.take(maxBatch_);
+    if (batch.empty()) return;
+    commitThenBarrier(batch);
+  }
+}
+
+void GroupCommitter::commitThenBarrier(Batch& batch) {
+  std::vector<InstanceRecord> records;
+  for (const auto& p : batch) {
+    if (!p.barrierOnly) records.push_back(p.record);
+  }
+  std::vector<CommitOutcome> outcomes;
+  try {
+    if (!records.empty()) outcomes = catalog_.addInstances(records);
+  } catch (const std::exception& e) {
+    LOG_ERROR("ingest", "catalog commit of " << records.size() << " instance(s) failed: " << e.what());
+    fail(batch);
+    return;
+  }
+  const int64_t mark = catalog_.commitMark();
+  try {
+    // One barrier for files, names and rows alike; also for a group of re-sends only, whose
+    // first copies may have been in the group before.
+    if (!store_.syncFilesystem()) throw StorageError(StorageError::Kind::Io, "this platform has no filesystem barrier (syncfs)");
+  } catch (const std::exception& e) {
+    LOG_ERROR("ingest", "storage barrier for " << batch.size() << " instance(s) failed: " << e.what()
+                                                << "; removing their rows again");
+    std::vector<std::string> inserted;
+    for (size_t i = 0; i < records.size(); ++i) {
+      if (outcomes[i] == CommitOutcome::Inserted) inserted.push_back(records[i].instance.sopInstanceUid);
+    }
+    try {
+      catalog_.removeInstances(inserted);
+    } catch (const std::exception& removal) {
+      // The rows stay past the durable mark, so the start-up check will look at them again.
+      LOG_ERROR("ingest", "could not remove the rows of the failed group: " << removal.what());
+    }
+    fail(batch);
+    return;
+  }
+  catalog_.markDurable(mark);
+  ++metrics_.commitBatches;
+  size_t next = 0;
+  for (auto& p : batch) p.done.set_value(p.barrierOnly ? CommitOutcome::AlreadyPresent : outcomes[next++]);
 }
 
 void GroupCommitter::runCatalogStage() {

@@ -1,11 +1,17 @@
 #pragma once
-// Makes received instances durable in groups, in two pipelined stages so that the two disk
-// barriers overlap across groups:
-//   1. the storage barrier: whatever associations have handed in gets one InstanceStore sync
-//      (files and their names durable);
-//   2. the catalog barrier: every group that passed stage 1 is committed in one transaction.
-// Only then are the waiting associations released to send their C-STORE responses. A row is
-// never committed before its file is durable, so the catalog never points at a lost file.
+// Makes received instances durable in groups. Only when a group is durable are the waiting
+// associations released to send their C-STORE responses. Two ways, after the catalog's
+// durability():
+//   EachCommit: two pipelined stages whose disk barriers overlap across groups:
+//     1. the storage barrier: whatever associations have handed in gets one InstanceStore sync
+//        (files and their names durable);
+//     2. the catalog barrier: every group that passed stage 1 is committed in one transaction.
+//     A row is never committed before its file is durable.
+//   ByStorageBarrier: one stage and one barrier per group: the rows are committed without a
+//     flush, then the storage barrier makes files, names and rows durable together, and the
+//     catalog records the mark. A crash between the two leaves rows past the mark whose files
+//     may be missing; ingest/IngestRecovery checks exactly those at start-up. If the barrier
+//     fails, the group's rows are removed again before the associations hear of the failure.
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -29,6 +35,9 @@ class GroupCommitter {
 
   // Blocks until the record is durable; rethrows the commit error otherwise.
   CommitOutcome commit(InstanceRecord record);
+  // Blocks until everything the catalog shows now is durable (for answering a re-sent
+  // instance: its first copy may still be on its way to the disk).
+  void awaitDurable();
   // Finishes everything queued, then stops the threads.
   void stop();
 
@@ -36,6 +45,7 @@ class GroupCommitter {
   struct Pending {
     InstanceRecord record;
     std::promise<CommitOutcome> done;
+    bool barrierOnly = false;  // awaitDurable(): no row, only the next barrier
   };
   using Batch = std::vector<Pending>;
 
@@ -51,14 +61,18 @@ class GroupCommitter {
     void close();
   };
 
+  std::future<CommitOutcome> submit(Pending pending);
   void runStorageStage();
   void runCatalogStage();
+  void runSingleStage();
+  void commitThenBarrier(Batch& batch);
   static void fail(Batch& batch);
 
   Catalog& catalog_;
   InstanceStore& store_;
   Metrics& metrics_;
   const size_t maxBatch_;
+  const bool oneBarrier_;
   std::mutex submitMutex_;
   bool stopping_ = false;
   Stage toStorage_;

@@ -62,8 +62,10 @@ IngestResult IngestPipeline::ingest(const ReceivedObject& received) {
   result.studyInstanceUid = record.study.studyInstanceUid;
   try {
     if (catalog_.hasInstance(record.instance.sopInstanceUid)) {
-      // Idempotent re-send: the first copy stays, as in a PACS that does not overwrite.
+      // Idempotent re-send: the first copy stays, as in a PACS that does not overwrite. It is
+      // visible once committed but may still be waiting for its group's barrier.
       store_.discardIncoming(scratch);
+      committer_.awaitDurable();
       ++metrics_.instancesDuplicate;
       result.duplicate = true;
       return result;

@@ -75,7 +75,7 @@ void FileInstanceStore::syncPromoted(const std::vector<std::string>& keys) {
   if (keys.empty()) return;
   // One filesystem-wide barrier makes every promoted file's data and directory entry durable
   // with a single journal commit, however many associations contributed to the batch.
-  if (filesync::syncFilesystem(root_)) return;
+  if (syncFilesystem()) return;
   // Fallback where syncfs is unavailable: per file, then per distinct folder.
   std::set<std::string> dirs;
   for (const auto& key : keys) {
@@ -84,6 +84,12 @@ void FileInstanceStore::syncPromoted(const std::vector<std::string>& keys) {
   }
   for (const auto& dir : dirs) filesync::fsyncDirectory(root_ + "/instances/" + dir);
 }
+
+bool FileInstanceStore::syncFilesystem() { return filesync::syncFilesystem(root_); }
+
+bool FileInstanceStore::coversPath(const std::string& path) const { return filesync::sameFilesystem(root_, path); }
+
+void FileInstanceStore::discardStored(const std::string& key) noexcept { ::unlink(absolutePath(key).c_str()); }
 
 void FileInstanceStore::discardIncoming(const std::string& incomingPath) noexcept {
   ::unlink(incomingPath.c_str());

@@ -16,6 +16,9 @@ class FileInstanceStore : public InstanceStore {
   std::string newIncomingPath() override;
   std::string promote(const std::string& incomingPath, const std::string& sopInstanceUid) override;
   void syncPromoted(const std::vector<std::string>& keys) override;
+  bool syncFilesystem() override;
+  bool coversPath(const std::string& path) const override;
+  void discardStored(const std::string& key) noexcept override;
   void discardIncoming(const std::string& incomingPath) noexcept override;
   std::string absolutePath(const std::string& key) const override;
   uint64_t availableBytes() const override;

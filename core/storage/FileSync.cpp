@@ -73,4 +73,32 @@ void startWriteback(int fd) {
 #endif
 }
 
+bool sameFilesystem(const std::string& a, const std::string& b) {
+  struct stat sa{}, sb{};
+  if (::stat(a.c_str(), &sa) != 0) fail("cannot stat", a, errno);
+  if (::stat(b.c_str(), &sb) != 0) fail("cannot stat", b, errno);
+  return sa.st_dev == sb.st_dev;
+}
+
+void EarlyWriteback::begin(const std::string& path) {
+  end();
+  path_ = path;
+  startedAt_ = 0;
+}
+
+void EarlyWriteback::progress(uint64_t bytesSoFar) {
+  if (path_.empty() || bytesSoFar < startedAt_ + step_) return;
+  // Opened on first use: the receiver creates the file when its first bytes arrive.
+  if (fd_ < 0) fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) return;
+  startWriteback(fd_);
+  startedAt_ = bytesSoFar;
+}
+
+void EarlyWriteback::end() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  path_.clear();
+}
+
 }  // namespace annot::filesync

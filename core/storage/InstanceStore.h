@@ -30,6 +30,14 @@ class InstanceStore {
   virtual std::string promote(const std::string& incomingPath, const std::string& sopInstanceUid) = 0;
   // Makes the promoted files' data and directory entries durable (grouped: one barrier for all).
   virtual void syncPromoted(const std::vector<std::string>& keys) = 0;
+  // One barrier for the whole filesystem holding the store (syncfs): promoted files, their
+  // names and everything else written there (the catalog, when it lives there) become durable.
+  // Returns false where the platform has no such call.
+  virtual bool syncFilesystem() = 0;
+  // Whether `path` is on the filesystem syncFilesystem() covers.
+  virtual bool coversPath(const std::string& path) const = 0;
+  // Removes a stored file whose catalog row was withdrawn (a crash cut it short).
+  virtual void discardStored(const std::string& key) noexcept = 0;
   // Removes a scratch file that will not be kept.
   virtual void discardIncoming(const std::string& incomingPath) noexcept = 0;
   virtual std::string absolutePath(const std::string& key) const = 0;

@@ -1,0 +1,141 @@
+// Start-up check after a crash between a group's catalog commit and its storage barrier
+// (Catalog::Durability::ByStorageBarrier): rows past the durable mark are checked against
+// their files; the ones a crash cut short are withdrawn so their senders can store them again.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "catalog/SqliteCatalog.h"
+#include "ingest/IngestPipeline.h"
+#include "ingest/IngestRecovery.h"
+#include "storage/FileInstanceStore.h"
+#include "support/DicomFixtures.h"
+#include "support/TestSupport.h"
+
+using namespace annot;
+using annot::test::TestInstance;
+
+namespace {
+constexpr auto kBarrier = Catalog::Durability::ByStorageBarrier;
+
+TestInstance instance(const std::string& study, const std::string& series, const std::string& sop) {
+  TestInstance t;
+  t.studyUid = study;
+  t.seriesUid = series;
+  t.sopUid = sop;
+  return t;
+}
+
+std::vector<std::string> uidsOf(const std::vector<UnconfirmedInstance>& rows) {
+  std::vector<std::string> out;
+  for (const auto& r : rows) out.push_back(r.sopInstanceUid);
+  return out;
+}
+
+bool exists(const std::string& path) {
+  struct stat st{};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+class IngestRecoveryTest : public ::testing::Test {
+ protected:
+  annot::test::TempDir dir;
+  Metrics metrics;
+  EventBus bus;
+
+  IngestResult ingest(IngestPipeline& pipeline, const TestInstance& spec) {
+    const std::string path = pipeline.newIncomingPath();
+    annot::test::writeTestInstance(path, spec);
+    return pipeline.ingest({path, spec.sopClassUid, spec.sopUid, "CT01"});
+  }
+};
+}  // namespace
+
+TEST_F(IngestRecoveryTest, OnlyTheGroupsSinceTheLastRecordedBarrierAreUnconfirmed) {
+  FileInstanceStore store(dir.path());
+  SqliteCatalog catalog(dir / "index.sqlite", kBarrier);
+  IngestPipeline pipeline(catalog, store, bus, metrics, IngestOptions{0});
+  ASSERT_EQ(ingest(pipeline, instance("1.1", "1.1.1", "1.1.1.1")).status, 0);
+  ASSERT_EQ(ingest(pipeline, instance("1.1", "1.1.1", "1.1.1.2")).status, 0);
+  ASSERT_EQ(ingest(pipeline, instance("1.1", "1.1.1", "1.1.1.3")).status, 0);
+  // Each group's barrier is recorded with the next group's commit: only the last group is
+  // unconfirmed on disk, however long the node ran.
+  EXPECT_EQ(uidsOf(catalog.instancesPastDurableMark()), std::vector<std::string>{"1.1.1.3"});
+}
+
+TEST_F(IngestRecoveryTest, RowsWhoseFilesACrashCutShortAreWithdrawnAndCanBeStoredAgain) {
+  std::string keyOfTruncated, keyOfMissing;
+  {
+    FileInstanceStore store(dir.path());
+    SqliteCatalog catalog(dir / "index.sqlite", kBarrier);
+    IngestPipeline pipeline(catalog, store, bus, metrics, IngestOptions{0});
+    ASSERT_EQ(ingest(pipeline, instance("1.1", "1.1.1", "1.1.1.1")).status, 0);  // acknowledged, confirmed
+    ASSERT_EQ(ingest(pipeline, instance("1.1", "1.1.1", "1.1.1.2")).status, 0);
+    pipeline.stop();
+    // The state a crash leaves when the last group's rows reached the disk but not all of its
+    // files: one intact, one file short, one never renamed into place (a study of its own).
+    auto rows = std::vector<InstanceRecord>{annot::test::makeRecord(instance("1.1", "1.1.1", "1.1.1.4")),
+                                            annot::test::makeRecord(instance("1.1", "1.1.1", "1.1.1.3")),
+                                            annot::test::makeRecord(instance("2.1", "2.1.1", "2.1.1.1"))};
+    for (size_t i = 0; i < 2; ++i) {
+      const std::string uid = rows[i].instance.sopInstanceUid;
+      const std::string scratch = store.newIncomingPath();
+      annot::test::writeTestInstance(scratch, instance("1.1", "1.1.1", uid));
+      rows[i].storageKey = store.promote(scratch, uid);
+      rows[i].fileSize = annot::test::readFile(store.absolutePath(rows[i].storageKey)).size();
+    }
+    keyOfTruncated = rows[1].storageKey;
+    ASSERT_EQ(::truncate(store.absolutePath(keyOfTruncated).c_str(), static_cast<off_t>(rows[1].fileSize / 2)), 0);
+    rows[2].storageKey = keyOfMissing = FileInstanceStore::keyFor("2.1.1.1");
+    catalog.addInstances(rows);
+  }
+
+  FileInstanceStore store(dir.path());
+  SqliteCatalog catalog(dir / "index.sqlite", kBarrier);
+  EXPECT_EQ(uidsOf(catalog.instancesPastDurableMark()), (std::vector<std::string>{"1.1.1.4", "1.1.1.3", "2.1.1.1"}));
+  const RecoveryReport report = recoverUnconfirmedInstances(catalog, store);
+  EXPECT_EQ(report.checked, 3u);
+  EXPECT_EQ(report.withdrawn, (std::vector<std::string>{"1.1.1.3", "2.1.1.1"}));
+  EXPECT_TRUE(catalog.instancesPastDurableMark().empty());
+  EXPECT_FALSE(exists(store.absolutePath(keyOfTruncated)));
+
+  EXPECT_TRUE(catalog.hasInstance("1.1.1.1"));
+  EXPECT_TRUE(catalog.hasInstance("1.1.1.2"));
+  EXPECT_TRUE(catalog.hasInstance("1.1.1.4")) << "an unconfirmed row whose file is intact stays";
+  EXPECT_FALSE(catalog.hasInstance("1.1.1.3"));
+  EXPECT_FALSE(catalog.getStudy("2.1")) << "a study whose only instance was withdrawn is gone";
+  const auto study = catalog.getStudy("1.1");
+  ASSERT_TRUE(study);
+  EXPECT_EQ(study->summary.instanceCount, 3u);
+  EXPECT_EQ(study->summary.seriesCount, 1u);
+  EXPECT_EQ(catalog.totals().instances, 3u);
+  EXPECT_EQ(catalog.totals().patients, 1u);
+
+  // The sender was never acknowledged for them; when it sends again they are stored, not
+  // answered as duplicates of a row without a file.
+  IngestPipeline pipeline(catalog, store, bus, metrics, IngestOptions{0});
+  const IngestResult again = ingest(pipeline, instance("1.1", "1.1.1", "1.1.1.3"));
+  EXPECT_EQ(again.status, 0);
+  EXPECT_FALSE(again.duplicate);
+  EXPECT_TRUE(exists(store.absolutePath(keyOfTruncated)));
+  EXPECT_EQ(catalog.getStudy("1.1")->summary.instanceCount, 4u);
+}
+
+TEST_F(IngestRecoveryTest, AnUpgradedCatalogTrustsRowsFlushedAtEachCommit) {
+  {
+    SqliteCatalog catalog(dir / "index.sqlite", Catalog::Durability::EachCommit);
+    catalog.addInstances({annot::test::makeRecord(instance("1.1", "1.1.1", "1.1.1.1"))});
+  }
+  {
+    // Back to schema version 1, as written by an earlier release.
+    sqlite::Database db(dir / "index.sqlite");
+    db.exec("DROP TABLE ingest_durable");
+    db.exec("PRAGMA user_version = 1");
+  }
+  SqliteCatalog catalog(dir / "index.sqlite", kBarrier);
+  EXPECT_TRUE(catalog.instancesPastDurableMark().empty());
+  catalog.addInstances({annot::test::makeRecord(instance("1.1", "1.1.1", "1.1.1.2"))});
+  EXPECT_EQ(uidsOf(catalog.instancesPastDurableMark()), std::vector<std::string>{"1.1.1.2"});
+}
