@@ -34,9 +34,7 @@ void GroupCommitter::Stage::close() {
 GroupCommitter::GroupCommitter(Catalog& catalog, InstanceStore& store, Metrics& metrics, size_t maxBatch)
     : catalog_(catalog), store_(store), metrics_(metrics), maxBatch_(maxBatch),
       oneBarrier_(catalog.durability() == Catalog::Durability::ByStorageBarrier) {
-  if (oneBarrier_) {
-    storageThread_ = std::thread([this] { runSingleStage(); });
-  } else {
+  if (!oneBarrier_) {
     storageThread_ = std::thread([this] { runStorageStage(); });
     catalogThread_ = std::thread([this] { runCatalogStage(); });
   }
@@ -44,27 +42,65 @@ GroupCommitter::GroupCommitter(Catalog& catalog, InstanceStore& store, Metrics& 
 
 GroupCommitter::~GroupCommitter() { stop(); }
 
-std::future<CommitOutcome> GroupCommitter::submit(Pending pending) {
-  std::lock_guard<std::mutex> lock(submitMutex_);
+CommitOutcome GroupCommitter::submit(Pending pending) {
+  std::unique_lock<std::mutex> lock(submitMutex_);
   if (stopping_) throw std::runtime_error("the node is shutting down");
-  Batch one;
-  one.push_back(std::move(pending));
-  auto result = one.back().done.get_future();
-  toStorage_.push(std::move(one));
-  return result;
+  auto result = pending.done.get_future();
+  if (!oneBarrier_) {
+    Batch one;
+    one.push_back(std::move(pending));
+    toStorage_.push(std::move(one));
+    lock.unlock();
+    return result.get();
+  }
+  // Leader and followers: a caller that finds no barrier running commits everything queued
+  // (its own entry included) on its own thread; the others wait and are answered by it, or
+  // lead the next group. No hand-over to another thread on the way to the disk and back.
+  waiting_.push_back(std::move(pending));
+  while (result.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+    if (leading_) {
+      leaderDone_.wait(lock);
+      continue;
+    }
+    leading_ = true;
+    Batch batch;
+    while (!waiting_.empty() && batch.size() < maxBatch_) {
+      batch.push_back(std::move(waiting_.front()));
+      waiting_.pop_front();
+    }
+    lock.unlock();
+    try {
+      commitThenBarrier(batch);
+    } catch (...) {
+      // Nothing may leave a waiter unanswered or the leader's seat taken.
+      for (auto& p : batch) {
+        try {
+          p.done.set_exception(std::current_exception());
+        } catch (const std::future_error&) {
+        }
+      }
+    }
+    lock.lock();
+    leading_ = false;
+    leaderDone_.notify_all();
+  }
+  lock.unlock();
+  return result.get();
 }
 
-CommitOutcome GroupCommitter::commit(InstanceRecord record) { return submit(Pending{std::move(record), {}, false}).get(); }
+CommitOutcome GroupCommitter::commit(InstanceRecord record) { return submit(Pending{std::move(record), {}, false}); }
 
 void GroupCommitter::awaitDurable() {
   if (!oneBarrier_) return;  // each commit was flushed before it became visible
-  submit(Pending{{}, {}, true}).get();
+  submit(Pending{{}, {}, true});
 }
 
 void GroupCommitter::stop() {
   {
-    std::lock_guard<std::mutex> lock(submitMutex_);
+    std::unique_lock<std::mutex> lock(submitMutex_);
     stopping_ = true;
+    // Callers already queued lead or are led to the end; only new ones are refused.
+    leaderDone_.wait(lock, [this] { return !leading_ && waiting_.empty(); });
   }
   toStorage_.close();
   if (storageThread_.joinable()) storageThread_.join();
@@ -91,14 +127,6 @@ void GroupCommitter::runStorageStage() {
       continue;
     }
     toCatalog_.push(std::move(batch));
-  }
-}
-
-void GroupCommitter::runSingleStage() {
-  for (;;) {
-    Batch batch = toStorage_.take(maxBatch_);
-    if (batch.empty()) return;
-    commitThenBarrier(batch);
   }
 }
 

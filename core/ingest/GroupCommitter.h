@@ -7,8 +7,8 @@
 //        (files and their names durable);
 //     2. the catalog barrier: every group that passed stage 1 is committed in one transaction.
 //     A row is never committed before its file is durable.
-//   ByStorageBarrier: one stage and one barrier per group: the rows are committed without a
-//     flush, then the storage barrier makes files, names and rows durable together, and the
+//   ByStorageBarrier: one barrier per group, run by the first waiting caller on its own thread
+//     (leader and followers, no commit thread): the rows are committed without a flush, then the storage barrier makes files, names and rows durable together, and the
 //     catalog records the mark. A crash between the two leaves rows past the mark whose files
 //     may be missing; ingest/IngestRecovery checks exactly those at start-up. If the barrier
 //     fails, the group's rows are removed again before the associations hear of the failure.
@@ -61,10 +61,9 @@ class GroupCommitter {
     void close();
   };
 
-  std::future<CommitOutcome> submit(Pending pending);
+  CommitOutcome submit(Pending pending);
   void runStorageStage();
   void runCatalogStage();
-  void runSingleStage();
   void commitThenBarrier(Batch& batch);
   static void fail(Batch& batch);
 
@@ -75,6 +74,10 @@ class GroupCommitter {
   const bool oneBarrier_;
   std::mutex submitMutex_;
   bool stopping_ = false;
+  // ByStorageBarrier: entries waiting for a leader, and whether one is committing (submitMutex_).
+  std::deque<Pending> waiting_;
+  bool leading_ = false;
+  std::condition_variable leaderDone_;
   Stage toStorage_;
   Stage toCatalog_;
   std::thread storageThread_;
