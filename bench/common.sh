@@ -17,11 +17,17 @@ for b in "$node_bin" "$gen_bin"; do
   [ -x "$b" ] || { echo "missing $b: build first (scripts/build.sh)" >&2; exit 1; }
 done
 
-# Median of whitespace-separated numbers (mean of the middle two for an even count).
 # Median of the numbers among the words on stdin; "fail" when any word is not a number (a run
 # that failed must not vanish into the median of the others), "n/a" when there are none.
 median() {
   tr ' ' '\n' | sort -g | awk 'NF == 0 {next} $1 !~ /^-?[0-9]+(\.[0-9]+)?$/ {bad = 1; next} {a[++n] = $1}
     END {if (bad) print "fail"; else if (n == 0) print "n/a";
          else if (n % 2) print a[(n + 1) / 2]; else print (a[n / 2] + a[n / 2 + 1]) / 2}'
+}
+
+# Ratios of two equally long word lists, pairwise ("a1/b1 a2/b2 ..."): each repetition's own
+# ratio, so that the disk drifting during a run moves numerator and denominator together.
+pairwise_ratios() {  # "$numerators" "$denominators"
+  awk -v a="$1" -v b="$2" 'BEGIN {n = split(a, x, " "); split(b, y, " ");
+    for (i = 1; i <= n; i++) printf "%s ", (x[i] ~ /^[0-9.]+$/ && y[i] ~ /^[0-9.]+$/ && y[i] > 0) ? x[i] / y[i] : "fail"}'
 }

@@ -58,6 +58,9 @@ int serve(const NodeConfig& config) {
   // store's filesystem (the default layout); otherwise every catalog commit flushes itself.
   const bool sharedFilesystem = store.coversPath(access(catalogPath.c_str(), F_OK) == 0 ? catalogPath : config.dataDirectory);
   SqliteCatalog catalog(catalogPath, sharedFilesystem ? Catalog::Durability::ByStorageBarrier : Catalog::Durability::EachCommit);
+  if (!sharedFilesystem) {
+    LOG_INFO("node", "index.sqlite is not on the data directory's filesystem: every catalog commit flushes on its own");
+  }
   recoverUnconfirmedInstances(catalog, store);
   Metrics metrics;
   EventBus bus;

@@ -1,6 +1,7 @@
-// The durability floor on this disk: what any receiver that acknowledges an instance only once
-// it is on disk must at least spend, without network, parsing or indexing. Copies the same files
-// into a fresh folder from the page cache and makes them durable:
+// A durable copy of the same bytes: what the disk charges at this moment for making the files
+// durable, without network, parsing or indexing (a reference beside the receivers; on a virtual
+// disk it swings as much as they do). Copies the same files into a fresh folder from the page
+// cache and makes them durable:
 //   per-file  each file written, fdatasync'd and renamed, its folder fsync'd, one after another
 //             (one association: every C-STORE response waits for its own flush)
 //   grouped   every file written and renamed, then one syncfs (`sync -f`) for all (group commit,

@@ -115,7 +115,7 @@ for r in $(seq 1 "$reps"); do
       echo "rep $r $target assoc=$n ${ms} ms" >&2
     done
   done
-  # The durability floor of this disk for the same bytes (see floor.mjs), in the same run.
+  # A durable copy of the same bytes (see floor.mjs), in the same run, as a reference.
   for n in 1 4; do
     sync
     ms=$(node "$root/bench/ingest/floor.mjs" "$work/ct" "$work/run-floor" "$([ "$n" = 1 ] && echo per-file || echo grouped)")
@@ -138,5 +138,16 @@ for n in 1 4; do
     "$(echo "$scp / $node" | bc -l)" "$(echo "$orth / $node" | bc -l)" "$(echo "$floor / $node" | bc -l)"
 done
 echo
+echo "Median of the ratios within each repetition (same minute, same disk state):"
+echo
+echo "| associations | storescp / node | Orthanc / node | durable copy / node |"
+echo "|---|---|---|---|"
+for n in 1 4; do
+  printf "| %s | %.2f | %.2f | %.2f |\n" "$n" \
+    "$(pairwise_ratios "${results[storescp-$n]}" "${results[node-$n]}" | median)" \
+    "$(pairwise_ratios "${results[orthanc-$n]}" "${results[node-$n]}" | median)" \
+    "$(pairwise_ratios "${results[floor-$n]}" "${results[node-$n]}" | median)"
+done
+echo
 echo "$slices slices, $((bytes / 1048576)) MiB, medians of $reps repetitions; ratios > 1 mean dicom-node is faster."
-echo "durable copy: the same files copied from memory and made durable, per file (1) or grouped (4): the floor for any receiver that acknowledges only durable instances."
+echo "durable copy: the same files copied from memory and made durable, per file (1) or grouped (4): what the disk charges for durability during this run."

@@ -46,6 +46,9 @@ class Catalog : public StudyIndex {
   virtual int64_t commitMark() { return 0; }
   // Everything committed up to `mark` is durable; recorded with the next transaction.
   virtual void markDurable(int64_t mark) { (void)mark; }
+  // Writes the durable mark now (at shutdown, so a clean restart has nothing to check); it is
+  // itself durable after the next storage barrier.
+  virtual void writeDurableMark() {}
   // Rows committed after the last recorded durable mark (all rows a crash may have cut short).
   virtual std::vector<UnconfirmedInstance> instancesPastDurableMark() { return {}; }
   // Removes instances (and series, studies, patients left empty), keeping counts right, and

@@ -188,6 +188,14 @@ void SqliteCatalog::markDurable(int64_t mark) {
   durableThrough_ = std::max(durableThrough_, mark);
 }
 
+void SqliteCatalog::writeDurableMark() {
+  std::lock_guard<std::mutex> lock(writeMutex_);
+  if (durableThrough_ == recordedThrough_) return;
+  statements_->recordDurable.reset();
+  statements_->recordDurable.bind(1, durableThrough_).run();
+  recordedThrough_ = durableThrough_;
+}
+
 std::vector<UnconfirmedInstance> SqliteCatalog::instancesPastDurableMark() {
   std::lock_guard<std::mutex> lock(writeMutex_);
   auto st = writer_->prepare(

@@ -25,6 +25,7 @@ class SqliteCatalog : public Catalog, public IndexReader {
   Durability durability() const override { return durability_; }
   int64_t commitMark() override;
   void markDurable(int64_t mark) override;
+  void writeDurableMark() override;
   std::vector<UnconfirmedInstance> instancesPastDurableMark() override;
   void removeInstances(const std::vector<std::string>& sopInstanceUids) override;
   bool hasInstance(const std::string& sopInstanceUid) override;

@@ -101,6 +101,16 @@ void GroupCommitter::stop() {
     stopping_ = true;
     // Callers already queued lead or are led to the end; only new ones are refused.
     leaderDone_.wait(lock, [this] { return !leading_ && waiting_.empty(); });
+    if (oneBarrier_ && !stopped_) {
+      stopped_ = true;
+      try {
+        catalog_.writeDurableMark();
+        store_.syncFilesystem();
+      } catch (const std::exception& e) {
+        LOG_WARN("ingest", "could not record the last group as durable (" << e.what()
+                                                                           << "); the next start checks it again");
+      }
+    }
   }
   toStorage_.close();
   if (storageThread_.joinable()) storageThread_.join();

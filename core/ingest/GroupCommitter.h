@@ -77,6 +77,7 @@ class GroupCommitter {
   // ByStorageBarrier: entries waiting for a leader, and whether one is committing (submitMutex_).
   std::deque<Pending> waiting_;
   bool leading_ = false;
+  bool stopped_ = false;
   std::condition_variable leaderDone_;
   Stage toStorage_;
   Stage toCatalog_;

@@ -65,6 +65,20 @@ TEST_F(IngestRecoveryTest, OnlyTheGroupsSinceTheLastRecordedBarrierAreUnconfirme
   EXPECT_EQ(uidsOf(catalog.instancesPastDurableMark()), std::vector<std::string>{"1.1.1.3"});
 }
 
+TEST_F(IngestRecoveryTest, ACleanStopLeavesNothingToCheck) {
+  {
+    FileInstanceStore store(dir.path());
+    SqliteCatalog catalog(dir / "index.sqlite", kBarrier);
+    IngestPipeline pipeline(catalog, store, bus, metrics, IngestOptions{0});
+    ASSERT_EQ(ingest(pipeline, instance("1.1", "1.1.1", "1.1.1.1")).status, 0);
+    ASSERT_EQ(ingest(pipeline, instance("1.1", "1.1.1", "1.1.1.2")).status, 0);
+    pipeline.stop();
+  }
+  SqliteCatalog reopened(dir / "index.sqlite", kBarrier);
+  EXPECT_TRUE(reopened.instancesPastDurableMark().empty());
+  EXPECT_EQ(reopened.totals().instances, 2u);
+}
+
 TEST_F(IngestRecoveryTest, RowsWhoseFilesACrashCutShortAreWithdrawnAndCanBeStoredAgain) {
   std::string keyOfTruncated, keyOfMissing;
   {
