@@ -40,6 +40,14 @@ void writeTestInstance(const std::string& path, const TestInstance& s) {
   if (c.bad()) throw std::runtime_error("cannot write test instance " + path + ": " + c.text());
 }
 
+TestInstance instanceIn(const std::string& studyUid, const std::string& seriesUid, const std::string& sopUid) {
+  TestInstance t;
+  t.studyUid = studyUid;
+  t.seriesUid = seriesUid;
+  t.sopUid = sopUid;
+  return t;
+}
+
 InstanceRecord makeRecord(const TestInstance& s, int64_t receivedAtMs, uint64_t size) {
   InstanceRecord r;
   r.patient = {s.patientId, "", s.patientName, "19800101", s.sex};

@@ -28,6 +28,9 @@ struct TestInstance {
 // Writes a valid Part 10 file (Explicit VR Little Endian) for `spec`.
 void writeTestInstance(const std::string& path, const TestInstance& spec);
 // A catalog record as the ingest path would produce it for `spec`.
+// The default instance placed in the given study, series and SOP Instance UIDs.
+TestInstance instanceIn(const std::string& studyUid, const std::string& seriesUid, const std::string& sopUid);
+
 InstanceRecord makeRecord(const TestInstance& spec, int64_t receivedAtMs = 1000, uint64_t size = 1234);
 
 }  // namespace annot::test

@@ -11,11 +11,7 @@ using annot::test::TestInstance;
 
 namespace {
 TestInstance instance(const std::string& study, const std::string& series, const std::string& sop) {
-  TestInstance t;
-  t.studyUid = study;
-  t.seriesUid = series;
-  t.sopUid = sop;
-  return t;
+  return annot::test::instanceIn(study, series, sop);
 }
 
 class CatalogTest : public ::testing::Test {

@@ -21,11 +21,7 @@ namespace {
 constexpr auto kBarrier = Catalog::Durability::ByStorageBarrier;
 
 TestInstance instance(const std::string& study, const std::string& series, const std::string& sop) {
-  TestInstance t;
-  t.studyUid = study;
-  t.seriesUid = series;
-  t.sopUid = sop;
-  return t;
+  return annot::test::instanceIn(study, series, sop);
 }
 
 std::vector<std::string> uidsOf(const std::vector<UnconfirmedInstance>& rows) {
@@ -50,29 +46,40 @@ class IngestRecoveryTest : public ::testing::Test {
     annot::test::writeTestInstance(path, spec);
     return pipeline.ingest({path, spec.sopClassUid, spec.sopUid, "CT01"});
   }
+
+  // The node's ingest path over `dir`, one barrier per group.
+  struct Node {
+    FileInstanceStore store;
+    SqliteCatalog catalog;
+    IngestPipeline pipeline;
+    explicit Node(IngestRecoveryTest& t)
+        : store(t.dir.path()), catalog(t.dir / "index.sqlite", kBarrier),
+          pipeline(catalog, store, t.bus, t.metrics, IngestOptions{0}) {}
+  };
+
+  // Stores instances of series 1.1.1, one group each; false when one is refused.
+  bool storeSeries(Node& node, std::initializer_list<const char*> sopUids) {
+    for (const char* uid : sopUids) {
+      if (ingest(node.pipeline, instance("1.1", "1.1.1", uid)).status != store_status::Success) return false;
+    }
+    return true;
+  }
 };
 }  // namespace
 
 TEST_F(IngestRecoveryTest, OnlyTheGroupsSinceTheLastRecordedBarrierAreUnconfirmed) {
-  FileInstanceStore store(dir.path());
-  SqliteCatalog catalog(dir / "index.sqlite", kBarrier);
-  IngestPipeline pipeline(catalog, store, bus, metrics, IngestOptions{0});
-  ASSERT_EQ(ingest(pipeline, instance("1.1", "1.1.1", "1.1.1.1")).status, 0);
-  ASSERT_EQ(ingest(pipeline, instance("1.1", "1.1.1", "1.1.1.2")).status, 0);
-  ASSERT_EQ(ingest(pipeline, instance("1.1", "1.1.1", "1.1.1.3")).status, 0);
+  Node node(*this);
+  ASSERT_TRUE(storeSeries(node, {"1.1.1.1", "1.1.1.2", "1.1.1.3"}));
   // Each group's barrier is recorded with the next group's commit: only the last group is
   // unconfirmed on disk, however long the node ran.
-  EXPECT_EQ(uidsOf(catalog.instancesPastDurableMark()), std::vector<std::string>{"1.1.1.3"});
+  EXPECT_EQ(uidsOf(node.catalog.instancesPastDurableMark()), std::vector<std::string>{"1.1.1.3"});
 }
 
 TEST_F(IngestRecoveryTest, ACleanStopLeavesNothingToCheck) {
   {
-    FileInstanceStore store(dir.path());
-    SqliteCatalog catalog(dir / "index.sqlite", kBarrier);
-    IngestPipeline pipeline(catalog, store, bus, metrics, IngestOptions{0});
-    ASSERT_EQ(ingest(pipeline, instance("1.1", "1.1.1", "1.1.1.1")).status, 0);
-    ASSERT_EQ(ingest(pipeline, instance("1.1", "1.1.1", "1.1.1.2")).status, 0);
-    pipeline.stop();
+    Node node(*this);
+    ASSERT_TRUE(storeSeries(node, {"1.1.1.1", "1.1.1.2"}));
+    node.pipeline.stop();
   }
   SqliteCatalog reopened(dir / "index.sqlite", kBarrier);
   EXPECT_TRUE(reopened.instancesPastDurableMark().empty());
@@ -80,14 +87,13 @@ TEST_F(IngestRecoveryTest, ACleanStopLeavesNothingToCheck) {
 }
 
 TEST_F(IngestRecoveryTest, RowsWhoseFilesACrashCutShortAreWithdrawnAndCanBeStoredAgain) {
-  std::string keyOfTruncated, keyOfMissing;
+  std::string keyOfTruncated;
   {
-    FileInstanceStore store(dir.path());
-    SqliteCatalog catalog(dir / "index.sqlite", kBarrier);
-    IngestPipeline pipeline(catalog, store, bus, metrics, IngestOptions{0});
-    ASSERT_EQ(ingest(pipeline, instance("1.1", "1.1.1", "1.1.1.1")).status, 0);  // acknowledged, confirmed
-    ASSERT_EQ(ingest(pipeline, instance("1.1", "1.1.1", "1.1.1.2")).status, 0);
-    pipeline.stop();
+    Node node(*this);
+    ASSERT_TRUE(storeSeries(node, {"1.1.1.1", "1.1.1.2"}));
+    node.pipeline.stop();
+    FileInstanceStore& store = node.store;
+    SqliteCatalog& catalog = node.catalog;
     // The state a crash leaves when the last group's rows reached the disk but not all of its
     // files: one intact, one file short, one never renamed into place (a study of its own).
     auto rows = std::vector<InstanceRecord>{annot::test::makeRecord(instance("1.1", "1.1.1", "1.1.1.4")),
@@ -102,7 +108,7 @@ TEST_F(IngestRecoveryTest, RowsWhoseFilesACrashCutShortAreWithdrawnAndCanBeStore
     }
     keyOfTruncated = rows[1].storageKey;
     ASSERT_EQ(::truncate(store.absolutePath(keyOfTruncated).c_str(), static_cast<off_t>(rows[1].fileSize / 2)), 0);
-    rows[2].storageKey = keyOfMissing = FileInstanceStore::keyFor("2.1.1.1");
+    rows[2].storageKey = FileInstanceStore::keyFor("2.1.1.1");
     catalog.addInstances(rows);
   }
 
