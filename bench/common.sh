@@ -31,3 +31,6 @@ pairwise_ratios() {  # "$numerators" "$denominators"
   awk -v a="$1" -v b="$2" 'BEGIN {n = split(a, x, " "); split(b, y, " ");
     for (i = 1; i <= n; i++) printf "%s ", (x[i] ~ /^[0-9.]+$/ && y[i] ~ /^[0-9.]+$/ && y[i] > 0) ? x[i] / y[i] : "fail"}'
 }
+
+# A number with two decimals, or the word as it is ("fail", "n/a").
+two_decimals() { if [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?$ ]]; then printf "%.2f" "$1"; else printf "%s" "$1"; fi; }

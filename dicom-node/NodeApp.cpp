@@ -3,7 +3,6 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/oflog/oflog.h>
 #include <signal.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <iostream>
@@ -56,9 +55,9 @@ int serve(const NodeConfig& config) {
   const std::string catalogPath = config.dataDirectory + "/index.sqlite";
   // One barrier per ingest group covers files and rows alike when the catalog lives on the
   // store's filesystem (the default layout); otherwise every catalog commit flushes itself.
-  const bool sharedFilesystem = store.coversPath(access(catalogPath.c_str(), F_OK) == 0 ? catalogPath : config.dataDirectory);
-  SqliteCatalog catalog(catalogPath, sharedFilesystem ? Catalog::Durability::ByStorageBarrier : Catalog::Durability::EachCommit);
-  if (!sharedFilesystem) {
+  const Catalog::Durability durability = catalogDurabilityFor(store, catalogPath);
+  SqliteCatalog catalog(catalogPath, durability);
+  if (durability == Catalog::Durability::EachCommit) {
     LOG_INFO("node", "index.sqlite is not on the data directory's filesystem: every catalog commit flushes on its own");
   }
   recoverUnconfirmedInstances(catalog, store);
@@ -91,10 +90,7 @@ int serve(const NodeConfig& config) {
   ExportingResultSink results(stored, outbox, transport.destinations(), &sender);
   Worklist worklist(state, protocols, studySource, results, int64_t{config.taskLeaseSeconds} * 1000);
   // The worklist hangs off study stability: matching protocols schedule their tasks.
-  bus.onStudyStable([&](const StudyStableEvent& e) {
-    const auto created = worklist.scheduleForStudy(e.studyInstanceUid);
-    if (!created.empty()) LOG_INFO("worklist", created.size() << " task(s) scheduled for study " << e.studyInstanceUid);
-  });
+  bus.onStudyStable([&](const StudyStableEvent& e) { worklist.scheduleForStudy(e.studyInstanceUid); });
   LOG_INFO("node", protocols.all().size() << " labeling protocol(s) loaded");
   stability.start();  // after every subscriber is in place: no stable event goes unheard
   ApiHandler api(catalog, metrics, users, audit, worklist, ApiInfo{"annotation-node", ANNOT_VERSION, config.dicomAet, ""});

@@ -47,10 +47,7 @@ PluginApp::PluginApp(OrthancPluginContext* context, const PluginConfig& config)
       api_(index_, metrics_, users_, audit_, worklist_,
            ApiInfo{"annotation-node (Orthanc plugin)", ANNOT_VERSION, config.aeTitle, kPrefix}),
       feed_(rest_, state_, [this](const std::string& sop) { return isOwnOutput(sop); },
-            [this](const std::string& study) {
-              const auto created = worklist_.scheduleForStudy(study);
-              if (!created.empty()) LOG_INFO("worklist", created.size() << " task(s) scheduled for study " << study);
-            }) {
+            [this](const std::string& study) { worklist_.scheduleForStudy(study); }) {
   api_.setOutbox(&outbox_);
   api_.setDicomweb(&dicomweb_);
   createInitialAdmin();

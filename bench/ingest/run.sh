@@ -143,10 +143,10 @@ echo
 echo "| associations | storescp / node | Orthanc / node | durable copy / node |"
 echo "|---|---|---|---|"
 for n in 1 4; do
-  printf "| %s | %.2f | %.2f | %.2f |\n" "$n" \
-    "$(pairwise_ratios "${results[storescp-$n]}" "${results[node-$n]}" | median)" \
-    "$(pairwise_ratios "${results[orthanc-$n]}" "${results[node-$n]}" | median)" \
-    "$(pairwise_ratios "${results[floor-$n]}" "${results[node-$n]}" | median)"
+  printf "| %s | %s | %s | %s |\n" "$n" \
+    "$(two_decimals "$(pairwise_ratios "${results[storescp-$n]}" "${results[node-$n]}" | median)")" \
+    "$(two_decimals "$(pairwise_ratios "${results[orthanc-$n]}" "${results[node-$n]}" | median)")" \
+    "$(two_decimals "$(pairwise_ratios "${results[floor-$n]}" "${results[node-$n]}" | median)")"
 done
 echo
 echo "$slices slices, $((bytes / 1048576)) MiB, medians of $reps repetitions; ratios > 1 mean dicom-node is faster."

@@ -217,7 +217,7 @@ HttpResponse ApiHandler::stow(const Call& c) {
   audit(c, "dicomweb-store", "instance", stored, outcome.httpStatus == 409 ? "failure" : "success",
         std::to_string(outcome.storedInstances.size()) + " of " + std::to_string(parts.size()) + " stored");
   json body = outcome.body;
-  const json attached = attachStoredReports(c, outcome.storedInstances);
+  const json attached = attachStoredReports(c, outcome.storedReports);
   if (!attached.empty()) body["annotation"] = attached;  // the product's extension member
   HttpResponse r = api::jsonResponse(outcome.httpStatus, body);
   r.contentType = "application/dicom+json";
@@ -227,9 +227,9 @@ HttpResponse ApiHandler::stow(const Call& c) {
 // A viewer saving measurements stores an SR (OHIF does it with STOW-RS). When the storing user
 // holds a claimed label task of that study, the SR becomes the task's next revision, validated
 // like any other save; the SR itself stays stored either way.
-json ApiHandler::attachStoredReports(const Call& c, const std::vector<std::string>& stored) {
+json ApiHandler::attachStoredReports(const Call& c, const std::vector<std::string>& reports) {
   json attached = json::array();
-  for (const auto& sop : stored) {
+  for (const auto& sop : reports) {
     MeasurementReportContent content;
     try {
       DcmFileFormat file;

@@ -17,7 +17,6 @@ struct PendingStudy {
 
 // A row committed by addInstances() that is not yet known to be durable (see Catalog::Durability).
 struct UnconfirmedInstance {
-  int64_t rowId = 0;
   std::string sopInstanceUid;
   std::string storageKey;
   uint64_t fileSize = 0;

@@ -168,14 +168,19 @@ std::vector<CommitOutcome> SqliteCatalog::addInstances(const std::vector<Instanc
   // The instance row is the last insert of insertOne(), so this is the newest instance row.
   const bool inserted = std::find(outcomes.begin(), outcomes.end(), CommitOutcome::Inserted) != outcomes.end();
   const int64_t newest = inserted ? writer_->lastInsertRowId() : committedThrough_;
-  if (durability_ == Durability::ByStorageBarrier && durableThrough_ != recordedThrough_) {
-    statements_->recordDurable.reset();
-    statements_->recordDurable.bind(1, durableThrough_).run();
-  }
+  // A flushed commit is durable with its own rows; otherwise the mark trails by one barrier.
+  if (durability_ == Durability::EachCommit) durableThrough_ = newest;
+  recordDurableMarkLocked();
   tx.commit();
   committedThrough_ = newest;
-  recordedThrough_ = durableThrough_;
   return outcomes;
+}
+
+void SqliteCatalog::recordDurableMarkLocked() {
+  if (durableThrough_ == recordedThrough_) return;
+  statements_->recordDurable.reset();
+  statements_->recordDurable.bind(1, durableThrough_).run();
+  recordedThrough_ = durableThrough_;
 }
 
 int64_t SqliteCatalog::commitMark() {
@@ -190,21 +195,16 @@ void SqliteCatalog::markDurable(int64_t mark) {
 
 void SqliteCatalog::writeDurableMark() {
   std::lock_guard<std::mutex> lock(writeMutex_);
-  if (durableThrough_ == recordedThrough_) return;
-  statements_->recordDurable.reset();
-  statements_->recordDurable.bind(1, durableThrough_).run();
-  recordedThrough_ = durableThrough_;
+  recordDurableMarkLocked();
 }
 
 std::vector<UnconfirmedInstance> SqliteCatalog::instancesPastDurableMark() {
   std::lock_guard<std::mutex> lock(writeMutex_);
   auto st = writer_->prepare(
-      "SELECT id, sop_uid, storage_key, file_size FROM instances "
+      "SELECT sop_uid, storage_key, file_size FROM instances "
       "WHERE id > (SELECT through_row FROM ingest_durable) ORDER BY id");
   std::vector<UnconfirmedInstance> out;
-  while (st.step()) {
-    out.push_back({st.integer(0), st.text(1), st.text(2), static_cast<uint64_t>(st.integer(3))});
-  }
+  while (st.step()) out.push_back({st.text(0), st.text(1), static_cast<uint64_t>(st.integer(2))});
   return out;
 }
 
@@ -235,10 +235,9 @@ void SqliteCatalog::removeInstances(const std::vector<std::string>& sopInstanceU
   // What remains past the mark has been checked by the caller: record it as durable.
   auto newest = writer_->prepare("SELECT coalesce(max(id), 0) FROM instances");
   newest.step();
-  committedThrough_ = newest.integer(0);
-  writer_->prepare("UPDATE ingest_durable SET through_row = ?").bind(1, committedThrough_).run();
+  committedThrough_ = durableThrough_ = newest.integer(0);
+  recordDurableMarkLocked();
   tx.commit();
-  recordedThrough_ = durableThrough_ = committedThrough_;
 }
 
 namespace {

@@ -43,6 +43,7 @@ class SqliteCatalog : public Catalog, public IndexReader {
   struct WriterStatements;
   ReaderLease reader();
   CommitOutcome insertOne(const InstanceRecord& record);
+  void recordDurableMarkLocked();  // writes durableThrough_ in the open transaction
 
   std::string path_;
   const Durability durability_;

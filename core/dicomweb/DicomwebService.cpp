@@ -1,5 +1,6 @@
 #include "dicomweb/DicomwebService.h"
 
+#include <dcmtk/dcmsr/dsrtypes.h>
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcjson.h>
 #include <dcmtk/dcmdata/dctk.h>
@@ -331,6 +332,9 @@ StowOutcome DicomwebService::store(const std::vector<Part>& parts, const std::st
       referenced.push_back(item);
       studies.insert(r.studyInstanceUid);
       outcome.storedInstances.push_back(r.sopInstanceUid);
+      if (DSRTypes::sopClassUIDToDocumentType(sopClass.c_str()) != DSRTypes::DT_invalid) {
+        outcome.storedReports.push_back(r.sopInstanceUid);
+      }
     } else {
       item["00081197"] = {{"vr", "US"}, {"Value", {r.status}}};
       failed.push_back(item);

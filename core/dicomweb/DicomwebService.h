@@ -33,6 +33,7 @@ struct StowOutcome {
   int httpStatus = 200;  // 200 all stored, 202 some failed, 409 none stored
   nlohmann::json body;   // the PS3.18 store response (DICOM JSON)
   std::vector<std::string> studies, storedInstances;
+  std::vector<std::string> storedReports;  // the stored instances of an SR storage class
 };
 
 class DicomwebService {

@@ -8,8 +8,9 @@
 //     2. the catalog barrier: every group that passed stage 1 is committed in one transaction.
 //     A row is never committed before its file is durable.
 //   ByStorageBarrier: one barrier per group, run by the first waiting caller on its own thread
-//     (leader and followers, no commit thread): the rows are committed without a flush, then the storage barrier makes files, names and rows durable together, and the
-//     catalog records the mark. A crash between the two leaves rows past the mark whose files
+//     (leader and followers, no commit thread): the rows are committed without a flush, then
+//     the storage barrier makes files, names and rows durable together, and the catalog
+//     records the mark. A crash between the two leaves rows past the mark whose files
 //     may be missing; ingest/IngestRecovery checks exactly those at start-up. If the barrier
 //     fails, the group's rows are removed again before the associations hear of the failure.
 #include <condition_variable>

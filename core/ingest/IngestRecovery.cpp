@@ -31,6 +31,7 @@ RecoveryReport recoverUnconfirmedInstances(Catalog& catalog, InstanceStore& stor
   // After a crash of the process alone, what it wrote is still in the page cache: make it
   // durable first, so that what is checked below is what the disk holds from now on.
   store.syncFilesystem();
+  std::vector<std::string> keysToDiscard;
   for (const auto& row : rows) {
     ++report.checked;
     const std::string problem = problemWith(row, store.absolutePath(row.storageKey));
@@ -38,18 +39,25 @@ RecoveryReport recoverUnconfirmedInstances(Catalog& catalog, InstanceStore& stor
     LOG_WARN("ingest", "withdrawing unacknowledged instance " << row.sopInstanceUid << " (" << problem
                                                               << "); its sender will send it again");
     report.withdrawn.push_back(row.sopInstanceUid);
+    keysToDiscard.push_back(row.storageKey);
   }
   // Records the remainder as durable even when nothing is withdrawn.
   catalog.removeInstances(report.withdrawn);
-  for (const auto& row : rows) {
-    for (const auto& uid : report.withdrawn) {
-      if (uid == row.sopInstanceUid) store.discardStored(row.storageKey);
-    }
-  }
+  for (const auto& key : keysToDiscard) store.discardStored(key);
   store.syncFilesystem();
   LOG_INFO("ingest", "checked " << report.checked << " instance(s) committed before an interrupted barrier; "
                                 << report.withdrawn.size() << " withdrawn");
   return report;
+}
+
+Catalog::Durability catalogDurabilityFor(const InstanceStore& store, const std::string& catalogPath) {
+  struct stat st{};
+  const auto slash = catalogPath.find_last_of('/');
+  // A database that does not exist yet will be created in its folder.
+  const std::string probe = ::stat(catalogPath.c_str(), &st) == 0 ? catalogPath
+                            : slash == std::string::npos      ? std::string(".")
+                                                              : catalogPath.substr(0, slash);
+  return store.coversPath(probe) ? Catalog::Durability::ByStorageBarrier : Catalog::Durability::EachCommit;
 }
 
 }  // namespace annot

@@ -21,4 +21,8 @@ struct RecoveryReport {
 // Runs before the node accepts associations.
 RecoveryReport recoverUnconfirmedInstances(Catalog& catalog, InstanceStore& store);
 
+// The catalog discipline for a database at `catalogPath` (existing or not) beside `store`: one
+// barrier per group (ByStorageBarrier) only when the store's barrier also covers the database.
+Catalog::Durability catalogDurabilityFor(const InstanceStore& store, const std::string& catalogPath);
+
 }  // namespace annot

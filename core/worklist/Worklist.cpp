@@ -1,3 +1,4 @@
+#include "common/Log.h"
 #include "worklist/Worklist.h"
 
 #include <dcmtk/config/osconfig.h>
@@ -134,6 +135,7 @@ std::vector<Task> Worklist::scheduleForStudy(const std::string& studyUid) {
     auto tasks = scheduleLocked(studyUid, "", *p, "MEDIUM", "", /*onlyNew=*/true);
     created.insert(created.end(), tasks.begin(), tasks.end());
   }
+  if (!created.empty()) LOG_INFO("worklist", created.size() << " task(s) scheduled for study " << studyUid);
   return created;
 }
 

@@ -159,3 +159,43 @@ TEST_F(IngestRecoveryTest, AnUpgradedCatalogTrustsRowsFlushedAtEachCommit) {
   catalog.addInstances({annot::test::makeRecord(instance("1.1", "1.1.1", "1.1.1.2"))});
   EXPECT_EQ(uidsOf(catalog.instancesPastDurableMark()), std::vector<std::string>{"1.1.1.2"});
 }
+
+TEST_F(IngestRecoveryTest, RowsFlushedAtEachCommitNeedNoCheck) {
+  SqliteCatalog catalog(dir / "index.sqlite", Catalog::Durability::EachCommit);
+  catalog.addInstances({annot::test::makeRecord(instance("1.1", "1.1.1", "1.1.1.1"))});
+  catalog.addInstances({annot::test::makeRecord(instance("1.1", "1.1.1", "1.1.1.2"))});
+  EXPECT_TRUE(catalog.instancesPastDurableMark().empty());
+}
+
+namespace {
+// A disk whose barrier fails (an I/O error while flushing).
+class FailingBarrierStore : public FileInstanceStore {
+ public:
+  using FileInstanceStore::FileInstanceStore;
+  bool syncFilesystem() override { throw StorageError(StorageError::Kind::Io, "cannot sync filesystem: I/O error"); }
+};
+}  // namespace
+
+TEST_F(IngestRecoveryTest, AFailedBarrierAcknowledgesNothingAndLeavesNoRow) {
+  FailingBarrierStore store(dir.path());
+  SqliteCatalog catalog(dir / "index.sqlite", kBarrier);
+  IngestPipeline pipeline(catalog, store, bus, metrics, IngestOptions{0});
+  const IngestResult r = ingest(pipeline, instance("1.1", "1.1.1", "1.1.1.1"));
+  EXPECT_EQ(r.status, store_status::ProcessingFailure);
+  EXPECT_NE(r.message.find("I/O error"), std::string::npos) << r.message;
+  EXPECT_FALSE(catalog.hasInstance("1.1.1.1")) << "a re-send must not be taken for a duplicate";
+  EXPECT_FALSE(catalog.getStudy("1.1"));
+  EXPECT_EQ(metrics.instancesReceived, 0u);
+}
+
+TEST_F(IngestRecoveryTest, OneBarrierPerGroupOnlyWhenTheStoreCoversTheCatalog) {
+  FileInstanceStore store(dir.path());
+  EXPECT_EQ(catalogDurabilityFor(store, dir / "index.sqlite"), kBarrier) << "not created yet: its folder decides";
+  { SqliteCatalog created(dir / "index.sqlite"); }
+  EXPECT_EQ(catalogDurabilityFor(store, dir / "index.sqlite"), kBarrier);
+  struct stat shm{}, here{};
+  if (::stat("/dev/shm", &shm) != 0 || ::stat(dir.path().c_str(), &here) != 0 || shm.st_dev == here.st_dev) {
+    GTEST_SKIP() << "no second filesystem (/dev/shm) to place a catalog on";
+  }
+  EXPECT_EQ(catalogDurabilityFor(store, "/dev/shm/annot-catalog-probe.sqlite"), Catalog::Durability::EachCommit);
+}
