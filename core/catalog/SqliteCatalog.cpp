@@ -255,18 +255,19 @@ CommitOutcome SqliteCatalog::insertOne(const InstanceRecord& r) {
   w.instanceExists.bind(1, r.instance.sopInstanceUid);
   if (lookupId(w.instanceExists)) return CommitOutcome::AlreadyPresent;
 
-  // Patient: the first instance of a patient defines its demographics.
-  w.insertPatient.reset();
-  w.insertPatient.bind(1, r.patient.patientId).bind(2, r.patient.issuerOfPatientId).bind(3, r.patient.patientName)
-      .bind(4, r.patient.birthDate).bind(5, r.patient.sex).run();
-  w.findPatient.reset();
-  w.findPatient.bind(1, r.patient.patientId).bind(2, r.patient.issuerOfPatientId);
-  const int64_t patientRow = lookupId(w.findPatient);
-
   w.findStudy.reset();
   w.findStudy.bind(1, r.study.studyInstanceUid);
   int64_t studyRow = lookupId(w.findStudy);
   if (!studyRow) {
+    // Patient: the first instance of a patient defines its demographics. A known study keeps
+    // the patient it was filed under, so later instances of it need no patient lookup.
+    w.insertPatient.reset();
+    w.insertPatient.bind(1, r.patient.patientId).bind(2, r.patient.issuerOfPatientId).bind(3, r.patient.patientName)
+        .bind(4, r.patient.birthDate).bind(5, r.patient.sex).run();
+    w.findPatient.reset();
+    w.findPatient.bind(1, r.patient.patientId).bind(2, r.patient.issuerOfPatientId);
+    const int64_t patientRow = lookupId(w.findPatient);
+
     w.insertStudy.reset();
     w.insertStudy.bind(1, patientRow).bind(2, r.study.studyInstanceUid).bind(3, r.study.studyDate)
         .bind(4, r.study.studyTime).bind(5, r.study.accessionNumber).bind(6, r.study.studyId)

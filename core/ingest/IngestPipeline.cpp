@@ -1,13 +1,12 @@
 #include "ingest/IngestPipeline.h"
 
-#include <fstream>
-
 #include <sys/stat.h>
 
 #include "catalog/SqliteDb.h"
 #include "common/Log.h"
 #include "dicom/InstanceHeader.h"
 #include "ingest/StabilityMonitor.h"
+#include "storage/FileSync.h"
 
 namespace annot {
 namespace {
@@ -108,15 +107,14 @@ IngestResult IngestPipeline::ingest(const ReceivedObject& received) {
 
 IngestResult IngestPipeline::ingestBytes(const std::string& bytes, const std::string& source) {
   const std::string scratch = newIncomingPath();
-  {
-    std::ofstream out(scratch, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out) {
-      IngestResult failed;
-      failed.status = store_status::OutOfResources;
-      failed.message = "cannot write the received object to the scratch area";
-      return failed;
-    }
+  try {
+    filesync::writeFile(scratch, bytes);
+  } catch (const StorageError& e) {
+    store_.discardIncoming(scratch);
+    IngestResult failed;
+    failed.status = store_status::OutOfResources;
+    failed.message = std::string("cannot write the received object to the scratch area: ") + e.what();
+    return failed;
   }
   return ingest(ReceivedObject{scratch, "", "", source});
 }

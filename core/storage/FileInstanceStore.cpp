@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -32,12 +33,31 @@ void clearIncoming(const std::string& dir) {
   ::closedir(d);
   if (removed) LOG_INFO("storage", "removed " << removed << " unacknowledged partial file(s) from " << dir);
 }
+
+// Creates the 256 shard folders a key can name, so that storing an instance never creates a
+// folder (and never waits for one to become durable) on the acknowledgement path. One sync of
+// the parent covers every folder created here.
+void createShards(const std::string& instancesDir) {
+  static const char kHex[] = "0123456789abcdef";
+  bool created = false;
+  for (int i = 0; i < 256; ++i) {
+    const std::string shard = instancesDir + "/" + kHex[i >> 4] + kHex[i & 15];
+    if (::mkdir(shard.c_str(), 0750) == 0) {
+      created = true;
+    } else if (errno != EEXIST) {
+      throw StorageError(errno == ENOSPC ? StorageError::Kind::OutOfSpace : StorageError::Kind::Io,
+                         "cannot create directory '" + shard + "': " + std::strerror(errno));
+    }
+  }
+  if (created) filesync::fsyncDirectory(instancesDir);
+}
 }  // namespace
 
 FileInstanceStore::FileInstanceStore(const std::string& root)
     : root_(root), incomingDir_(root + "/incoming") {
   filesync::ensureDirectory(root_ + "/instances");
   filesync::ensureDirectory(incomingDir_);
+  createShards(root_ + "/instances");
   clearIncoming(incomingDir_);
 }
 
@@ -51,19 +71,15 @@ std::string FileInstanceStore::newIncomingPath() {
 }
 
 std::string FileInstanceStore::promote(const std::string& incomingPath, const std::string& sopInstanceUid) {
-  // Start writing the data to disk now, while the association receives its next object, so
-  // the group barrier in syncPromoted() finds little left to wait for.
-  {
-    const int fd = ::open(incomingPath.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-      filesync::startWriteback(fd);
-      ::close(fd);
-    }
-  }
   const std::string key = keyFor(sopInstanceUid);
   const std::string target = absolutePath(key);
-  filesync::ensureDirectory(root_ + "/instances/" + directoryOfKey(key));
-  if (::rename(incomingPath.c_str(), target.c_str()) != 0) {
+  int rc = ::rename(incomingPath.c_str(), target.c_str());
+  if (rc != 0 && errno == ENOENT) {
+    // A shard folder removed under a running node: recreate it durably and try once more.
+    filesync::ensureDirectory(root_ + "/instances/" + directoryOfKey(key));
+    rc = ::rename(incomingPath.c_str(), target.c_str());
+  }
+  if (rc != 0) {
     const int err = errno;
     throw StorageError(err == ENOSPC ? StorageError::Kind::OutOfSpace : StorageError::Kind::Io,
                        "cannot move '" + incomingPath + "' to '" + target + "': " + std::strerror(err));

@@ -18,7 +18,7 @@ namespace {
 
 class Fd {
  public:
-  Fd(const std::string& path, int flags) : fd_(::open(path.c_str(), flags | O_CLOEXEC)) {
+  Fd(const std::string& path, int flags) : fd_(::open(path.c_str(), flags | O_CLOEXEC, 0640)) {
     if (fd_ < 0) fail("cannot open", path, errno);
   }
   ~Fd() { ::close(fd_); }
@@ -96,9 +96,27 @@ void EarlyWriteback::progress(uint64_t bytesSoFar) {
 }
 
 void EarlyWriteback::end() {
+  if (!path_.empty()) {
+    // The last bytes (all of them for a small object): start them now, on the way to the
+    // barrier, using the descriptor already open when there is one.
+    if (fd_ < 0) fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ >= 0) startWriteback(fd_);
+  }
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   path_.clear();
+}
+
+void writeFile(const std::string& path, const std::string& bytes) {
+  Fd fd(path, O_WRONLY | O_CREAT | O_TRUNC);
+  size_t written = 0;
+  while (written < bytes.size()) {
+    const ssize_t n = ::write(fd.get(), bytes.data() + written, bytes.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail("cannot write", path, errno);
+    written += static_cast<size_t>(n);
+  }
+  startWriteback(fd.get());
 }
 
 }  // namespace annot::filesync

@@ -15,6 +15,8 @@ bool syncFilesystem(const std::string& path);
 // Hint the kernel to start writing a file's dirty pages now (non-blocking), so a later fsync
 // has less to wait for. Errors are ignored: it is only a hint.
 void startWriteback(int fd);
+// Writes a whole file (created or truncated) and starts its write-back; no sync.
+void writeFile(const std::string& path, const std::string& bytes);
 // Whether two existing paths are on the same filesystem (same device).
 bool sameFilesystem(const std::string& a, const std::string& b);
 
@@ -30,6 +32,7 @@ class EarlyWriteback {
 
   void begin(const std::string& path);
   void progress(uint64_t bytesSoFar);
+  // The object is complete (or abandoned): starts write-back of what remains and lets go.
   void end();
 
  private:

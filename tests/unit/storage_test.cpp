@@ -1,9 +1,11 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <cstdio>
 #include <regex>
 
 #include "storage/FileInstanceStore.h"
+#include "storage/FileSync.h"
 #include "support/TestSupport.h"
 
 using annot::FileInstanceStore;
@@ -57,4 +59,46 @@ TEST(FileInstanceStore, DiscardRemovesScratch) {
   store.discardIncoming(incoming);
   struct stat st{};
   EXPECT_NE(::stat(incoming.c_str(), &st), 0);
+}
+
+TEST(FileInstanceStore, CreatesEveryShardFolderUpFront) {
+  annot::test::TempDir dir;
+  FileInstanceStore store(dir.path());
+  // Storing must never create a folder on the acknowledgement path: all 256 exist at start.
+  for (const char* shard : {"00", "7f", "a5", "ff"}) {
+    struct stat st{};
+    ASSERT_EQ(::stat((dir / "instances/" + shard).c_str(), &st), 0) << shard;
+    EXPECT_TRUE(S_ISDIR(st.st_mode));
+  }
+  size_t shards = 0;
+  for (int i = 0; i < 256; ++i) {
+    char name[3];
+    std::snprintf(name, sizeof name, "%02x", i);
+    struct stat st{};
+    if (::stat((dir / "instances/" + name).c_str(), &st) == 0 && S_ISDIR(st.st_mode)) ++shards;
+  }
+  EXPECT_EQ(shards, 256u);
+}
+
+TEST(FileInstanceStore, RecreatesAShardFolderRemovedUnderIt) {
+  annot::test::TempDir dir;
+  FileInstanceStore store(dir.path());
+  const std::string key = FileInstanceStore::keyFor("1.2.3.4");
+  const std::string shard = dir / ("instances/" + key.substr(0, 2));
+  ASSERT_EQ(::rmdir(shard.c_str()), 0);
+  const std::string incoming = store.newIncomingPath();
+  writeFile(incoming, "DICM-data");
+  EXPECT_EQ(store.promote(incoming, "1.2.3.4"), key);
+  EXPECT_EQ(readFile(store.absolutePath(key)), "DICM-data");
+}
+
+TEST(FileSync, WriteFileWritesTheWholeBuffer) {
+  annot::test::TempDir dir;
+  std::string bytes(3 * 1024 * 1024 + 17, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>(i * 31);
+  annot::filesync::writeFile(dir / "blob", bytes);
+  EXPECT_EQ(readFile(dir / "blob"), bytes);
+  annot::filesync::writeFile(dir / "blob", "short");
+  EXPECT_EQ(readFile(dir / "blob"), "short") << "an existing file is truncated";
+  EXPECT_THROW(annot::filesync::writeFile(dir / "missing/blob", "x"), annot::StorageError);
 }
