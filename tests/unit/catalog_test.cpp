@@ -68,6 +68,29 @@ TEST_F(CatalogTest, IndexesAllLevelsAndCountsThem) {
   EXPECT_EQ(totals.bytes, 350u);
 }
 
+TEST_F(CatalogTest, AStudyStaysWithThePatientItWasFiledUnder) {
+  // The first instance files the study under its patient; later instances of the same study
+  // carrying other patient data neither move it nor leave a patient without studies behind.
+  catalog.addInstances({makeRecord(instance("5.1", "5.1.1", "5.1.1.1"))});
+  TestInstance conflicting = instance("5.1", "5.1.1", "5.1.1.2");
+  conflicting.patientId = "OTHER";
+  conflicting.patientName = "Roe^Richard";
+  EXPECT_EQ(catalog.addInstances({makeRecord(conflicting)}), std::vector<CommitOutcome>{CommitOutcome::Inserted});
+
+  const auto detail = catalog.getStudy("5.1");
+  ASSERT_TRUE(detail);
+  EXPECT_EQ(detail->summary.patient.patientId, "PAT1");
+  EXPECT_EQ(detail->summary.instanceCount, 2u);
+  EXPECT_EQ(catalog.totals().patients, 1u);
+
+  // A new study of that other patient still gets its own patient row.
+  TestInstance second = instance("5.2", "5.2.1", "5.2.1.1");
+  second.patientId = "OTHER";
+  catalog.addInstances({makeRecord(second)});
+  EXPECT_EQ(catalog.getStudy("5.2")->summary.patient.patientId, "OTHER");
+  EXPECT_EQ(catalog.totals().patients, 2u);
+}
+
 TEST_F(CatalogTest, ReAddingAnInstanceIsIdempotent) {
   const auto r = makeRecord(instance("1.1", "1.1.1", "1.1.1.1"));
   EXPECT_EQ(catalog.addInstances({r})[0], CommitOutcome::Inserted);
