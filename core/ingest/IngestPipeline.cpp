@@ -62,12 +62,15 @@ IngestResult IngestPipeline::ingest(const ReceivedObject& received) {
   try {
     if (catalog_.hasInstance(record.instance.sopInstanceUid)) {
       // Idempotent re-send: the first copy stays, as in a PACS that does not overwrite. It is
-      // visible once committed but may still be waiting for its group's barrier.
-      store_.discardIncoming(scratch);
+      // visible once committed but may still be waiting for its group's barrier, and a failed
+      // barrier withdraws it again: keep this copy until the row is known to be durable.
       committer_.awaitDurable();
-      ++metrics_.instancesDuplicate;
-      result.duplicate = true;
-      return result;
+      if (catalog_.hasInstance(record.instance.sopInstanceUid)) {
+        store_.discardIncoming(scratch);
+        ++metrics_.instancesDuplicate;
+        result.duplicate = true;
+        return result;
+      }
     }
     record.fileSize = fileSize(scratch);
     record.receivedAtMs = nowMillis();

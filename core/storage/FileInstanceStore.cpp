@@ -2,7 +2,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -41,13 +40,7 @@ void createShards(const std::string& instancesDir) {
   static const char kHex[] = "0123456789abcdef";
   bool created = false;
   for (int i = 0; i < 256; ++i) {
-    const std::string shard = instancesDir + "/" + kHex[i >> 4] + kHex[i & 15];
-    if (::mkdir(shard.c_str(), 0750) == 0) {
-      created = true;
-    } else if (errno != EEXIST) {
-      throw StorageError(errno == ENOSPC ? StorageError::Kind::OutOfSpace : StorageError::Kind::Io,
-                         "cannot create directory '" + shard + "': " + std::strerror(errno));
-    }
+    created |= filesync::createDirectory(instancesDir + "/" + kHex[i >> 4] + kHex[i & 15]);
   }
   if (created) filesync::fsyncDirectory(instancesDir);
 }

@@ -46,6 +46,12 @@ void fsyncDirectory(const std::string& path) {
   if (::fsync(fd.get()) != 0) fail("cannot sync directory", path, errno);
 }
 
+bool createDirectory(const std::string& path) {
+  if (::mkdir(path.c_str(), 0750) == 0) return true;
+  if (errno == EEXIST) return false;
+  fail("cannot create directory", path, errno);
+}
+
 void ensureDirectory(const std::string& path) {
   struct stat st{};
   if (::stat(path.c_str(), &st) == 0) {
@@ -54,7 +60,7 @@ void ensureDirectory(const std::string& path) {
   }
   const std::string parent = parentOf(path);
   if (parent != path) ensureDirectory(parent);
-  if (::mkdir(path.c_str(), 0750) != 0 && errno != EEXIST) fail("cannot create directory", path, errno);
+  createDirectory(path);
   fsyncDirectory(parent);
 }
 

@@ -6,6 +6,8 @@
 namespace annot::filesync {
 void fsyncFile(const std::string& path, bool dataOnly = true);
 void fsyncDirectory(const std::string& path);
+// mkdir of one folder without any sync; false when it already exists.
+bool createDirectory(const std::string& path);
 // mkdir -p, fsync'ing each parent whose entry list changed so the new folder survives a crash.
 void ensureDirectory(const std::string& path);
 // syncfs(2) on the filesystem holding `path`: all its dirty data and metadata reach the disk.
