@@ -92,6 +92,10 @@ CommitOutcome GroupCommitter::commit(InstanceRecord record) { return submit(Pend
 
 void GroupCommitter::awaitDurable() {
   if (!oneBarrier_) return;  // each commit was flushed before it became visible
+  // Read after the caller saw its row, so the mark includes that row; a re-send of an instance
+  // stored long ago then needs no barrier of its own. Marks only grow past durableMark_: rows
+  // are removed only for a failed group, and all of those came after it.
+  if (catalog_.commitMark() <= durableMark_.load()) return;
   submit(Pending{{}, {}, true});
 }
 
@@ -175,6 +179,7 @@ void GroupCommitter::commitThenBarrier(Batch& batch) {
     return;
   }
   catalog_.markDurable(mark);
+  if (mark > durableMark_.load()) durableMark_.store(mark);  // only the leader writes it
   ++metrics_.commitBatches;
   size_t next = 0;
   for (auto& p : batch) p.done.set_value(p.barrierOnly ? CommitOutcome::AlreadyPresent : outcomes[next++]);

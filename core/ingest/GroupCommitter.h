@@ -13,6 +13,7 @@
 //     records the mark. A crash between the two leaves rows past the mark whose files
 //     may be missing; ingest/IngestRecovery checks exactly those at start-up. If the barrier
 //     fails, the group's rows are removed again before the associations hear of the failure.
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -37,7 +38,8 @@ class GroupCommitter {
   // Blocks until the record is durable; rethrows the commit error otherwise.
   CommitOutcome commit(InstanceRecord record);
   // Blocks until everything the catalog shows now is durable (for answering a re-sent
-  // instance: its first copy may still be on its way to the disk).
+  // instance: its first copy may still be on its way to the disk). Returns at once when the
+  // last barrier already covered every committed row.
   void awaitDurable();
   // Finishes everything queued, then stops the threads.
   void stop();
@@ -79,6 +81,9 @@ class GroupCommitter {
   std::deque<Pending> waiting_;
   bool leading_ = false;
   bool stopped_ = false;
+  // ByStorageBarrier: the catalog's commit mark the last successful barrier covered (-1: none
+  // yet since start; recovery has checked older rows, but one barrier costs little).
+  std::atomic<int64_t> durableMark_{-1};
   std::condition_variable leaderDone_;
   Stage toStorage_;
   Stage toCatalog_;

@@ -6,6 +6,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
 
 #include "catalog/SqliteCatalog.h"
 #include "ingest/IngestPipeline.h"
@@ -118,7 +122,6 @@ TEST_F(IngestRecoveryTest, RowsWhoseFilesACrashCutShortAreWithdrawnAndCanBeStore
   const RecoveryReport report = recoverUnconfirmedInstances(catalog, store);
   EXPECT_EQ(report.checked, 3u);
   EXPECT_EQ(report.withdrawn, (std::vector<std::string>{"1.1.1.3", "2.1.1.1"}));
-  EXPECT_TRUE(catalog.instancesPastDurableMark().empty());
   EXPECT_FALSE(exists(store.absolutePath(keyOfTruncated)));
 
   EXPECT_TRUE(catalog.hasInstance("1.1.1.1"));
@@ -155,7 +158,6 @@ TEST_F(IngestRecoveryTest, AnUpgradedCatalogTrustsRowsFlushedAtEachCommit) {
     db.exec("PRAGMA user_version = 1");
   }
   SqliteCatalog catalog(dir / "index.sqlite", kBarrier);
-  EXPECT_TRUE(catalog.instancesPastDurableMark().empty());
   catalog.addInstances({annot::test::makeRecord(instance("1.1", "1.1.1", "1.1.1.2"))});
   EXPECT_EQ(uidsOf(catalog.instancesPastDurableMark()), std::vector<std::string>{"1.1.1.2"});
 }
@@ -164,7 +166,6 @@ TEST_F(IngestRecoveryTest, RowsFlushedAtEachCommitNeedNoCheck) {
   SqliteCatalog catalog(dir / "index.sqlite", Catalog::Durability::EachCommit);
   catalog.addInstances({annot::test::makeRecord(instance("1.1", "1.1.1", "1.1.1.1"))});
   catalog.addInstances({annot::test::makeRecord(instance("1.1", "1.1.1", "1.1.1.2"))});
-  EXPECT_TRUE(catalog.instancesPastDurableMark().empty());
 }
 
 namespace {
@@ -198,4 +199,73 @@ TEST_F(IngestRecoveryTest, OneBarrierPerGroupOnlyWhenTheStoreCoversTheCatalog) {
     GTEST_SKIP() << "no second filesystem (/dev/shm) to place a catalog on";
   }
   EXPECT_EQ(catalogDurabilityFor(store, "/dev/shm/annot-catalog-probe.sqlite"), Catalog::Durability::EachCommit);
+}
+
+namespace {
+// A one-shot gate between the test and a thread inside the node's ingest path.
+struct Gate {
+  std::mutex mutex;
+  std::condition_variable changed;
+  bool open = false;
+  void release() {
+    { std::lock_guard<std::mutex> lock(mutex); open = true; }
+    changed.notify_all();
+  }
+  void wait() {
+    std::unique_lock<std::mutex> lock(mutex);
+    changed.wait(lock, [this] { return open; });
+  }
+};
+
+// The first barrier waits until released and then fails; later barriers succeed.
+class HeldThenFailingBarrierStore : public FileInstanceStore {
+ public:
+  using FileInstanceStore::FileInstanceStore;
+  Gate entered, release;
+  bool syncFilesystem() override {
+    if (calls_++ == 0) {
+      entered.release();
+      release.wait();
+      throw StorageError(StorageError::Kind::Io, "cannot sync filesystem: I/O error");
+    }
+    return FileInstanceStore::syncFilesystem();
+  }
+ private:
+  std::atomic<int> calls_{0};
+};
+
+// Tells the test when the re-send has found the first copy's (not yet durable) row.
+class WatchedCatalog : public SqliteCatalog {
+ public:
+  using SqliteCatalog::SqliteCatalog;
+  Gate sawRow;
+  bool hasInstance(const std::string& sopInstanceUid) override {
+    const bool found = SqliteCatalog::hasInstance(sopInstanceUid);
+    if (found) sawRow.release();
+    return found;
+  }
+};
+}  // namespace
+
+TEST_F(IngestRecoveryTest, AReSendDuringTheFirstCopysFailedBarrierIsStoredNotTakenForADuplicate) {
+  HeldThenFailingBarrierStore store(dir.path());
+  WatchedCatalog catalog(dir / "index.sqlite", kBarrier);
+  IngestPipeline pipeline(catalog, store, bus, metrics, IngestOptions{0});
+  const TestInstance spec = instance("1.1", "1.1.1", "1.1.1.1");
+
+  auto first = std::async(std::launch::async, [&] { return ingest(pipeline, spec); });
+  store.entered.wait();  // the first copy's row is committed; its barrier is running
+  auto resend = std::async(std::launch::async, [&] { return ingest(pipeline, spec); });
+  catalog.sawRow.wait();  // the re-send has seen that row
+  store.release.release();
+
+  const IngestResult a = first.get();
+  const IngestResult b = resend.get();
+  EXPECT_EQ(a.status, store_status::ProcessingFailure) << a.message;
+  EXPECT_EQ(b.status, store_status::Success) << b.message;
+  EXPECT_FALSE(b.duplicate) << "answered as a copy of a row its failed barrier withdrew";
+  const auto stored = catalog.findInstance(spec.sopUid);
+  ASSERT_TRUE(stored);
+  EXPECT_TRUE(exists(store.absolutePath(stored->storageKey)));
+  EXPECT_EQ(metrics.instancesReceived, 1u);
 }
