@@ -54,11 +54,13 @@ int serve(const NodeConfig& config) {
   FileInstanceStore store(config.dataDirectory);
   const std::string catalogPath = config.dataDirectory + "/index.sqlite";
   // One barrier per ingest group covers files and rows alike when the catalog lives on the
-  // store's filesystem (the default layout); otherwise every catalog commit flushes itself.
+  // store's filesystem (the default layout) and that filesystem has a barrier (syncfs);
+  // otherwise every catalog commit flushes itself.
   const Catalog::Durability durability = catalogDurabilityFor(store, catalogPath);
   SqliteCatalog catalog(catalogPath, durability);
   if (durability == Catalog::Durability::EachCommit) {
-    LOG_INFO("node", "index.sqlite is not on the data directory's filesystem: every catalog commit flushes on its own");
+    LOG_INFO("node", "no filesystem-wide barrier covers both the data directory and index.sqlite: every catalog "
+                     "commit flushes on its own");
   }
   recoverUnconfirmedInstances(catalog, store);
   Metrics metrics;

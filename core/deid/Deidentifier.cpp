@@ -116,15 +116,11 @@ std::string Deidentifier::uid(const std::string& original) {
   std::vector<unsigned char> number(digest.begin(), digest.begin() + 16);
   number[0] &= 0x03;
   const std::string mapped = "2.25." + toDecimal(number);
-  {
-    std::lock_guard<std::mutex> lock(recordedMutex_);
-    if (recorded_.count(mapped)) return mapped;
-  }
+  if (recorded_.get(mapped)) return mapped;
   db_.with([&](sqlite::Database& d) {
     d.prepare("INSERT OR IGNORE INTO deid_uids(deidentified, original) VALUES(?, ?)").bind(1, mapped).bind(2, original).run();
   });
-  std::lock_guard<std::mutex> lock(recordedMutex_);
-  recorded_.insert(mapped);
+  recorded_.put(mapped, true);
   return mapped;
 }
 

@@ -6,11 +6,10 @@
 // map is kept so researchers can use the UIDs they were given. Patient IDs and names become a
 // stable pseudonym. The key never leaves the state database.
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_set>
 
+#include "common/LruCache.h"
 #include "state/StateDatabase.h"
 
 class DcmFileFormat;
@@ -46,9 +45,9 @@ class Deidentifier {
 
   StateDatabase& db_;
   std::string key_;
-  // UIDs whose way back is already recorded: each is written once, not on every answer.
-  std::mutex recordedMutex_;
-  std::unordered_set<std::string> recorded_;
+  // UIDs whose way back is already recorded, so a busy search does not write each one on every
+  // answer. Bounded: a forgotten one costs one INSERT OR IGNORE the next time it is seen.
+  LruCache<std::string, bool> recorded_{100000};
 };
 
 // Whether a UID is one the standard defines (SOP classes, transfer syntaxes, coding schemes):

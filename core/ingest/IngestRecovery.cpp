@@ -50,14 +50,17 @@ RecoveryReport recoverUnconfirmedInstances(Catalog& catalog, InstanceStore& stor
   return report;
 }
 
-Catalog::Durability catalogDurabilityFor(const InstanceStore& store, const std::string& catalogPath) {
+Catalog::Durability catalogDurabilityFor(InstanceStore& store, const std::string& catalogPath) {
   struct stat st{};
   const auto slash = catalogPath.find_last_of('/');
   // A database that does not exist yet will be created in its folder.
   const std::string probe = ::stat(catalogPath.c_str(), &st) == 0 ? catalogPath
                             : slash == std::string::npos      ? std::string(".")
                                                               : catalogPath.substr(0, slash);
-  return store.coversPath(probe) ? Catalog::Durability::ByStorageBarrier : Catalog::Durability::EachCommit;
+  if (!store.coversPath(probe)) return Catalog::Durability::EachCommit;
+  // syncfs is Linux-only and some sandboxes refuse it: without it the ingest path could not
+  // make a single group durable, so every commit flushes itself instead.
+  return store.syncFilesystem() ? Catalog::Durability::ByStorageBarrier : Catalog::Durability::EachCommit;
 }
 
 }  // namespace annot

@@ -22,7 +22,9 @@ struct RecoveryReport {
 RecoveryReport recoverUnconfirmedInstances(Catalog& catalog, InstanceStore& store);
 
 // The catalog discipline for a database at `catalogPath` (existing or not) beside `store`: one
-// barrier per group (ByStorageBarrier) only when the store's barrier also covers the database.
-Catalog::Durability catalogDurabilityFor(const InstanceStore& store, const std::string& catalogPath);
+// barrier per group (ByStorageBarrier) only when the store has a filesystem barrier at all and
+// it also covers the database. Runs that barrier once to find out; throws StorageError when it
+// fails (a disk that cannot flush).
+Catalog::Durability catalogDurabilityFor(InstanceStore& store, const std::string& catalogPath);
 
 }  // namespace annot

@@ -25,8 +25,9 @@ class OrthancChangeFeed {
         // Polls every second as well as when woken.
         worker_("changes", std::chrono::seconds(1), [this] { follow(); }) {}
 
-  // Recovers touched studies, then follows the log on a thread. Call once Orthanc serves REST.
-  void start() { worker_.start([this] { recoverTouched(); }); }
+  // Follows the log on a thread; once it has caught up, the touched studies are re-checked
+  // (follow()). Call once Orthanc serves REST.
+  void start() { worker_.start(); }
   void stop() { worker_.stop(); }
   void wake() { worker_.wake(); }
 

@@ -202,6 +202,26 @@ TEST_F(IngestRecoveryTest, OneBarrierPerGroupOnlyWhenTheStoreCoversTheCatalog) {
 }
 
 namespace {
+// A platform without syncfs(2).
+class NoBarrierStore : public FileInstanceStore {
+ public:
+  using FileInstanceStore::FileInstanceStore;
+  bool syncFilesystem() override { return false; }
+};
+}  // namespace
+
+TEST_F(IngestRecoveryTest, WithoutAFilesystemBarrierEveryCommitFlushesAndIngestStillWorks) {
+  NoBarrierStore store(dir.path());
+  const auto durability = catalogDurabilityFor(store, dir / "index.sqlite");
+  EXPECT_EQ(durability, Catalog::Durability::EachCommit);
+  SqliteCatalog catalog(dir / "index.sqlite", durability);
+  IngestPipeline pipeline(catalog, store, bus, metrics, IngestOptions{0});
+  const IngestResult r = ingest(pipeline, instance("1.1", "1.1.1", "1.1.1.1"));
+  EXPECT_EQ(r.status, store_status::Success) << r.message;
+  EXPECT_TRUE(catalog.hasInstance("1.1.1.1"));
+}
+
+namespace {
 // A one-shot gate between the test and a thread inside the node's ingest path.
 struct Gate {
   std::mutex mutex;
