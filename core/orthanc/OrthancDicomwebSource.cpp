@@ -134,10 +134,10 @@ std::vector<dicomweb::StoredInstance> OrthancDicomwebSource::findInstances(const
     }
     const json tags = i.value("MainDicomTags", json::object());
     const std::string id = i.value("ID", "");
-    const json metadata = rest_.getJson("/instances/" + id + "/metadata?expand");
+    auto [sopClass, syntax] = classAndSyntax(i);
     const std::string number = tags.value("InstanceNumber", "");
-    out.push_back({{known->second.first, known->second.second, tags.value("SOPInstanceUID", ""), metadata.value("SopClassUid", ""),
-                    metadata.value("TransferSyntax", ""), id},
+    out.push_back({{known->second.first, known->second.second, tags.value("SOPInstanceUID", ""), std::move(sopClass),
+                    std::move(syntax), id},
                    number.empty() ? 0 : std::atol(number.c_str())});
   }
   std::sort(out.begin(), out.end(), [](const Sortable& a, const Sortable& b) {
@@ -146,6 +146,17 @@ std::vector<dicomweb::StoredInstance> OrthancDicomwebSource::findInstances(const
   std::vector<dicomweb::StoredInstance> instances;
   for (auto& s : out) instances.push_back(std::move(s.instance));
   return instances;
+}
+
+std::pair<std::string, std::string> OrthancDicomwebSource::classAndSyntax(const json& instance) {
+  const std::string file = instance.value("FileUuid", "");
+  if (!file.empty()) {
+    if (auto cached = classAndSyntax_.get(file)) return *cached;
+  }
+  const json metadata = rest_.getJson("/instances/" + instance.value("ID", "") + "/metadata?expand");
+  std::pair<std::string, std::string> found{metadata.value("SopClassUid", ""), metadata.value("TransferSyntax", "")};
+  if (!file.empty()) classAndSyntax_.put(file, found);
+  return found;
 }
 
 std::vector<dicomweb::StoredInstance> OrthancDicomwebSource::instances(const std::string& studyUid, const std::string& seriesUid,

@@ -4,7 +4,9 @@
 // The service on top adds what is the product's: label filters narrow the search to a set of
 // studies, summaries, the de-identified view, audit. No second index is kept.
 #include <string>
+#include <utility>
 
+#include "common/LruCache.h"
 #include "dicomweb/DicomwebSource.h"
 #include "ingest/IngestPipeline.h"
 #include "orthanc/OrthancRest.h"
@@ -28,8 +30,14 @@ class OrthancDicomwebSource : public dicomweb::DicomwebSource {
  private:
   std::vector<dicomweb::StoredInstance> findInstances(const nlohmann::json& query);
 
+  // SOP Class and transfer syntax of a stored file, which Orthanc keeps as instance metadata and
+  // not in its index. Keyed by the file's UUID, which a re-stored copy does not share, so an
+  // entry never goes stale; saves one REST call per instance on every retrieval.
+  std::pair<std::string, std::string> classAndSyntax(const nlohmann::json& expandedInstance);
+
   OrthancRest& rest_;
   std::string root_;  // with a trailing '/'
+  LruCache<std::string, std::pair<std::string, std::string>> classAndSyntax_{100000};
 };
 
 // Stores one Part 10 file into Orthanc (POST /instances), as STOW-RS and results do; Orthanc's

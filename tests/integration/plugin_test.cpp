@@ -8,9 +8,14 @@
 #include <set>
 #include <thread>
 
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
+
 #include "NodeHarness.h"
 #include "OrthancHarness.h"
 #include "Validators.h"
+#include "orthanc/OrthancDicomwebSource.h"
+#include "support/DicomFixtures.h"
 
 using namespace annot::test;
 using nlohmann::json;
@@ -494,4 +499,62 @@ TEST(Plugin, SearchesWithoutOrthancsDicomwebPluginAreRefusedClearly) {
   EXPECT_EQ(r.status, 503) << r.body;
   EXPECT_NE(r.body.find("orthanc-dicomweb"), std::string::npos) << r.body;
   EXPECT_EQ(d.call(d.adminToken, "GET", "/api/v1/studies").status, 200) << "the rest of the API is unaffected";
+}
+
+namespace {
+// Orthanc's REST API over HTTP, counting the per-instance metadata reads.
+class CountingRest : public annot::OrthancRest {
+ public:
+  explicit CountingRest(uint16_t port) : port_(port) {}
+  annot::RestAnswer call(const std::string& method, const std::string& uri, const std::string& body) override {
+    if (uri.find("/metadata") != std::string::npos) ++metadataReads;
+    const HttpResult r = httpRequest(port_, method, uri, body);
+    return annot::RestAnswer{r.status, r.body};
+  }
+  int metadataReads = 0;
+
+ private:
+  uint16_t port_;
+};
+
+void storeInto(const RunningOrthanc& orthanc, const std::string& path) {
+  const HttpResult r = httpRequest(orthanc.httpPort(), "POST", "/instances", readFile(path));
+  ASSERT_EQ(r.status, 200) << r.body;
+}
+}  // namespace
+
+TEST(Plugin, InstanceListsReadEachStoredFilesMetadataOnceAndFollowARestoredCopy) {
+  TempDir tmp;
+  RunningOrthanc orthanc(tmp / "orthanc");
+  std::vector<TestInstance> specs;
+  for (int i = 1; i <= 3; ++i) {
+    TestInstance spec = instanceIn("1.2.826.0.1.3680043.10.9", "1.2.826.0.1.3680043.10.9.1", "1.2.826.0.1.3680043.10.9.1." + std::to_string(i));
+    spec.instanceNumber = std::to_string(i);
+    writeTestInstance(tmp / ("i" + std::to_string(i) + ".dcm"), spec);
+    storeInto(orthanc, tmp / ("i" + std::to_string(i) + ".dcm"));
+    specs.push_back(spec);
+  }
+  CountingRest rest(orthanc.httpPort());
+  annot::OrthancDicomwebSource source(rest, "/dicom-web/");
+
+  const auto first = source.instances(specs[0].studyUid, "", "");
+  ASSERT_EQ(first.size(), 3u);
+  for (const auto& i : first) {
+    EXPECT_EQ(i.sopClassUid, specs[0].sopClassUid);
+    EXPECT_EQ(i.transferSyntaxUid, "1.2.840.10008.1.2.1");
+  }
+  EXPECT_EQ(rest.metadataReads, 3);
+  EXPECT_EQ(source.instances(specs[0].studyUid, "", "").size(), 3u);
+  EXPECT_EQ(rest.metadataReads, 3) << "a second listing reads no metadata again";
+
+  // The same instance deleted and stored again in another transfer syntax is a new file.
+  ASSERT_EQ(httpRequest(orthanc.httpPort(), "DELETE", "/instances/" + orthanc.findInstance(specs[1].sopUid)).status, 200);
+  DcmFileFormat file;
+  ASSERT_TRUE(file.loadFile((tmp / "i2.dcm").c_str()).good());
+  ASSERT_TRUE(file.saveFile((tmp / "i2-implicit.dcm").c_str(), EXS_LittleEndianImplicit).good());
+  storeInto(orthanc, tmp / "i2-implicit.dcm");
+  const auto again = source.find(specs[1].sopUid);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->transferSyntaxUid, "1.2.840.10008.1.2");
+  EXPECT_EQ(rest.metadataReads, 4);
 }
