@@ -10,6 +10,7 @@
 #include <cstring>
 #include <memory>
 #include <set>
+#include <string_view>
 #include <sstream>
 
 #include "dicom/DatasetAccess.h"
@@ -123,20 +124,31 @@ std::string DicomwebService::metadata(const StoredInstance& instance, const std:
   return result;
 }
 
-std::string DicomwebService::pixelData(const StoredInstance& instance) {
+namespace {
+void requireUncompressed(const StoredInstance& instance) {
   if (!uncompressed(instance.transferSyntaxUid)) {
     throw DicomwebError(406, "pixel data of " + instance.sopUid + " is stored compressed (" + instance.transferSyntaxUid +
                                  "); retrieve the instance instead");
   }
-  DcmFileFormat file;
-  source_.load(instance, file, false);
+}
+
+// The Pixel Data value of a loaded, uncompressed instance, in place (valid while `file` lives).
+std::string_view pixelBytes(const StoredInstance& instance, DcmFileFormat& file) {
   DcmElement* element = nullptr;
   if (file.getDataset()->findAndGetElement(DCM_PixelData, element).bad() || !element) {
     throw DicomwebError(404, instance.sopUid + " has no pixel data");
   }
   Uint8* data = nullptr;
   if (element->getUint8Array(data).bad() || !data) throw std::runtime_error("cannot read the pixel data of " + instance.sopUid);
-  return std::string(reinterpret_cast<const char*>(data), element->getLength());
+  return {reinterpret_cast<const char*>(data), element->getLength()};
+}
+}  // namespace
+
+std::string DicomwebService::pixelData(const StoredInstance& instance) {
+  requireUncompressed(instance);
+  DcmFileFormat file;
+  source_.load(instance, file, false);
+  return std::string(pixelBytes(instance, file));
 }
 
 std::string DicomwebService::renderedPng(const StoredInstance& instance, unsigned frame) {
@@ -169,8 +181,9 @@ std::string DicomwebService::renderedPng(const StoredInstance& instance, unsigne
 }
 
 std::vector<std::string> DicomwebService::frames(const StoredInstance& instance, const std::vector<unsigned>& numbers) {
+  // Loaded once, pixel data included: a source such as Orthanc sends the whole file either way.
   DcmFileFormat file;
-  source_.load(instance, file, true);
+  source_.load(instance, file, false);
   DcmDataset& ds = *file.getDataset();
   Uint16 rows = 0, columns = 0, samples = 1, bits = 0;
   ds.findAndGetUint16(DCM_Rows, rows);
@@ -186,13 +199,14 @@ std::vector<std::string> DicomwebService::frames(const StoredInstance& instance,
       throw DicomwebError(404, "frame " + std::to_string(n) + " does not exist (" + instance.sopUid + " has " + std::to_string(std::max<Sint32>(count, 1)) + ")");
     }
   }
-  const std::string all = pixelData(instance);
+  requireUncompressed(instance);
+  const std::string_view all = pixelBytes(instance, file);
   const size_t frameSize = static_cast<size_t>(rows) * columns * samples * (bits / 8);
   std::vector<std::string> out;
   for (unsigned n : numbers) {
     const size_t offset = (n - 1) * frameSize;
     if (offset + frameSize > all.size()) throw std::runtime_error("pixel data of " + instance.sopUid + " is shorter than its frames");
-    out.push_back(all.substr(offset, frameSize));
+    out.emplace_back(all.substr(offset, frameSize));
   }
   return out;
 }
