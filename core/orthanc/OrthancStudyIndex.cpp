@@ -40,7 +40,11 @@ json sortedSeries(json series) {
 }  // namespace
 
 OrthancHeader OrthancImageHeaders::get(const std::string& id) {
-  if (auto cached = cache_.get(id)) return std::move(*cached);
+  // Orthanc's instance ID comes from the UIDs and survives a delete and a new store; the stored
+  // file's UUID does not. One small lookup keeps the cache from answering for a replaced file.
+  const std::string file = rest_.getJson("/instances/" + id).value("FileUuid", "");
+  const std::string key = id + "/" + file;
+  if (auto cached = cache_.get(key)) return std::move(*cached);
   // Read outside any lock: a slow file must not hold up other requests.
   const std::string bytes = rest_.getBytes("/instances/" + id + "/file");
   const std::string name = "Orthanc instance " + id;
@@ -57,7 +61,7 @@ OrthancHeader OrthancImageHeaders::get(const std::string& id) {
   header.transferSyntaxUid = metadata.value("TransferSyntax", header.record.instance.transferSyntaxUid);
   header.receivedAtMs = orthancTimeToMillis(metadata.value("ReceptionDate", ""));
   header.callingAet = metadata.value("RemoteAET", "");
-  cache_.put(id, header);
+  cache_.put(key, header);
   return header;
 }
 

@@ -2,7 +2,8 @@
 // Orthanc's index read as a StudyIndex: the plugin answers the same /api/v1/studies routes as the
 // node, from what Orthanc already knows, instead of keeping a second index. Image headers (for
 // geometry, and for what Orthanc does not index: rows, columns, frames, patient age) come from
-// the stored files once and are kept in a bounded cache; headers of stored instances never change.
+// the stored files once and are kept in a bounded cache, keyed by the stored file (a copy stored
+// again after a delete is read afresh).
 #include "catalog/StudyIndex.h"
 #include "common/LruCache.h"
 #include "dicom/SourceImages.h"

@@ -15,6 +15,7 @@
 #include "OrthancHarness.h"
 #include "Validators.h"
 #include "orthanc/OrthancDicomwebSource.h"
+#include "orthanc/OrthancStudyIndex.h"
 #include "support/DicomFixtures.h"
 
 using namespace annot::test;
@@ -536,6 +537,10 @@ TEST(Plugin, InstanceListsReadEachStoredFilesMetadataOnceAndFollowARestoredCopy)
   }
   CountingRest rest(orthanc.httpPort());
   annot::OrthancDicomwebSource source(rest, "/dicom-web/");
+  annot::OrthancImageHeaders headers(rest);
+  const std::string secondId = orthanc.findInstance(specs[1].sopUid);
+  EXPECT_EQ(headers.get(secondId).transferSyntaxUid, "1.2.840.10008.1.2.1");
+  rest.metadataReads = 0;  // from here on, the DICOMweb source's reads only
 
   const auto first = source.instances(specs[0].studyUid, "", "");
   ASSERT_EQ(first.size(), 3u);
@@ -557,4 +562,6 @@ TEST(Plugin, InstanceListsReadEachStoredFilesMetadataOnceAndFollowARestoredCopy)
   ASSERT_TRUE(again);
   EXPECT_EQ(again->transferSyntaxUid, "1.2.840.10008.1.2");
   EXPECT_EQ(rest.metadataReads, 4);
+  ASSERT_EQ(orthanc.findInstance(specs[1].sopUid), secondId) << "Orthanc's ID stays; only the file changed";
+  EXPECT_EQ(headers.get(secondId).transferSyntaxUid, "1.2.840.10008.1.2") << "the image header of the replaced file";
 }

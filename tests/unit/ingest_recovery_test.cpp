@@ -166,6 +166,7 @@ TEST_F(IngestRecoveryTest, RowsFlushedAtEachCommitNeedNoCheck) {
   SqliteCatalog catalog(dir / "index.sqlite", Catalog::Durability::EachCommit);
   catalog.addInstances({annot::test::makeRecord(instance("1.1", "1.1.1", "1.1.1.1"))});
   catalog.addInstances({annot::test::makeRecord(instance("1.1", "1.1.1", "1.1.1.2"))});
+  EXPECT_TRUE(catalog.instancesPastDurableMark().empty());
 }
 
 namespace {
