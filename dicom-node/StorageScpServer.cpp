@@ -10,11 +10,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
 #include "common/Log.h"
-#include "storage/FileSync.h"
+#include "StoreReception.h"
+#include "storage/IncomingFile.h"
 
 namespace annot::node {
 namespace {
@@ -134,15 +136,40 @@ class StoreScp : public DcmThreadSCP {
   }
 
  private:
-  // DCMTK reports each received PDV here while the dataset streams into the scratch file.
-  void notifyRECEIVEProgress(const unsigned long byteCount) override { writeback_.progress(byteCount); }
+  // Objects up to this size stay in memory after reception, so their header is parsed from
+  // there; larger ones (big multi-frame images) are read back from the file. Bounds the memory
+  // an association holds (times the worker pool size).
+  static constexpr uint64_t kKeptInMemory = 32ull << 20;
 
   OFCondition handleStore(T_DIMSE_C_StoreRQ& request, const DcmPresentationContextInfo& presInfo) {
     const T_ASC_PresentationContextID presId = presInfo.presentationContextID;
+    const StoreReceptionContext reception{association_, getDIMSEBlockingMode(), static_cast<int>(getDIMSETimeout()),
+                                          callingAet_};
     const std::string scratch = context_.pipeline.newIncomingPath();
-    writeback_.begin(scratch);
-    const OFCondition received = receiveSTORERequest(request, presId, scratch.c_str());
-    writeback_.end();
+    std::optional<IncomingFile> file;
+    std::string storageProblem;
+    bool outOfSpace = false;
+    try {
+      file.emplace(scratch, kKeptInMemory);
+    } catch (const StorageError& e) {
+      storageProblem = e.what();
+      outOfSpace = e.kind() == StorageError::Kind::OutOfSpace;
+    }
+    OFCondition received = EC_Normal;
+    if (file) {
+      received = receiveStoreDataset(reception, request, presId, presInfo.acceptedTransferSyntax.c_str(), *file);
+    } else {
+      DIC_UL bytes = 0, pdvs = 0;
+      received = DIMSE_ignoreDataSet(association_, reception.blocking, reception.timeoutSeconds, &bytes, &pdvs);
+    }
+    if (received.good() && file) {
+      try {
+        file->finish();
+      } catch (const StorageError& e) {
+        storageProblem = e.what();
+        outOfSpace = e.kind() == StorageError::Kind::OutOfSpace;
+      }
+    }
     if (received.bad()) {
       ::unlink(scratch.c_str());
       ++context_.metrics.failuresProcessing;
@@ -152,14 +179,20 @@ class StoreScp : public DcmThreadSCP {
     }
 
     IngestResult result;
-    if (!storageSopClasses().count(trimmed(request.AffectedSOPClassUID))) {
+    if (!storageProblem.empty()) {
+      ::unlink(scratch.c_str());
+      result.status = outOfSpace ? store_status::OutOfResources : store_status::ProcessingFailure;
+      result.message = "cannot store the received data: " + storageProblem;
+      ++(outOfSpace ? context_.metrics.failuresOutOfResources : context_.metrics.failuresProcessing);
+    } else if (!storageSopClasses().count(trimmed(request.AffectedSOPClassUID))) {
       ::unlink(scratch.c_str());
       result.status = STATUS_STORE_Refused_SOPClassNotSupported;
       result.message = std::string("SOP class ") + request.AffectedSOPClassUID + " is not a storage SOP class";
       ++context_.metrics.failuresMismatch;
     } else {
-      result = context_.pipeline.ingest(
-          ReceivedObject{scratch, request.AffectedSOPClassUID, request.AffectedSOPInstanceUID, callingAet_});
+      result = context_.pipeline.ingest(ReceivedObject{scratch, request.AffectedSOPClassUID,
+                                                       request.AffectedSOPInstanceUID, callingAet_,
+                                                       file->contents(), file->size()});
     }
 
     if (result.status == store_status::Success) {
@@ -176,11 +209,20 @@ class StoreScp : public DcmThreadSCP {
   }
 
   ScpContext& context_;
-  filesync::EarlyWriteback writeback_;
+  T_ASC_Association* association_ = nullptr;
   std::string callingAet_;
   std::string peer_;
   bool acknowledged_ = false;
   T_ASC_Parameters* params_ = nullptr;
+
+ protected:
+  // The association being served (DcmSCP keeps its own pointer private).
+  OFCondition serve(T_ASC_Association* association) {
+    association_ = association;
+    const OFCondition result = run(association);
+    association_ = nullptr;
+    return result;
+  }
 };
 
 }  // namespace
@@ -195,7 +237,7 @@ class StorageScpServer::Pool : public DcmBaseSCPPool {
     Worker(Pool& pool, ScpContext& context) : DcmBaseSCPWorker(pool), StoreScp(context) {}
     OFCondition setSharedConfig(const DcmSharedSCPConfig& config) override { return StoreScp::setSharedConfig(config); }
     OFBool busy() override { return StoreScp::isConnected(); }
-    OFCondition workerListen(T_ASC_Association* const assoc) override { return StoreScp::run(assoc); }
+    OFCondition workerListen(T_ASC_Association* const assoc) override { return StoreScp::serve(assoc); }
   };
 
   DcmBaseSCPWorker* createSCPWorker() override { return new Worker(*this, context_); }

@@ -45,9 +45,13 @@ wait_echo() {  # aet port
 }
 
 server_pid=""
-start_server() {  # target -> sets server_pid, aet, port
-  local target=$1 dir="$work/run-$target"
-  rm -rf "$dir"; mkdir -p "$dir"
+start_server() {  # target run-name -> sets server_pid, aet, port
+  # Every run gets a fresh folder and nothing is deleted until the end. Deleting a run's 500
+  # files just before the next run starts would make that run's file creation scan the
+  # recently freed inodes (ext4 without a journal skips inodes freed in the last minutes),
+  # a cost of the benchmark's clean-up that no receiver pays in service.
+  local target=$1 dir="$work/run-$2"
+  mkdir -p "$dir"
   port=$(free_port)
   case "$target" in
     node)
@@ -79,7 +83,6 @@ JSON
 stop_server() {
   kill "$server_pid" 2>/dev/null || true
   wait "$server_pid" 2>/dev/null || true
-  rm -rf "$work/run-"*
   sync
 }
 
@@ -108,7 +111,7 @@ for r in $(seq 1 "$reps"); do
   for j in 0 1 2; do
     target=${targets[$(( (j + offset) % 3 ))]}
     for n in 1 4; do
-      start_server "$target"
+      start_server "$target" "$target-$n-$r"
       ms=$(send "$n")
       stop_server
       results["$target-$n"]+="$ms "
@@ -118,8 +121,8 @@ for r in $(seq 1 "$reps"); do
   # A durable copy of the same bytes (see floor.mjs), in the same run, as a reference.
   for n in 1 4; do
     sync
-    ms=$(node "$root/bench/ingest/floor.mjs" "$work/ct" "$work/run-floor" "$([ "$n" = 1 ] && echo per-file || echo grouped)")
-    rm -rf "$work/run-floor"; sync
+    ms=$(node "$root/bench/ingest/floor.mjs" "$work/ct" "$work/run-floor-$n-$r" "$([ "$n" = 1 ] && echo per-file || echo grouped)")
+    sync
     results["floor-$n"]+="$ms "
     echo "rep $r durable copy assoc=$n ${ms} ms" >&2
   done

@@ -3,6 +3,7 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
 #include <dcmtk/dcmdata/dcuid.h>
 
@@ -47,6 +48,28 @@ InstanceRecord readInstanceHeader(const std::string& path) {
   DcmFileFormat file;
   const OFCondition status =
       file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, kMaxLoadedValue, ERM_fileOnly);
+  if (status.bad()) {
+    throw InstanceHeaderError(InstanceHeaderError::Kind::Unreadable,
+                              std::string("cannot parse DICOM data: ") + status.text());
+  }
+  return instanceRecordFrom(file);
+}
+
+InstanceRecord readInstanceHeader(const std::vector<std::string_view>& pieces) {
+  // Fed piece by piece, as DCMTK's network layer feeds PDVs: no copy into one buffer.
+  DcmFileFormat file;
+  DcmInputBufferStream in;
+  OFCondition status = EC_Normal;
+  file.transferInit();
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    in.setBuffer(pieces[i].data(), static_cast<offile_off_t>(pieces[i].size()));
+    if (i + 1 == pieces.size()) in.setEos();
+    status = file.read(in, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
+    if (status != EC_StreamNotifyClient) break;
+    in.releaseBuffer();
+  }
+  file.transferEnd();
+  if (pieces.empty()) status = EC_EndOfStream;
   if (status.bad()) {
     throw InstanceHeaderError(InstanceHeaderError::Kind::Unreadable,
                               std::string("cannot parse DICOM data: ") + status.text());

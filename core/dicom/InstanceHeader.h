@@ -3,6 +3,8 @@
 // precisely why a file cannot be accepted.
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "catalog/Records.h"
 
@@ -26,6 +28,8 @@ class InstanceHeaderError : public std::runtime_error {
 // Parses `path` and fills every attribute of InstanceRecord except storage fields and
 // receivedAtMs/callingAet. Throws InstanceHeaderError.
 InstanceRecord readInstanceHeader(const std::string& path);
+// The same from a whole Part 10 file held in memory as consecutive pieces.
+InstanceRecord readInstanceHeader(const std::vector<std::string_view>& pieces);
 // The same from a parsed file (names are converted to UTF-8 in place).
 InstanceRecord instanceRecordFrom(DcmFileFormat& file);
 

@@ -42,7 +42,7 @@ IngestResult IngestPipeline::ingest(const ReceivedObject& received) {
 
   InstanceRecord record;
   try {
-    record = readInstanceHeader(scratch);
+    record = received.contents.empty() ? readInstanceHeader(scratch) : readInstanceHeader(received.contents);
     if (!received.affectedSopClassUid.empty() || !received.affectedSopInstanceUid.empty()) {
       checkMatchesCommand(record, received.affectedSopClassUid, received.affectedSopInstanceUid);
     }
@@ -72,7 +72,7 @@ IngestResult IngestPipeline::ingest(const ReceivedObject& received) {
         return result;
       }
     }
-    record.fileSize = fileSize(scratch);
+    record.fileSize = received.size ? received.size : fileSize(scratch);
     record.receivedAtMs = nowMillis();
     record.callingAet = received.callingAet;
     record.storageKey = store_.promote(scratch, record.instance.sopInstanceUid);

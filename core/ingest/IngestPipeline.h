@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "catalog/Catalog.h"
 #include "events/EventBus.h"
@@ -28,6 +30,10 @@ struct ReceivedObject {
   std::string affectedSopClassUid;    // from the command; empty when not received over DIMSE
   std::string affectedSopInstanceUid;
   std::string callingAet;
+  // The whole file as received, when the receiver still holds it in memory: parsed from here
+  // instead of being read back. Empty: read the file.
+  std::vector<std::string_view> contents = {};
+  uint64_t size = 0;  // bytes in the file, when the receiver knows; 0: ask the file system
 };
 
 struct IngestResult {

@@ -86,33 +86,6 @@ bool sameFilesystem(const std::string& a, const std::string& b) {
   return sa.st_dev == sb.st_dev;
 }
 
-void EarlyWriteback::begin(const std::string& path) {
-  end();
-  path_ = path;
-  startedAt_ = 0;
-}
-
-void EarlyWriteback::progress(uint64_t bytesSoFar) {
-  if (path_.empty() || bytesSoFar < startedAt_ + step_) return;
-  // Opened on first use: the receiver creates the file when its first bytes arrive.
-  if (fd_ < 0) fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd_ < 0) return;
-  startWriteback(fd_);
-  startedAt_ = bytesSoFar;
-}
-
-void EarlyWriteback::end() {
-  if (!path_.empty()) {
-    // The last bytes (all of them for a small object): start them now, on the way to the
-    // barrier, using the descriptor already open when there is one.
-    if (fd_ < 0) fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ >= 0) startWriteback(fd_);
-  }
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
-  path_.clear();
-}
-
 void writeFile(const std::string& path, const std::string& bytes) {
   Fd fd(path, O_WRONLY | O_CREAT | O_TRUNC);
   size_t written = 0;

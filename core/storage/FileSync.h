@@ -22,25 +22,4 @@ void writeFile(const std::string& path, const std::string& bytes);
 // Whether two existing paths are on the same filesystem (same device).
 bool sameFilesystem(const std::string& a, const std::string& b);
 
-// Starts write-back of a file while it is still being received, each time another `step` bytes
-// have arrived, so the disk works during the network transfer and the barrier after the last
-// byte finds little left. Holds its own read-only descriptor; a hint only, errors are ignored.
-class EarlyWriteback {
- public:
-  explicit EarlyWriteback(uint64_t step = 256 * 1024) : step_(step) {}
-  ~EarlyWriteback() { end(); }
-  EarlyWriteback(const EarlyWriteback&) = delete;
-  EarlyWriteback& operator=(const EarlyWriteback&) = delete;
-
-  void begin(const std::string& path);
-  void progress(uint64_t bytesSoFar);
-  // The object is complete (or abandoned): starts write-back of what remains and lets go.
-  void end();
-
- private:
-  const uint64_t step_;
-  std::string path_;
-  int fd_ = -1;
-  uint64_t startedAt_ = 0;
-};
 }  // namespace annot::filesync

@@ -91,6 +91,13 @@ TEST(DicomNode, StoresAStudyFromStorescuBitForBitAndIndexesIt) {
   }
   EXPECT_EQ(metricValue(node, "annot_instances_received_total"), 12u);
   EXPECT_TRUE(listFiles(tmp / "data/incoming").empty());
+
+  // Full-size slices span several of the receiver's write chunks and end mid-block.
+  generateStudy(tmp / "big", {"--slices", "2"});
+  ASSERT_EQ(storescu(node.dicomPort(), {tmp / "big"}).exitCode, 0);
+  for (const auto& source : listFiles(tmp / "big", ".dcm")) {
+    EXPECT_TRUE(datasetBytes(storedPath(node, sopInstanceUidOf(source))) == datasetBytes(source)) << source;
+  }
 }
 
 TEST(DicomNode, ServesConcurrentAssociations) {

@@ -56,6 +56,50 @@ TEST(InstanceHeader, TruncatedDataIsUnreadable) {
   EXPECT_EQ(kindOf(dir / "garbage.dcm"), InstanceHeaderError::Kind::Unreadable);
 }
 
+namespace {
+// Cuts bytes into pieces of irregular sizes, as a network receiver's buffers would.
+std::vector<std::string_view> piecesOf(const std::string& bytes) {
+  std::vector<std::string_view> pieces;
+  const size_t sizes[] = {1000, 7, 65536, 3, 200000};
+  for (size_t at = 0, i = 0; at < bytes.size(); ++i) {
+    const size_t n = std::min(sizes[i % 5], bytes.size() - at);
+    pieces.emplace_back(bytes.data() + at, n);
+    at += n;
+  }
+  return pieces;
+}
+}  // namespace
+
+TEST(InstanceHeader, ParsedFromMemoryInPiecesAsFromTheFile) {
+  annot::test::TempDir dir;
+  TestInstance spec;
+  spec.rows = 300;
+  spec.columns = 300;
+  annot::test::writeTestInstance(dir / "a.dcm", spec);
+  const std::string bytes = annot::test::readFile(dir / "a.dcm");
+  const InstanceRecord fromFile = readInstanceHeader(dir / "a.dcm");
+  const InstanceRecord fromMemory = readInstanceHeader(piecesOf(bytes));
+  EXPECT_EQ(fromMemory.instance.sopInstanceUid, spec.sopUid);
+  EXPECT_EQ(fromMemory.instance.sopInstanceUid, fromFile.instance.sopInstanceUid);
+  EXPECT_EQ(fromMemory.series.seriesInstanceUid, fromFile.series.seriesInstanceUid);
+  EXPECT_EQ(fromMemory.study.studyInstanceUid, fromFile.study.studyInstanceUid);
+  EXPECT_EQ(fromMemory.patient.patientName, fromFile.patient.patientName);
+  EXPECT_EQ(fromMemory.instance.transferSyntaxUid, fromFile.instance.transferSyntaxUid);
+  EXPECT_EQ(fromMemory.instance.numberOfFrames, fromFile.instance.numberOfFrames);
+
+  // Cut short anywhere, in the header or in the pixel data: unreadable, as from a file.
+  for (const size_t cut : {size_t{100}, size_t{700}, bytes.size() / 2, bytes.size() - 2}) {
+    const std::string part = bytes.substr(0, cut);
+    try {
+      readInstanceHeader(piecesOf(part));
+      ADD_FAILURE() << "accepted " << cut << " of " << bytes.size() << " bytes";
+    } catch (const InstanceHeaderError& e) {
+      EXPECT_EQ(e.kind(), InstanceHeaderError::Kind::Unreadable) << cut;
+    }
+  }
+  EXPECT_THROW(readInstanceHeader(std::vector<std::string_view>{}), InstanceHeaderError);
+}
+
 TEST(InstanceHeader, MissingUidsAreNamed) {
   annot::test::TempDir dir;
   TestInstance noStudy;

@@ -1,0 +1,113 @@
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <string>
+
+#include "storage/IncomingFile.h"
+#include "storage/InstanceStore.h"
+#include "support/TestSupport.h"
+
+using annot::IncomingFile;
+using annot::StorageError;
+using annot::test::readFile;
+
+namespace {
+std::string patterned(size_t size) {
+  std::string bytes(size, '\0');
+  for (size_t i = 0; i < size; ++i) bytes[i] = static_cast<char>((i * 131 + i / 4096) & 0xff);
+  return bytes;
+}
+
+// Appends in irregular pieces, as PDVs arrive.
+void appendInPieces(IncomingFile& file, const std::string& bytes) {
+  const size_t sizes[] = {7, 16384, 1, 100000, 4096, 3};
+  for (size_t at = 0, i = 0; at < bytes.size(); ++i) {
+    const size_t n = std::min(sizes[i % 6], bytes.size() - at);
+    file.append(bytes.data() + at, n);
+    at += n;
+  }
+}
+
+std::string joined(const std::vector<std::string_view>& pieces) {
+  std::string out;
+  for (auto p : pieces) out.append(p);
+  return out;
+}
+
+void checkRoundTrip(const std::string& path, size_t size, IncomingFile::Caching caching) {
+  const std::string bytes = patterned(size);
+  IncomingFile file(path, 64ull << 20, caching);
+  appendInPieces(file, bytes);
+  file.finish();
+  EXPECT_EQ(file.size(), size);
+  // Compared as booleans: a failure must not print megabytes.
+  EXPECT_TRUE(readFile(path) == bytes) << "file differs, size " << size;
+  EXPECT_TRUE(joined(file.contents()) == bytes) << "kept bytes differ, size " << size;
+}
+
+const size_t kSizes[] = {0, 1, 4095, 4096, 4097, IncomingFile::kChunk - 1, IncomingFile::kChunk,
+                         IncomingFile::kChunk + 1, 3 * IncomingFile::kChunk + 8191};
+}  // namespace
+
+TEST(IncomingFile, WritesEveryByteInOrderAcrossBlockAndChunkBoundaries) {
+  annot::test::TempDir dir;
+  for (const size_t size : kSizes) {
+    checkRoundTrip(dir / ("direct" + std::to_string(size)), size, IncomingFile::Caching::DirectWherePossible);
+  }
+  // Whether the direct path ran depends on the test machine's filesystem.
+  IncomingFile probe(dir / "probe", 0);
+  probe.finish();
+  std::cout << "[ INFO     ] " << dir.path() << (probe.direct() ? " takes" : " refuses") << " O_DIRECT\n";
+}
+
+TEST(IncomingFile, ThroughThePageCacheTheSameBytesArrive) {
+  // The path taken where a filesystem refuses O_DIRECT (EINVAL), and on request.
+  annot::test::TempDir dir;
+  for (const size_t size : kSizes) {
+    checkRoundTrip(dir / ("cached" + std::to_string(size)), size, IncomingFile::Caching::PageCache);
+  }
+  IncomingFile cached(dir / "probe", 0, IncomingFile::Caching::PageCache);
+  EXPECT_FALSE(cached.direct());
+}
+
+TEST(IncomingFile, ObjectsPastTheLimitAreNotKeptInMemoryButWrittenWhole) {
+  annot::test::TempDir dir;
+  const std::string bytes = patterned(5 * IncomingFile::kChunk + 17);
+  IncomingFile file(dir / "big", 2 * IncomingFile::kChunk);
+  appendInPieces(file, bytes);
+  file.finish();
+  EXPECT_TRUE(file.contents().empty());
+  EXPECT_TRUE(readFile(dir / "big") == bytes);
+
+  IncomingFile small(dir / "small", 2 * IncomingFile::kChunk);
+  appendInPieces(small, bytes.substr(0, 2 * IncomingFile::kChunk));
+  small.finish();
+  EXPECT_TRUE(joined(small.contents()) == bytes.substr(0, 2 * IncomingFile::kChunk)) << "exactly at the limit is kept";
+}
+
+TEST(IncomingFile, AWriteFailureIsHeldUntilFinishAndNamesTheFile) {
+  annot::test::TempDir dir;
+  // A file size limit makes the kernel refuse writes past it (EFBIG), like a full disk would.
+  struct rlimit old{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  const auto previous = ::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit limited = old;
+  limited.rlim_cur = IncomingFile::kChunk;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &limited), 0);
+  std::string message;
+  {
+    IncomingFile file(dir / "capped", 64ull << 20);
+    appendInPieces(file, patterned(3 * IncomingFile::kChunk));  // no throw while receiving
+    EXPECT_FALSE(file.failure().empty());
+    try {
+      file.finish();
+    } catch (const StorageError& e) {
+      message = e.what();
+    }
+  }
+  ::setrlimit(RLIMIT_FSIZE, &old);
+  ::signal(SIGXFSZ, previous);
+  EXPECT_NE(message.find("cannot write"), std::string::npos) << message;
+  EXPECT_NE(message.find("capped"), std::string::npos) << message;
+}
