@@ -17,14 +17,20 @@ InstanceHeaderError::Kind kindOf(const std::string& path, std::string* message =
   }
   throw std::logic_error("expected an InstanceHeaderError");
 }
+
+// Writes a test instance of the given size as `path` and returns its spec.
+TestInstance writeInstance(const std::string& path, unsigned rows, unsigned columns) {
+  TestInstance spec;
+  spec.rows = rows;
+  spec.columns = columns;
+  annot::test::writeTestInstance(path, spec);
+  return spec;
+}
 }  // namespace
 
 TEST(InstanceHeader, ReadsEveryIndexedAttribute) {
   annot::test::TempDir dir;
-  TestInstance spec;
-  spec.rows = 10;
-  spec.columns = 12;
-  annot::test::writeTestInstance(dir / "a.dcm", spec);
+  const TestInstance spec = writeInstance(dir / "a.dcm", 10, 12);
   const InstanceRecord r = readInstanceHeader(dir / "a.dcm");
   EXPECT_EQ(r.instance.sopInstanceUid, spec.sopUid);
   EXPECT_EQ(r.instance.sopClassUid, spec.sopClassUid);
@@ -43,10 +49,7 @@ TEST(InstanceHeader, ReadsEveryIndexedAttribute) {
 
 TEST(InstanceHeader, TruncatedDataIsUnreadable) {
   annot::test::TempDir dir;
-  TestInstance spec;
-  spec.rows = 64;
-  spec.columns = 64;
-  annot::test::writeTestInstance(dir / "a.dcm", spec);
+  writeInstance(dir / "a.dcm", 64, 64);
   const std::string bytes = annot::test::readFile(dir / "a.dcm");
   annot::test::writeFile(dir / "half.dcm", bytes.substr(0, bytes.size() / 2));
   annot::test::writeFile(dir / "garbage.dcm", std::string(2000, '\x5a'));
@@ -72,10 +75,7 @@ std::vector<std::string_view> piecesOf(const std::string& bytes) {
 
 TEST(InstanceHeader, ParsedFromMemoryInPiecesAsFromTheFile) {
   annot::test::TempDir dir;
-  TestInstance spec;
-  spec.rows = 300;
-  spec.columns = 300;
-  annot::test::writeTestInstance(dir / "a.dcm", spec);
+  const TestInstance spec = writeInstance(dir / "a.dcm", 300, 300);
   const std::string bytes = annot::test::readFile(dir / "a.dcm");
   const InstanceRecord fromFile = readInstanceHeader(dir / "a.dcm");
   const InstanceRecord fromMemory = readInstanceHeader(piecesOf(bytes));
