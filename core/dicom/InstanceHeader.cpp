@@ -42,17 +42,15 @@ std::string requireUid(DcmItem& item, const DcmTagKey& tag, const char* name) {
   }
   return uid;
 }
+
+InstanceRecord parsedRecord(DcmFileFormat& file, const OFCondition& status);
 }  // namespace
 
 InstanceRecord readInstanceHeader(const std::string& path) {
   DcmFileFormat file;
   const OFCondition status =
       file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, kMaxLoadedValue, ERM_fileOnly);
-  if (status.bad()) {
-    throw InstanceHeaderError(InstanceHeaderError::Kind::Unreadable,
-                              std::string("cannot parse DICOM data: ") + status.text());
-  }
-  return instanceRecordFrom(file);
+  return parsedRecord(file, status);
 }
 
 InstanceRecord readInstanceHeader(const std::vector<std::string_view>& pieces) {
@@ -70,12 +68,19 @@ InstanceRecord readInstanceHeader(const std::vector<std::string_view>& pieces) {
   }
   file.transferEnd();
   if (pieces.empty()) status = EC_EndOfStream;
+  return parsedRecord(file, status);
+}
+
+namespace {
+// The record of a parsed file, or why it could not be parsed.
+InstanceRecord parsedRecord(DcmFileFormat& file, const OFCondition& status) {
   if (status.bad()) {
     throw InstanceHeaderError(InstanceHeaderError::Kind::Unreadable,
                               std::string("cannot parse DICOM data: ") + status.text());
   }
   return instanceRecordFrom(file);
 }
+}  // namespace
 
 InstanceRecord instanceRecordFrom(DcmFileFormat& file) {
   DcmDataset& ds = *file.getDataset();

@@ -271,6 +271,34 @@ TEST(DicomNode, RefusesStoresWithOutOfResourcesWhenTheDiskIsFull) {
   EXPECT_EQ(httpGet(node.httpPort(), "/healthz").status, 200);
 }
 
+TEST(DicomNode, AScratchFileThatCannotBeWrittenIsRefusedAndTheAssociationGoesOn) {
+  TempDir tmp;
+  generateStudy(tmp / "ct", {"--slices", "2", "--rows", "32", "--columns", "32"});
+  const auto files = listFiles(tmp / "ct", ".dcm");
+  RunningNode node(tmp / "data");
+  // The scratch folder replaced by a plain file: creating the scratch file fails (ENOTDIR),
+  // as it would on a broken or read-only disk, even for root.
+  std::filesystem::remove_all(tmp / "data/incoming");
+  writeFile(tmp / "data/incoming", "not a folder");
+  // Both instances on one association: the first is drained and refused, the second is
+  // still read on the same association (and refused the same way).
+  const auto r = rawStore(node.dicomPort(), {"--sop-class", "1.2.840.10008.5.1.4.1.1.2", "--sop-instance",
+                                             sopInstanceUidOf(files[0]), files[0]});
+  EXPECT_NE(r.output.find("status 0x0110"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("cannot store the received data"), std::string::npos) << r.output;
+  // --no-halt: storescu stops at the first refusal otherwise.
+  const auto both = storescu(node.dicomPort(), {"--no-halt", tmp / "ct"});
+  EXPECT_EQ(countOccurrences(both.output, "Received Store Response"), 2u) << both.output;
+  EXPECT_EQ(countOccurrences(both.output, "Success"), 0u) << both.output;
+  EXPECT_EQ(metricValue(node, "annot_store_failures_total{reason=\"processing\"}"), 3u) << both.output;
+
+  std::filesystem::remove(tmp / "data/incoming");
+  std::filesystem::create_directory(tmp / "data/incoming");
+  const auto again = storescu(node.dicomPort(), {tmp / "ct"});
+  EXPECT_EQ(countOccurrences(again.output, "Received Store Response (Success)"), 2u) << again.output;
+  EXPECT_EQ(node.getJson("/api/v1/studies")["total"], 1);
+}
+
 TEST(DicomNode, AStudyBecomesStableAfterTheStableAge) {
   TempDir tmp;
   const std::string studyUid = generateStudy(tmp / "ct", {"--slices", "3", "--rows", "32", "--columns", "32"});
