@@ -150,7 +150,7 @@ class StoreScp : public DcmThreadSCP {
     std::string storageProblem;
     bool outOfSpace = false;
     try {
-      file.emplace(scratch, kKeptInMemory);
+      file.emplace(scratch, kKeptInMemory, IncomingFile::Caching::DirectWherePossible, &chunks_);
     } catch (const StorageError& e) {
       storageProblem = e.what();
       outOfSpace = e.kind() == StorageError::Kind::OutOfSpace;
@@ -209,6 +209,7 @@ class StoreScp : public DcmThreadSCP {
   }
 
   ScpContext& context_;
+  ChunkPool chunks_;  // reused from one object to the next on this association's thread
   T_ASC_Association* association_ = nullptr;
   std::string callingAet_;
   std::string peer_;

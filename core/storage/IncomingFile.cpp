@@ -22,10 +22,25 @@ StorageError errorFor(const std::string& what, const std::string& path, int err)
 }
 }  // namespace
 
-void IncomingFile::FreeAligned::operator()(char* p) const { std::free(p); }
+void incoming_detail::FreeAligned::operator()(char* p) const { std::free(p); }
 
-IncomingFile::IncomingFile(const std::string& path, uint64_t keepLimit, Caching caching)
-    : path_(path), keepLimit_(keepLimit) {
+ChunkPool::Chunk ChunkPool::take() {
+  if (!chunks_.empty()) {
+    Chunk chunk = std::move(chunks_.back());
+    chunks_.pop_back();
+    return chunk;
+  }
+  void* p = nullptr;
+  if (::posix_memalign(&p, kAlign, IncomingFile::kChunk) != 0) throw std::bad_alloc();
+  return Chunk(static_cast<char*>(p));
+}
+
+void ChunkPool::give(Chunk chunk) {
+  if (chunk && chunks_.size() < spare_) chunks_.push_back(std::move(chunk));
+}
+
+IncomingFile::IncomingFile(const std::string& path, uint64_t keepLimit, Caching caching, ChunkPool* pool)
+    : path_(path), pool_(pool), keepLimit_(keepLimit) {
   const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
 #ifdef O_DIRECT
   if (caching == Caching::DirectWherePossible) {
@@ -44,12 +59,15 @@ IncomingFile::IncomingFile(const std::string& path, uint64_t keepLimit, Caching 
 
 IncomingFile::~IncomingFile() {
   if (fd_ >= 0) ::close(fd_);
+  if (pool_) {
+    for (auto& chunk : chunks_) pool_->give(std::move(chunk));
+  }
 }
 
 IncomingFile::Chunk IncomingFile::newChunk() {
-  void* p = nullptr;
-  if (::posix_memalign(&p, kAlign, kChunk) != 0) throw std::bad_alloc();
-  return Chunk(static_cast<char*>(p));
+  if (pool_) return pool_->take();
+  ChunkPool unpooled(0);
+  return unpooled.take();
 }
 
 void IncomingFile::recordFailure(int err) {
@@ -85,6 +103,10 @@ void IncomingFile::startNextChunk() {
     // Too large to keep: from here on one chunk is reused and the header is read from the file.
     keeping_ = false;
     Chunk last = std::move(chunks_.back());
+    chunks_.pop_back();
+    if (pool_) {
+      for (auto& chunk : chunks_) pool_->give(std::move(chunk));
+    }
     chunks_.clear();
     chunks_.push_back(std::move(last));
   }

@@ -2,6 +2,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <string>
 
 #include "storage/IncomingFile.h"
@@ -110,4 +111,44 @@ TEST(IncomingFile, AWriteFailureIsHeldUntilFinishAndNamesTheFile) {
   ::signal(SIGXFSZ, previous);
   EXPECT_NE(message.find("cannot write"), std::string::npos) << message;
   EXPECT_NE(message.find("capped"), std::string::npos) << message;
+}
+
+TEST(IncomingFile, ChunksGoBackToThePoolAndCarryNothingIntoTheNextObject) {
+  annot::test::TempDir dir;
+  annot::ChunkPool pool(4);
+  const std::string first = patterned(3 * IncomingFile::kChunk + 100);
+  std::vector<const char*> used;
+  {
+    IncomingFile file(dir / "first", 64ull << 20, IncomingFile::Caching::DirectWherePossible, &pool);
+    appendInPieces(file, first);
+    file.finish();
+    for (auto piece : file.contents()) used.push_back(piece.data());
+    EXPECT_EQ(pool.spareCount(), 0u) << "chunks stay with the file while its contents are read";
+  }
+  EXPECT_EQ(pool.spareCount(), 4u) << "all four chunks of the first object are back";
+
+  // The next object reuses those chunks; none of the first object's bytes may show through.
+  std::string second = patterned(IncomingFile::kChunk + 5000);
+  for (auto& c : second) c = static_cast<char>(~c);
+  IncomingFile file(dir / "second", 64ull << 20, IncomingFile::Caching::DirectWherePossible, &pool);
+  appendInPieces(file, second);
+  file.finish();
+  EXPECT_EQ(pool.spareCount(), 2u);
+  const auto pieces = file.contents();
+  ASSERT_EQ(pieces.size(), 2u);
+  EXPECT_NE(std::find(used.begin(), used.end(), pieces[0].data()), used.end()) << "a pooled chunk was reused";
+  EXPECT_TRUE(readFile(dir / "second") == second);
+  EXPECT_TRUE(joined(pieces) == second);
+}
+
+TEST(IncomingFile, AnObjectTooLargeToKeepReturnsItsEarlierChunksAtOnce) {
+  annot::test::TempDir dir;
+  annot::ChunkPool pool(8);
+  const std::string bytes = patterned(6 * IncomingFile::kChunk + 1);
+  IncomingFile file(dir / "big", 2 * IncomingFile::kChunk, IncomingFile::Caching::DirectWherePossible, &pool);
+  appendInPieces(file, bytes);
+  // Past the limit only one chunk circulates; the two kept before it went back to the pool.
+  EXPECT_EQ(pool.spareCount(), 1u);
+  file.finish();
+  EXPECT_TRUE(readFile(dir / "big") == bytes);
 }
