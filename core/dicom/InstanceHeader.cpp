@@ -3,12 +3,12 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
-#include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dcmetinf.h>
 #include <dcmtk/dcmdata/dcuid.h>
 
 #include "common/Log.h"
 #include "dicom/DatasetAccess.h"
+#include "dicom/PiecesInputStream.h"
 #include "dicom/Uid.h"
 
 namespace annot {
@@ -54,20 +54,15 @@ InstanceRecord readInstanceHeader(const std::string& path) {
 }
 
 InstanceRecord readInstanceHeader(const std::vector<std::string_view>& pieces) {
-  // Fed piece by piece, as DCMTK's network layer feeds PDVs: no copy into one buffer.
+  // One stream over the pieces as received, no copy into one buffer; values past
+  // kMaxLoadedValue are skipped, as loadFile leaves them on disk.
   DcmFileFormat file;
-  DcmInputBufferStream in;
-  OFCondition status = EC_Normal;
+  PiecesInputStream in(pieces);
   file.transferInit();
-  for (size_t i = 0; i < pieces.size(); ++i) {
-    in.setBuffer(pieces[i].data(), static_cast<offile_off_t>(pieces[i].size()));
-    if (i + 1 == pieces.size()) in.setEos();
-    status = file.read(in, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
-    if (status != EC_StreamNotifyClient) break;
-    in.releaseBuffer();
-  }
+  OFCondition status = pieces.empty() ? EC_EndOfStream : file.read(in, EXS_Unknown, EGL_noChange, kMaxLoadedValue);
   file.transferEnd();
-  if (pieces.empty()) status = EC_EndOfStream;
+  // The whole object is there: a parser asking for more means it was cut short.
+  if (status == EC_StreamNotifyClient) status = EC_EndOfStream;
   return parsedRecord(file, status);
 }
 
