@@ -67,6 +67,7 @@ struct ScpContext {
   const NodeConfig& config;
   IngestPipeline& pipeline;
   Metrics& metrics;
+  BackgroundWriter& writer;
 };
 
 // One association's service: C-ECHO and C-STORE, received straight into a file.
@@ -150,7 +151,7 @@ class StoreScp : public DcmThreadSCP {
     std::string storageProblem;
     bool outOfSpace = false;
     try {
-      file.emplace(scratch, kKeptInMemory, IncomingFile::Caching::DirectWherePossible, &chunks_);
+      file.emplace(scratch, kKeptInMemory, IncomingFile::Caching::DirectWherePossible, &chunks_, &context_.writer);
     } catch (const StorageError& e) {
       storageProblem = e.what();
       outOfSpace = e.kind() == StorageError::Kind::OutOfSpace;
@@ -161,6 +162,15 @@ class StoreScp : public DcmThreadSCP {
     } else {
       DIC_UL bytes = 0, pdvs = 0;
       received = DIMSE_ignoreDataSet(association_, reception.blocking, reception.timeoutSeconds, &bytes, &pdvs);
+    }
+    ReceivedObject object{scratch, request.AffectedSOPClassUID, request.AffectedSOPInstanceUID, callingAet_};
+    std::optional<ExaminedObject> examined;
+    if (received.good() && file && file->failure().empty()) {
+      object.contents = file->contents();
+      object.size = file->size();
+      // The header is parsed and checked while the last background writes are still on their
+      // way to the device; finish() below waits for them.
+      if (!object.contents.empty()) examined = context_.pipeline.examine(object);
     }
     if (received.good() && file) {
       try {
@@ -190,9 +200,8 @@ class StoreScp : public DcmThreadSCP {
       result.message = std::string("SOP class ") + request.AffectedSOPClassUID + " is not a storage SOP class";
       ++context_.metrics.failuresMismatch;
     } else {
-      result = context_.pipeline.ingest(ReceivedObject{scratch, request.AffectedSOPClassUID,
-                                                       request.AffectedSOPInstanceUID, callingAet_,
-                                                       file->contents(), file->size()});
+      if (!examined) examined = context_.pipeline.examine(object);
+      result = context_.pipeline.complete(object, std::move(*examined));
     }
 
     if (result.status == store_status::Success) {
@@ -230,7 +239,8 @@ class StoreScp : public DcmThreadSCP {
 
 class StorageScpServer::Pool : public DcmBaseSCPPool {
  public:
-  Pool(const NodeConfig& config, IngestPipeline& pipeline, Metrics& metrics) : context_{config, pipeline, metrics} {}
+  Pool(const NodeConfig& config, IngestPipeline& pipeline, Metrics& metrics, BackgroundWriter& writer)
+      : context_{config, pipeline, metrics, writer} {}
 
  protected:
   // Gives each worker the shared context (DCMTK's template pool can only default-construct).
@@ -247,8 +257,11 @@ class StorageScpServer::Pool : public DcmBaseSCPPool {
   ScpContext context_;
 };
 
+// Writer threads mostly wait for the device; one per association up to four keeps every
+// receiver's previous unit in flight without idle threads on large pools.
 StorageScpServer::StorageScpServer(const NodeConfig& config, IngestPipeline& pipeline, Metrics& metrics)
-    : pool_(std::make_unique<Pool>(config, pipeline, metrics)) {
+    : writer_(std::min<size_t>(std::max<size_t>(config.maxAssociations, 1), 4)),
+      pool_(std::make_unique<Pool>(config, pipeline, metrics, writer_)) {
   DcmSCPConfig& cfg = pool_->getConfig();
   cfg.setAETitle(config.dicomAet.c_str());
   cfg.setPort(config.dicomPort);

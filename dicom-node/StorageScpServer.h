@@ -6,6 +6,7 @@
 #include "config/NodeConfig.h"
 #include "ingest/IngestPipeline.h"
 #include "metrics/Metrics.h"
+#include "storage/BackgroundWriter.h"
 
 namespace annot::node {
 
@@ -21,6 +22,7 @@ class StorageScpServer {
 
  private:
   class Pool;
+  BackgroundWriter writer_;  // declared first: outlives the associations that use it
   std::unique_ptr<Pool> pool_;
 };
 

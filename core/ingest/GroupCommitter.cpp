@@ -31,8 +31,9 @@ void GroupCommitter::Stage::close() {
   wake.notify_all();
 }
 
-GroupCommitter::GroupCommitter(Catalog& catalog, InstanceStore& store, Metrics& metrics, size_t maxBatch)
-    : catalog_(catalog), store_(store), metrics_(metrics), maxBatch_(maxBatch),
+GroupCommitter::GroupCommitter(Catalog& catalog, InstanceStore& store, Metrics& metrics, size_t maxBatch,
+                               std::chrono::microseconds siblingWait)
+    : catalog_(catalog), store_(store), metrics_(metrics), maxBatch_(maxBatch), siblingWait_(siblingWait),
       oneBarrier_(catalog.durability() == Catalog::Durability::ByStorageBarrier) {
   if (!oneBarrier_) {
     storageThread_ = std::thread([this] { runStorageStage(); });
@@ -42,8 +43,38 @@ GroupCommitter::GroupCommitter(Catalog& catalog, InstanceStore& store, Metrics& 
 
 GroupCommitter::~GroupCommitter() { stop(); }
 
-CommitOutcome GroupCommitter::submit(Pending pending) {
+GroupCommitter::Announcement& GroupCommitter::Announcement::operator=(Announcement&& other) noexcept {
+  if (this != &other) {
+    withdraw();
+    owner_ = other.owner_;
+    other.owner_ = nullptr;
+  }
+  return *this;
+}
+
+void GroupCommitter::Announcement::withdraw() {
+  if (!owner_) return;
+  std::lock_guard<std::mutex> lock(owner_->submitMutex_);
+  owner_->settle(*this);
+}
+
+GroupCommitter::Announcement GroupCommitter::announce() {
+  if (!oneBarrier_) return Announcement();
+  std::lock_guard<std::mutex> lock(submitMutex_);
+  ++announced_;
+  return Announcement(this);
+}
+
+void GroupCommitter::settle(Announcement& announced) {
+  if (!announced.owner_) return;
+  announced.owner_ = nullptr;
+  --announced_;
+  arrivals_.notify_all();
+}
+
+CommitOutcome GroupCommitter::submit(Pending pending, Announcement announced) {
   std::unique_lock<std::mutex> lock(submitMutex_);
+  settle(announced);
   if (stopping_) throw std::runtime_error("the node is shutting down");
   auto result = pending.done.get_future();
   if (!oneBarrier_) {
@@ -63,6 +94,10 @@ CommitOutcome GroupCommitter::submit(Pending pending) {
       continue;
     }
     leading_ = true;
+    if (announced_ > 0) {
+      // Siblings are finishing their files: let them join this barrier.
+      arrivals_.wait_for(lock, siblingWait_, [this] { return announced_ == 0 || stopping_; });
+    }
     Batch batch;
     while (!waiting_.empty() && batch.size() < maxBatch_) {
       batch.push_back(std::move(waiting_.front()));
@@ -88,7 +123,11 @@ CommitOutcome GroupCommitter::submit(Pending pending) {
   return result.get();
 }
 
-CommitOutcome GroupCommitter::commit(InstanceRecord record) { return submit(Pending{std::move(record), {}, false}); }
+CommitOutcome GroupCommitter::commit(InstanceRecord record) { return commit(std::move(record), Announcement()); }
+
+CommitOutcome GroupCommitter::commit(InstanceRecord record, Announcement announced) {
+  return submit(Pending{std::move(record), {}, false}, std::move(announced));
+}
 
 void GroupCommitter::awaitDurable() {
   if (!oneBarrier_) return;  // each commit was flushed before it became visible
@@ -96,7 +135,7 @@ void GroupCommitter::awaitDurable() {
   // stored long ago then needs no barrier of its own. Marks only grow past durableMark_: rows
   // are removed only for a failed group, and all of those came after it.
   if (catalog_.commitMark() <= durableMark_.load()) return;
-  submit(Pending{{}, {}, true});
+  submit(Pending{{}, {}, true}, Announcement());
 }
 
 void GroupCommitter::stop() {

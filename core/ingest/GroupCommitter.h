@@ -13,7 +13,12 @@
 //     records the mark. A crash between the two leaves rows past the mark whose files
 //     may be missing; ingest/IngestRecovery checks exactly those at start-up. If the barrier
 //     fails, the group's rows are removed again before the associations hear of the failure.
+//     A leader about to run a barrier first waits, briefly, for commits that were announced
+//     (announce()): an association that has its whole object and is finishing the file then
+//     shares this barrier instead of queueing for the next one. PostgreSQL's commit_delay
+//     with commit_siblings does the same for its WAL flush.
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <future>
@@ -30,12 +35,36 @@ namespace annot {
 
 class GroupCommitter {
  public:
-  GroupCommitter(Catalog& catalog, InstanceStore& store, Metrics& metrics, size_t maxBatch = 512);
+  // How long a leader waits at most for announced commits; a ceiling, reached only when an
+  // announced association stalls (its file's last writes take about half of it).
+  static constexpr std::chrono::microseconds kSiblingWait{1000};
+
+  GroupCommitter(Catalog& catalog, InstanceStore& store, Metrics& metrics, size_t maxBatch = 512,
+                 std::chrono::microseconds siblingWait = kSiblingWait);
   ~GroupCommitter();
   GroupCommitter(const GroupCommitter&) = delete;
   GroupCommitter& operator=(const GroupCommitter&) = delete;
 
+  // A commit on its way (see above). Handing it to commit() fulfils it; dropping it unused
+  // withdraws it.
+  class Announcement {
+   public:
+    Announcement() = default;
+    Announcement(Announcement&& other) noexcept : owner_(other.owner_) { other.owner_ = nullptr; }
+    Announcement& operator=(Announcement&& other) noexcept;
+    ~Announcement() { withdraw(); }
+    Announcement(const Announcement&) = delete;
+    Announcement& operator=(const Announcement&) = delete;
+
+   private:
+    friend class GroupCommitter;
+    explicit Announcement(GroupCommitter* owner) : owner_(owner) {}
+    void withdraw();
+    GroupCommitter* owner_ = nullptr;
+  };
+  Announcement announce();
   // Blocks until the record is durable; rethrows the commit error otherwise.
+  CommitOutcome commit(InstanceRecord record, Announcement announced);
   CommitOutcome commit(InstanceRecord record);
   // Blocks until everything the catalog shows now is durable (for answering a re-sent
   // instance: its first copy may still be on its way to the disk). Returns at once when the
@@ -64,7 +93,8 @@ class GroupCommitter {
     void close();
   };
 
-  CommitOutcome submit(Pending pending);
+  CommitOutcome submit(Pending pending, Announcement announced);
+  void settle(Announcement& announced);  // with submitMutex_ held
   void runStorageStage();
   void runCatalogStage();
   void commitThenBarrier(Batch& batch);
@@ -74,6 +104,7 @@ class GroupCommitter {
   InstanceStore& store_;
   Metrics& metrics_;
   const size_t maxBatch_;
+  const std::chrono::microseconds siblingWait_;
   const bool oneBarrier_;
   std::mutex submitMutex_;
   bool stopping_ = false;
@@ -85,6 +116,8 @@ class GroupCommitter {
   // yet since start; recovery has checked older rows, but one barrier costs little).
   std::atomic<int64_t> durableMark_{-1};
   std::condition_variable leaderDone_;
+  size_t announced_ = 0;                 // announced commits not yet submitted (submitMutex_)
+  std::condition_variable arrivals_;     // an announced commit was submitted or withdrawn
   Stage toStorage_;
   Stage toCatalog_;
   std::thread storageThread_;

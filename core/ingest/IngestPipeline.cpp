@@ -32,35 +32,51 @@ IngestPipeline::~IngestPipeline() { stop(); }
 
 void IngestPipeline::stop() { committer_.stop(); }
 
-IngestResult IngestPipeline::ingest(const ReceivedObject& received) {
-  const std::string& scratch = received.incomingPath;
+IngestResult IngestPipeline::ingest(const ReceivedObject& received) { return complete(received, examine(received)); }
+
+ExaminedObject IngestPipeline::examine(const ReceivedObject& received) {
+  ExaminedObject examined;
   if (store_.availableBytes() < options_.minFreeBytes) {
-    store_.discardIncoming(scratch);
-    ++metrics_.failuresOutOfResources;
-    return failure(store_status::OutOfResources, "storage is almost full (below the configured free-space reserve)");
+    examined.verdict = failure(store_status::OutOfResources, "storage is almost full (below the configured free-space reserve)");
+    return examined;
   }
-
-  InstanceRecord record;
   try {
-    record = received.contents.empty() ? readInstanceHeader(scratch) : readInstanceHeader(received.contents);
+    examined.record = received.contents.empty() ? readInstanceHeader(received.incomingPath)
+                                                : readInstanceHeader(received.contents);
     if (!received.affectedSopClassUid.empty() || !received.affectedSopInstanceUid.empty()) {
-      checkMatchesCommand(record, received.affectedSopClassUid, received.affectedSopInstanceUid);
+      checkMatchesCommand(examined.record, received.affectedSopClassUid, received.affectedSopInstanceUid);
     }
+    examined.seenInCatalog = catalog_.hasInstance(examined.record.instance.sopInstanceUid);
+    if (!examined.seenInCatalog) examined.announced = committer_.announce();
   } catch (const InstanceHeaderError& e) {
+    examined.verdict = failure(e.kind() == InstanceHeaderError::Kind::Unreadable ? store_status::CannotUnderstand
+                                                                                 : store_status::DataSetDoesNotMatchSopClass,
+                               e.what());
+  } catch (const std::exception& e) {
+    examined.verdict = failure(store_status::ProcessingFailure, std::string("index lookup failed: ") + e.what());
+  }
+  return examined;
+}
+
+IngestResult IngestPipeline::complete(const ReceivedObject& received, ExaminedObject examined) {
+  const std::string& scratch = received.incomingPath;
+  if (examined.verdict.status != store_status::Success) {
     store_.discardIncoming(scratch);
-    if (e.kind() == InstanceHeaderError::Kind::Unreadable) {
-      ++metrics_.failuresMalformed;
-      return failure(store_status::CannotUnderstand, e.what());
+    switch (examined.verdict.status) {
+      case store_status::OutOfResources: ++metrics_.failuresOutOfResources; break;
+      case store_status::CannotUnderstand: ++metrics_.failuresMalformed; break;
+      case store_status::DataSetDoesNotMatchSopClass: ++metrics_.failuresMismatch; break;
+      default: ++metrics_.failuresProcessing; break;
     }
-    ++metrics_.failuresMismatch;
-    return failure(store_status::DataSetDoesNotMatchSopClass, e.what());
+    return std::move(examined.verdict);
   }
 
+  InstanceRecord& record = examined.record;
   IngestResult result;
   result.sopInstanceUid = record.instance.sopInstanceUid;
   result.studyInstanceUid = record.study.studyInstanceUid;
   try {
-    if (catalog_.hasInstance(record.instance.sopInstanceUid)) {
+    if (examined.seenInCatalog) {
       // Idempotent re-send: the first copy stays, as in a PACS that does not overwrite. It is
       // visible once committed but may still be waiting for its group's barrier, and a failed
       // barrier withdraws it again: keep this copy until the row is known to be durable.
@@ -76,7 +92,7 @@ IngestResult IngestPipeline::ingest(const ReceivedObject& received) {
     record.receivedAtMs = nowMillis();
     record.callingAet = received.callingAet;
     record.storageKey = store_.promote(scratch, record.instance.sopInstanceUid);
-    const CommitOutcome outcome = committer_.commit(record);
+    const CommitOutcome outcome = committer_.commit(record, std::move(examined.announced));
     if (outcome == CommitOutcome::AlreadyPresent) {
       // A concurrent association stored the same instance first; the file we renamed over
       // theirs carries the same SOP Instance and stays valid.

@@ -44,6 +44,14 @@ struct IngestResult {
   std::string studyInstanceUid;
 };
 
+// What IngestPipeline::examine() found out about an object before its file is complete.
+struct ExaminedObject {
+  IngestResult verdict;         // a failure status here refuses the object
+  InstanceRecord record;        // the parsed header, on success
+  bool seenInCatalog = false;   // the SOP Instance was already indexed when examined
+  GroupCommitter::Announcement announced;  // the commit that complete() will make
+};
+
 struct IngestOptions {
   uint64_t minFreeBytes = 64ull * 1024 * 1024;  // refuse new objects below this much free space
 };
@@ -55,8 +63,17 @@ class IngestPipeline {
 
   std::string newIncomingPath() { return store_.newIncomingPath(); }
   // Consumes the scratch file (kept or removed) and returns when the outcome is final: on
-  // Success the instance is durable on disk and in the catalog.
+  // Success the instance is durable on disk and in the catalog. examine() then complete().
   IngestResult ingest(const ReceivedObject& received);
+  // The part that needs only the object's bytes: parses and checks the header, the free space
+  // and whether the instance is already indexed. Leaves the scratch file alone, so a receiver
+  // can run it while the file's last writes are still on their way to the device, provided
+  // `received.contents` holds the whole object (without contents the file is read and must
+  // be complete).
+  ExaminedObject examine(const ReceivedObject& received);
+  // The rest, once the scratch file is complete: refuses what examine() refused, or makes the
+  // instance durable and indexed. Consumes the scratch file.
+  IngestResult complete(const ReceivedObject& received, ExaminedObject examined);
   // The same for a Part 10 file received in memory (STOW-RS); `source` is recorded as the
   // sender. The bytes are written to the scratch area first, exactly as C-STORE data is.
   IngestResult ingestBytes(const std::string& bytes, const std::string& source);

@@ -39,8 +39,9 @@ void ChunkPool::give(Chunk chunk) {
   if (chunk && chunks_.size() < spare_) chunks_.push_back(std::move(chunk));
 }
 
-IncomingFile::IncomingFile(const std::string& path, uint64_t keepLimit, Caching caching, ChunkPool* pool)
-    : path_(path), pool_(pool), keepLimit_(keepLimit) {
+IncomingFile::IncomingFile(const std::string& path, uint64_t keepLimit, Caching caching, ChunkPool* pool,
+                           BackgroundWriter* writer)
+    : path_(path), pool_(pool), writer_(writer), keepLimit_(keepLimit) {
   const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
 #ifdef O_DIRECT
   if (caching == Caching::DirectWherePossible) {
@@ -58,6 +59,8 @@ IncomingFile::IncomingFile(const std::string& path, uint64_t keepLimit, Caching 
 }
 
 IncomingFile::~IncomingFile() {
+  // Background writes still read the chunks and the descriptor (a reception that failed).
+  if (writer_) writes_.wait();
   if (fd_ >= 0) ::close(fd_);
   if (pool_) {
     for (auto& chunk : chunks_) pool_->give(std::move(chunk));
@@ -76,7 +79,7 @@ void IncomingFile::recordFailure(int err) {
   failure_ = errorFor("cannot write", path_, err).what();
 }
 
-void IncomingFile::writeOut(const char* data, size_t size, uint64_t offset) {
+void IncomingFile::writeNow(const char* data, size_t size, uint64_t offset) {
   while (size > 0 && failure_.empty()) {
     const ssize_t n = ::pwrite(fd_, data, size, static_cast<off_t>(offset));
     if (n < 0 && errno == EINTR) continue;
@@ -90,25 +93,38 @@ void IncomingFile::writeOut(const char* data, size_t size, uint64_t offset) {
   }
 }
 
-void IncomingFile::flushFullChunk() {
-  writeOut(chunks_.back().get(), kChunk, written_);
-  written_ += kChunk;
-  if (!direct_) filesync::startWriteback(fd_);
+void IncomingFile::writeOut(const char* data, size_t size, uint64_t offset) {
+  if (!writer_) {
+    writeNow(data, size, offset);
+    if (!direct_) filesync::startWriteback(fd_);
+    return;
+  }
+  if (const int err = writes_.error()) recordFailure(err);
+  if (failure_.empty()) writer_->write(fd_, data, size, offset, writes_);
+}
+
+void IncomingFile::awaitWrites() {
+  if (!writer_) return;
+  if (const int err = writes_.wait()) recordFailure(err);
 }
 
 void IncomingFile::startNextChunk() {
   if (keeping_ && (chunks_.size() + 1) * kChunk <= keepLimit_) {
     chunks_.push_back(newChunk());
-  } else if (keeping_) {
-    // Too large to keep: from here on one chunk is reused and the header is read from the file.
-    keeping_ = false;
-    Chunk last = std::move(chunks_.back());
-    chunks_.pop_back();
-    if (pool_) {
-      for (auto& chunk : chunks_) pool_->give(std::move(chunk));
+  } else {
+    // The chunk about to be refilled (and any handed back) must be written first.
+    awaitWrites();
+    if (keeping_) {
+      // Too large to keep: from here on one chunk is reused and the header is read from the file.
+      keeping_ = false;
+      Chunk last = std::move(chunks_.back());
+      chunks_.pop_back();
+      if (pool_) {
+        for (auto& chunk : chunks_) pool_->give(std::move(chunk));
+      }
+      chunks_.clear();
+      chunks_.push_back(std::move(last));
     }
-    chunks_.clear();
-    chunks_.push_back(std::move(last));
   }
   fill_ = 0;
 }
@@ -123,22 +139,27 @@ void IncomingFile::append(const void* data, size_t size) {
     fill_ += n;
     in += n;
     size -= n;
-    if (fill_ == kChunk) flushFullChunk();
+    if (fill_ == kChunk) {
+      writeOut(chunks_.back().get(), kChunk, written_);
+      written_ += kChunk;
+    }
   }
 }
 
 void IncomingFile::finish() {
   if (fd_ < 0) return;
+  // The background writes first: clearing O_DIRECT below must not reach one still queued.
+  awaitWrites();
   const char* tail = chunks_.back().get();
   const size_t left = fill_ == kChunk ? 0 : fill_;  // a full chunk is already written
   const size_t aligned = direct_ ? left / kAlign * kAlign : left;
-  writeOut(tail, aligned, written_);
+  writeNow(tail, aligned, written_);
   if (aligned < left && failure_.empty()) {
     // The last partial block cannot go direct; it is written through the page cache and the
     // barrier writes it with the metadata.
     const int flags = ::fcntl(fd_, F_GETFL);
     if (flags < 0 || ::fcntl(fd_, F_SETFL, flags & ~O_DIRECT) != 0) recordFailure(errno);
-    writeOut(tail + aligned, left - aligned, written_ + aligned);
+    writeNow(tail + aligned, left - aligned, written_ + aligned);
     filesync::startWriteback(fd_);
   } else if (!direct_) {
     filesync::startWriteback(fd_);

@@ -1,6 +1,10 @@
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <fcntl.h>
 #include <sys/resource.h>
+#include <unistd.h>
+
+#include <fstream>
 
 #include <algorithm>
 #include <string>
@@ -151,4 +155,88 @@ TEST(IncomingFile, AnObjectTooLargeToKeepReturnsItsEarlierChunksAtOnce) {
   EXPECT_EQ(pool.spareCount(), 1u);
   file.finish();
   EXPECT_TRUE(readFile(dir / "big") == bytes);
+}
+
+TEST(IncomingFile, WrittenInTheBackgroundEveryByteArrivesInOrder) {
+  annot::test::TempDir dir;
+  annot::BackgroundWriter writer(2);
+  annot::ChunkPool pool;
+  for (const auto caching : {IncomingFile::Caching::DirectWherePossible, IncomingFile::Caching::PageCache}) {
+    for (size_t size : kSizes) {
+      const std::string bytes = patterned(size);
+      const std::string path = dir / ("bg" + std::to_string(size) + (caching == IncomingFile::Caching::PageCache ? "c" : "d"));
+      IncomingFile file(path, 64ull << 20, caching, &pool, &writer);
+      appendInPieces(file, bytes);
+      file.finish();
+      EXPECT_TRUE(readFile(path) == bytes) << "file differs, size " << size;
+      EXPECT_TRUE(joined(file.contents()) == bytes) << "kept bytes differ, size " << size;
+    }
+  }
+  // Past the memory limit one chunk is refilled; each refill waits for its earlier writes.
+  const std::string big = patterned(7 * IncomingFile::kChunk + 3);
+  IncomingFile file(dir / "bigbg", IncomingFile::kChunk, IncomingFile::Caching::DirectWherePossible, &pool, &writer);
+  appendInPieces(file, big);
+  file.finish();
+  EXPECT_TRUE(readFile(dir / "bigbg") == big);
+}
+
+TEST(IncomingFile, ABackgroundWriteFailureIsReportedByFinish) {
+  annot::test::TempDir dir;
+  annot::BackgroundWriter writer(1);
+  struct rlimit old{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  const auto previous = ::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit limited = old;
+  limited.rlim_cur = IncomingFile::kChunk;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &limited), 0);
+  std::string message;
+  {
+    IncomingFile file(dir / "capped", 64ull << 20, IncomingFile::Caching::DirectWherePossible, nullptr, &writer);
+    appendInPieces(file, patterned(3 * IncomingFile::kChunk));
+    try {
+      file.finish();
+    } catch (const StorageError& e) {
+      message = e.what();
+    }
+  }
+  ::setrlimit(RLIMIT_FSIZE, &old);
+  ::signal(SIGXFSZ, previous);
+  EXPECT_NE(message.find("File too large"), std::string::npos) << message;
+  EXPECT_NE(message.find("capped"), std::string::npos) << message;
+}
+
+TEST(BackgroundWriter, WritesOfOneGroupRunInTheOrderGiven) {
+  annot::test::TempDir dir;
+  annot::BackgroundWriter writer(4);
+  const std::string path = dir / "ordered";
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0640);
+  ASSERT_GE(fd, 0);
+  // Every write covers the same bytes; only in-order execution leaves the last one there.
+  std::vector<std::string> versions;
+  for (int i = 0; i < 64; ++i) versions.push_back(std::string(8192, static_cast<char>('A' + i % 26)) + std::to_string(i));
+  annot::WriteGroup group;
+  for (const auto& v : versions) writer.write(fd, v.data(), v.size(), 0, group);
+  EXPECT_EQ(group.wait(), 0);
+  ::close(fd);
+  EXPECT_EQ(readFile(path), versions.back());
+}
+
+TEST(BackgroundWriter, AFailedWriteIsTheGroupsErrorAndOtherGroupsAreUnaffected) {
+  annot::test::TempDir dir;
+  annot::BackgroundWriter writer(2);
+  const std::string path = dir / "readonly";
+  { std::ofstream(path) << "x"; }
+  const int readOnly = ::open(path.c_str(), O_RDONLY);
+  const int writable = ::open((dir / "fine").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0640);
+  ASSERT_GE(readOnly, 0);
+  ASSERT_GE(writable, 0);
+  const std::string data(4096, 'z');
+  annot::WriteGroup failing, fine;
+  writer.write(readOnly, data.data(), data.size(), 0, failing);
+  writer.write(writable, data.data(), data.size(), 0, fine);
+  EXPECT_EQ(failing.wait(), EBADF);
+  EXPECT_EQ(fine.wait(), 0);
+  ::close(readOnly);
+  ::close(writable);
+  EXPECT_EQ(readFile(dir / "fine"), data);
 }

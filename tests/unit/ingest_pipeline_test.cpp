@@ -130,6 +130,31 @@ TEST_P(IngestTest, RefusesWithOutOfResourcesBelowTheFreeSpaceReserve) {
   EXPECT_EQ(metrics.failuresOutOfResources, 1u);
 }
 
+TEST_P(IngestTest, ExaminingLeavesTheScratchFileAloneUntilCompleted) {
+  IngestPipeline pipeline(catalog, store, bus, metrics, IngestOptions{0});
+  TestInstance spec;
+  const ReceivedObject good{scratchWith(spec, pipeline), spec.sopClassUid, spec.sopUid, "MODALITY"};
+  ExaminedObject examined = pipeline.examine(good);
+  EXPECT_EQ(examined.verdict.status, store_status::Success) << examined.verdict.message;
+  EXPECT_EQ(examined.record.instance.sopInstanceUid, spec.sopUid);
+  EXPECT_TRUE(exists(good.incomingPath)) << "examine() must not consume the file";
+  EXPECT_FALSE(catalog.hasInstance(spec.sopUid));
+  EXPECT_EQ(pipeline.complete(good, std::move(examined)).status, store_status::Success);
+  EXPECT_TRUE(catalog.hasInstance(spec.sopUid));
+
+  // A refusal found by examine() is carried out, and counted, by complete().
+  TestInstance other;
+  other.sopUid = "1.2.3.4.5.6.7.8.99";
+  const ReceivedObject mismatched{scratchWith(other, pipeline), "1.2.840.10008.5.1.4.1.1.4", other.sopUid, ""};
+  ExaminedObject refused = pipeline.examine(mismatched);
+  EXPECT_EQ(refused.verdict.status, store_status::DataSetDoesNotMatchSopClass);
+  EXPECT_TRUE(exists(mismatched.incomingPath));
+  EXPECT_EQ(metrics.failuresMismatch, 0u);
+  EXPECT_EQ(pipeline.complete(mismatched, std::move(refused)).status, store_status::DataSetDoesNotMatchSopClass);
+  EXPECT_FALSE(exists(mismatched.incomingPath));
+  EXPECT_EQ(metrics.failuresMismatch, 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(BothDisciplines, IngestTest,
                          ::testing::Values(Catalog::Durability::EachCommit, Catalog::Durability::ByStorageBarrier),
                          [](const ::testing::TestParamInfo<Catalog::Durability>& info) {
