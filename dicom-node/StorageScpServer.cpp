@@ -67,7 +67,7 @@ struct ScpContext {
   const NodeConfig& config;
   IngestPipeline& pipeline;
   Metrics& metrics;
-  BackgroundWriter& writer;
+  AsyncWriterPool& writers;
 };
 
 // One association's service: C-ECHO and C-STORE, received straight into a file.
@@ -147,11 +147,12 @@ class StoreScp : public DcmThreadSCP {
     const StoreReceptionContext reception{association_, getDIMSEBlockingMode(), static_cast<int>(getDIMSETimeout()),
                                           callingAet_};
     const std::string scratch = context_.pipeline.newIncomingPath();
+    const AsyncWriterPool::Lease writer = context_.writers.lease();  // outlives the file
     std::optional<IncomingFile> file;
     std::string storageProblem;
     bool outOfSpace = false;
     try {
-      file.emplace(scratch, kKeptInMemory, IncomingFile::Caching::DirectWherePossible, &chunks_, &context_.writer);
+      file.emplace(scratch, kKeptInMemory, IncomingFile::Caching::DirectWherePossible, &chunks_, writer.get());
     } catch (const StorageError& e) {
       storageProblem = e.what();
       outOfSpace = e.kind() == StorageError::Kind::OutOfSpace;
@@ -166,9 +167,10 @@ class StoreScp : public DcmThreadSCP {
     ReceivedObject object{scratch, request.AffectedSOPClassUID, request.AffectedSOPInstanceUID, callingAet_};
     std::optional<ExaminedObject> examined;
     if (received.good() && file && file->failure().empty()) {
+      file->writeWholeBlocks();
       object.contents = file->contents();
       object.size = file->size();
-      // The header is parsed and checked while the last background writes are still on their
+      // The header is parsed and checked while the last queued writes are still on their
       // way to the device; finish() below waits for them.
       if (!object.contents.empty()) examined = context_.pipeline.examine(object);
     }
@@ -239,8 +241,8 @@ class StoreScp : public DcmThreadSCP {
 
 class StorageScpServer::Pool : public DcmBaseSCPPool {
  public:
-  Pool(const NodeConfig& config, IngestPipeline& pipeline, Metrics& metrics, BackgroundWriter& writer)
-      : context_{config, pipeline, metrics, writer} {}
+  Pool(const NodeConfig& config, IngestPipeline& pipeline, Metrics& metrics, AsyncWriterPool& writers)
+      : context_{config, pipeline, metrics, writers} {}
 
  protected:
   // Gives each worker the shared context (DCMTK's template pool can only default-construct).
@@ -257,11 +259,8 @@ class StorageScpServer::Pool : public DcmBaseSCPPool {
   ScpContext context_;
 };
 
-// Writer threads mostly wait for the device; one per association up to four keeps every
-// receiver's previous unit in flight without idle threads on large pools.
 StorageScpServer::StorageScpServer(const NodeConfig& config, IngestPipeline& pipeline, Metrics& metrics)
-    : writer_(std::min<size_t>(std::max<size_t>(config.maxAssociations, 1), 4)),
-      pool_(std::make_unique<Pool>(config, pipeline, metrics, writer_)) {
+    : pool_(std::make_unique<Pool>(config, pipeline, metrics, writers_)) {
   DcmSCPConfig& cfg = pool_->getConfig();
   cfg.setAETitle(config.dicomAet.c_str());
   cfg.setPort(config.dicomPort);

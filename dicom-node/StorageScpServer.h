@@ -6,7 +6,7 @@
 #include "config/NodeConfig.h"
 #include "ingest/IngestPipeline.h"
 #include "metrics/Metrics.h"
-#include "storage/BackgroundWriter.h"
+#include "storage/AsyncWriter.h"
 
 namespace annot::node {
 
@@ -22,7 +22,7 @@ class StorageScpServer {
 
  private:
   class Pool;
-  BackgroundWriter writer_;  // declared first: outlives the associations that use it
+  AsyncWriterPool writers_;  // declared first: outlives the associations that borrow from it
   std::unique_ptr<Pool> pool_;
 };
 

@@ -40,7 +40,7 @@ void ChunkPool::give(Chunk chunk) {
 }
 
 IncomingFile::IncomingFile(const std::string& path, uint64_t keepLimit, Caching caching, ChunkPool* pool,
-                           BackgroundWriter* writer)
+                           AsyncWriter* writer)
     : path_(path), pool_(pool), writer_(writer), keepLimit_(keepLimit) {
   const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC;
 #ifdef O_DIRECT
@@ -59,8 +59,8 @@ IncomingFile::IncomingFile(const std::string& path, uint64_t keepLimit, Caching 
 }
 
 IncomingFile::~IncomingFile() {
-  // Background writes still read the chunks and the descriptor (a reception that failed).
-  if (writer_) writes_.wait();
+  // Queued writes still read the chunks and the descriptor (a reception that failed).
+  if (writer_) writer_->drain();
   if (fd_ >= 0) ::close(fd_);
   if (pool_) {
     for (auto& chunk : chunks_) pool_->give(std::move(chunk));
@@ -99,13 +99,23 @@ void IncomingFile::writeOut(const char* data, size_t size, uint64_t offset) {
     if (!direct_) filesync::startWriteback(fd_);
     return;
   }
-  if (const int err = writes_.error()) recordFailure(err);
-  if (failure_.empty()) writer_->write(fd_, data, size, offset, writes_);
+  sizeAtLeast(offset + size);
+  if (!failure_.empty()) return;
+  if (const int err = writer_->submit(fd_, data, size, offset)) recordFailure(err);
+}
+
+void IncomingFile::sizeAtLeast(uint64_t size) {
+  if (size <= sized_ || !failure_.empty()) return;
+  if (::ftruncate(fd_, static_cast<off_t>(size)) != 0) {
+    recordFailure(errno);
+    return;
+  }
+  sized_ = size;
 }
 
 void IncomingFile::awaitWrites() {
   if (!writer_) return;
-  if (const int err = writes_.wait()) recordFailure(err);
+  if (const int err = writer_->drain()) recordFailure(err);
 }
 
 void IncomingFile::startNextChunk() {
@@ -127,6 +137,7 @@ void IncomingFile::startNextChunk() {
     }
   }
   fill_ = 0;
+  chunkWritten_ = 0;
 }
 
 void IncomingFile::append(const void* data, size_t size) {
@@ -140,18 +151,29 @@ void IncomingFile::append(const void* data, size_t size) {
     in += n;
     size -= n;
     if (fill_ == kChunk) {
-      writeOut(chunks_.back().get(), kChunk, written_);
-      written_ += kChunk;
+      writeOut(chunks_.back().get() + chunkWritten_, kChunk - chunkWritten_, written_);
+      written_ += kChunk - chunkWritten_;
+      chunkWritten_ = kChunk;
     }
   }
 }
 
+void IncomingFile::writeWholeBlocks() {
+  if (!writer_ || fd_ < 0) return;
+  const size_t whole = (direct_ ? fill_ / kAlign * kAlign : fill_);
+  if (whole <= chunkWritten_) return;
+  sizeAtLeast(size_);  // the whole object, in one step
+  writeOut(chunks_.back().get() + chunkWritten_, whole - chunkWritten_, written_);
+  written_ += whole - chunkWritten_;
+  chunkWritten_ = whole;
+}
+
 void IncomingFile::finish() {
   if (fd_ < 0) return;
-  // The background writes first: clearing O_DIRECT below must not reach one still queued.
+  // The queued writes first: clearing O_DIRECT below must not reach one still queued.
   awaitWrites();
-  const char* tail = chunks_.back().get();
-  const size_t left = fill_ == kChunk ? 0 : fill_;  // a full chunk is already written
+  const char* tail = chunks_.back().get() + chunkWritten_;
+  const size_t left = fill_ - chunkWritten_;
   const size_t aligned = direct_ ? left / kAlign * kAlign : left;
   writeNow(tail, aligned, written_);
   if (aligned < left && failure_.empty()) {

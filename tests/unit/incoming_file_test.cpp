@@ -157,16 +157,28 @@ TEST(IncomingFile, AnObjectTooLargeToKeepReturnsItsEarlierChunksAtOnce) {
   EXPECT_TRUE(readFile(dir / "big") == bytes);
 }
 
-TEST(IncomingFile, WrittenInTheBackgroundEveryByteArrivesInOrder) {
+TEST(IncomingFile, WrittenAsynchronouslyEveryByteArrivesInOrder) {
   annot::test::TempDir dir;
-  annot::BackgroundWriter writer(2);
+  auto writer = annot::AsyncWriter::open();
+  ASSERT_TRUE(writer) << "this kernel offers no AIO";
   annot::ChunkPool pool;
   for (const auto caching : {IncomingFile::Caching::DirectWherePossible, IncomingFile::Caching::PageCache}) {
     for (size_t size : kSizes) {
       const std::string bytes = patterned(size);
       const std::string path = dir / ("bg" + std::to_string(size) + (caching == IncomingFile::Caching::PageCache ? "c" : "d"));
-      IncomingFile file(path, 64ull << 20, caching, &pool, &writer);
-      appendInPieces(file, bytes);
+      IncomingFile file(path, 64ull << 20, caching, &pool, writer.get());
+      // Half of the objects are handed over early, as the node does once the data is complete,
+      // one of them before its last bytes arrive.
+      if (size % 2) {
+        appendInPieces(file, bytes);
+        file.writeWholeBlocks();
+      } else if (size > 8192) {
+        appendInPieces(file, bytes.substr(0, size - 8192 + 1));
+        file.writeWholeBlocks();
+        file.append(bytes.data() + size - 8192 + 1, 8192 - 1);
+      } else {
+        appendInPieces(file, bytes);
+      }
       file.finish();
       EXPECT_TRUE(readFile(path) == bytes) << "file differs, size " << size;
       EXPECT_TRUE(joined(file.contents()) == bytes) << "kept bytes differ, size " << size;
@@ -174,15 +186,17 @@ TEST(IncomingFile, WrittenInTheBackgroundEveryByteArrivesInOrder) {
   }
   // Past the memory limit one chunk is refilled; each refill waits for its earlier writes.
   const std::string big = patterned(7 * IncomingFile::kChunk + 3);
-  IncomingFile file(dir / "bigbg", IncomingFile::kChunk, IncomingFile::Caching::DirectWherePossible, &pool, &writer);
+  IncomingFile file(dir / "bigbg", IncomingFile::kChunk, IncomingFile::Caching::DirectWherePossible, &pool,
+                    writer.get());
   appendInPieces(file, big);
   file.finish();
   EXPECT_TRUE(readFile(dir / "bigbg") == big);
 }
 
-TEST(IncomingFile, ABackgroundWriteFailureIsReportedByFinish) {
+TEST(IncomingFile, AnAsynchronousWriteFailureIsReportedByFinish) {
   annot::test::TempDir dir;
-  annot::BackgroundWriter writer(1);
+  auto writer = annot::AsyncWriter::open();
+  ASSERT_TRUE(writer);
   struct rlimit old{};
   ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
   const auto previous = ::signal(SIGXFSZ, SIG_IGN);
@@ -191,7 +205,7 @@ TEST(IncomingFile, ABackgroundWriteFailureIsReportedByFinish) {
   ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &limited), 0);
   std::string message;
   {
-    IncomingFile file(dir / "capped", 64ull << 20, IncomingFile::Caching::DirectWherePossible, nullptr, &writer);
+    IncomingFile file(dir / "capped", 64ull << 20, IncomingFile::Caching::DirectWherePossible, nullptr, writer.get());
     appendInPieces(file, patterned(3 * IncomingFile::kChunk));
     try {
       file.finish();
@@ -205,38 +219,58 @@ TEST(IncomingFile, ABackgroundWriteFailureIsReportedByFinish) {
   EXPECT_NE(message.find("capped"), std::string::npos) << message;
 }
 
-TEST(BackgroundWriter, WritesOfOneGroupRunInTheOrderGiven) {
+TEST(AsyncWriter, MoreWritesThanItsDepthAllLandAndDrainReportsSuccess) {
   annot::test::TempDir dir;
-  annot::BackgroundWriter writer(4);
-  const std::string path = dir / "ordered";
+  auto writer = annot::AsyncWriter::open(2);
+  ASSERT_TRUE(writer);
+  const std::string path = dir / "queued";
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0640);
   ASSERT_GE(fd, 0);
-  // Every write covers the same bytes; only in-order execution leaves the last one there.
-  std::vector<std::string> versions;
-  for (int i = 0; i < 64; ++i) versions.push_back(std::string(8192, static_cast<char>('A' + i % 26)) + std::to_string(i));
-  annot::WriteGroup group;
-  for (const auto& v : versions) writer.write(fd, v.data(), v.size(), 0, group);
-  EXPECT_EQ(group.wait(), 0);
+  std::vector<std::string> parts;
+  std::string expected;
+  for (int i = 0; i < 7; ++i) {
+    parts.push_back(std::string(4096, static_cast<char>('a' + i)));
+    expected += parts.back();
+  }
+  for (size_t i = 0; i < parts.size(); ++i) {
+    EXPECT_EQ(writer->submit(fd, parts[i].data(), parts[i].size(), i * 4096), 0);
+    EXPECT_LE(writer->inFlight(), 2u);
+  }
+  EXPECT_EQ(writer->drain(), 0);
+  EXPECT_EQ(writer->inFlight(), 0u);
   ::close(fd);
-  EXPECT_EQ(readFile(path), versions.back());
+  EXPECT_EQ(readFile(path), expected);
 }
 
-TEST(BackgroundWriter, AFailedWriteIsTheGroupsErrorAndOtherGroupsAreUnaffected) {
+TEST(AsyncWriter, AWriteToADescriptorNotOpenForWritingIsRefusedWithItsErrno) {
   annot::test::TempDir dir;
-  annot::BackgroundWriter writer(2);
+  auto writer = annot::AsyncWriter::open();
+  ASSERT_TRUE(writer);
   const std::string path = dir / "readonly";
   { std::ofstream(path) << "x"; }
   const int readOnly = ::open(path.c_str(), O_RDONLY);
-  const int writable = ::open((dir / "fine").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0640);
   ASSERT_GE(readOnly, 0);
-  ASSERT_GE(writable, 0);
   const std::string data(4096, 'z');
-  annot::WriteGroup failing, fine;
-  writer.write(readOnly, data.data(), data.size(), 0, failing);
-  writer.write(writable, data.data(), data.size(), 0, fine);
-  EXPECT_EQ(failing.wait(), EBADF);
-  EXPECT_EQ(fine.wait(), 0);
+  EXPECT_EQ(writer->submit(readOnly, data.data(), data.size(), 0), EBADF);
+  EXPECT_EQ(writer->drain(), 0) << "nothing was queued";
   ::close(readOnly);
-  ::close(writable);
-  EXPECT_EQ(readFile(dir / "fine"), data);
+  EXPECT_EQ(readFile(path), "x");
+}
+
+TEST(AsyncWriterPool, LendsTheSameWriterAgainOnceReturned) {
+  annot::AsyncWriterPool pool;
+  annot::AsyncWriter* first = nullptr;
+  annot::AsyncWriter* second = nullptr;
+  {
+    const auto a = pool.lease();
+    const auto b = pool.lease();
+    ASSERT_NE(a.get(), nullptr);
+    first = a.get();
+    second = b.get();
+    EXPECT_NE(second, first) << "a lent writer is not lent twice";
+  }
+  EXPECT_EQ(pool.idleCount(), 2u);
+  const auto again = pool.lease();
+  EXPECT_TRUE(again.get() == first || again.get() == second) << "no new writer while one is idle";
+  EXPECT_EQ(pool.idleCount(), 1u);
 }
