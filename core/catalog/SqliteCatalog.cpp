@@ -305,9 +305,9 @@ CommitOutcome SqliteCatalog::insertOne(const InstanceRecord& r) {
 
 bool SqliteCatalog::hasInstance(const std::string& sopInstanceUid) {
   auto db = reader();
-  auto st = db->prepare("SELECT 1 FROM instances WHERE sop_uid = ?");
-  st.bind(1, sopInstanceUid);
-  return st.step();
+  auto st = db->cached("SELECT 1 FROM instances WHERE sop_uid = ?");
+  st->bind(1, sopInstanceUid);
+  return st->step();
 }
 
 std::optional<InstanceSummary> SqliteCatalog::findInstance(const std::string& sopInstanceUid) {

@@ -23,7 +23,10 @@ Database::Database(const std::string& path) {
   sqlite3_busy_timeout(db_, 10000);
 }
 
-Database::~Database() { sqlite3_close(db_); }
+Database::~Database() {
+  cache_.clear();  // statements first: a connection with live statements does not close
+  sqlite3_close(db_);
+}
 
 void Database::exec(const std::string& sql) {
   char* error = nullptr;
@@ -36,6 +39,14 @@ void Database::exec(const std::string& sql) {
 }
 
 Statement Database::prepare(const std::string& sql) { return Statement(db_, sql); }
+
+CachedStatement Database::cached(const std::string& sql) {
+  auto& slot = cache_[sql];
+  if (!slot) slot = std::make_unique<Statement>(db_, sql);
+  return CachedStatement(*slot);
+}
+
+CachedStatement::~CachedStatement() { statement_.reset(); }
 int64_t Database::lastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
 int Database::changes() const { return sqlite3_changes(db_); }
 

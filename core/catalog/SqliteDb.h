@@ -4,6 +4,8 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -19,6 +21,7 @@ class SqliteError : public std::runtime_error {
 };
 
 class Statement;
+class CachedStatement;
 
 class Database {
  public:
@@ -29,12 +32,16 @@ class Database {
 
   void exec(const std::string& sql);
   Statement prepare(const std::string& sql);
+  // The statement for `sql`, prepared on first use and kept with the connection: preparing
+  // cost more than running the one-row lookups of the ingest path.
+  CachedStatement cached(const std::string& sql);
   int64_t lastInsertRowId() const;
   int changes() const;
   sqlite3* handle() const { return db_; }
 
  private:
   sqlite3* db_ = nullptr;
+  std::map<std::string, std::unique_ptr<Statement>> cache_;  // finalized before db_ is closed
 };
 
 class Statement {
@@ -63,6 +70,21 @@ class Statement {
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
   std::string sql_;
+};
+
+// A use of a connection's cached statement, reset when it ends so that no read snapshot is
+// held between uses (an open one would keep WAL checkpoints from completing).
+class CachedStatement {
+ public:
+  explicit CachedStatement(Statement& statement) : statement_(statement) {}
+  ~CachedStatement();
+  CachedStatement(const CachedStatement&) = delete;
+  CachedStatement& operator=(const CachedStatement&) = delete;
+  Statement* operator->() { return &statement_; }
+  Statement& operator*() { return statement_; }
+
+ private:
+  Statement& statement_;
 };
 
 // Commits on commit(), rolls back when destroyed without it.

@@ -164,3 +164,30 @@ TEST_F(CatalogTest, SurvivesReopening) {
   EXPECT_EQ(reopened.findInstance("4.1.1.1")->storageKey, "aa/4.1.1.1.dcm");
   EXPECT_FALSE(reopened.findInstance("4.1.1.9"));
 }
+
+TEST(SqliteDatabase, ACachedStatementIsReusedAndHoldsNoSnapshotBetweenUses) {
+  annot::test::TempDir dir;
+  sqlite::Database writer(dir / "db.sqlite");
+  writer.exec("PRAGMA journal_mode=WAL");
+  writer.exec("CREATE TABLE t(x INTEGER)");
+  writer.exec("INSERT INTO t VALUES (1), (2), (3)");
+  sqlite::Database reader(dir / "db.sqlite");
+  const sqlite::Statement* first = nullptr;
+  {
+    auto st = reader.cached("SELECT x FROM t ORDER BY x");
+    first = &*st;
+    ASSERT_TRUE(st->step());  // stopped after one of three rows: the read is still open here
+    EXPECT_EQ(st->integer(0), 1);
+  }
+  {
+    auto st = reader.cached("SELECT x FROM t ORDER BY x");
+    EXPECT_EQ(&*st, first) << "prepared once, reused";
+    ASSERT_TRUE(st->step());
+    EXPECT_EQ(st->integer(0), 1) << "starts from the first row again";
+  }
+  // With the reader's snapshot released, a checkpoint can move the whole WAL into the database.
+  writer.exec("INSERT INTO t VALUES (4)");
+  auto checkpoint = writer.prepare("PRAGMA wal_checkpoint(TRUNCATE)");
+  ASSERT_TRUE(checkpoint.step());
+  EXPECT_EQ(checkpoint.integer(0), 0) << "a reader still holds a snapshot";
+}
