@@ -82,25 +82,12 @@ const char* kInstanceColumns =
     "i.number_of_frames, i.storage_key, i.file_size, i.received_ms, i.calling_aet ";
 }  // namespace
 
-// Borrows a read connection for the duration of one query and returns it to the pool.
-class SqliteCatalog::ReaderLease {
- public:
-  ReaderLease(SqliteCatalog& owner, std::unique_ptr<Database> db) : owner_(owner), db_(std::move(db)) {}
-  ReaderLease(ReaderLease&&) = default;
-  ~ReaderLease() {
-    if (!db_) return;
-    std::lock_guard<std::mutex> lock(owner_.readersMutex_);
-    owner_.idleReaders_.push_back(std::move(db_));
-  }
-  Database& operator*() { return *db_; }
-  Database* operator->() { return db_.get(); }
- private:
-  SqliteCatalog& owner_;
-  std::unique_ptr<Database> db_;
-};
-
 SqliteCatalog::SqliteCatalog(const std::string& databasePath, Durability durability)
-    : path_(databasePath), durability_(durability) {
+    : path_(databasePath), durability_(durability), readers_([path = databasePath] {
+        auto db = std::make_unique<Database>(path);
+        db->exec("PRAGMA foreign_keys=ON");
+        return db;
+      }) {
   writer_ = std::make_unique<Database>(path_);
   configureConnection(*writer_, durability_);
   migrateCatalogSchema(*writer_);
@@ -113,20 +100,6 @@ SqliteCatalog::SqliteCatalog(const std::string& databasePath, Durability durabil
 }
 
 SqliteCatalog::~SqliteCatalog() = default;
-
-SqliteCatalog::ReaderLease SqliteCatalog::reader() {
-  {
-    std::lock_guard<std::mutex> lock(readersMutex_);
-    if (!idleReaders_.empty()) {
-      auto db = std::move(idleReaders_.back());
-      idleReaders_.pop_back();
-      return ReaderLease(*this, std::move(db));
-    }
-  }
-  auto db = std::make_unique<Database>(path_);
-  db->exec("PRAGMA foreign_keys=ON");
-  return ReaderLease(*this, std::move(db));
-}
 
 // Statements of the ingest path, prepared once: re-preparing them per row cost more than the
 // inserts themselves.

@@ -13,6 +13,7 @@
 #include "catalog/Catalog.h"
 #include "catalog/IndexReader.h"
 #include "catalog/SqliteDb.h"
+#include "common/LendingPool.h"
 
 namespace annot {
 
@@ -39,9 +40,9 @@ class SqliteCatalog : public Catalog, public IndexReader {
   std::vector<std::vector<std::string>> query(const std::string& sql, const std::vector<std::string>& params) override;
 
  private:
-  class ReaderLease;
   struct WriterStatements;
-  ReaderLease reader();
+  // Borrows a read connection for the duration of one query.
+  LendingPool<sqlite::Database>::Lease reader() { return readers_.lease(); }
   CommitOutcome insertOne(const InstanceRecord& record);
   void recordDurableMarkLocked();  // writes durableThrough_ in the open transaction
 
@@ -53,8 +54,7 @@ class SqliteCatalog : public Catalog, public IndexReader {
   int64_t recordedThrough_ = 0;   // what the database holds
   std::unique_ptr<sqlite::Database> writer_;
   std::unique_ptr<WriterStatements> statements_;
-  std::mutex readersMutex_;
-  std::vector<std::unique_ptr<sqlite::Database>> idleReaders_;
+  LendingPool<sqlite::Database> readers_;
 };
 
 }  // namespace annot

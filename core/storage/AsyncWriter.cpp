@@ -84,28 +84,4 @@ int AsyncWriter::drain() {
   return error;
 }
 
-AsyncWriterPool::Lease AsyncWriterPool::lease() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!idle_.empty()) {
-      auto writer = std::move(idle_.back());
-      idle_.pop_back();
-      return Lease(*this, std::move(writer));
-    }
-  }
-  return Lease(*this, AsyncWriter::open());
-}
-
-AsyncWriterPool::Lease::~Lease() {
-  if (!writer_) return;
-  writer_->drain();  // normally idle already: the file it served has waited for its writes
-  std::lock_guard<std::mutex> lock(pool_.mutex_);
-  pool_.idle_.push_back(std::move(writer_));
-}
-
-size_t AsyncWriterPool::idleCount() const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  return idle_.size();
-}
-
 }  // namespace annot

@@ -10,8 +10,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
-#include <vector>
+
+#include "common/LendingPool.h"
 
 namespace annot {
 
@@ -45,29 +45,11 @@ class AsyncWriter {
 
 // AsyncWriters shared by the receiving threads of a server, one lent per object. Releasing a
 // kernel AIO context waits for an RCU grace period (tens of milliseconds), too long for the
-// end of every association; pooled contexts are released only with the pool.
-class AsyncWriterPool {
+// end of every association; pooled contexts are released only with the pool. A lease holds
+// nullptr where the kernel offers no AIO: write synchronously.
+class AsyncWriterPool : public LendingPool<AsyncWriter> {
  public:
-  class Lease {
-   public:
-    Lease(AsyncWriterPool& pool, std::unique_ptr<AsyncWriter> writer) : pool_(pool), writer_(std::move(writer)) {}
-    ~Lease();
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    // Nullptr when the kernel offers no AIO: write synchronously.
-    AsyncWriter* get() const { return writer_.get(); }
-
-   private:
-    AsyncWriterPool& pool_;
-    std::unique_ptr<AsyncWriter> writer_;
-  };
-
-  Lease lease();
-  size_t idleCount() const;
-
- private:
-  mutable std::mutex mutex_;
-  std::vector<std::unique_ptr<AsyncWriter>> idle_;
+  AsyncWriterPool() : LendingPool<AsyncWriter>([] { return AsyncWriter::open(); }) {}
 };
 
 }  // namespace annot

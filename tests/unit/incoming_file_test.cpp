@@ -91,20 +91,22 @@ TEST(IncomingFile, ObjectsPastTheLimitAreNotKeptInMemoryButWrittenWhole) {
   EXPECT_TRUE(joined(small.contents()) == bytes.substr(0, 2 * IncomingFile::kChunk)) << "exactly at the limit is kept";
 }
 
-TEST(IncomingFile, AWriteFailureIsHeldUntilFinishAndNamesTheFile) {
-  annot::test::TempDir dir;
-  // A file size limit makes the kernel refuse writes past it (EFBIG), like a full disk would.
+namespace {
+// Receives three chunks into a file the kernel caps at one chunk (EFBIG, refused as a full disk
+// would refuse it) and returns what finish() threw; `failedEarly` tells whether the failure was
+// already known before finish().
+std::string finishCapped(const std::string& path, annot::AsyncWriter* writer, bool& failedEarly) {
   struct rlimit old{};
-  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  EXPECT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
   const auto previous = ::signal(SIGXFSZ, SIG_IGN);
   struct rlimit limited = old;
   limited.rlim_cur = IncomingFile::kChunk;
-  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &limited), 0);
+  EXPECT_EQ(::setrlimit(RLIMIT_FSIZE, &limited), 0);
   std::string message;
   {
-    IncomingFile file(dir / "capped", 64ull << 20);
+    IncomingFile file(path, 64ull << 20, IncomingFile::Caching::DirectWherePossible, nullptr, writer);
     appendInPieces(file, patterned(3 * IncomingFile::kChunk));  // no throw while receiving
-    EXPECT_FALSE(file.failure().empty());
+    failedEarly = !file.failure().empty();
     try {
       file.finish();
     } catch (const StorageError& e) {
@@ -113,6 +115,15 @@ TEST(IncomingFile, AWriteFailureIsHeldUntilFinishAndNamesTheFile) {
   }
   ::setrlimit(RLIMIT_FSIZE, &old);
   ::signal(SIGXFSZ, previous);
+  return message;
+}
+}  // namespace
+
+TEST(IncomingFile, AWriteFailureIsHeldUntilFinishAndNamesTheFile) {
+  annot::test::TempDir dir;
+  bool failedEarly = false;
+  const std::string message = finishCapped(dir / "capped", nullptr, failedEarly);
+  EXPECT_TRUE(failedEarly);
   EXPECT_NE(message.find("cannot write"), std::string::npos) << message;
   EXPECT_NE(message.find("capped"), std::string::npos) << message;
 }
@@ -197,24 +208,8 @@ TEST(IncomingFile, AnAsynchronousWriteFailureIsReportedByFinish) {
   annot::test::TempDir dir;
   auto writer = annot::AsyncWriter::open();
   ASSERT_TRUE(writer);
-  struct rlimit old{};
-  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
-  const auto previous = ::signal(SIGXFSZ, SIG_IGN);
-  struct rlimit limited = old;
-  limited.rlim_cur = IncomingFile::kChunk;
-  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &limited), 0);
-  std::string message;
-  {
-    IncomingFile file(dir / "capped", 64ull << 20, IncomingFile::Caching::DirectWherePossible, nullptr, writer.get());
-    appendInPieces(file, patterned(3 * IncomingFile::kChunk));
-    try {
-      file.finish();
-    } catch (const StorageError& e) {
-      message = e.what();
-    }
-  }
-  ::setrlimit(RLIMIT_FSIZE, &old);
-  ::signal(SIGXFSZ, previous);
+  bool failedEarly = false;
+  const std::string message = finishCapped(dir / "capped", writer.get(), failedEarly);
   EXPECT_NE(message.find("File too large"), std::string::npos) << message;
   EXPECT_NE(message.find("capped"), std::string::npos) << message;
 }
