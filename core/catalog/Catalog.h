@@ -50,9 +50,10 @@ class Catalog : public StudyIndex {
   virtual void writeDurableMark() {}
   // Rows committed after the last recorded durable mark (all rows a crash may have cut short).
   virtual std::vector<UnconfirmedInstance> instancesPastDurableMark() { return {}; }
-  // Removes instances (and series, studies, patients left empty), keeping counts right, and
-  // records everything that remains as durable. For rows whose files a crash or a failed
-  // barrier may have lost: their senders were never acknowledged and will send again.
+  // Removes instances (and series, studies, patients left empty), keeping counts right. For
+  // rows whose files a crash or a failed barrier may have lost: their senders were never
+  // acknowledged and will send again. The durable mark stays where it is; a caller that has
+  // checked the rows that remain marks them (markDurable(commitMark()), writeDurableMark()).
   virtual void removeInstances(const std::vector<std::string>& sopInstanceUids) { (void)sopInstanceUids; }
   virtual bool hasInstance(const std::string& sopInstanceUid) = 0;
   virtual std::optional<InstanceSummary> findInstance(const std::string& sopInstanceUid) = 0;

@@ -205,11 +205,9 @@ void SqliteCatalog::removeInstances(const std::vector<std::string>& sopInstanceU
     writer_->prepare("DELETE FROM patients WHERE id = ? AND NOT EXISTS (SELECT 1 FROM studies WHERE patient_fk = ?)")
         .bind(1, patient).bind(2, patient).run();
   }
-  // What remains past the mark has been checked by the caller: record it as durable.
   auto newest = writer_->prepare("SELECT coalesce(max(id), 0) FROM instances");
   newest.step();
-  committedThrough_ = durableThrough_ = newest.integer(0);
-  recordDurableMarkLocked();
+  committedThrough_ = newest.integer(0);
   tx.commit();
 }
 

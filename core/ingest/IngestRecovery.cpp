@@ -41,9 +41,12 @@ RecoveryReport recoverUnconfirmedInstances(Catalog& catalog, InstanceStore& stor
     report.withdrawn.push_back(row.sopInstanceUid);
     keysToDiscard.push_back(row.storageKey);
   }
-  // Records the remainder as durable even when nothing is withdrawn.
   catalog.removeInstances(report.withdrawn);
   for (const auto& key : keysToDiscard) store.discardStored(key);
+  // Every row that remains has been checked against the disk: record them as durable, even
+  // when nothing was withdrawn, so that the next start has nothing to check.
+  catalog.markDurable(catalog.commitMark());
+  catalog.writeDurableMark();
   store.syncFilesystem();
   LOG_INFO("ingest", "checked " << report.checked << " instance(s) committed before an interrupted barrier; "
                                 << report.withdrawn.size() << " withdrawn");

@@ -123,6 +123,7 @@ TEST_F(IngestRecoveryTest, RowsWhoseFilesACrashCutShortAreWithdrawnAndCanBeStore
   EXPECT_EQ(report.checked, 3u);
   EXPECT_EQ(report.withdrawn, (std::vector<std::string>{"1.1.1.3", "2.1.1.1"}));
   EXPECT_FALSE(exists(store.absolutePath(keyOfTruncated)));
+  EXPECT_TRUE(catalog.instancesPastDurableMark().empty()) << "the rows that passed the check are recorded durable";
 
   EXPECT_TRUE(catalog.hasInstance("1.1.1.1"));
   EXPECT_TRUE(catalog.hasInstance("1.1.1.2"));
