@@ -25,6 +25,15 @@ T readUnsigned(const nlohmann::json& doc, const char* key, T fallback) {
   return static_cast<T>(value);
 }
 
+// readUnsigned() for keys where 0 means nothing sensible (a lease of no time, retrying a
+// refused result every round for ever).
+template <typename T>
+T readPositive(const nlohmann::json& doc, const char* key, T fallback) {
+  const T value = readUnsigned<T>(doc, key, fallback);
+  if (value == 0) throw std::invalid_argument(std::string("configuration key '") + key + "' must be at least 1");
+  return value;
+}
+
 std::string readString(const nlohmann::json& doc, const char* key, const std::string& fallback);
 bool readBool(const nlohmann::json& doc, const char* key, bool fallback);
 // An array of strings; `what` describes an element in the error message.

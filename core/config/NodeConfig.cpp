@@ -17,6 +17,7 @@ namespace {
 using nlohmann::json;
 
 using config::readBool;
+using config::readPositive;
 using config::readString;
 using config::readStrings;
 using config::readUnsigned;
@@ -59,8 +60,8 @@ NodeConfig NodeConfig::fromJsonText(const std::string& text) {
   c.logLevel = readString(doc, "LogLevel", c.logLevel);
   c.minFreeDiskSpaceMb = readUnsigned<uint64_t>(doc, "MinFreeDiskSpaceMB", c.minFreeDiskSpaceMb);
   c.protocolsDirectory = readString(doc, "ProtocolsDirectory", c.protocolsDirectory);
-  c.taskLeaseSeconds = readUnsigned<unsigned>(doc, "TaskLeaseSeconds", c.taskLeaseSeconds);
-  c.outboxMaxBackoffSeconds = readUnsigned<unsigned>(doc, "OutboxMaxBackoffSeconds", c.outboxMaxBackoffSeconds);
+  c.taskLeaseSeconds = readPositive<unsigned>(doc, "TaskLeaseSeconds", c.taskLeaseSeconds);
+  c.outboxMaxBackoffSeconds = readPositive<unsigned>(doc, "OutboxMaxBackoffSeconds", c.outboxMaxBackoffSeconds);
   c.pacs = readStrings(doc, "Pacs", "\"AET@host:port\"");
   c.validate();
   return c;
@@ -90,8 +91,6 @@ void NodeConfig::validate() const {
   if (maxPduSize < 4096 || maxPduSize > 131072) throw std::invalid_argument("MaxPduSize must be between 4096 and 131072 bytes");
   if (httpThreads == 0 || httpThreads > 256) throw std::invalid_argument("HttpThreads must be between 1 and 256");
   if (maxHttpBodyBytes == 0) throw std::invalid_argument("MaxHttpBodySize must be positive");
-  if (taskLeaseSeconds == 0) throw std::invalid_argument("TaskLeaseSeconds must be positive");
-  if (outboxMaxBackoffSeconds == 0) throw std::invalid_argument("OutboxMaxBackoffSeconds must be positive");
   for (const auto& p : pacs) {
     if (!parseDestination(p)) throw std::invalid_argument("Pacs entry '" + p + "' is not AET@host:port");
   }

@@ -49,15 +49,12 @@ PluginConfig PluginConfig::fromOrthancConfiguration(const std::string& jsonText)
     c.dataDirectory = config::readString(section, "DataDirectory", c.dataDirectory);
     c.protocolsDirectory = config::readString(section, "ProtocolsDirectory", c.protocolsDirectory);
     c.destinations = config::readStrings(section, "Destinations", "\"modality:NAME\" or \"peer:NAME\"");
-    c.taskLeaseSeconds = config::readUnsigned<unsigned>(section, "TaskLeaseSeconds", c.taskLeaseSeconds);
-    c.outboxMaxBackoffSeconds = config::readUnsigned<unsigned>(section, "OutboxMaxBackoffSeconds", c.outboxMaxBackoffSeconds);
+    c.taskLeaseSeconds = config::readPositive<unsigned>(section, "TaskLeaseSeconds", c.taskLeaseSeconds);
+    c.outboxMaxBackoffSeconds = config::readPositive<unsigned>(section, "OutboxMaxBackoffSeconds", c.outboxMaxBackoffSeconds);
     c.initialAdmin = config::readString(section, "InitialAdmin", c.initialAdmin);
     c.logLevel = config::readString(section, "LogLevel", c.logLevel);
     Log::parseLevel(c.logLevel);  // throws on an unknown level
     if (c.dataDirectory.empty()) throw std::invalid_argument("configuration key 'DataDirectory' must not be empty");
-    if (c.taskLeaseSeconds == 0) throw std::invalid_argument("configuration key 'TaskLeaseSeconds' must be at least 1");
-    // 0 would retry a refused result every round, for ever.
-    if (c.outboxMaxBackoffSeconds == 0) throw std::invalid_argument("configuration key 'OutboxMaxBackoffSeconds' must be at least 1");
     for (const auto& d : c.destinations) {
       OrthancDestination parsed;
       if (!parseOrthancDestination(d, parsed)) {

@@ -64,6 +64,9 @@ TEST(NodeConfig, RejectsBadInputWithAMessageNamingTheKey) {
   EXPECT_NE(errorOf(R"({"DicomAet": "THIS_AE_TITLE_IS_TOO_LONG"})").find("not a valid AE title"), std::string::npos);
   EXPECT_NE(errorOf(R"({"AllowedCallingAets": "CT1"})").find("must be an array"), std::string::npos);
   EXPECT_NE(errorOf(R"({"MaxPduSize": 100})").find("MaxPduSize must be between"), std::string::npos);
+  EXPECT_NE(errorOf(R"({"TaskLeaseSeconds": 0})").find("'TaskLeaseSeconds' must be at least 1"), std::string::npos);
+  EXPECT_NE(errorOf(R"({"OutboxMaxBackoffSeconds": 0})").find("'OutboxMaxBackoffSeconds' must be at least 1"),
+            std::string::npos);
   EXPECT_NE(errorOf(R"({"LogLevel": "loud"})").find("unknown log level 'loud'"), std::string::npos);
   EXPECT_NE(errorOf(R"([1,2])").find("must be a JSON object"), std::string::npos);
   EXPECT_NE(errorOf(R"({"DicomPort": )").find("not valid JSON"), std::string::npos);
