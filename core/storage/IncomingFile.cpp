@@ -101,7 +101,9 @@ void IncomingFile::writeOut(const char* data, size_t size, uint64_t offset) {
   }
   sizeAtLeast(offset + size);
   if (!failure_.empty()) return;
-  if (const int err = writer_->submit(fd_, data, size, offset)) recordFailure(err);
+  // Refused at submission (AIO resources exhausted, a file that takes no AIO): written now
+  // instead; a failure of that write is recorded as any other.
+  if (writer_->submit(fd_, data, size, offset) != 0) writeNow(data, size, offset);
 }
 
 void IncomingFile::sizeAtLeast(uint64_t size) {
