@@ -115,6 +115,14 @@ json OrthancDicomwebSource::search(const dicomweb::Query& q, const std::multimap
 
 std::vector<dicomweb::StoredInstance> OrthancDicomwebSource::findInstances(const json& match) {
   const json found = rest_.postJson("/tools/find", json{{"Level", "Instance"}, {"Query", match}, {"Expand", true}}.dump());
+  // A UID the query named exactly is every match's own; only the others are looked up, once
+  // per series (the usual series or study request then needs no lookup, or one per series).
+  const auto exact = [&match](const char* key) {
+    const std::string value = match.value(key, "");
+    return value.find_first_of("*?\\") == std::string::npos ? value : std::string();
+  };
+  const std::string queriedStudy = exact("StudyInstanceUID");
+  const std::string queriedSeries = exact("SeriesInstanceUID");
   std::unordered_map<std::string, std::pair<std::string, std::string>> seriesUids;  // Orthanc series ID -> (study, series)
   struct Sortable {
     dicomweb::StoredInstance instance;
@@ -125,12 +133,15 @@ std::vector<dicomweb::StoredInstance> OrthancDicomwebSource::findInstances(const
     const std::string seriesId = i.value("ParentSeries", "");
     auto known = seriesUids.find(seriesId);
     if (known == seriesUids.end()) {
-      const json series = rest_.getJson("/series/" + seriesId);
-      const json study = rest_.getJson("/studies/" + series.value("ParentStudy", ""));
-      known = seriesUids
-                  .emplace(seriesId, std::make_pair(study["MainDicomTags"].value("StudyInstanceUID", ""),
-                                                    series["MainDicomTags"].value("SeriesInstanceUID", "")))
-                  .first;
+      std::string studyUid = queriedStudy, seriesUid = queriedSeries;
+      if (studyUid.empty() || seriesUid.empty()) {
+        const json series = rest_.getJson("/series/" + seriesId);
+        if (seriesUid.empty()) seriesUid = series["MainDicomTags"].value("SeriesInstanceUID", "");
+        if (studyUid.empty()) {
+          studyUid = rest_.getJson("/studies/" + series.value("ParentStudy", ""))["MainDicomTags"].value("StudyInstanceUID", "");
+        }
+      }
+      known = seriesUids.emplace(seriesId, std::make_pair(std::move(studyUid), std::move(seriesUid))).first;
     }
     const json tags = i.value("MainDicomTags", json::object());
     const std::string id = i.value("ID", "");

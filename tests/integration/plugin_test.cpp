@@ -509,10 +509,12 @@ class CountingRest : public annot::OrthancRest {
   explicit CountingRest(uint16_t port) : port_(port) {}
   annot::RestAnswer call(const std::string& method, const std::string& uri, const std::string& body) override {
     if (uri.find("/metadata") != std::string::npos) ++metadataReads;
+    if (method == "GET" && (uri.rfind("/series/", 0) == 0 || uri.rfind("/studies/", 0) == 0)) ++parentLookups;
     const HttpResult r = httpRequest(port_, method, uri, body);
     return annot::RestAnswer{r.status, r.body};
   }
   int metadataReads = 0;
+  int parentLookups = 0;  // series and studies fetched to learn an instance's UIDs
 
  private:
   uint16_t port_;
@@ -551,6 +553,16 @@ TEST(Plugin, InstanceListsReadEachStoredFilesMetadataOnceAndFollowARestoredCopy)
   EXPECT_EQ(rest.metadataReads, 3);
   EXPECT_EQ(source.instances(specs[0].studyUid, "", "").size(), 3u);
   EXPECT_EQ(rest.metadataReads, 3) << "a second listing reads no metadata again";
+  // The study's UID is in the query: only the series' UID is looked up, once per series and
+  // listing; with the series in the query too, nothing is.
+  EXPECT_EQ(rest.parentLookups, 2);
+  const auto inSeries = source.instances(specs[0].studyUid, specs[0].seriesUid, "");
+  ASSERT_EQ(inSeries.size(), 3u);
+  EXPECT_EQ(inSeries[0].studyUid, specs[0].studyUid);
+  EXPECT_EQ(inSeries[0].seriesUid, specs[0].seriesUid);
+  EXPECT_EQ(rest.parentLookups, 2);
+  EXPECT_EQ(first[2].seriesUid, specs[0].seriesUid);
+  EXPECT_EQ(first[2].studyUid, specs[0].studyUid);
 
   // The same instance deleted and stored again in another transfer syntax is a new file.
   ASSERT_EQ(httpRequest(orthanc.httpPort(), "DELETE", "/instances/" + orthanc.findInstance(specs[1].sopUid)).status, 200);
@@ -561,6 +573,8 @@ TEST(Plugin, InstanceListsReadEachStoredFilesMetadataOnceAndFollowARestoredCopy)
   const auto again = source.find(specs[1].sopUid);
   ASSERT_TRUE(again);
   EXPECT_EQ(again->transferSyntaxUid, "1.2.840.10008.1.2");
+  EXPECT_EQ(again->studyUid, specs[1].studyUid);
+  EXPECT_EQ(rest.parentLookups, 4) << "found by its SOP Instance UID alone: its series and study are looked up";
   EXPECT_EQ(rest.metadataReads, 4);
   ASSERT_EQ(orthanc.findInstance(specs[1].sopUid), secondId) << "Orthanc's ID stays; only the file changed";
   EXPECT_EQ(headers.get(secondId).transferSyntaxUid, "1.2.840.10008.1.2") << "the image header of the replaced file";
