@@ -32,5 +32,12 @@ pairwise_ratios() {  # "$numerators" "$denominators"
     for (i = 1; i <= n; i++) printf "%s ", (x[i] ~ /^[0-9.]+$/ && y[i] ~ /^[0-9.]+$/ && y[i] > 0) ? x[i] / y[i] : "fail"}'
 }
 
+# "fastest–slowest" of the numbers among the words given ("fail" when one is not a number).
+spread() {  # "$numbers"
+  echo "$1" | tr ' ' '\n' | awk 'NF == 0 {next} $1 !~ /^-?[0-9]+(\.[0-9]+)?$/ {bad = 1; next}
+    {if (n == 0 || $1 < lo) lo = $1; if (n == 0 || $1 > hi) hi = $1; n++}
+    END {if (bad) print "fail"; else if (n == 0) print "n/a"; else printf "%.0f–%.0f\n", lo, hi}'
+}
+
 # A number with two decimals, or the word as it is ("fail", "n/a").
 two_decimals() { if [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?$ ]]; then printf "%.2f" "$1"; else printf "%s" "$1"; fi; }

@@ -155,5 +155,14 @@ for n in 1 4; do
     "$(two_decimals "$(pairwise_ratios "${results[floor-$n]}" "${results[node-$n]}" | median)")"
 done
 echo
+echo "Spread of the repetitions (fastest–slowest, ms): a peer that swings more than the node moves the ratios with it."
+echo
+echo "| associations | dicom-node | storescp | Orthanc | durable copy |"
+echo "|---|---|---|---|---|"
+for n in 1 4; do
+  printf "| %s | %s | %s | %s | %s |\n" "$n" "$(spread "${results[node-$n]}")" "$(spread "${results[storescp-$n]}")" \
+    "$(spread "${results[orthanc-$n]}")" "$(spread "${results[floor-$n]}")"
+done
+echo
 echo "$slices slices, $((bytes / 1048576)) MiB, medians of $reps repetitions; ratios > 1 mean dicom-node is faster."
 echo "durable copy: the same files copied from memory and made durable, per file (1) or grouped (4): what the disk charges for durability during this run."
