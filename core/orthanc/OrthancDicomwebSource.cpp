@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "dicom/DatasetAccess.h"
+#include "dicom/InstanceHeader.h"
 #include "dicom/SourceImages.h"
 #include "dicomweb/DicomwebService.h"
 #include "http/HttpMessage.h"
@@ -193,12 +194,14 @@ std::string OrthancDicomwebSource::fileBytes(const dicomweb::StoredInstance& ins
 IngestResult storeIntoOrthanc(OrthancRest& rest, const std::string& bytes) {
   IngestResult r;
   try {
-    DcmFileFormat file;
-    parsePart10(bytes, "instance to store", file);
-    r.sopInstanceUid = getString(*file.getDataset(), DCM_SOPInstanceUID);
-    r.studyInstanceUid = getString(*file.getDataset(), DCM_StudyInstanceUID);
-  } catch (const std::exception& e) {
-    r.status = store_status::CannotUnderstand;
+    // The header only, checked as the node's own ingest checks it (pixel data is skipped, not
+    // copied), so both deployments refuse the same objects with the same status.
+    const InstanceRecord header = readInstanceHeader(std::vector<std::string_view>{bytes});
+    r.sopInstanceUid = header.instance.sopInstanceUid;
+    r.studyInstanceUid = header.study.studyInstanceUid;
+  } catch (const InstanceHeaderError& e) {
+    r.status = e.kind() == InstanceHeaderError::Kind::Unreadable ? store_status::CannotUnderstand
+                                                                 : store_status::DataSetDoesNotMatchSopClass;
     r.message = e.what();
     return r;
   }

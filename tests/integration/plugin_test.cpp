@@ -489,6 +489,19 @@ TEST(Plugin, DicomwebClientSearchesRetrievesAndStoresAnSrRevisionInsideOrthanc) 
                                    {{"Authorization", "Bearer " + reader}, {"Content-Type", "multipart/related; type=\"application/dicom\"; boundary=b"}});
   EXPECT_EQ(refused.status, 409) << refused.body;
   EXPECT_NE(refused.body.find("00081198"), std::string::npos) << refused.body;  // Failed SOP Sequence
+  // DICOM without a Study Instance UID: refused as the node refuses it (A900, the data set does
+  // not match its SOP class), before Orthanc sees it.
+  TestInstance noStudy = instanceIn(study, "1.2.826.0.1.3680043.10.77.1", "1.2.826.0.1.3680043.10.77.1.1");
+  noStudy.omitStudyUid = true;
+  writeTestInstance(tmp / "nostudy.dcm", noStudy);
+  const auto incomplete = httpRequest(orthanc.httpPort(), "POST", "/annotation/dicomweb/studies",
+                                      "--b\r\nContent-Type: application/dicom\r\n\r\n" + readFile(tmp / "nostudy.dcm") + "\r\n--b--\r\n",
+                                      {{"Authorization", "Bearer " + reader}, {"Content-Type", "multipart/related; type=\"application/dicom\"; boundary=b"}});
+  EXPECT_EQ(incomplete.status, 409) << incomplete.body;
+  const json failed = json::parse(incomplete.body, nullptr, false);
+  ASSERT_TRUE(failed.is_object() && failed.contains("00081198")) << incomplete.body;
+  EXPECT_EQ(failed["00081198"]["Value"][0]["00081197"]["Value"][0], 0xA900) << incomplete.body;
+  EXPECT_TRUE(orthanc.findInstance("1.2.826.0.1.3680043.10.77.1.1").empty());
   EXPECT_EQ(d.get(reader, "/api/v1/studies/" + study)["Series"].size(), 2u) << "CT and the stored SR, nothing else";
 }
 
