@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "dicom/DatasetAccess.h"
+#include "dicom/InstanceHeader.h"
 #include "dicom/Part10.h"
 #include "dicom/SourceImages.h"
 
@@ -317,19 +318,20 @@ StowOutcome DicomwebService::store(const std::vector<Part>& parts, const std::st
     IngestResult r;
     std::string sopClass, series;
     {
-      // Peek at the UIDs first so that a wrong study is refused before anything is stored.
-      DcmFileFormat header;
+      // Peek at the UIDs first so that a wrong study is refused before anything is stored. The
+      // header only (values over 4 KiB skipped), checked as ingest will check it.
+      InstanceRecord header;
       try {
-        parsePart10(part.body, "STOW-RS part", header);
-      } catch (const std::exception&) {
-        item["00081197"] = {{"vr", "US"}, {"Value", {0xC000}}};
+        header = readInstanceHeader(std::vector<std::string_view>{part.body});
+      } catch (const InstanceHeaderError& e) {
+        const bool unreadable = e.kind() == InstanceHeaderError::Kind::Unreadable;
+        item["00081197"] = {{"vr", "US"}, {"Value", {unreadable ? store_status::CannotUnderstand : store_status::DataSetDoesNotMatchSopClass}}};
         failed.push_back(item);
         continue;
       }
-      DcmDataset& ds = *header.getDataset();
-      sopClass = getString(ds, DCM_SOPClassUID);
-      series = getString(ds, DCM_SeriesInstanceUID);
-      const std::string sop = getString(ds, DCM_SOPInstanceUID), study = getString(ds, DCM_StudyInstanceUID);
+      sopClass = header.instance.sopClassUid;
+      series = header.series.seriesInstanceUid;
+      const std::string sop = header.instance.sopInstanceUid, study = header.study.studyInstanceUid;
       item["00081150"] = {{"vr", "UI"}, {"Value", {sopClass}}};
       item["00081155"] = {{"vr", "UI"}, {"Value", {sop}}};
       if (!studyUid.empty() && study != studyUid) {
