@@ -65,6 +65,19 @@ void PiecesProducer::putback(offile_off_t num) { seek(position_ - std::min(num, 
 PiecesInputStream::PiecesInputStream(const Pieces& pieces)
     : PiecesInputStream(std::make_shared<const Pieces>(pieces), 0) {}
 
+namespace {
+// One piece over `bytes`, the pointer sharing ownership of the string (aliasing constructor).
+std::shared_ptr<const Pieces> piecesOwning(std::shared_ptr<const std::string> bytes) {
+  auto holder = std::make_shared<std::pair<std::shared_ptr<const std::string>, Pieces>>();
+  holder->second.emplace_back(*bytes);
+  holder->first = std::move(bytes);
+  return std::shared_ptr<const Pieces>(holder, &holder->second);
+}
+}  // namespace
+
+PiecesInputStream::PiecesInputStream(std::shared_ptr<const std::string> bytes)
+    : PiecesInputStream(piecesOwning(std::move(bytes)), 0) {}
+
 // The base keeps only the producer's address here, as DCMTK's own file stream does.
 PiecesInputStream::PiecesInputStream(std::shared_ptr<const Pieces> pieces, offile_off_t start)
     : DcmInputStream(&producer_), pieces_(pieces), start_(start), producer_(std::move(pieces), start) {}

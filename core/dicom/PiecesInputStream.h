@@ -11,6 +11,7 @@
 #include <dcmtk/dcmdata/dcistrma.h>
 
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -41,6 +42,9 @@ class PiecesProducer : public DcmProducer {
 class PiecesInputStream : public DcmInputStream {
  public:
   explicit PiecesInputStream(const Pieces& pieces);
+  // Over one string whose ownership it shares: values left unread stay readable for as long
+  // as the parsed object that holds their factories lives, after the caller's copy is gone.
+  explicit PiecesInputStream(std::shared_ptr<const std::string> bytes);
   PiecesInputStream(std::shared_ptr<const Pieces> pieces, offile_off_t start);
   DcmInputStreamFactory* newFactory() const override;
 

@@ -36,7 +36,8 @@ class DicomwebSource {
   // The instance's Part 10 bytes, as stored.
   virtual std::string fileBytes(const StoredInstance& instance) = 0;
   // The instance parsed into `file`. With `headersOnly`, bulk values may stay unread until used
-  // (a file on disk is read lazily); the default parses fileBytes().
+  // (a file on disk is read lazily); the default parses fileBytes(), with `headersOnly` leaving
+  // those values in the fetched bytes until used.
   virtual void load(const StoredInstance& instance, DcmFileFormat& file, bool headersOnly);
 };
 

@@ -1,6 +1,12 @@
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dctk.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <memory>
+
 #include "dicom/InstanceHeader.h"
+#include "dicom/PiecesInputStream.h"
 #include "support/DicomFixtures.h"
 #include "support/TestSupport.h"
 
@@ -124,4 +130,33 @@ TEST(InstanceHeader, CommandMismatchIsDetected) {
   EXPECT_NO_THROW(checkMatchesCommand(r, spec.sopClassUid, spec.sopUid));
   EXPECT_THROW(checkMatchesCommand(r, "1.2.840.10008.5.1.4.1.1.4", spec.sopUid), InstanceHeaderError);
   EXPECT_THROW(checkMatchesCommand(r, spec.sopClassUid, "1.2.3"), InstanceHeaderError);
+}
+
+TEST(PiecesInputStream, SkippedValuesAreReadLaterFromTheBytesItShares) {
+  annot::test::TempDir dir;
+  writeInstance(dir / "a.dcm", 300, 300);  // 180,000 bytes of pixel data: skipped at 4 KiB
+  DcmFileFormat reference;
+  ASSERT_TRUE(reference.loadFile((dir / "a.dcm").c_str()).good());
+  const Uint8* expected = nullptr;
+  unsigned long expectedCount = 0;
+  ASSERT_TRUE(reference.getDataset()->findAndGetUint8Array(DCM_PixelData, expected, &expectedCount).good());
+
+  DcmFileFormat file;
+  {
+    // The stream and the caller's string go away; the skipped value's factory keeps the bytes.
+    auto bytes = std::make_shared<const std::string>(annot::test::readFile(dir / "a.dcm"));
+    annot::PiecesInputStream in(std::move(bytes));
+    file.transferInit();
+    ASSERT_TRUE(file.read(in, EXS_Unknown, EGL_noChange, 4096).good());
+    file.transferEnd();
+  }
+  DcmElement* pixels = nullptr;
+  ASSERT_TRUE(file.getDataset()->findAndGetElement(DCM_PixelData, pixels).good());
+  EXPECT_FALSE(pixels->valueLoaded()) << "pixel data was copied while parsing";
+  ASSERT_TRUE(file.loadAllDataIntoMemory().good());
+  const Uint8* loaded = nullptr;
+  unsigned long count = 0;
+  ASSERT_TRUE(file.getDataset()->findAndGetUint8Array(DCM_PixelData, loaded, &count).good());
+  ASSERT_EQ(count, expectedCount);
+  EXPECT_TRUE(std::equal(loaded, loaded + count, expected));
 }
