@@ -7,7 +7,6 @@
 #include <dcmtk/dcmnet/scppool.h>
 #include <dcmtk/dcmnet/scpthrd.h>
 
-#include <unistd.h>
 
 #include <algorithm>
 #include <optional>
@@ -149,13 +148,11 @@ class StoreScp : public DcmThreadSCP {
     const std::string scratch = context_.pipeline.newIncomingPath();
     const AsyncWriterPool::Lease writer = context_.writers.lease();  // outlives the file
     std::optional<IncomingFile> file;
-    std::string storageProblem;
-    bool outOfSpace = false;
+    std::optional<StorageError> storageError;  // the object could not be written
     try {
       file.emplace(scratch, kKeptInMemory, IncomingFile::Caching::DirectWherePossible, &chunks_, writer.get());
     } catch (const StorageError& e) {
-      storageProblem = e.what();
-      outOfSpace = e.kind() == StorageError::Kind::OutOfSpace;
+      storageError = e;
     }
     OFCondition received = EC_Normal;
     if (file) {
@@ -178,29 +175,24 @@ class StoreScp : public DcmThreadSCP {
       try {
         file->finish();
       } catch (const StorageError& e) {
-        storageProblem = e.what();
-        outOfSpace = e.kind() == StorageError::Kind::OutOfSpace;
+        storageError = e;
       }
     }
     if (received.bad()) {
-      ::unlink(scratch.c_str());
-      ++context_.metrics.failuresProcessing;
+      context_.pipeline.refuse(object, store_status::ProcessingFailure, received.text());
       LOG_ERROR("dicom", "receiving C-STORE " << request.AffectedSOPInstanceUID << " from " << callingAet_
                                               << " failed: " << received.text());
       return received;
     }
 
     IngestResult result;
-    if (!storageProblem.empty()) {
-      ::unlink(scratch.c_str());
-      result.status = outOfSpace ? store_status::OutOfResources : store_status::ProcessingFailure;
-      result.message = "cannot store the received data: " + storageProblem;
-      ++(outOfSpace ? context_.metrics.failuresOutOfResources : context_.metrics.failuresProcessing);
+    if (storageError) {
+      const bool full = storageError->kind() == StorageError::Kind::OutOfSpace;
+      result = context_.pipeline.refuse(object, full ? store_status::OutOfResources : store_status::ProcessingFailure,
+                                        std::string("cannot store the received data: ") + storageError->what());
     } else if (!storageSopClasses().count(trimmed(request.AffectedSOPClassUID))) {
-      ::unlink(scratch.c_str());
-      result.status = STATUS_STORE_Refused_SOPClassNotSupported;
-      result.message = std::string("SOP class ") + request.AffectedSOPClassUID + " is not a storage SOP class";
-      ++context_.metrics.failuresMismatch;
+      result = context_.pipeline.refuse(object, store_status::SopClassNotSupported,
+                                        std::string("SOP class ") + request.AffectedSOPClassUID + " is not a storage SOP class");
     } else {
       if (!examined) examined = context_.pipeline.examine(object);
       result = context_.pipeline.complete(object, std::move(*examined));

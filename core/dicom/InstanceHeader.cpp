@@ -58,12 +58,7 @@ InstanceRecord readInstanceHeader(const std::vector<std::string_view>& pieces) {
   // kMaxLoadedValue are skipped, as loadFile leaves them on disk.
   DcmFileFormat file;
   PiecesInputStream in(pieces);
-  file.transferInit();
-  OFCondition status = pieces.empty() ? EC_EndOfStream : file.read(in, EXS_Unknown, EGL_noChange, kMaxLoadedValue);
-  file.transferEnd();
-  // The whole object is there: a parser asking for more means it was cut short.
-  if (status == EC_StreamNotifyClient) status = EC_EndOfStream;
-  return parsedRecord(file, status);
+  return parsedRecord(file, readWholeObject(file, in, kMaxLoadedValue));
 }
 
 namespace {

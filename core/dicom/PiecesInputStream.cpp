@@ -84,4 +84,11 @@ PiecesInputStream::PiecesInputStream(std::shared_ptr<const Pieces> pieces, offil
 
 DcmInputStreamFactory* PiecesInputStream::newFactory() const { return new PiecesStreamFactory(pieces_, start_ + tell()); }
 
+OFCondition readWholeObject(DcmFileFormat& file, PiecesInputStream& in, Uint32 maxReadLength) {
+  file.transferInit();
+  OFCondition status = in.eos() ? EC_EndOfStream : file.read(in, EXS_Unknown, EGL_noChange, maxReadLength);
+  file.transferEnd();
+  return status == EC_StreamNotifyClient ? EC_EndOfStream : status;
+}
+
 }  // namespace annot

@@ -8,6 +8,7 @@
 // parser still walks every element and reports a truncated one. The pieces must outlive the
 // stream and every factory it hands out (DCMTK keeps them in the skipped elements).
 #include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
 #include <dcmtk/dcmdata/dcistrma.h>
 
 #include <memory>
@@ -53,5 +54,10 @@ class PiecesInputStream : public DcmInputStream {
   offile_off_t start_;
   PiecesProducer producer_;
 };
+
+// Reads one whole Part 10 object from `in` into `file`; values longer than `maxReadLength` are
+// left in the stream's bytes. The stream holds the whole object, so a parser asking for more
+// means the object was cut short: that is reported as EC_EndOfStream.
+OFCondition readWholeObject(DcmFileFormat& file, PiecesInputStream& in, Uint32 maxReadLength);
 
 }  // namespace annot

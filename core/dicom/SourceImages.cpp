@@ -1,7 +1,6 @@
 #include "dicom/SourceImages.h"
 
 #include <dcmtk/config/osconfig.h>
-#include <dcmtk/dcmdata/dcistrmb.h>
 #include <dcmtk/dcmdata/dctk.h>
 #include <dirent.h>
 #include <sys/stat.h>
@@ -10,6 +9,7 @@
 #include <stdexcept>
 
 #include "dicom/DatasetAccess.h"
+#include "dicom/PiecesInputStream.h"
 #include "dicom/Uid.h"
 
 namespace annot {
@@ -160,14 +160,22 @@ SourceImage readSourceImage(const std::string& path) {
   return sourceImageFrom(file, path);
 }
 
-void parsePart10(const std::string& bytes, const std::string& name, DcmFileFormat& file) {
-  DcmInputBufferStream in;
-  in.setBuffer(bytes.data(), static_cast<offile_off_t>(bytes.size()));
-  in.setEos();
-  file.transferInit();
-  const OFCondition status = file.read(in, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
-  file.transferEnd();
+namespace {
+void parsed(const OFCondition& status, const std::string& name) {
   if (status.bad()) throw std::runtime_error(name + " is not readable DICOM: " + status.text());
+}
+}  // namespace
+
+void parsePart10(const std::string& bytes, const std::string& name, DcmFileFormat& file) {
+  // Every value is read: nothing may point back into `bytes` once this returns.
+  PiecesInputStream in(Pieces{bytes});
+  parsed(readWholeObject(file, in, kLoadAllValues), name);
+}
+
+void parsePart10(std::shared_ptr<const std::string> bytes, const std::string& name, DcmFileFormat& file,
+                 uint32_t maxReadLength) {
+  PiecesInputStream in(std::move(bytes));
+  parsed(readWholeObject(file, in, maxReadLength), name);
 }
 
 SourceImage readSourceImageFromMemory(const std::string& bytes, const std::string& name) {

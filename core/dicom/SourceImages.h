@@ -3,6 +3,7 @@
 // provide geometry for validation and measurements, and the Patient/Study modules that every
 // SR/SEG copies verbatim.
 #include <array>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -60,5 +61,10 @@ SourceImage readSourceImage(const std::string& path);
 SourceImage readSourceImageFromMemory(const std::string& bytes, const std::string& name);
 // Parses the bytes of a Part 10 file into `file`; throws std::runtime_error naming `name`.
 void parsePart10(const std::string& bytes, const std::string& name, DcmFileFormat& file);
+// The same, leaving values longer than `maxReadLength` in `bytes` until used (kLoadAllValues:
+// none); `file` keeps the bytes alive for as long as it may read them.
+constexpr uint32_t kLoadAllValues = 0xFFFFFFFFu;  // DCMTK's own DCM_MaxReadLength is only 4096
+void parsePart10(std::shared_ptr<const std::string> bytes, const std::string& name, DcmFileFormat& file,
+                 uint32_t maxReadLength);
 
 }  // namespace annot

@@ -324,8 +324,7 @@ StowOutcome DicomwebService::store(const std::vector<Part>& parts, const std::st
       try {
         header = readInstanceHeader(std::vector<std::string_view>{part.body});
       } catch (const InstanceHeaderError& e) {
-        const bool unreadable = e.kind() == InstanceHeaderError::Kind::Unreadable;
-        item["00081197"] = {{"vr", "US"}, {"Value", {unreadable ? store_status::CannotUnderstand : store_status::DataSetDoesNotMatchSopClass}}};
+        item["00081197"] = {{"vr", "US"}, {"Value", {store_status::forHeaderError(e)}}};
         failed.push_back(item);
         continue;
       }

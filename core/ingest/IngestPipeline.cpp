@@ -49,9 +49,7 @@ ExaminedObject IngestPipeline::examine(const ReceivedObject& received) {
     examined.seenInCatalog = catalog_.hasInstance(examined.record.instance.sopInstanceUid);
     if (!examined.seenInCatalog) examined.announced = committer_.announce();
   } catch (const InstanceHeaderError& e) {
-    examined.verdict = failure(e.kind() == InstanceHeaderError::Kind::Unreadable ? store_status::CannotUnderstand
-                                                                                 : store_status::DataSetDoesNotMatchSopClass,
-                               e.what());
+    examined.verdict = failure(store_status::forHeaderError(e), e.what());
   } catch (const std::exception& e) {
     examined.verdict = failure(store_status::ProcessingFailure, std::string("index lookup failed: ") + e.what());
   }
@@ -65,7 +63,8 @@ IngestResult IngestPipeline::complete(const ReceivedObject& received, ExaminedOb
     switch (examined.verdict.status) {
       case store_status::OutOfResources: ++metrics_.failuresOutOfResources; break;
       case store_status::CannotUnderstand: ++metrics_.failuresMalformed; break;
-      case store_status::DataSetDoesNotMatchSopClass: ++metrics_.failuresMismatch; break;
+      case store_status::DataSetDoesNotMatchSopClass:
+      case store_status::SopClassNotSupported: ++metrics_.failuresMismatch; break;
       default: ++metrics_.failuresProcessing; break;
     }
     return std::move(examined.verdict);
@@ -124,6 +123,12 @@ IngestResult IngestPipeline::complete(const ReceivedObject& received, ExaminedOb
   return result;
 }
 
+IngestResult IngestPipeline::refuse(const ReceivedObject& received, uint16_t status, std::string message) {
+  ExaminedObject refused;
+  refused.verdict = failure(status, std::move(message));
+  return complete(received, std::move(refused));
+}
+
 IngestResult IngestPipeline::ingestBytes(const std::string& bytes, const std::string& source) {
   const std::string scratch = newIncomingPath();
   try {
@@ -135,7 +140,8 @@ IngestResult IngestPipeline::ingestBytes(const std::string& bytes, const std::st
     failed.message = std::string("cannot write the received object to the scratch area: ") + e.what();
     return failed;
   }
-  return ingest(ReceivedObject{scratch, "", "", source});
+  // The header is parsed from the bytes in hand, not read back from the scratch file.
+  return ingest(ReceivedObject{scratch, "", "", source, {std::string_view(bytes)}, bytes.size()});
 }
 
 }  // namespace annot

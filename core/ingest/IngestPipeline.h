@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "catalog/Catalog.h"
+#include "dicom/InstanceHeader.h"
 #include "events/EventBus.h"
 #include "ingest/GroupCommitter.h"
 #include "metrics/Metrics.h"
@@ -23,6 +24,13 @@ constexpr uint16_t OutOfResources = 0xA700;
 constexpr uint16_t DataSetDoesNotMatchSopClass = 0xA900;
 constexpr uint16_t CannotUnderstand = 0xC000;
 constexpr uint16_t ProcessingFailure = 0x0110;
+constexpr uint16_t SopClassNotSupported = 0x0122;
+
+// Why an object's header failed the check, as a status: C000 when it cannot be parsed, A900
+// when it lacks a UID it must carry or contradicts its command. The same in every deployment.
+inline uint16_t forHeaderError(const InstanceHeaderError& error) {
+  return error.kind() == InstanceHeaderError::Kind::Unreadable ? CannotUnderstand : DataSetDoesNotMatchSopClass;
+}
 }  // namespace store_status
 
 struct ReceivedObject {
@@ -74,6 +82,10 @@ class IngestPipeline {
   // The rest, once the scratch file is complete: refuses what examine() refused, or makes the
   // instance durable and indexed. Consumes the scratch file.
   IngestResult complete(const ReceivedObject& received, ExaminedObject examined);
+  // Refuses an object without examining it (the receiver could not store it, or its class is
+  // not one the node stores): the scratch file goes and the failure is counted as complete()
+  // counts its own.
+  IngestResult refuse(const ReceivedObject& received, uint16_t status, std::string message);
   // The same for a Part 10 file received in memory (STOW-RS); `source` is recorded as the
   // sender. The bytes are written to the scratch area first, exactly as C-STORE data is.
   IngestResult ingestBytes(const std::string& bytes, const std::string& source);

@@ -200,8 +200,7 @@ IngestResult storeIntoOrthanc(OrthancRest& rest, const std::string& bytes) {
     r.sopInstanceUid = header.instance.sopInstanceUid;
     r.studyInstanceUid = header.study.studyInstanceUid;
   } catch (const InstanceHeaderError& e) {
-    r.status = e.kind() == InstanceHeaderError::Kind::Unreadable ? store_status::CannotUnderstand
-                                                                 : store_status::DataSetDoesNotMatchSopClass;
+    r.status = store_status::forHeaderError(e);
     r.message = e.what();
     return r;
   }

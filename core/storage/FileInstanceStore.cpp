@@ -72,11 +72,7 @@ std::string FileInstanceStore::promote(const std::string& incomingPath, const st
     filesync::ensureDirectory(root_ + "/instances/" + directoryOfKey(key));
     rc = ::rename(incomingPath.c_str(), target.c_str());
   }
-  if (rc != 0) {
-    const int err = errno;
-    throw StorageError(err == ENOSPC ? StorageError::Kind::OutOfSpace : StorageError::Kind::Io,
-                       "cannot move '" + incomingPath + "' to '" + target + "': " + std::strerror(err));
-  }
+  if (rc != 0) throw filesync::errorFor("cannot move '" + incomingPath + "' to", target, errno);
   return key;
 }
 

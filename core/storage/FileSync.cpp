@@ -7,14 +7,16 @@
 #include <cerrno>
 #include <cstring>
 
-#include "storage/InstanceStore.h"
 
 namespace annot::filesync {
-namespace {
-[[noreturn]] void fail(const std::string& what, const std::string& path, int err) {
+
+StorageError errorFor(const std::string& what, const std::string& path, int err) {
   const auto kind = (err == ENOSPC || err == EDQUOT) ? StorageError::Kind::OutOfSpace : StorageError::Kind::Io;
-  throw StorageError(kind, what + " '" + path + "': " + std::strerror(err));
+  return StorageError(kind, what + " '" + path + "': " + std::strerror(err));
 }
+
+namespace {
+[[noreturn]] void fail(const std::string& what, const std::string& path, int err) { throw errorFor(what, path, err); }
 
 class Fd {
  public:

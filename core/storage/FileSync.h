@@ -3,7 +3,12 @@
 #include <cstdint>
 #include <string>
 
+#include "storage/InstanceStore.h"
+
 namespace annot::filesync {
+// The StorageError for a failed system call on `path`: OutOfSpace for a full disk or quota,
+// Io otherwise, with the call's errno in the message.
+StorageError errorFor(const std::string& what, const std::string& path, int err);
 void fsyncFile(const std::string& path, bool dataOnly = true);
 void fsyncDirectory(const std::string& path);
 // mkdir of one folder without any sync; false when it already exists.

@@ -8,7 +8,6 @@
 #include <cstring>
 
 #include "storage/FileSync.h"
-#include "storage/InstanceStore.h"
 
 namespace annot {
 namespace {
@@ -16,10 +15,7 @@ namespace {
 // covers every device in use (512-byte and 4K-native alike).
 constexpr size_t kAlign = 4096;
 
-StorageError errorFor(const std::string& what, const std::string& path, int err) {
-  const auto kind = (err == ENOSPC || err == EDQUOT) ? StorageError::Kind::OutOfSpace : StorageError::Kind::Io;
-  return StorageError(kind, what + " '" + path + "': " + std::strerror(err));
-}
+using filesync::errorFor;
 }  // namespace
 
 void incoming_detail::FreeAligned::operator()(char* p) const { std::free(p); }

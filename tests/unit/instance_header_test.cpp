@@ -7,6 +7,7 @@
 
 #include "dicom/InstanceHeader.h"
 #include "dicom/PiecesInputStream.h"
+#include "dicom/SourceImages.h"
 #include "support/DicomFixtures.h"
 #include "support/TestSupport.h"
 
@@ -159,4 +160,24 @@ TEST(PiecesInputStream, SkippedValuesAreReadLaterFromTheBytesItShares) {
   ASSERT_TRUE(file.getDataset()->findAndGetUint8Array(DCM_PixelData, loaded, &count).good());
   ASSERT_EQ(count, expectedCount);
   EXPECT_TRUE(std::equal(loaded, loaded + count, expected));
+}
+
+TEST(PiecesInputStream, ParsingACopiedStringReadsEveryValueBeforeReturning) {
+  annot::test::TempDir dir;
+  writeInstance(dir / "a.dcm", 300, 300);
+  DcmFileFormat file;
+  std::string bytes = annot::test::readFile(dir / "a.dcm");
+  annot::parsePart10(bytes, "test object", file);
+  // Nothing may still point into the caller's string: DCMTK's own default read limit (4096)
+  // would leave the pixel data there.
+  DcmElement* pixels = nullptr;
+  ASSERT_TRUE(file.getDataset()->findAndGetElement(DCM_PixelData, pixels).good());
+  EXPECT_TRUE(pixels->valueLoaded());
+  const std::string original = bytes;
+  bytes.assign(bytes.size(), '\0');
+  const Uint8* loaded = nullptr;
+  unsigned long count = 0;
+  ASSERT_TRUE(file.getDataset()->findAndGetUint8Array(DCM_PixelData, loaded, &count).good());
+  ASSERT_EQ(count, 300u * 300u * 2u);
+  EXPECT_TRUE(std::search(original.begin(), original.end(), loaded, loaded + count) != original.end());
 }
