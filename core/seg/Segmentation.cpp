@@ -23,6 +23,15 @@ SegmentAlgorithm algorithmFrom(const std::string& name, Reader& r, const std::st
   return SegmentAlgorithm::Manual;
 }
 
+// CID 7162 Surface Processing Algorithm Families (DICOM PS3.16).
+const Code kAlgorithmFamilies[] = {
+    {"123101", "DCM", "Neighborhood Analysis"},    {"123102", "DCM", "Adaptive Filtering"},
+    {"123103", "DCM", "Edge Detection"},           {"123104", "DCM", "Morphological Operations"},
+    {"123105", "DCM", "Histogram Analysis"},       {"123106", "DCM", "Multi-Scale/Resolution Filtering"},
+    {"123107", "DCM", "Cluster Analysis"},         {"123108", "DCM", "Multispectral Processing"},
+    {"123109", "DCM", "Manual Processing"},        {"123110", "DCM", "Artificial Intelligence"},
+};
+
 double dot(const std::array<double, 3>& a, const std::array<double, 3>& b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
 }  // namespace
 
@@ -33,6 +42,13 @@ const char* segmentAlgorithmName(SegmentAlgorithm a) {
     case SegmentAlgorithm::Automatic: return "AUTOMATIC";
   }
   return "MANUAL";
+}
+
+std::optional<Code> algorithmFamilyFor(const Code& code) {
+  for (const Code& family : kAlgorithmFamilies) {
+    if (family.sameConcept(code)) return family;
+  }
+  return std::nullopt;
 }
 
 Segmentation parseSegmentation(const json& j, const SourceImageSet& images, bool masksRequired) {
@@ -78,6 +94,21 @@ Segmentation parseSegmentation(const json& j, const SourceImageSet& images, bool
         d.algorithmVersion = r.string(a, "version", path + ".algorithm", false);
         if (d.algorithm != SegmentAlgorithm::Manual && d.algorithmName.empty()) {
           r.problem(path + ".algorithm", "'name' is required unless the type is MANUAL");
+        }
+        // Version and family are written together in the Segmentation Algorithm Identification
+        // item, where family, name and version are all Type 1: a version alone has no place.
+        if (a.contains("family")) {
+          const Code given = r.codeAt(a, "family", path + ".algorithm", true);
+          d.algorithmFamily = algorithmFamilyFor(given);
+          if (!d.algorithmFamily && !given.empty()) {
+            r.problem(path + ".algorithm.family", given.str() + " is not in CID 7162 (Surface Processing Algorithm "
+                                                  "Families), e.g. (123110, DCM, \"Artificial Intelligence\")");
+          }
+          if (d.algorithmName.empty()) r.problem(path + ".algorithm", "'name' is required with 'family'");
+          if (d.algorithmVersion.empty()) r.problem(path + ".algorithm", "'version' is required with 'family'");
+        } else if (!d.algorithmVersion.empty()) {
+          r.problem(path + ".algorithm", "'version' needs 'family' (a CID 7162 code such as (123110, DCM, "
+                                         "\"Artificial Intelligence\")): DICOM records them together");
         }
       }
       if (s.contains("color")) {
@@ -250,6 +281,7 @@ json describe(const Segmentation& seg, bool withRuns) {
               {"algorithm", {{"type", segmentAlgorithmName(s.algorithm)}}}, {"color", s.color}};
     if (!s.algorithmName.empty()) j["algorithm"]["name"] = s.algorithmName;
     if (!s.algorithmVersion.empty()) j["algorithm"]["version"] = s.algorithmVersion;
+    if (s.algorithmFamily) j["algorithm"]["family"] = toJson(*s.algorithmFamily);
     if (s.anatomicRegion) j["anatomicRegion"] = toJson(*s.anatomicRegion);
     if (!s.description.empty()) j["description"] = s.description;
     uint64_t frames = 0, pixels = 0;

@@ -14,6 +14,9 @@ namespace annot {
 
 enum class SegmentAlgorithm { Manual, Semiautomatic, Automatic };
 const char* segmentAlgorithmName(SegmentAlgorithm algorithm);
+// The CID 7162 (Surface Processing Algorithm Families) entry for a code value and scheme, with
+// its standard meaning; nullopt when the code is not in the group.
+std::optional<Code> algorithmFamilyFor(const Code& code);
 
 struct SegmentDescription {
   std::string label;
@@ -23,6 +26,8 @@ struct SegmentDescription {
   std::optional<Code> anatomicRegion;
   SegmentAlgorithm algorithm = SegmentAlgorithm::Manual;
   std::string algorithmName;        // required unless MANUAL
+  // Segmentation Algorithm Identification: family (CID 7162) and version go together.
+  std::optional<Code> algorithmFamily;
   std::string algorithmVersion;
   std::array<uint8_t, 3> color{255, 0, 0};  // sRGB; stored as CIELab
   std::string trackingId;

@@ -85,6 +85,14 @@ SegmentationContent readSegmentation(DcmDataset& ds) {
     d.algorithm = algorithm == "AUTOMATIC" ? SegmentAlgorithm::Automatic
                   : algorithm == "SEMIAUTOMATIC" ? SegmentAlgorithm::Semiautomatic : SegmentAlgorithm::Manual;
     d.algorithmName = getString(item, DCM_SegmentAlgorithmName);
+    DcmItem* identification = nullptr;
+    if (item.findAndGetSequenceItem(DCM_SegmentationAlgorithmIdentificationSequence, identification, 0).good() &&
+        identification) {
+      const Code family = getCode(*identification, DCM_AlgorithmFamilyCodeSequence);
+      if (!family.empty()) d.algorithmFamily = family;
+      d.algorithmVersion = getString(*identification, DCM_AlgorithmVersion);
+      if (d.algorithmName.empty()) d.algorithmName = getString(*identification, DCM_AlgorithmName);
+    }
     const Uint16* lab = nullptr;
     unsigned long n = 0;
     if (item.findAndGetUint16Array(DCM_RecommendedDisplayCIELabValue, lab, &n).good() && lab && n == 3) d.color = labToRgb(lab);

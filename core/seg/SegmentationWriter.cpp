@@ -191,6 +191,12 @@ SegWriteResult writeSegmentation(Segmentation seg, const SourceImageSet& images,
     if (!s.description.empty()) put(item, DCM_SegmentDescription, s.description);
     put(item, DCM_SegmentAlgorithmType, segmentAlgorithmName(s.algorithm));
     if (s.algorithm != SegmentAlgorithm::Manual) put(item, DCM_SegmentAlgorithmName, s.algorithmName);
+    if (s.algorithmFamily) {
+      DcmItem& identification = append(item, DCM_SegmentationAlgorithmIdentificationSequence);
+      putCode(identification, DCM_AlgorithmFamilyCodeSequence, *s.algorithmFamily);
+      put(identification, DCM_AlgorithmName, s.algorithmName);
+      put(identification, DCM_AlgorithmVersion, s.algorithmVersion);
+    }
     putCode(item, DCM_SegmentedPropertyCategoryCodeSequence, s.category);
     putCode(item, DCM_SegmentedPropertyTypeCodeSequence, s.type);
     if (s.anatomicRegion) putCode(item, DCM_AnatomicRegionSequence, *s.anatomicRegion);

@@ -34,6 +34,8 @@ const out = {
     number: Number(s.SegmentNumber),
     label: s.SegmentLabel,
     algorithmType: s.SegmentAlgorithmType,
+    algorithmFamily: toArray(toArray(s.SegmentationAlgorithmIdentificationSequence)[0]?.AlgorithmFamilyCodeSequence)[0]?.CodeValue ?? null,
+    algorithmVersion: toArray(s.SegmentationAlgorithmIdentificationSequence)[0]?.AlgorithmVersion ?? null,
     category: toArray(s.SegmentedPropertyCategoryCodeSequence)[0]?.CodeValue,
     type: toArray(s.SegmentedPropertyTypeCodeSequence)[0]?.CodeValue,
   })),

@@ -30,7 +30,10 @@ json segments(size_t count) {
               {"category", code("123037004", "SCT", "Anatomical Structure")},
               {"type", code("10200004", "SCT", "Liver")},
               {"color", {static_cast<int>(40 * i % 256), 128, 200}}};
-    if (i % 2) s["algorithm"] = {{"type", "AUTOMATIC"}, {"name", "SegNet"}, {"version", "2"}};
+    if (i % 2) {
+      s["algorithm"] = {{"type", "AUTOMATIC"}, {"name", "SegNet"}, {"version", "2.1"},
+                        {"family", code("123110", "DCM", "Artificial Intelligence")}};
+    }
     list.push_back(s);
   }
   return list;
@@ -175,6 +178,12 @@ TEST_P(SegRoundTrip, MasksComeBackBitExactAndTheObjectValidates) {
     EXPECT_EQ(read.segmentation.segments[i].label, seg.segments[i].label);
     EXPECT_TRUE(read.segmentation.segments[i].type.sameConcept(seg.segments[i].type));
     EXPECT_EQ(read.segmentation.segments[i].algorithm, seg.segments[i].algorithm);
+    EXPECT_EQ(read.segmentation.segments[i].algorithmName, seg.segments[i].algorithmName);
+    EXPECT_EQ(read.segmentation.segments[i].algorithmVersion, i % 2 ? "2.1" : "");
+    EXPECT_EQ(read.segmentation.segments[i].algorithmFamily.has_value(), i % 2 == 1);
+    if (i % 2) {
+      EXPECT_EQ(read.segmentation.segments[i].algorithmFamily->value, "123110");
+    }
     for (int k = 0; k < 3; ++k) EXPECT_NEAR(read.segmentation.segments[i].color[k], seg.segments[i].color[k], 1) << "colour via CIELab";
   }
   expectSameMasks(seg, read.segmentation, false);
@@ -192,6 +201,12 @@ TEST_P(SegRoundTrip, MasksComeBackBitExactAndTheObjectValidates) {
   EXPECT_EQ(decoded["sopClassUid"], "1.2.840.10008.5.1.4.1.1.66.4");
   EXPECT_EQ(decoded["frames"], read.segmentation.frames.size());
   EXPECT_EQ(decoded["segments"].size(), segmentCount);
+  for (size_t i = 0; i < segmentCount && i < decoded["segments"].size(); ++i) {
+    const json& theirs = decoded["segments"][i];
+    EXPECT_EQ(theirs["algorithmType"], i % 2 ? "AUTOMATIC" : "MANUAL");
+    EXPECT_EQ(theirs["algorithmFamily"], i % 2 ? json("123110") : json(nullptr)) << theirs;
+    EXPECT_EQ(theirs["algorithmVersion"], i % 2 ? json("2.1") : json(nullptr)) << theirs;
+  }
   EXPECT_EQ(decoded["referencedSeries"].size(), 1u);
   for (size_t k = 0; k < read.segmentation.frames.size(); ++k) {
     const auto& ours = read.segmentation.frames[k];
@@ -254,6 +269,9 @@ TEST(Segmentation, CommandLineTakesRunsOrAPackedVolumeAndReadsBack) {
   const json summary = json::parse(read.output);
   EXPECT_EQ(summary["frameCount"], 6);
   EXPECT_EQ(summary["segments"][1]["algorithm"]["name"], "SegNet");
+  EXPECT_EQ(summary["segments"][1]["algorithm"]["version"], "2.1");
+  EXPECT_EQ(summary["segments"][1]["algorithm"]["family"]["code"], "123110");
+  EXPECT_FALSE(summary["segments"][0]["algorithm"].contains("family"));
   // Frames are stored segment by segment in slice order: the volume comes back identical.
   const std::string back = readFile(c->dir / "out.bin");
   EXPECT_EQ(back, std::string(volume.begin(), volume.end()));
@@ -323,6 +341,18 @@ TEST(Segmentation, RefusesWhatCannotBeDisplayedCorrectly) {
   json automatic = segments(1);
   automatic[0]["algorithm"] = {{"type", "AUTOMATIC"}};
   EXPECT_NE(parseProblems({{"segments", automatic}, {"masks", json::array()}}).find("'name' is required unless the type is MANUAL"),
+            std::string::npos);
+  // The version is recorded with a CID 7162 family or not at all, never dropped silently.
+  json versionOnly = segments(2);
+  versionOnly[1]["algorithm"].erase("family");
+  EXPECT_NE(parseProblems({{"segments", versionOnly}, {"masks", json::array()}}).find("segments[1].algorithm: 'version' needs 'family'"),
+            std::string::npos);
+  json unknownFamily = segments(2);
+  unknownFamily[1]["algorithm"]["family"] = code("113076", "DCM", "Segmentation");
+  EXPECT_NE(parseProblems({{"segments", unknownFamily}, {"masks", json::array()}}).find("is not in CID 7162"), std::string::npos);
+  json familyOnly = segments(2);
+  familyOnly[1]["algorithm"].erase("version");
+  EXPECT_NE(parseProblems({{"segments", familyOnly}, {"masks", json::array()}}).find("'version' is required with 'family'"),
             std::string::npos);
 
   // A volume whose frames are not the images' size.
