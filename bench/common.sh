@@ -17,6 +17,17 @@ for b in "$node_bin" "$gen_bin"; do
   [ -x "$b" ] || { echo "missing $b: build first (scripts/build.sh)" >&2; exit 1; }
 done
 
+# Touches and frees a gigabyte (warm_memory_mb) just before a timed run. This VM's balloon
+# reports free memory to the host after about two seconds, and the host then drops it: the
+# next process to fill the page cache (storescp, Orthanc) takes a host fault for every page
+# and ran up to 2.5x slower, depending only on how long the machine had been idle before.
+# Every target gets the same warm-up; on bare metal it changes nothing.
+warm_memory_mb=${warm_memory_mb:-1024}
+warm_memory() {
+  [ "$warm_memory_mb" -gt 0 ] || return 0
+  dd if=/dev/zero of=/dev/null bs="${warm_memory_mb}M" count=1 2>/dev/null
+}
+
 # Median of the numbers among the words on stdin; "fail" when any word is not a number (a run
 # that failed must not vanish into the median of the others), "n/a" when there are none.
 median() {

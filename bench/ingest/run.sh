@@ -94,6 +94,7 @@ send() {  # associations -> prints elapsed ms
   # between runs, and a sender reading from disk would slow whichever target it happened to.
   cat "$work"/ct/series1/*.dcm >/dev/null
   sync
+  warm_memory
   t0=$(now_ms)
   if [ "$n" = 1 ]; then
     storescu -aec "$aet" +sd +r 127.0.0.1 "$port" "$work/ct" >/dev/null 2>&1
@@ -124,6 +125,7 @@ for r in $(seq 1 "$reps"); do
   # A durable copy of the same bytes (see floor.mjs), in the same run, as a reference.
   for n in 1 4; do
     sync
+    warm_memory
     ms=$(node "$root/bench/ingest/floor.mjs" "$work/ct" "$work/run-floor-$n-$r" "$([ "$n" = 1 ] && echo per-file || echo grouped)")
     sync
     results["floor-$n"]+="$ms "
