@@ -1,10 +1,16 @@
 #include "HttpServer.h"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <chrono>
 #include <optional>
+#include <type_traits>
 
 #include "common/Log.h"
 
@@ -12,7 +18,9 @@ namespace annot::node {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 namespace {
 constexpr auto kIdleTimeout = std::chrono::seconds(60);
@@ -46,31 +54,85 @@ http::response<http::string_body> toBeastResponse(const HttpResponse& in, unsign
   return out;
 }
 
-// One connection: read a request, answer it, repeat while keep-alive.
-class Session : public std::enable_shared_from_this<Session> {
+// The first OpenSSL error queued on this thread, as text.
+std::string opensslError() {
+  const unsigned long code = ::ERR_get_error();
+  if (code == 0) return "unknown OpenSSL error";
+  char text[256];
+  ::ERR_error_string_n(code, text, sizeof text);
+  ::ERR_clear_error();
+  return text;
+}
+
+// The server's TLS settings: TLS 1.2 or later, no compression or renegotiation, the chain and
+// key checked against each other now rather than at the first handshake.
+std::unique_ptr<ssl::context> tlsContextFor(const HttpServerOptions& options) {
+  auto context = std::make_unique<ssl::context>(ssl::context::tls_server);
+  context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                       ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::no_compression |
+                       ssl::context::single_dh_use);
+  SSL_CTX* native = context->native_handle();
+  ::SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  if (::SSL_CTX_use_certificate_chain_file(native, options.certificateChainFile.c_str()) != 1) {
+    throw std::runtime_error("cannot use HTTPS certificate '" + options.certificateChainFile + "': " + opensslError());
+  }
+  if (::SSL_CTX_use_PrivateKey_file(native, options.privateKeyFile.c_str(), SSL_FILETYPE_PEM) != 1) {
+    throw std::runtime_error("cannot use HTTPS private key '" + options.privateKeyFile + "': " + opensslError());
+  }
+  if (::SSL_CTX_check_private_key(native) != 1) {
+    throw std::runtime_error("HTTPS private key '" + options.privateKeyFile + "' does not match certificate '" +
+                             options.certificateChainFile + "': " + opensslError());
+  }
+  return context;
+}
+
+// One connection: (TLS handshake,) read a request, answer it, repeat while keep-alive.
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
  public:
-  Session(tcp::socket socket, HttpHandler& handler, uint64_t maxBody)
-      : stream_(std::move(socket)), handler_(handler), maxBody_(maxBody) {
+  template <class... TlsContext>
+  Session(tcp::socket socket, HttpHandler& handler, uint64_t maxBody, TlsContext&... tls)
+      : stream_(std::move(socket), tls...), handler_(handler), maxBody_(maxBody) {
     beast::error_code ec;
-    const auto endpoint = stream_.socket().remote_endpoint(ec);
+    auto& socket_ = beast::get_lowest_layer(stream_).socket();
+    const auto endpoint = socket_.remote_endpoint(ec);
     remote_ = ec ? std::string("?") : endpoint.address().to_string();
-    stream_.socket().set_option(tcp::no_delay(true), ec);
+    socket_.set_option(tcp::no_delay(true), ec);
   }
 
-  void start() { readNext(); }
+  void start() {
+    if constexpr (kTls) {
+      beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
+      stream_.async_handshake(ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
+        if (ec) {
+          LOG_DEBUG("http", self->remote_ << " TLS handshake failed: " << ec.message());
+          if (ec.category() == asio::error::get_ssl_category() && ERR_GET_REASON(ec.value()) == SSL_R_HTTP_REQUEST) {
+            return self->answerPlainRequest();
+          }
+          // Port scanners, clients that distrust the certificate: nothing to answer.
+          return self->closeSocket();
+        }
+        self->readNext();
+      });
+    } else {
+      readNext();
+    }
+  }
 
  private:
   void readNext() {
     parser_.emplace();
     parser_->body_limit(maxBody_);
-    stream_.expires_after(kIdleTimeout);
+    beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
     http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->onRead(ec); });
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) { self->onRead(ec); });
   }
 
   void onRead(beast::error_code ec) {
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
-        ec == asio::error::connection_reset) {
+        ec == asio::error::connection_reset || ec == ssl::error::stream_truncated) {
       return close();
     }
     if (ec == http::error::body_limit) {
@@ -90,19 +152,41 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void reply(const HttpResponse& response, unsigned version, bool keepAlive, bool head) {
     auto message = std::make_shared<http::response<http::string_body>>(toBeastResponse(response, version, keepAlive, head));
-    stream_.expires_after(kIdleTimeout);
-    http::async_write(stream_, *message, [self = shared_from_this(), message, keepAlive](beast::error_code ec, std::size_t) {
+    beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
+    http::async_write(stream_, *message, [self = this->shared_from_this(), message, keepAlive](beast::error_code ec, std::size_t) {
       if (ec || !keepAlive) return self->close();
       self->readNext();
     });
   }
 
   void close() {
-    beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if constexpr (kTls) {
+      // close_notify first, so the client can tell the end of the answer from a cut.
+      beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) { self->closeSocket(); });
+    } else {
+      closeSocket();
+    }
   }
 
-  beast::tcp_stream stream_;
+  // A plain-HTTP request on the HTTPS port gets a plain answer saying so, as a browser or curl
+  // user would otherwise see only a dropped connection.
+  void answerPlainRequest() {
+    static const std::string kAnswer = [] {
+      const std::string body = "{\"error\":\"this port speaks HTTPS: use an https:// URL\"}\n";
+      return "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
+             std::to_string(body.size()) + "\r\n\r\n" + body;
+    }();
+    asio::async_write(beast::get_lowest_layer(stream_).socket(), asio::buffer(kAnswer),
+                      [self = this->shared_from_this()](beast::error_code, std::size_t) { self->closeSocket(); });
+  }
+
+  void closeSocket() {
+    beast::error_code ec;
+    beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   HttpHandler& handler_;
@@ -119,8 +203,10 @@ struct HttpServer::Impl {
       if (ec) {
         if (ec == asio::error::operation_aborted) return;
         LOG_WARN("http", "accept failed: " << ec.message());
+      } else if (tls) {
+        std::make_shared<Session<TlsStream>>(std::move(socket), handler, options.maxBodyBytes, *tls)->start();
       } else {
-        std::make_shared<Session>(std::move(socket), handler, options.maxBodyBytes)->start();
+        std::make_shared<Session<beast::tcp_stream>>(std::move(socket), handler, options.maxBodyBytes)->start();
       }
       accept();
     });
@@ -128,6 +214,7 @@ struct HttpServer::Impl {
 
   HttpHandler& handler;
   HttpServerOptions options;
+  std::unique_ptr<ssl::context> tls;  // HTTPS when set
   asio::io_context io;
   tcp::acceptor acceptor;
   std::vector<std::thread> threads;
@@ -139,6 +226,9 @@ HttpServer::HttpServer(HttpHandler& handler, HttpServerOptions options)
 HttpServer::~HttpServer() { stop(); }
 
 void HttpServer::start() {
+  const bool certificate = !impl_->options.certificateChainFile.empty(), key = !impl_->options.privateKeyFile.empty();
+  if (certificate != key) throw std::runtime_error("HTTPS needs both a certificate and its private key");
+  if (certificate) impl_->tls = tlsContextFor(impl_->options);
   const tcp::endpoint endpoint(asio::ip::make_address(impl_->options.bindAddress), impl_->options.port);
   auto& acceptor = impl_->acceptor;
   acceptor.open(endpoint.protocol());
@@ -162,6 +252,14 @@ void HttpServer::stop() {
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
 }
+
+bool isLoopbackAddress(const std::string& address) {
+  beast::error_code ec;
+  const auto parsed = asio::ip::make_address(address, ec);
+  return !ec && parsed.is_loopback();
+}
+
+bool HttpServer::secure() const { return impl_->tls != nullptr; }
 
 uint16_t HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
 

@@ -104,7 +104,7 @@ int serve(const NodeConfig& config) {
   api.setDicomweb(&dicomweb);
   sender.start();
   HttpServer http(api, HttpServerOptions{config.httpBindAddress, config.httpPort, config.httpThreads,
-                                         config.maxHttpBodyBytes});
+                                         config.maxHttpBodyBytes, config.httpsCertificate, config.httpsPrivateKey});
   http.start();
   StorageScpServer scp(config, pipeline, metrics);
 
@@ -116,7 +116,13 @@ int serve(const NodeConfig& config) {
   });
 
   LOG_INFO("node", "data directory " << config.dataDirectory << " (catalog schema v" << catalog.schemaVersion() << ")");
-  LOG_INFO("node", "HTTP listening on http://" << config.httpBindAddress << ":" << http.port());
+  LOG_INFO("node", "HTTP listening on " << (http.secure() ? "https://" : "http://") << config.httpBindAddress << ":"
+                                         << http.port());
+  if (!http.secure() && !isLoopbackAddress(config.httpBindAddress)) {
+    LOG_WARN("node", "HTTP without TLS on " << config.httpBindAddress
+                                            << ": tokens and patient data cross the network in clear. Set HttpsCertificate "
+                                               "and HttpsPrivateKey, or bind 127.0.0.1 behind a TLS proxy.");
+  }
   LOG_INFO("node", "DICOM listening on port " << config.dicomPort << " as AE title " << config.dicomAet);
   int exitCode = 0;
   try {

@@ -57,6 +57,8 @@ Other configuration keys:
   HttpBindAddress      address the HTTP server binds                           0.0.0.0
   HttpThreads          HTTP worker threads                                     4
   MaxHttpBodySize      largest accepted request body in bytes (413 above)      67108864
+  HttpsCertificate     PEM certificate chain: the HTTP port then speaks HTTPS only (TLS >= 1.2)
+  HttpsPrivateKey      PEM private key of that certificate (unencrypted)
   MinFreeDiskSpaceMB   refuse C-STORE with A700 when less space is free        64
   ProtocolsDirectory   labeling protocols to load                    the shipped ones
   TaskLeaseSeconds     a task claim lapses after this long without a save      1800

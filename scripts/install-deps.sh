@@ -14,7 +14,7 @@ PACKAGES=(
   libgtest-dev googletest orthanc-dev
   # runtime tools and test peers
   dcmtk orthanc orthanc-dicomweb dicom3tools pixelmed-apps default-jre-headless
-  sqlite3 curl procps
+  sqlite3 curl openssl procps
 )
 
 SUDO=""

@@ -26,7 +26,8 @@ const std::set<std::string>& knownKeys() {
   static const std::set<std::string> keys = {
       "DataDirectory", "DicomAet", "DicomPort", "AllowedCallingAets",
       "CheckCalledAet", "MaxAssociations", "MaxPduSize", "DimseTimeout", "AcseTimeout",
-      "HttpPort", "HttpBindAddress", "HttpThreads", "MaxHttpBodySize", "StableAge", "LogLevel",
+      "HttpPort", "HttpBindAddress", "HttpThreads", "MaxHttpBodySize", "HttpsCertificate", "HttpsPrivateKey",
+      "StableAge", "LogLevel",
       "MinFreeDiskSpaceMB", "ProtocolsDirectory", "TaskLeaseSeconds", "Pacs",
       "OutboxMaxBackoffSeconds"};
   return keys;
@@ -56,6 +57,8 @@ NodeConfig NodeConfig::fromJsonText(const std::string& text) {
   c.httpBindAddress = readString(doc, "HttpBindAddress", c.httpBindAddress);
   c.httpThreads = readUnsigned<unsigned>(doc, "HttpThreads", c.httpThreads);
   c.maxHttpBodyBytes = readUnsigned<uint64_t>(doc, "MaxHttpBodySize", c.maxHttpBodyBytes);
+  c.httpsCertificate = readString(doc, "HttpsCertificate", c.httpsCertificate);
+  c.httpsPrivateKey = readString(doc, "HttpsPrivateKey", c.httpsPrivateKey);
   c.stableAgeSeconds = readUnsigned<unsigned>(doc, "StableAge", c.stableAgeSeconds);
   c.logLevel = readString(doc, "LogLevel", c.logLevel);
   c.minFreeDiskSpaceMb = readUnsigned<uint64_t>(doc, "MinFreeDiskSpaceMB", c.minFreeDiskSpaceMb);
@@ -91,6 +94,9 @@ void NodeConfig::validate() const {
   if (maxPduSize < 4096 || maxPduSize > 131072) throw std::invalid_argument("MaxPduSize must be between 4096 and 131072 bytes");
   if (httpThreads == 0 || httpThreads > 256) throw std::invalid_argument("HttpThreads must be between 1 and 256");
   if (maxHttpBodyBytes == 0) throw std::invalid_argument("MaxHttpBodySize must be positive");
+  if (httpsCertificate.empty() != httpsPrivateKey.empty()) {
+    throw std::invalid_argument("HttpsCertificate and HttpsPrivateKey must be given together");
+  }
   for (const auto& p : pacs) {
     if (!parseDestination(p)) throw std::invalid_argument("Pacs entry '" + p + "' is not AET@host:port");
   }
@@ -105,7 +111,8 @@ std::string NodeConfig::toJsonText() const {
               {"MaxPduSize", maxPduSize}, {"DimseTimeout", dimseTimeoutSeconds},
               {"AcseTimeout", acseTimeoutSeconds}, {"HttpPort", httpPort},
               {"HttpBindAddress", httpBindAddress}, {"HttpThreads", httpThreads},
-              {"MaxHttpBodySize", maxHttpBodyBytes}, {"StableAge", stableAgeSeconds},
+              {"MaxHttpBodySize", maxHttpBodyBytes}, {"HttpsCertificate", httpsCertificate},
+              {"HttpsPrivateKey", httpsPrivateKey}, {"StableAge", stableAgeSeconds},
               {"LogLevel", logLevel}, {"MinFreeDiskSpaceMB", minFreeDiskSpaceMb},
               {"ProtocolsDirectory", protocolsDirectory}, {"TaskLeaseSeconds", taskLeaseSeconds}, {"Pacs", pacs},
               {"OutboxMaxBackoffSeconds", outboxMaxBackoffSeconds}};

@@ -21,6 +21,8 @@ struct NodeConfig {
   std::string httpBindAddress = "0.0.0.0";
   unsigned httpThreads = 4;
   uint64_t maxHttpBodyBytes = 64ull * 1024 * 1024;
+  std::string httpsCertificate;             // PEM chain; with httpsPrivateKey the HTTP port speaks HTTPS only
+  std::string httpsPrivateKey;              // PEM, unencrypted
   unsigned stableAgeSeconds = 60;           // a study with no new instance for this long is stable
   std::string logLevel = "info";
   uint64_t minFreeDiskSpaceMb = 64;         // refuse C-STORE (A700) when less is free

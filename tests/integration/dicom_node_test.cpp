@@ -375,3 +375,80 @@ TEST(DicomNode, EveryApiRouteNeedsATokenOfAnAllowedRoleAndIsAudited) {
     EXPECT_TRUE(seen.count(expected)) << expected;
   }
 }
+
+namespace {
+// A self-signed certificate for 127.0.0.1 and its key, made with the openssl command line.
+void makeCertificate(const std::string& certificate, const std::string& key, const std::string& name) {
+  const CommandResult made = runCommand({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                                         "/CN=" + name, "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out",
+                                         certificate});
+  ASSERT_EQ(made.exitCode, 0) << made.output;
+}
+
+// curl over HTTPS trusting only `certificate`; the status code, or 0 when no HTTP answer came.
+CommandResult curl(std::vector<std::string> args) {
+  std::vector<std::string> argv = {"curl", "-s", "-S", "-m", "10"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return runCommand(argv);
+}
+}  // namespace
+
+TEST(DicomNode, ServesHttpsWithItsCertificateAndOnlyHttps) {
+  TempDir tmp;
+  const std::string cert = tmp / "node.crt", key = tmp / "node.key";
+  makeCertificate(cert, key, "annotation-node");
+  const uint16_t httpPort = freePort();
+  const json config = {{"DataDirectory", tmp / "data"}, {"DicomPort", freePort()}, {"HttpPort", httpPort},
+                       {"HttpBindAddress", "127.0.0.1"}, {"HttpsCertificate", cert}, {"HttpsPrivateKey", key}};
+  writeFile(tmp / "config.json", config.dump());
+  const CommandResult user = runCommand({nodeBinary(), "user", "add", "admin", "--role", "admin", "--data-dir", tmp / "data"});
+  ASSERT_EQ(user.exitCode, 0) << user.output;
+  std::string token = user.output;
+  while (!token.empty() && token.back() == '\n') token.pop_back();
+  token = token.substr(token.rfind('\n') + 1);
+
+  ChildProcess node({nodeBinary(), "serve", "--config", tmp / "config.json"}, tmp / "node.log");
+  const std::string base = "https://127.0.0.1:" + std::to_string(httpPort);
+  ASSERT_TRUE(eventually([&] { return !node.running() || curl({"--cacert", cert, base + "/healthz"}).exitCode == 0; }))
+      << node.log();
+  ASSERT_TRUE(node.running()) << node.log();
+  EXPECT_NE(node.log().find("HTTP listening on https://127.0.0.1"), std::string::npos) << node.log();
+
+  // The API over TLS: health, an authenticated route, and the same route without a token.
+  const CommandResult health = curl({"--cacert", cert, base + "/healthz"});
+  EXPECT_NE(health.output.find("\"status\":\"ok\""), std::string::npos) << health.output;
+  const CommandResult studies =
+      curl({"--cacert", cert, "-H", "Authorization: Bearer " + token, "-o", "/dev/null", "-w", "%{http_code}", base + "/api/v1/studies"});
+  EXPECT_EQ(studies.output, "200") << studies.output;
+  const CommandResult anonymous = curl({"--cacert", cert, "-o", "/dev/null", "-w", "%{http_code}", base + "/api/v1/studies"});
+  EXPECT_EQ(anonymous.output, "401") << anonymous.output;
+
+  // Nothing in clear: plain HTTP on the port gets a plain 400 saying what to use, no data.
+  const CommandResult plain = curl({"-w", " %{http_code}", "http://127.0.0.1:" + std::to_string(httpPort) + "/api/v1/studies"});
+  EXPECT_NE(plain.output.find("speaks HTTPS"), std::string::npos) << plain.output;
+  EXPECT_NE(plain.output.find(" 400"), std::string::npos) << plain.output;
+  // Protocols older than TLS 1.2 are refused.
+  EXPECT_NE(curl({"--cacert", cert, "--tlsv1.1", "--tls-max", "1.1", base + "/healthz"}).exitCode, 0);
+  // A client that does not trust the certificate gets nothing either.
+  EXPECT_NE(curl({base + "/healthz"}).exitCode, 0);
+  EXPECT_TRUE(node.running()) << "still serving";
+  node.signal(SIGTERM);
+  EXPECT_EQ(node.wait(), 0) << node.log();
+
+  // A key of another certificate, or half of the pair, is refused at start with the reason.
+  const std::string otherCert = tmp / "other.crt", otherKey = tmp / "other.key";
+  makeCertificate(otherCert, otherKey, "other");
+  json mismatched = config;
+  mismatched["HttpsPrivateKey"] = otherKey;
+  writeFile(tmp / "mismatched.json", mismatched.dump());
+  const CommandResult refused = runCommand({nodeBinary(), "serve", "--config", tmp / "mismatched.json"});
+  EXPECT_EQ(refused.exitCode, 1) << refused.output;
+  EXPECT_NE(refused.output.find("cannot use HTTPS private key '" + otherKey + "'"), std::string::npos) << refused.output;
+  json half = config;
+  half.erase("HttpsPrivateKey");
+  writeFile(tmp / "half.json", half.dump());
+  const CommandResult incomplete = runCommand({nodeBinary(), "serve", "--config", tmp / "half.json"});
+  EXPECT_EQ(incomplete.exitCode, 1) << incomplete.output;
+  EXPECT_NE(incomplete.output.find("HttpsCertificate and HttpsPrivateKey must be given together"), std::string::npos)
+      << incomplete.output;
+}
