@@ -123,7 +123,8 @@ int serve(const NodeConfig& config) {
                                             << ": tokens and patient data cross the network in clear. Set HttpsCertificate "
                                                "and HttpsPrivateKey, or bind 127.0.0.1 behind a TLS proxy.");
   }
-  LOG_INFO("node", "DICOM listening on port " << config.dicomPort << " as AE title " << config.dicomAet);
+  LOG_INFO("node", "DICOM listening on port " << config.dicomPort << (scp.secure() ? " (TLS)" : "") << " as AE title "
+                                               << config.dicomAet);
   int exitCode = 0;
   try {
     scp.run();

@@ -1,5 +1,9 @@
 #include "StorageScpServer.h"
 
+#include <dcmtk/dcmtls/tlslayer.h>
+
+#include "DicomTls.h"
+
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcuid.h>
@@ -252,8 +256,9 @@ class StorageScpServer::Pool : public DcmBaseSCPPool {
 };
 
 StorageScpServer::StorageScpServer(const NodeConfig& config, IngestPipeline& pipeline, Metrics& metrics)
-    : pool_(std::make_unique<Pool>(config, pipeline, metrics, writers_)) {
+    : tls_(dicomTlsLayerFor(config)), pool_(std::make_unique<Pool>(config, pipeline, metrics, writers_)) {
   DcmSCPConfig& cfg = pool_->getConfig();
+  if (tls_) cfg.setTransportLayer(tls_.get());
   cfg.setAETitle(config.dicomAet.c_str());
   cfg.setPort(config.dicomPort);
   cfg.setMaxReceivePDULength(config.maxPduSize);

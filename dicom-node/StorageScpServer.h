@@ -8,6 +8,8 @@
 #include "metrics/Metrics.h"
 #include "storage/AsyncWriter.h"
 
+class DcmTLSTransportLayer;
+
 namespace annot::node {
 
 class StorageScpServer {
@@ -19,10 +21,12 @@ class StorageScpServer {
   void run();
   // Thread-safe; new associations are no longer accepted.
   void stop();
+  bool secure() const { return tls_ != nullptr; }
 
  private:
   class Pool;
   AsyncWriterPool writers_;  // declared first: outlives the associations that borrow from it
+  std::unique_ptr<DcmTLSTransportLayer> tls_;  // outlives the pool, which only borrows it
   std::unique_ptr<Pool> pool_;
 };
 

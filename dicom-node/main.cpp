@@ -54,6 +54,9 @@ Other configuration keys:
   MaxPduSize           receive PDU size in bytes (4096..131072)                116794
   DimseTimeout         seconds to wait for DIMSE messages                      60
   AcseTimeout          seconds to wait for association messages                30
+  DicomTlsCertificate  PEM certificate: the DICOM port then speaks TLS only (BCP 195)
+  DicomTlsPrivateKey   PEM private key of that certificate (unencrypted)
+  DicomTlsTrustedCertificates  PEM bundle: peers must present a certificate it trusts
   HttpBindAddress      address the HTTP server binds                           0.0.0.0
   HttpThreads          HTTP worker threads                                     4
   MaxHttpBodySize      largest accepted request body in bytes (413 above)      67108864

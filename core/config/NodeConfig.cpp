@@ -26,6 +26,7 @@ const std::set<std::string>& knownKeys() {
   static const std::set<std::string> keys = {
       "DataDirectory", "DicomAet", "DicomPort", "AllowedCallingAets",
       "CheckCalledAet", "MaxAssociations", "MaxPduSize", "DimseTimeout", "AcseTimeout",
+      "DicomTlsCertificate", "DicomTlsPrivateKey", "DicomTlsTrustedCertificates",
       "HttpPort", "HttpBindAddress", "HttpThreads", "MaxHttpBodySize", "HttpsCertificate", "HttpsPrivateKey",
       "StableAge", "LogLevel",
       "MinFreeDiskSpaceMB", "ProtocolsDirectory", "TaskLeaseSeconds", "Pacs",
@@ -51,6 +52,9 @@ NodeConfig NodeConfig::fromJsonText(const std::string& text) {
   c.checkCalledAet = readBool(doc, "CheckCalledAet", c.checkCalledAet);
   c.maxAssociations = readUnsigned<unsigned>(doc, "MaxAssociations", c.maxAssociations);
   c.maxPduSize = readUnsigned<uint32_t>(doc, "MaxPduSize", c.maxPduSize);
+  c.dicomTlsCertificate = readString(doc, "DicomTlsCertificate", c.dicomTlsCertificate);
+  c.dicomTlsPrivateKey = readString(doc, "DicomTlsPrivateKey", c.dicomTlsPrivateKey);
+  c.dicomTlsTrustedCertificates = readString(doc, "DicomTlsTrustedCertificates", c.dicomTlsTrustedCertificates);
   c.dimseTimeoutSeconds = readUnsigned<unsigned>(doc, "DimseTimeout", c.dimseTimeoutSeconds);
   c.acseTimeoutSeconds = readUnsigned<unsigned>(doc, "AcseTimeout", c.acseTimeoutSeconds);
   c.httpPort = readUnsigned<uint16_t>(doc, "HttpPort", c.httpPort);
@@ -94,6 +98,12 @@ void NodeConfig::validate() const {
   if (maxPduSize < 4096 || maxPduSize > 131072) throw std::invalid_argument("MaxPduSize must be between 4096 and 131072 bytes");
   if (httpThreads == 0 || httpThreads > 256) throw std::invalid_argument("HttpThreads must be between 1 and 256");
   if (maxHttpBodyBytes == 0) throw std::invalid_argument("MaxHttpBodySize must be positive");
+  if (dicomTlsCertificate.empty() != dicomTlsPrivateKey.empty()) {
+    throw std::invalid_argument("DicomTlsCertificate and DicomTlsPrivateKey must be given together");
+  }
+  if (!dicomTlsTrustedCertificates.empty() && dicomTlsCertificate.empty()) {
+    throw std::invalid_argument("DicomTlsTrustedCertificates needs DicomTlsCertificate and DicomTlsPrivateKey");
+  }
   if (httpsCertificate.empty() != httpsPrivateKey.empty()) {
     throw std::invalid_argument("HttpsCertificate and HttpsPrivateKey must be given together");
   }
@@ -109,7 +119,9 @@ std::string NodeConfig::toJsonText() const {
               {"AllowedCallingAets", allowedCallingAets},
               {"CheckCalledAet", checkCalledAet}, {"MaxAssociations", maxAssociations},
               {"MaxPduSize", maxPduSize}, {"DimseTimeout", dimseTimeoutSeconds},
-              {"AcseTimeout", acseTimeoutSeconds}, {"HttpPort", httpPort},
+              {"AcseTimeout", acseTimeoutSeconds}, {"DicomTlsCertificate", dicomTlsCertificate},
+              {"DicomTlsPrivateKey", dicomTlsPrivateKey}, {"DicomTlsTrustedCertificates", dicomTlsTrustedCertificates},
+              {"HttpPort", httpPort},
               {"HttpBindAddress", httpBindAddress}, {"HttpThreads", httpThreads},
               {"MaxHttpBodySize", maxHttpBodyBytes}, {"HttpsCertificate", httpsCertificate},
               {"HttpsPrivateKey", httpsPrivateKey}, {"StableAge", stableAgeSeconds},

@@ -15,6 +15,9 @@ struct NodeConfig {
   bool checkCalledAet = true;               // refuse associations addressed to another AE title
   unsigned maxAssociations = 16;            // worker pool size for concurrent associations
   uint32_t maxPduSize = 116794;             // DCMTK's default receive PDU size
+  std::string dicomTlsCertificate;          // PEM; with dicomTlsPrivateKey the DICOM port speaks TLS only
+  std::string dicomTlsPrivateKey;           // PEM, unencrypted
+  std::string dicomTlsTrustedCertificates;  // PEM bundle; set: peers must present a certificate it signs
   unsigned dimseTimeoutSeconds = 60;
   unsigned acseTimeoutSeconds = 30;
   uint16_t httpPort = 8080;

@@ -452,3 +452,70 @@ TEST(DicomNode, ServesHttpsWithItsCertificateAndOnlyHttps) {
   EXPECT_NE(incomplete.output.find("HttpsCertificate and HttpsPrivateKey must be given together"), std::string::npos)
       << incomplete.output;
 }
+
+TEST(DicomNode, DicomPortSpeaksTlsOnlyAndChecksClientCertificatesWhenTrustIsConfigured) {
+  TempDir tmp;
+  const std::string cert = tmp / "node.crt", key = tmp / "node.key";
+  const std::string modalityCert = tmp / "modality.crt", modalityKey = tmp / "modality.key";
+  const std::string strangerCert = tmp / "stranger.crt", strangerKey = tmp / "stranger.key";
+  makeCertificate(cert, key, "annotation-node");
+  makeCertificate(modalityCert, modalityKey, "modality");
+  makeCertificate(strangerCert, strangerKey, "stranger");
+  const std::string study = generateStudy(tmp / "study", {"--slices", "3"});
+  const uint16_t dicomPort = freePort(), httpPort = freePort();
+  const std::string port = std::to_string(dicomPort);
+  json config = {{"DataDirectory", tmp / "data"}, {"DicomPort", dicomPort}, {"HttpPort", httpPort},
+                 {"HttpBindAddress", "127.0.0.1"}, {"DicomTlsCertificate", cert}, {"DicomTlsPrivateKey", key},
+                 {"DicomTlsTrustedCertificates", modalityCert}};
+  writeFile(tmp / "config.json", config.dump());
+  ChildProcess node({nodeBinary(), "serve", "--config", tmp / "config.json"}, tmp / "node.log");
+  const std::vector<std::string> asModality = {"+tls", modalityKey, modalityCert, "+cf", cert};
+  auto echo = [&](std::vector<std::string> tls) {
+    std::vector<std::string> argv = {"echoscu"};
+    argv.insert(argv.end(), tls.begin(), tls.end());
+    for (const std::string& a : {std::string("-aec"), std::string("ANNOTNODE"), std::string("127.0.0.1"), port}) argv.push_back(a);
+    return runCommand(argv).exitCode;
+  };
+  ASSERT_TRUE(eventually([&] { return !node.running() || echo(asModality) == 0; })) << node.log();
+  ASSERT_TRUE(node.running()) << node.log();
+  EXPECT_NE(node.log().find("DICOM listening on port " + port + " (TLS)"), std::string::npos) << node.log();
+
+  // A modality with a trusted certificate stores over TLS, and what it sent is indexed.
+  std::vector<std::string> store = {"storescu", "+r", "+sd"};
+  store.insert(store.end(), asModality.begin(), asModality.end());
+  for (const std::string& a : {std::string("-aec"), std::string("ANNOTNODE"), std::string("127.0.0.1"), port, std::string(tmp / "study")}) {
+    store.push_back(a);
+  }
+  const CommandResult stored = runCommand(store);
+  EXPECT_EQ(stored.exitCode, 0) << stored.output;
+  const HttpResult metrics = httpGet(httpPort, "/metrics");
+  EXPECT_NE(metrics.body.find("annot_instances_received_total 3\n"), std::string::npos) << metrics.body;
+
+  // Refused: plain DICOM, TLS without a client certificate, a certificate the node does not
+  // trust, and a client that does not trust the node's certificate.
+  EXPECT_NE(echo({}), 0);
+  EXPECT_NE(echo({"+tla", "+cf", cert}), 0);
+  EXPECT_NE(echo({"+tls", strangerKey, strangerCert, "+cf", cert}), 0);
+  EXPECT_NE(echo({"+tls", modalityKey, modalityCert, "+cf", strangerCert}), 0);
+  EXPECT_EQ(echo(asModality), 0) << "still serving";
+  node.signal(SIGTERM);
+  EXPECT_EQ(node.wait(), 0) << node.log();
+
+  // Without a trust list any TLS client may associate (the AE title checks still apply).
+  config.erase("DicomTlsTrustedCertificates");
+  writeFile(tmp / "open.json", config.dump());
+  ChildProcess open({nodeBinary(), "serve", "--config", tmp / "open.json"}, tmp / "open.log");
+  EXPECT_TRUE(eventually([&] { return !open.running() || echo({"+tla", "+cf", cert}) == 0; })) << open.log();
+  EXPECT_NE(echo({}), 0) << "plain DICOM stays refused";
+  open.signal(SIGTERM);
+  EXPECT_EQ(open.wait(), 0) << open.log();
+
+  // A key of another certificate stops the start, naming the files.
+  config["DicomTlsPrivateKey"] = strangerKey;
+  writeFile(tmp / "mismatched.json", config.dump());
+  const CommandResult refused = runCommand({nodeBinary(), "serve", "--config", tmp / "mismatched.json"});
+  EXPECT_EQ(refused.exitCode, 1) << refused.output;
+  EXPECT_NE(refused.output.find("DICOM TLS private key '" + strangerKey + "' does not match certificate '" + cert + "'"),
+            std::string::npos)
+      << refused.output;
+}
