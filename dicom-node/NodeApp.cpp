@@ -8,6 +8,9 @@
 #include <iostream>
 #include <thread>
 
+#include <dcmtk/dcmtls/tlslayer.h>
+
+#include "DicomTls.h"
 #include "HttpServer.h"
 #include "StorageScpServer.h"
 #include "api/ApiHandler.h"
@@ -82,11 +85,15 @@ int serve(const NodeConfig& config) {
   std::vector<Destination> peers;
   for (const auto& p : config.pacs) peers.push_back(*parseDestination(p));
   Outbox outbox(state, int64_t{config.outboxMaxBackoffSeconds} * 1000);
-  DimseTransport transport(peers, config.dicomAet, [&](const std::string& sop) {
-    const auto found = catalog.findInstance(sop);
-    if (!found) throw std::runtime_error("instance " + sop + " is not in storage");
-    return store.absolutePath(found->storageKey);
-  });
+  const std::unique_ptr<DcmTLSTransportLayer> pacsTls = pacsTlsLayerFor(config);
+  DimseTransport transport(
+      peers, config.dicomAet,
+      [&](const std::string& sop) {
+        const auto found = catalog.findInstance(sop);
+        if (!found) throw std::runtime_error("instance " + sop + " is not in storage");
+        return store.absolutePath(found->storageKey);
+      },
+      pacsTls.get());
   OutboxSender sender(outbox, transport, audit);
   IngestResultSink stored(pipeline, config.dicomAet);
   ExportingResultSink results(stored, outbox, transport.destinations(), &sender);

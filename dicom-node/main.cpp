@@ -66,6 +66,8 @@ Other configuration keys:
   ProtocolsDirectory   labeling protocols to load                    the shipped ones
   TaskLeaseSeconds     a task claim lapses after this long without a save      1800
   OutboxMaxBackoffSeconds  longest wait between retries to a PACS              300
+  PacsTlsTrustedCertificates  PEM bundle: send results over TLS to PACS it trusts
+  PacsTlsCertificate, PacsTlsPrivateKey  our client certificate towards the PACS
 
 Environment:
   TCP_NODELAY          set to 1 by default (Nagle off for DICOM sockets); 0 keeps Nagle on

@@ -30,7 +30,7 @@ const std::set<std::string>& knownKeys() {
       "HttpPort", "HttpBindAddress", "HttpThreads", "MaxHttpBodySize", "HttpsCertificate", "HttpsPrivateKey",
       "StableAge", "LogLevel",
       "MinFreeDiskSpaceMB", "ProtocolsDirectory", "TaskLeaseSeconds", "Pacs",
-      "OutboxMaxBackoffSeconds"};
+      "OutboxMaxBackoffSeconds", "PacsTlsTrustedCertificates", "PacsTlsCertificate", "PacsTlsPrivateKey"};
   return keys;
 }
 }  // namespace
@@ -70,6 +70,9 @@ NodeConfig NodeConfig::fromJsonText(const std::string& text) {
   c.taskLeaseSeconds = readPositive<unsigned>(doc, "TaskLeaseSeconds", c.taskLeaseSeconds);
   c.outboxMaxBackoffSeconds = readPositive<unsigned>(doc, "OutboxMaxBackoffSeconds", c.outboxMaxBackoffSeconds);
   c.pacs = readStrings(doc, "Pacs", "\"AET@host:port\"");
+  c.pacsTlsTrustedCertificates = readString(doc, "PacsTlsTrustedCertificates", c.pacsTlsTrustedCertificates);
+  c.pacsTlsCertificate = readString(doc, "PacsTlsCertificate", c.pacsTlsCertificate);
+  c.pacsTlsPrivateKey = readString(doc, "PacsTlsPrivateKey", c.pacsTlsPrivateKey);
   c.validate();
   return c;
 }
@@ -104,6 +107,12 @@ void NodeConfig::validate() const {
   if (!dicomTlsTrustedCertificates.empty() && dicomTlsCertificate.empty()) {
     throw std::invalid_argument("DicomTlsTrustedCertificates needs DicomTlsCertificate and DicomTlsPrivateKey");
   }
+  if (pacsTlsCertificate.empty() != pacsTlsPrivateKey.empty()) {
+    throw std::invalid_argument("PacsTlsCertificate and PacsTlsPrivateKey must be given together");
+  }
+  if (!pacsTlsCertificate.empty() && pacsTlsTrustedCertificates.empty()) {
+    throw std::invalid_argument("PacsTlsCertificate needs PacsTlsTrustedCertificates (the PACS certificates to trust)");
+  }
   if (httpsCertificate.empty() != httpsPrivateKey.empty()) {
     throw std::invalid_argument("HttpsCertificate and HttpsPrivateKey must be given together");
   }
@@ -127,7 +136,9 @@ std::string NodeConfig::toJsonText() const {
               {"HttpsPrivateKey", httpsPrivateKey}, {"StableAge", stableAgeSeconds},
               {"LogLevel", logLevel}, {"MinFreeDiskSpaceMB", minFreeDiskSpaceMb},
               {"ProtocolsDirectory", protocolsDirectory}, {"TaskLeaseSeconds", taskLeaseSeconds}, {"Pacs", pacs},
-              {"OutboxMaxBackoffSeconds", outboxMaxBackoffSeconds}};
+              {"OutboxMaxBackoffSeconds", outboxMaxBackoffSeconds},
+              {"PacsTlsTrustedCertificates", pacsTlsTrustedCertificates}, {"PacsTlsCertificate", pacsTlsCertificate},
+              {"PacsTlsPrivateKey", pacsTlsPrivateKey}};
   return doc.dump(2);
 }
 

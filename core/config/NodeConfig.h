@@ -33,6 +33,9 @@ struct NodeConfig {
   unsigned taskLeaseSeconds = 1800;         // a claim lapses after this long without a save
   std::vector<std::string> pacs;            // result destinations, "AET@host:port"
   unsigned outboxMaxBackoffSeconds = 300;   // longest wait between retries to a destination
+  std::string pacsTlsTrustedCertificates;   // PEM bundle; set: results go to every Pacs over TLS, its certificate checked
+  std::string pacsTlsCertificate;           // PEM; our client certificate towards the PACS (optional)
+  std::string pacsTlsPrivateKey;            // PEM, unencrypted
 
   // Parses a configuration document. Throws std::invalid_argument naming the offending key.
   static NodeConfig fromJsonText(const std::string& text);

@@ -23,14 +23,24 @@ std::optional<Destination> parseDestination(const std::string& text) {
   return d;
 }
 
-uint16_t cstore(const Destination& to, const std::string& callingAet, const std::string& path, unsigned timeoutSeconds) {
+namespace {
+// DcmSCU keeps its transport-layer setter for subclasses (DcmTLSSCU builds a new layer from
+// files for every SCU); reaching it lets one configured layer serve every association.
+class Scu : public DcmSCU {
+ public:
+  using DcmSCU::useSecureConnection;
+};
+}  // namespace
+
+uint16_t cstore(const Destination& to, const std::string& callingAet, const std::string& path, DcmTransportLayer* secure,
+                unsigned timeoutSeconds) {
   DcmFileFormat file;
   OFCondition cond = file.loadFile(path.c_str());
   if (cond.bad()) throw std::runtime_error("cannot read " + path + ": " + cond.text());
   OFString sopClass, xfer;
   file.getDataset()->findAndGetOFString(DCM_SOPClassUID, sopClass);
   const E_TransferSyntax ts = file.getDataset()->getOriginalXfer();
-  DcmSCU scu;
+  Scu scu;
   scu.setAETitle(callingAet.c_str());
   scu.setPeerAETitle(to.aeTitle.c_str());
   scu.setPeerHostName(to.host.c_str());
@@ -44,6 +54,7 @@ uint16_t cstore(const Destination& to, const std::string& callingAet, const std:
   syntaxes.push_back(UID_LittleEndianImplicitTransferSyntax);
   scu.addPresentationContext(sopClass, syntaxes);
   if ((cond = scu.initNetwork()).bad()) throw std::runtime_error(std::string("network: ") + cond.text());
+  if (secure && (cond = scu.useSecureConnection(secure)).bad()) throw std::runtime_error(std::string("TLS: ") + cond.text());
   if ((cond = scu.negotiateAssociation()).bad()) throw std::runtime_error("association with " + to.str() + " failed: " + cond.text());
   Uint16 status = 0;
   cond = scu.sendSTORERequest(0, path.c_str(), nullptr, status);
@@ -60,7 +71,7 @@ std::vector<std::string> DimseTransport::destinations() const {
 
 uint16_t DimseTransport::send(const std::string& destination, const std::string& sopInstanceUid) {
   for (const auto& p : peers_) {
-    if (p.str() == destination) return cstore(p, callingAet_, pathOf_(sopInstanceUid));
+    if (p.str() == destination) return cstore(p, callingAet_, pathOf_(sopInstanceUid), secure_);
   }
   throw std::runtime_error("destination " + destination + " is not configured");
 }

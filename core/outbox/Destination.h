@@ -8,6 +8,8 @@
 
 #include "outbox/Outbox.h"
 
+class DcmTransportLayer;
+
 namespace annot {
 
 struct Destination {
@@ -20,16 +22,20 @@ struct Destination {
 // Parses "AET@host:port"; nothing when malformed.
 std::optional<Destination> parseDestination(const std::string& text);
 
-// Sends one Part 10 file with C-STORE over a new association; returns the DIMSE status, or
-// throws std::runtime_error when no response came (refused association, network, timeout).
-uint16_t cstore(const Destination& to, const std::string& callingAet, const std::string& path, unsigned timeoutSeconds = 30);
+// Sends one Part 10 file with C-STORE over a new association, through `secure` (a TLS layer in
+// the requestor role, borrowed) when given; returns the DIMSE status, or throws
+// std::runtime_error when no response came (refused association or handshake, network, timeout).
+uint16_t cstore(const Destination& to, const std::string& callingAet, const std::string& path,
+                DcmTransportLayer* secure = nullptr, unsigned timeoutSeconds = 30);
 
-// The node's outbox transport: C-STORE of the stored file to AET@host:port peers. `pathOf`
-// finds the stored file of a SOP instance.
+// The node's outbox transport: C-STORE of the stored file to AET@host:port peers, over TLS when
+// given a transport layer (used by the one sending thread only). `pathOf` finds the stored
+// file of a SOP instance.
 class DimseTransport : public OutboxTransport {
  public:
-  DimseTransport(std::vector<Destination> peers, std::string callingAet, std::function<std::string(const std::string&)> pathOf)
-      : peers_(std::move(peers)), callingAet_(std::move(callingAet)), pathOf_(std::move(pathOf)) {}
+  DimseTransport(std::vector<Destination> peers, std::string callingAet, std::function<std::string(const std::string&)> pathOf,
+                 DcmTransportLayer* secure = nullptr)
+      : peers_(std::move(peers)), callingAet_(std::move(callingAet)), pathOf_(std::move(pathOf)), secure_(secure) {}
   std::vector<std::string> destinations() const override;
   uint16_t send(const std::string& destination, const std::string& sopInstanceUid) override;
 
@@ -37,6 +43,7 @@ class DimseTransport : public OutboxTransport {
   std::vector<Destination> peers_;
   std::string callingAet_;
   std::function<std::string(const std::string&)> pathOf_;
+  DcmTransportLayer* secure_;
 };
 
 }  // namespace annot

@@ -10,6 +10,13 @@ namespace annot::test {
 
 std::string nodeBinary() { return ANNOT_NODE_BIN; }
 
+void makeCertificate(const std::string& certificate, const std::string& key, const std::string& name) {
+  const CommandResult made = runCommand({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+                                         "/CN=" + name, "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out",
+                                         certificate});
+  if (made.exitCode != 0) throw std::runtime_error("openssl could not make a certificate: " + made.output);
+}
+
 RunningNode::RunningNode(const std::string& dataDir, NodeSettings settings) : dataDir_(dataDir) {
   dicomPort_ = freePort();
   httpPort_ = freePort();

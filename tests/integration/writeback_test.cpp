@@ -1,6 +1,7 @@
 // Write-back into a real Orthanc acting as the hospital PACS, through outages and restarts.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <thread>
 
 #include "NodeHarness.h"
@@ -90,4 +91,55 @@ TEST(WriteBack, ResultsReachThePacsOnceThroughOutagesAndRestarts) {
   EXPECT_FALSE(failed["entries"].empty());
   const json exported = node->getJson("/api/v1/audit?action=export");
   EXPECT_EQ(exported["entries"].size(), 2u);
+}
+
+TEST(WriteBack, ResultsTravelOverTlsToAPacsWhoseCertificateIsTrusted) {
+  TempDir tmp;
+  writeCtProtocol(tmp / "protocols", "ct-quick", false);
+  const std::string nodeCert = tmp / "node.crt", nodeKey = tmp / "node.key";
+  const std::string pacsCert = tmp / "pacs.crt", pacsKey = tmp / "pacs.key";
+  const std::string impostorCert = tmp / "impostor.crt", impostorKey = tmp / "impostor.key";
+  makeCertificate(nodeCert, nodeKey, "annotation-node");
+  makeCertificate(pacsCert, pacsKey, "pacs");
+  makeCertificate(impostorCert, impostorKey, "impostor");
+  // DCMTK's storescp as a TLS-only PACS that requires and checks the node's client certificate.
+  const uint16_t pacsPort = freePort();
+  std::filesystem::create_directories(tmp / "pacs");
+  auto startPacs = [&](const std::string& cert, const std::string& key) {
+    return std::make_unique<ChildProcess>(std::vector<std::string>{"storescp", "+tls", key, cert, "+cf", nodeCert, "-rc", "-aet",
+                                                                   "PACS", "-od", tmp / "pacs", std::to_string(pacsPort)},
+                                          tmp / "pacs.log");
+  };
+  auto pacs = startPacs(impostorCert, impostorKey);  // first, a PACS presenting a certificate nobody trusts
+  NodeSettings settings{1,
+                        {{"Pacs", {"PACS@127.0.0.1:" + std::to_string(pacsPort)}},
+                         {"ProtocolsDirectory", tmp / "protocols"},
+                         {"OutboxMaxBackoffSeconds", 1},
+                         {"PacsTlsTrustedCertificates", pacsCert},
+                         {"PacsTlsCertificate", nodeCert},
+                         {"PacsTlsPrivateKey", nodeKey}}};
+  RunningNode node(tmp / "data", settings);
+  const std::string reader = node.addUser("reader", "annotator");
+  const std::string study = generateStudy(tmp / "s", {"--slices", "2", "--rows", "32", "--columns", "32"});
+  const std::string slice = sopInstanceUidOf(listFiles(tmp / "s", ".dcm").at(0));
+  ASSERT_EQ(storescu(node.dicomPort(), {tmp / "s"}).exitCode, 0);
+  const std::string task = labelStudy(node, reader, study, slice);
+
+  // The untrusted PACS gets nothing: the handshake fails, the SR waits in the outbox.
+  ASSERT_TRUE(eventually([&] { return !exportsOf(node, task).empty() && exportsOf(node, task)[0]["attempts"].get<int>() >= 1; }))
+      << node.getJson("/api/v1/tasks/" + task).dump();
+  EXPECT_EQ(exportsOf(node, task)[0]["state"], "pending");
+  EXPECT_NE(exportsOf(node, task)[0]["lastError"].get<std::string>().find("TLS"), std::string::npos) << exportsOf(node, task);
+  EXPECT_TRUE(listFiles(tmp / "pacs", "").empty()) << "nothing reached the untrusted peer";
+
+  // The real PACS, with the trusted certificate, receives the SR on the next retry.
+  pacs.reset();
+  pacs = startPacs(pacsCert, pacsKey);
+  ASSERT_TRUE(eventually([&] { return exportsOf(node, task)[0]["state"] == "sent"; }, std::chrono::seconds(30)))
+      << exportsOf(node, task).dump() << "\n" << pacs->log();
+  const std::string sr = node.getJson("/api/v1/tasks/" + task)["outputs"][0]["sopInstanceUid"];
+  const auto received = listFiles(tmp / "pacs", "");
+  ASSERT_EQ(received.size(), 1u) << pacs->log();
+  EXPECT_EQ(sopInstanceUidOf(received[0]), sr);
+  EXPECT_EQ(runCommand({"dciodvfy", received[0]}).output.find("Error"), std::string::npos);
 }

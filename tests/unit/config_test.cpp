@@ -38,6 +38,45 @@ TEST(NodeConfig, ReadsEveryKeyAndAllowsComments) {
   EXPECT_EQ(c.minFreeDiskSpaceMb, 10u);
 }
 
+TEST(NodeConfig, ReadsTheTlsKeysAndRefusesHalfOfAPair) {
+  const NodeConfig c = NodeConfig::fromJsonText(R"({
+    "HttpsCertificate": "/etc/a/http.crt", "HttpsPrivateKey": "/etc/a/http.key",
+    "DicomTlsCertificate": "/etc/a/dicom.crt", "DicomTlsPrivateKey": "/etc/a/dicom.key",
+    "DicomTlsTrustedCertificates": "/etc/a/modalities.pem",
+    "PacsTlsTrustedCertificates": "/etc/a/pacs-ca.pem", "PacsTlsCertificate": "/etc/a/client.crt",
+    "PacsTlsPrivateKey": "/etc/a/client.key"
+  })");
+  EXPECT_EQ(c.httpsCertificate, "/etc/a/http.crt");
+  EXPECT_EQ(c.httpsPrivateKey, "/etc/a/http.key");
+  EXPECT_EQ(c.dicomTlsCertificate, "/etc/a/dicom.crt");
+  EXPECT_EQ(c.dicomTlsPrivateKey, "/etc/a/dicom.key");
+  EXPECT_EQ(c.dicomTlsTrustedCertificates, "/etc/a/modalities.pem");
+  EXPECT_EQ(c.pacsTlsTrustedCertificates, "/etc/a/pacs-ca.pem");
+  EXPECT_EQ(c.pacsTlsCertificate, "/etc/a/client.crt");
+  EXPECT_EQ(c.pacsTlsPrivateKey, "/etc/a/client.key");
+  EXPECT_EQ(NodeConfig::fromJsonText(c.toJsonText()).toJsonText(), c.toJsonText());
+
+  auto errorOf = [](const std::string& json) -> std::string {
+    try {
+      NodeConfig::fromJsonText(json);
+    } catch (const std::invalid_argument& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  EXPECT_NE(errorOf(R"({"HttpsCertificate": "a.crt"})").find("HttpsCertificate and HttpsPrivateKey must be given together"),
+            std::string::npos);
+  EXPECT_NE(errorOf(R"({"DicomTlsPrivateKey": "a.key"})").find("DicomTlsCertificate and DicomTlsPrivateKey must be given together"),
+            std::string::npos);
+  EXPECT_NE(errorOf(R"({"DicomTlsTrustedCertificates": "m.pem"})").find("DicomTlsTrustedCertificates needs DicomTlsCertificate"),
+            std::string::npos);
+  EXPECT_NE(errorOf(R"({"PacsTlsCertificate": "c.crt", "PacsTlsPrivateKey": "c.key"})").find("PacsTlsCertificate needs PacsTlsTrustedCertificates"),
+            std::string::npos);
+  EXPECT_NE(errorOf(R"({"PacsTlsTrustedCertificates": "p.pem", "PacsTlsCertificate": "c.crt"})")
+                .find("PacsTlsCertificate and PacsTlsPrivateKey must be given together"),
+            std::string::npos);
+}
+
 TEST(NodeConfig, RoundTripsThroughItsOwnJson) {
   NodeConfig c;
   c.dicomAet = "X1";
