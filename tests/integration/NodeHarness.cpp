@@ -10,11 +10,13 @@ namespace annot::test {
 
 std::string nodeBinary() { return ANNOT_NODE_BIN; }
 
-void makeCertificate(const std::string& certificate, const std::string& key, const std::string& name) {
+TlsIdentity makeTlsIdentity(const std::string& dir, const std::string& name) {
+  const TlsIdentity id{dir + "/" + name + ".crt", dir + "/" + name + ".key"};
   const CommandResult made = runCommand({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-                                         "/CN=" + name, "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out",
-                                         certificate});
+                                         "/CN=" + name, "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", id.key, "-out",
+                                         id.certificate});
   if (made.exitCode != 0) throw std::runtime_error("openssl could not make a certificate: " + made.output);
+  return id;
 }
 
 RunningNode::RunningNode(const std::string& dataDir, NodeSettings settings) : dataDir_(dataDir) {

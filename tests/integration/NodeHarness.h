@@ -60,8 +60,12 @@ CommandResult rawStore(uint16_t port, const std::vector<std::string>& args);
 
 std::string nodeBinary();
 // A self-signed certificate for 127.0.0.1 (common name `name`) and its unencrypted key, made
-// with the openssl command line; throws when openssl fails.
-void makeCertificate(const std::string& certificate, const std::string& key, const std::string& name);
+// with the openssl command line as DIR/NAME.crt and DIR/NAME.key; throws when openssl fails.
+struct TlsIdentity {
+  std::string certificate;
+  std::string key;
+};
+TlsIdentity makeTlsIdentity(const std::string& dir, const std::string& name);
 std::string sopInstanceUidOf(const std::string& dicomFile);
 std::string seriesInstanceUidOf(const std::string& dicomFile);
 // The bytes after the Part 10 meta header: what crossed the network as the dataset.

@@ -387,8 +387,7 @@ CommandResult curl(std::vector<std::string> args) {
 
 TEST(DicomNode, ServesHttpsWithItsCertificateAndOnlyHttps) {
   TempDir tmp;
-  const std::string cert = tmp / "node.crt", key = tmp / "node.key";
-  makeCertificate(cert, key, "annotation-node");
+  const auto [cert, key] = makeTlsIdentity(tmp.path(), "annotation-node");
   const uint16_t httpPort = freePort();
   const json config = {{"DataDirectory", tmp / "data"}, {"DicomPort", freePort()}, {"HttpPort", httpPort},
                        {"HttpBindAddress", "127.0.0.1"}, {"HttpsCertificate", cert}, {"HttpsPrivateKey", key}};
@@ -428,8 +427,7 @@ TEST(DicomNode, ServesHttpsWithItsCertificateAndOnlyHttps) {
   EXPECT_EQ(node.wait(), 0) << node.log();
 
   // A key of another certificate, or half of the pair, is refused at start with the reason.
-  const std::string otherCert = tmp / "other.crt", otherKey = tmp / "other.key";
-  makeCertificate(otherCert, otherKey, "other");
+  const std::string otherKey = makeTlsIdentity(tmp.path(), "other").key;
   json mismatched = config;
   mismatched["HttpsPrivateKey"] = otherKey;
   writeFile(tmp / "mismatched.json", mismatched.dump());
@@ -447,12 +445,9 @@ TEST(DicomNode, ServesHttpsWithItsCertificateAndOnlyHttps) {
 
 TEST(DicomNode, DicomPortSpeaksTlsOnlyAndChecksClientCertificatesWhenTrustIsConfigured) {
   TempDir tmp;
-  const std::string cert = tmp / "node.crt", key = tmp / "node.key";
-  const std::string modalityCert = tmp / "modality.crt", modalityKey = tmp / "modality.key";
-  const std::string strangerCert = tmp / "stranger.crt", strangerKey = tmp / "stranger.key";
-  makeCertificate(cert, key, "annotation-node");
-  makeCertificate(modalityCert, modalityKey, "modality");
-  makeCertificate(strangerCert, strangerKey, "stranger");
+  const auto [cert, key] = makeTlsIdentity(tmp.path(), "annotation-node");
+  const auto [modalityCert, modalityKey] = makeTlsIdentity(tmp.path(), "modality");
+  const auto [strangerCert, strangerKey] = makeTlsIdentity(tmp.path(), "stranger");
   const std::string study = generateStudy(tmp / "study", {"--slices", "3"});
   const uint16_t dicomPort = freePort(), httpPort = freePort();
   const std::string port = std::to_string(dicomPort);

@@ -96,12 +96,9 @@ TEST(WriteBack, ResultsReachThePacsOnceThroughOutagesAndRestarts) {
 TEST(WriteBack, ResultsTravelOverTlsToAPacsWhoseCertificateIsTrusted) {
   TempDir tmp;
   writeCtProtocol(tmp / "protocols", "ct-quick", false);
-  const std::string nodeCert = tmp / "node.crt", nodeKey = tmp / "node.key";
-  const std::string pacsCert = tmp / "pacs.crt", pacsKey = tmp / "pacs.key";
-  const std::string impostorCert = tmp / "impostor.crt", impostorKey = tmp / "impostor.key";
-  makeCertificate(nodeCert, nodeKey, "annotation-node");
-  makeCertificate(pacsCert, pacsKey, "pacs");
-  makeCertificate(impostorCert, impostorKey, "impostor");
+  const auto [nodeCert, nodeKey] = makeTlsIdentity(tmp.path(), "annotation-node");
+  const auto [pacsCert, pacsKey] = makeTlsIdentity(tmp.path(), "pacs");
+  const auto [impostorCert, impostorKey] = makeTlsIdentity(tmp.path(), "impostor");
   // DCMTK's storescp as a TLS-only PACS that requires and checks the node's client certificate.
   const uint16_t pacsPort = freePort();
   std::filesystem::create_directories(tmp / "pacs");
