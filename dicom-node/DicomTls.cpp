@@ -2,22 +2,140 @@
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmtls/tlslayer.h>
+#include <dcmtk/dcmtls/tlstrans.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
 
+#include <condition_variable>
+#include <map>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
+
+#include "common/Log.h"
 
 namespace annot::node {
 namespace {
+using Clock = std::chrono::steady_clock;
+
 void must(const OFCondition& condition, const std::string& what) {
   if (condition.bad()) throw std::runtime_error(what + ": " + condition.text());
 }
 
-// A layer with the BCP 195 non-downgrading profile: TLS 1.2 or later with its ciphersuites.
-// Built before any association thread exists (it initialises OpenSSL).
-std::unique_ptr<DcmTLSTransportLayer> bcp195Layer(T_ASC_NetworkRole role) {
-  auto layer = std::make_unique<DcmTLSTransportLayer>(role, nullptr, OFTrue);
-  must(layer->setTLSProfile(TSP_Profile_BCP195_ND), "cannot select the BCP 195 TLS profile");
-  must(layer->activateCipherSuites(), "cannot activate the BCP 195 ciphersuites");
-  return layer;
+// Cuts the socket of a handshake that outlives its deadline (shutdown, not close: the fd stays
+// owned by DCMTK, whose handshake then fails and returns).
+class HandshakeWatchdog {
+ public:
+  explicit HandshakeWatchdog(std::chrono::seconds limit) : limit_(limit), thread_([this] { run(); }) {}
+  ~HandshakeWatchdog() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+  // Watches `socket` until the returned guard is destroyed.
+  class Guard {
+   public:
+    Guard(HandshakeWatchdog& owner, uint64_t id) : owner_(owner), id_(id) {}
+    ~Guard() { owner_.disarm(id_); }
+    Guard(const Guard&) = delete;
+    Guard& operator=(const Guard&) = delete;
+
+   private:
+    HandshakeWatchdog& owner_;
+    uint64_t id_;
+  };
+  Guard arm(int socket) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const uint64_t id = ++next_;
+    watched_[id] = Watched{socket, Clock::now() + limit_};
+    wake_.notify_all();
+    return Guard(*this, id);
+  }
+
+ private:
+  struct Watched {
+    int socket;
+    Clock::time_point deadline;
+  };
+
+  void disarm(uint64_t id) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    watched_.erase(id);
+  }
+
+  void run() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!stopping_) {
+      if (watched_.empty()) {
+        wake_.wait(lock);
+        continue;
+      }
+      auto first = watched_.begin();
+      for (auto it = watched_.begin(); it != watched_.end(); ++it) {
+        if (it->second.deadline < first->second.deadline) first = it;
+      }
+      if (Clock::now() < first->second.deadline) {
+        wake_.wait_until(lock, first->second.deadline);
+        continue;
+      }
+      // Still under the lock: the handshake has not returned, so the socket is still its own.
+      ::shutdown(first->second.socket, SHUT_RDWR);
+      LOG_WARN("dicom", "TLS handshake not finished within " << limit_.count() << " s: connection dropped");
+      watched_.erase(first);
+    }
+  }
+
+  const std::chrono::seconds limit_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::map<uint64_t, Watched> watched_;
+  uint64_t next_ = 0;
+  bool stopping_ = false;
+  std::thread thread_;  // last: starts once the members it uses exist
+};
+
+class DeadlineTlsConnection : public DcmTLSConnection {
+ public:
+  DeadlineTlsConnection(DcmNativeSocketType socket, SSL* ssl, HandshakeWatchdog& watchdog)
+      : DcmTLSConnection(socket, ssl), watchdog_(watchdog) {}
+  OFCondition serverSideHandshake() override {
+    const auto guard = watchdog_.arm(static_cast<int>(getSocket()));
+    return DcmTLSConnection::serverSideHandshake();
+  }
+
+ private:
+  HandshakeWatchdog& watchdog_;
+};
+
+// The port's layer: DCMTK's, with each server-side handshake under the watchdog. Connections
+// are made as DCMTK makes them (an SSL object of this context on the accepted socket).
+class DeadlineTlsLayer : public DcmTLSTransportLayer {
+ public:
+  DeadlineTlsLayer(OFBool initializeOpenSsl, std::chrono::seconds handshakeLimit)
+      : DcmTLSTransportLayer(NET_ACCEPTOR, nullptr, initializeOpenSsl), watchdog_(handshakeLimit) {}
+  DcmTransportConnection* createConnection(DcmNativeSocketType socket, OFBool useSecureLayer) override {
+    if (!useSecureLayer) return DcmTLSTransportLayer::createConnection(socket, useSecureLayer);
+    SSL* ssl = ::SSL_new(getNativeHandle());
+    if (!ssl) return nullptr;
+    ::SSL_set_fd(ssl, static_cast<int>(socket));
+    return new DeadlineTlsConnection(socket, ssl, watchdog_);
+  }
+
+ private:
+  HandshakeWatchdog watchdog_;
+};
+
+// The BCP 195 non-downgrading profile: TLS 1.2 or later with its ciphersuites. DCMTK lowers
+// OpenSSL's security level to 0 for its older profiles; level 2 refuses peers whose chains
+// use keys or signatures weaker than 112 bits (1024-bit RSA, SHA-1), as BCP 195 asks.
+void useBcp195(DcmTLSTransportLayer& layer) {
+  must(layer.setTLSProfile(TSP_Profile_BCP195_ND), "cannot select the BCP 195 TLS profile");
+  must(layer.activateCipherSuites(), "cannot activate the BCP 195 ciphersuites");
+  ::SSL_CTX_set_security_level(layer.getNativeHandle(), 2);
 }
 
 // `what` names the keys in messages ("DICOM TLS", "PACS TLS").
@@ -37,26 +155,33 @@ void trust(DcmTLSTransportLayer& layer, const std::string& bundle, const std::st
 }
 }  // namespace
 
-std::unique_ptr<DcmTLSTransportLayer> dicomTlsLayerFor(const NodeConfig& config) {
-  if (config.dicomTlsCertificate.empty()) return nullptr;
-  auto layer = bcp195Layer(NET_ACCEPTOR);
-  useIdentity(*layer, config.dicomTlsCertificate, config.dicomTlsPrivateKey, "DICOM TLS");
-  if (config.dicomTlsTrustedCertificates.empty()) {
-    layer->setCertificateVerification(DCV_ignoreCertificate);
-  } else {
-    trust(*layer, config.dicomTlsTrustedCertificates, "DICOM TLS");
-  }
-  return layer;
-}
+DicomTlsLayers::DicomTlsLayers() = default;
+DicomTlsLayers::DicomTlsLayers(DicomTlsLayers&&) noexcept = default;
+DicomTlsLayers::~DicomTlsLayers() = default;
 
-std::unique_ptr<DcmTLSTransportLayer> pacsTlsLayerFor(const NodeConfig& config) {
-  if (config.pacsTlsTrustedCertificates.empty()) return nullptr;
-  auto layer = bcp195Layer(NET_REQUESTOR);
-  if (!config.pacsTlsCertificate.empty()) {
-    useIdentity(*layer, config.pacsTlsCertificate, config.pacsTlsPrivateKey, "PACS TLS");
+DicomTlsLayers dicomTlsLayersFor(const NodeConfig& config) {
+  DicomTlsLayers layers;
+  bool openSslReady = false;  // the first layer initialises OpenSSL, once
+  if (!config.dicomTlsCertificate.empty()) {
+    layers.port = std::make_unique<DeadlineTlsLayer>(OFTrue, std::chrono::seconds(config.acseTimeoutSeconds));
+    openSslReady = true;
+    useBcp195(*layers.port);
+    useIdentity(*layers.port, config.dicomTlsCertificate, config.dicomTlsPrivateKey, "DICOM TLS");
+    if (config.dicomTlsTrustedCertificates.empty()) {
+      layers.port->setCertificateVerification(DCV_ignoreCertificate);
+    } else {
+      trust(*layers.port, config.dicomTlsTrustedCertificates, "DICOM TLS");
+    }
   }
-  trust(*layer, config.pacsTlsTrustedCertificates, "PACS TLS");
-  return layer;
+  if (!config.pacsTlsTrustedCertificates.empty()) {
+    layers.pacs = std::make_unique<DcmTLSTransportLayer>(NET_REQUESTOR, nullptr, openSslReady ? OFFalse : OFTrue);
+    useBcp195(*layers.pacs);
+    if (!config.pacsTlsCertificate.empty()) {
+      useIdentity(*layers.pacs, config.pacsTlsCertificate, config.pacsTlsPrivateKey, "PACS TLS");
+    }
+    trust(*layers.pacs, config.pacsTlsTrustedCertificates, "PACS TLS");
+  }
+  return layers;
 }
 
 }  // namespace annot::node

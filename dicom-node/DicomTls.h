@@ -1,6 +1,7 @@
 #pragma once
 // TLS for DICOM (PS3.15 Annex B, BCP 195 non-downgrading profile: TLS 1.2+): on the node's
 // port, and towards the PACS that results are sent to.
+#include <chrono>
 #include <memory>
 
 #include "config/NodeConfig.h"
@@ -9,15 +10,25 @@ class DcmTLSTransportLayer;
 
 namespace annot::node {
 
-// Nullptr when the configuration names no DICOM certificate. Throws std::runtime_error naming
-// the file when a certificate, key or trust list cannot be used or the key does not match.
-// The port: the node's certificate and key; with trusted certificates configured, client
-// certificates are required and checked against them.
-std::unique_ptr<DcmTLSTransportLayer> dicomTlsLayerFor(const NodeConfig& config);
+// The layers the configuration asks for; either may be null. Built together before any thread
+// starts, since building the first one initialises OpenSSL.
+struct DicomTlsLayers {
+  // The port: the node's certificate and key; with trusted certificates configured, client
+  // certificates are required and checked against them. Each handshake must finish within
+  // the ACSE timeout: DCMTK runs it on the pool's single listening thread, so a peer that
+  // stalls its handshake would otherwise hold every other association (and shutdown) back.
+  std::unique_ptr<DcmTLSTransportLayer> port;
+  // Towards the PACS: the PACS must present a certificate that PacsTlsTrustedCertificates
+  // trusts; PacsTlsCertificate/PacsTlsPrivateKey, when set, are ours.
+  std::unique_ptr<DcmTLSTransportLayer> pacs;
 
-// Towards the PACS: nullptr when PacsTlsTrustedCertificates is not set. The PACS must present a
-// certificate the bundle trusts; PacsTlsCertificate/PacsTlsPrivateKey, when set, are ours.
-// Throws std::runtime_error naming the file that cannot be used.
-std::unique_ptr<DcmTLSTransportLayer> pacsTlsLayerFor(const NodeConfig& config);
+  DicomTlsLayers();
+  DicomTlsLayers(DicomTlsLayers&&) noexcept;
+  ~DicomTlsLayers();
+};
+
+// Throws std::runtime_error naming the file that cannot be used (certificate, key, trust
+// list) or a key that does not match its certificate.
+DicomTlsLayers dicomTlsLayersFor(const NodeConfig& config);
 
 }  // namespace annot::node

@@ -24,6 +24,8 @@ using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 namespace {
 constexpr auto kIdleTimeout = std::chrono::seconds(60);
+// A client that has not finished its TLS handshake by then is not going to.
+constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
 
 HttpRequest toCoreRequest(const http::request<http::string_body>& in, const std::string& remote, bool& ok) {
   HttpRequest out;
@@ -104,7 +106,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   void start() {
     if constexpr (kTls) {
-      beast::get_lowest_layer(stream_).expires_after(kIdleTimeout);
+      beast::get_lowest_layer(stream_).expires_after(kHandshakeTimeout);
       stream_.async_handshake(ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
         if (ec) {
           LOG_DEBUG("http", self->remote_ << " TLS handshake failed: " << ec.message());

@@ -52,6 +52,9 @@ int serve(const NodeConfig& config) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
+  // Before any thread: building a TLS layer initialises OpenSSL, and a bad certificate stops
+  // the start before anything listens.
+  const DicomTlsLayers tls = dicomTlsLayersFor(config);
 
   filesync::ensureDirectory(config.dataDirectory);
   FileInstanceStore store(config.dataDirectory);
@@ -85,7 +88,6 @@ int serve(const NodeConfig& config) {
   std::vector<Destination> peers;
   for (const auto& p : config.pacs) peers.push_back(*parseDestination(p));
   Outbox outbox(state, int64_t{config.outboxMaxBackoffSeconds} * 1000);
-  const std::unique_ptr<DcmTLSTransportLayer> pacsTls = pacsTlsLayerFor(config);
   DimseTransport transport(
       peers, config.dicomAet,
       [&](const std::string& sop) {
@@ -93,7 +95,7 @@ int serve(const NodeConfig& config) {
         if (!found) throw std::runtime_error("instance " + sop + " is not in storage");
         return store.absolutePath(found->storageKey);
       },
-      pacsTls.get());
+      tls.pacs.get());
   OutboxSender sender(outbox, transport, audit);
   IngestResultSink stored(pipeline, config.dicomAet);
   ExportingResultSink results(stored, outbox, transport.destinations(), &sender);
@@ -113,7 +115,7 @@ int serve(const NodeConfig& config) {
   HttpServer http(api, HttpServerOptions{config.httpBindAddress, config.httpPort, config.httpThreads,
                                          config.maxHttpBodyBytes, config.httpsCertificate, config.httpsPrivateKey});
   http.start();
-  StorageScpServer scp(config, pipeline, metrics);
+  StorageScpServer scp(config, pipeline, metrics, tls.port.get());
 
   std::thread signalWaiter([&] {
     int received = 0;

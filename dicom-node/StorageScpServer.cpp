@@ -2,8 +2,6 @@
 
 #include <dcmtk/dcmtls/tlslayer.h>
 
-#include "DicomTls.h"
-
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcuid.h>
@@ -255,10 +253,11 @@ class StorageScpServer::Pool : public DcmBaseSCPPool {
   ScpContext context_;
 };
 
-StorageScpServer::StorageScpServer(const NodeConfig& config, IngestPipeline& pipeline, Metrics& metrics)
-    : tls_(dicomTlsLayerFor(config)), pool_(std::make_unique<Pool>(config, pipeline, metrics, writers_)) {
+StorageScpServer::StorageScpServer(const NodeConfig& config, IngestPipeline& pipeline, Metrics& metrics,
+                                   DcmTLSTransportLayer* tls)
+    : tls_(tls), pool_(std::make_unique<Pool>(config, pipeline, metrics, writers_)) {
   DcmSCPConfig& cfg = pool_->getConfig();
-  if (tls_) cfg.setTransportLayer(tls_.get());
+  if (tls_) cfg.setTransportLayer(tls_);
   cfg.setAETitle(config.dicomAet.c_str());
   cfg.setPort(config.dicomPort);
   cfg.setMaxReceivePDULength(config.maxPduSize);

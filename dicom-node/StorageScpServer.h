@@ -14,7 +14,8 @@ namespace annot::node {
 
 class StorageScpServer {
  public:
-  StorageScpServer(const NodeConfig& config, IngestPipeline& pipeline, Metrics& metrics);
+  // `tls`, when given, makes the port TLS-only; borrowed, it must outlive the server.
+  StorageScpServer(const NodeConfig& config, IngestPipeline& pipeline, Metrics& metrics, DcmTLSTransportLayer* tls = nullptr);
   ~StorageScpServer();
   // Listens until stop(); returns after the in-flight associations have finished.
   // Throws std::runtime_error when the port cannot be opened.
@@ -26,7 +27,7 @@ class StorageScpServer {
  private:
   class Pool;
   AsyncWriterPool writers_;  // declared first: outlives the associations that borrow from it
-  std::unique_ptr<DcmTLSTransportLayer> tls_;  // outlives the pool, which only borrows it
+  DcmTLSTransportLayer* tls_;
   std::unique_ptr<Pool> pool_;
 };
 

@@ -10,6 +10,12 @@ namespace annot::test {
 
 std::string nodeBinary() { return ANNOT_NODE_BIN; }
 
+CommandResult tlsHandshake(uint16_t port, const std::vector<std::string>& args) {
+  std::string command = "openssl s_client -connect 127.0.0.1:" + std::to_string(port);
+  for (const auto& a : args) command += " '" + a + "'";
+  return runCommand({"sh", "-c", command + " </dev/null"});
+}
+
 TlsIdentity makeTlsIdentity(const std::string& dir, const std::string& name) {
   const TlsIdentity id{dir + "/" + name + ".crt", dir + "/" + name + ".key"};
   const CommandResult made = runCommand({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",

@@ -66,6 +66,9 @@ struct TlsIdentity {
   std::string key;
 };
 TlsIdentity makeTlsIdentity(const std::string& dir, const std::string& name);
+// One TLS handshake with `openssl s_client` against 127.0.0.1:port, extra arguments appended
+// (e.g. {"-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"}); exit code 0 when it succeeded.
+CommandResult tlsHandshake(uint16_t port, const std::vector<std::string>& args);
 std::string sopInstanceUidOf(const std::string& dicomFile);
 std::string seriesInstanceUidOf(const std::string& dicomFile);
 // The bytes after the Part 10 meta header: what crossed the network as the dataset.

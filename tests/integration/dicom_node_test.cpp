@@ -3,7 +3,11 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
 #include <gtest/gtest.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <map>
 #include <regex>
@@ -418,8 +422,11 @@ TEST(DicomNode, ServesHttpsWithItsCertificateAndOnlyHttps) {
   const CommandResult plain = curl({"-w", " %{http_code}", "http://127.0.0.1:" + std::to_string(httpPort) + "/api/v1/studies"});
   EXPECT_NE(plain.output.find("speaks HTTPS"), std::string::npos) << plain.output;
   EXPECT_NE(plain.output.find(" 400"), std::string::npos) << plain.output;
-  // Protocols older than TLS 1.2 are refused.
-  EXPECT_NE(curl({"--cacert", cert, "--tlsv1.1", "--tls-max", "1.1", base + "/healthz"}).exitCode, 0);
+  // Protocols older than TLS 1.2 are refused by the server (the client is allowed to offer them).
+  const CommandResult tls11 = tlsHandshake(httpPort, {"-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"});
+  EXPECT_NE(tls11.exitCode, 0);
+  EXPECT_NE(tls11.output.find("alert protocol version"), std::string::npos) << tls11.output;
+  EXPECT_EQ(tlsHandshake(httpPort, {"-tls1_2"}).exitCode, 0);
   // A client that does not trust the certificate gets nothing either.
   EXPECT_NE(curl({base + "/healthz"}).exitCode, 0);
   EXPECT_TRUE(node.running()) << "still serving";
@@ -453,7 +460,7 @@ TEST(DicomNode, DicomPortSpeaksTlsOnlyAndChecksClientCertificatesWhenTrustIsConf
   const std::string port = std::to_string(dicomPort);
   json config = {{"DataDirectory", tmp / "data"}, {"DicomPort", dicomPort}, {"HttpPort", httpPort},
                  {"HttpBindAddress", "127.0.0.1"}, {"DicomTlsCertificate", cert}, {"DicomTlsPrivateKey", key},
-                 {"DicomTlsTrustedCertificates", modalityCert}};
+                 {"DicomTlsTrustedCertificates", modalityCert}, {"AcseTimeout", 2}};
   writeFile(tmp / "config.json", config.dump());
   ChildProcess node({nodeBinary(), "serve", "--config", tmp / "config.json"}, tmp / "node.log");
   const std::vector<std::string> asModality = {"+tls", modalityKey, modalityCert, "+cf", cert};
@@ -466,6 +473,29 @@ TEST(DicomNode, DicomPortSpeaksTlsOnlyAndChecksClientCertificatesWhenTrustIsConf
   ASSERT_TRUE(eventually([&] { return !node.running() || echo(asModality) == 0; })) << node.log();
   ASSERT_TRUE(node.running()) << node.log();
   EXPECT_NE(node.log().find("DICOM listening on port " + port + " (TLS)"), std::string::npos) << node.log();
+
+  // A peer that opens a connection and stalls its handshake holds the port for at most the
+  // ACSE timeout (2 s here): DCMTK handshakes on its one listening thread.
+  {
+    const int stalled = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(dicomPort);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(stalled, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    ASSERT_EQ(::send(stalled, "\x16", 1, 0), 1);  // the first byte of a ClientHello, and no more
+    std::vector<std::string> patient = asModality;
+    for (const char* a : {"-ta", "20"}) patient.push_back(a);  // fails without the deadline (60 s socket timeout)
+    EXPECT_EQ(echo(patient), 0) << node.log();
+    EXPECT_TRUE(eventually([&] { return node.log().find("TLS handshake not finished within 2 s") != std::string::npos; }))
+        << node.log();
+    ::close(stalled);
+  }
+  // TLS 1.1 is refused on the DICOM port too; TLS 1.2 with the modality's certificate passes.
+  EXPECT_NE(tlsHandshake(dicomPort, {"-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0", "-cert", modalityCert, "-key", modalityKey})
+                .output.find("alert protocol version"),
+            std::string::npos);
+  EXPECT_EQ(tlsHandshake(dicomPort, {"-tls1_2", "-cert", modalityCert, "-key", modalityKey}).exitCode, 0);
 
   // A modality with a trusted certificate stores over TLS, and what it sent is indexed.
   std::vector<std::string> store = {"storescu", "+r", "+sd"};
