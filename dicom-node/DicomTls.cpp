@@ -4,6 +4,7 @@
 #include <dcmtk/dcmtls/tlslayer.h>
 #include <dcmtk/dcmtls/tlstrans.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <sys/socket.h>
 
 #include <condition_variable>
@@ -13,6 +14,7 @@
 #include <thread>
 
 #include "common/Log.h"
+#include "outbox/Destination.h"
 
 namespace annot::node {
 namespace {
@@ -153,11 +155,26 @@ void trust(DcmTLSTransportLayer& layer, const std::string& bundle, const std::st
        "cannot use " + what + " trusted certificates '" + bundle + "'");
   layer.setCertificateVerification(DCV_requireCertificate);
 }
+
+// The peer's certificate must name `host`: an IP address literal is matched against the IP
+// subject alternative names, anything else as a DNS name. DCMTK checks the chain only.
+void requireName(DcmTLSTransportLayer& layer, const std::string& host) {
+  X509_VERIFY_PARAM* param = ::SSL_CTX_get0_param(layer.getNativeHandle());
+  const bool ip = ::X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str()) == 1;
+  if (!ip && ::X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size()) != 1) {
+    throw std::runtime_error("cannot require the PACS certificate to name '" + host + "'");
+  }
+}
 }  // namespace
 
 DicomTlsLayers::DicomTlsLayers() = default;
 DicomTlsLayers::DicomTlsLayers(DicomTlsLayers&&) noexcept = default;
 DicomTlsLayers::~DicomTlsLayers() = default;
+
+DcmTransportLayer* DicomTlsLayers::pacsLayerFor(const std::string& host) const {
+  const auto found = pacsByHost.find(host);
+  return found == pacsByHost.end() ? nullptr : found->second.get();
+}
 
 DicomTlsLayers dicomTlsLayersFor(const NodeConfig& config) {
   DicomTlsLayers layers;
@@ -173,13 +190,19 @@ DicomTlsLayers dicomTlsLayersFor(const NodeConfig& config) {
       trust(*layers.port, config.dicomTlsTrustedCertificates, "DICOM TLS");
     }
   }
-  if (!config.pacsTlsTrustedCertificates.empty()) {
-    layers.pacs = std::make_unique<DcmTLSTransportLayer>(NET_REQUESTOR, nullptr, openSslReady ? OFFalse : OFTrue);
-    useBcp195(*layers.pacs);
+  if (config.pacsTlsTrustedCertificates.empty()) return layers;
+  for (const auto& text : config.pacs) {
+    const auto destination = parseDestination(text);
+    if (!destination || layers.pacsByHost.count(destination->host)) continue;  // validated with the config
+    auto layer = std::make_unique<DcmTLSTransportLayer>(NET_REQUESTOR, nullptr, openSslReady ? OFFalse : OFTrue);
+    openSslReady = true;
+    useBcp195(*layer);
     if (!config.pacsTlsCertificate.empty()) {
-      useIdentity(*layers.pacs, config.pacsTlsCertificate, config.pacsTlsPrivateKey, "PACS TLS");
+      useIdentity(*layer, config.pacsTlsCertificate, config.pacsTlsPrivateKey, "PACS TLS");
     }
-    trust(*layers.pacs, config.pacsTlsTrustedCertificates, "PACS TLS");
+    trust(*layer, config.pacsTlsTrustedCertificates, "PACS TLS");
+    requireName(*layer, destination->host);
+    layers.pacsByHost.emplace(destination->host, std::move(layer));
   }
   return layers;
 }

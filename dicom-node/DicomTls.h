@@ -2,11 +2,14 @@
 // TLS for DICOM (PS3.15 Annex B, BCP 195 non-downgrading profile: TLS 1.2+): on the node's
 // port, and towards the PACS that results are sent to.
 #include <chrono>
+#include <map>
 #include <memory>
+#include <string>
 
 #include "config/NodeConfig.h"
 
 class DcmTLSTransportLayer;
+class DcmTransportLayer;
 
 namespace annot::node {
 
@@ -18,9 +21,13 @@ struct DicomTlsLayers {
   // the ACSE timeout: DCMTK runs it on the pool's single listening thread, so a peer that
   // stalls its handshake would otherwise hold every other association (and shutdown) back.
   std::unique_ptr<DcmTLSTransportLayer> port;
-  // Towards the PACS: the PACS must present a certificate that PacsTlsTrustedCertificates
-  // trusts; PacsTlsCertificate/PacsTlsPrivateKey, when set, are ours.
-  std::unique_ptr<DcmTLSTransportLayer> pacs;
+  // Towards the PACS, one per destination host: the PACS must present a certificate that
+  // PacsTlsTrustedCertificates trusts and that names the host (DNS name or IP address) the
+  // destination is configured with; PacsTlsCertificate/PacsTlsPrivateKey, when set, are ours.
+  std::map<std::string, std::unique_ptr<DcmTLSTransportLayer>> pacsByHost;
+
+  // The layer for a destination host; nullptr when results travel without TLS.
+  DcmTransportLayer* pacsLayerFor(const std::string& host) const;
 
   DicomTlsLayers();
   DicomTlsLayers(DicomTlsLayers&&) noexcept;

@@ -95,7 +95,7 @@ int serve(const NodeConfig& config) {
         if (!found) throw std::runtime_error("instance " + sop + " is not in storage");
         return store.absolutePath(found->storageKey);
       },
-      tls.pacs.get());
+      [&tls](const Destination& to) { return tls.pacsLayerFor(to.host); });
   OutboxSender sender(outbox, transport, audit);
   IngestResultSink stored(pipeline, config.dicomAet);
   ExportingResultSink results(stored, outbox, transport.destinations(), &sender);

@@ -71,7 +71,7 @@ std::vector<std::string> DimseTransport::destinations() const {
 
 uint16_t DimseTransport::send(const std::string& destination, const std::string& sopInstanceUid) {
   for (const auto& p : peers_) {
-    if (p.str() == destination) return cstore(p, callingAet_, pathOf_(sopInstanceUid), secure_);
+    if (p.str() == destination) return cstore(p, callingAet_, pathOf_(sopInstanceUid), secureFor_ ? secureFor_(p) : nullptr);
   }
   throw std::runtime_error("destination " + destination + " is not configured");
 }

@@ -28,14 +28,16 @@ std::optional<Destination> parseDestination(const std::string& text);
 uint16_t cstore(const Destination& to, const std::string& callingAet, const std::string& path,
                 DcmTransportLayer* secure = nullptr, unsigned timeoutSeconds = 30);
 
-// The node's outbox transport: C-STORE of the stored file to AET@host:port peers, over TLS when
-// given a transport layer (used by the one sending thread only). `pathOf` finds the stored
-// file of a SOP instance.
+// The node's outbox transport: C-STORE of the stored file to AET@host:port peers. `pathOf`
+// finds the stored file of a SOP instance; `secureFor`, when given, the TLS layer for a peer
+// (nullptr: plain), used by the one sending thread only.
 class DimseTransport : public OutboxTransport {
  public:
+  using SecureFor = std::function<DcmTransportLayer*(const Destination&)>;
   DimseTransport(std::vector<Destination> peers, std::string callingAet, std::function<std::string(const std::string&)> pathOf,
-                 DcmTransportLayer* secure = nullptr)
-      : peers_(std::move(peers)), callingAet_(std::move(callingAet)), pathOf_(std::move(pathOf)), secure_(secure) {}
+                 SecureFor secureFor = {})
+      : peers_(std::move(peers)), callingAet_(std::move(callingAet)), pathOf_(std::move(pathOf)),
+        secureFor_(std::move(secureFor)) {}
   std::vector<std::string> destinations() const override;
   uint16_t send(const std::string& destination, const std::string& sopInstanceUid) override;
 
@@ -43,7 +45,7 @@ class DimseTransport : public OutboxTransport {
   std::vector<Destination> peers_;
   std::string callingAet_;
   std::function<std::string(const std::string&)> pathOf_;
-  DcmTransportLayer* secure_;
+  SecureFor secureFor_;
 };
 
 }  // namespace annot

@@ -16,10 +16,10 @@ CommandResult tlsHandshake(uint16_t port, const std::vector<std::string>& args) 
   return runCommand({"sh", "-c", command + " </dev/null"});
 }
 
-TlsIdentity makeTlsIdentity(const std::string& dir, const std::string& name) {
+TlsIdentity makeTlsIdentity(const std::string& dir, const std::string& name, const std::string& subjectAltNames) {
   const TlsIdentity id{dir + "/" + name + ".crt", dir + "/" + name + ".key"};
   const CommandResult made = runCommand({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-                                         "/CN=" + name, "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", id.key, "-out",
+                                         "/CN=" + name, "-addext", "subjectAltName=" + subjectAltNames, "-keyout", id.key, "-out",
                                          id.certificate});
   if (made.exitCode != 0) throw std::runtime_error("openssl could not make a certificate: " + made.output);
   return id;

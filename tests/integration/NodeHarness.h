@@ -59,13 +59,15 @@ CommandResult storescu(uint16_t port, const std::vector<std::string>& paths, con
 CommandResult rawStore(uint16_t port, const std::vector<std::string>& args);
 
 std::string nodeBinary();
-// A self-signed certificate for 127.0.0.1 (common name `name`) and its unencrypted key, made
-// with the openssl command line as DIR/NAME.crt and DIR/NAME.key; throws when openssl fails.
+// A self-signed certificate (common name `name`, for 127.0.0.1 unless other subject alternative
+// names are given) and its unencrypted key, made with the openssl command line as DIR/NAME.crt
+// and DIR/NAME.key; throws when openssl fails.
 struct TlsIdentity {
   std::string certificate;
   std::string key;
 };
-TlsIdentity makeTlsIdentity(const std::string& dir, const std::string& name);
+TlsIdentity makeTlsIdentity(const std::string& dir, const std::string& name,
+                            const std::string& subjectAltNames = "IP:127.0.0.1");
 // One TLS handshake with `openssl s_client` against 127.0.0.1:port, extra arguments appended
 // (e.g. {"-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"}); exit code 0 when it succeeded.
 CommandResult tlsHandshake(uint16_t port, const std::vector<std::string>& args);

@@ -99,6 +99,9 @@ TEST(WriteBack, ResultsTravelOverTlsToAPacsWhoseCertificateIsTrusted) {
   const auto [nodeCert, nodeKey] = makeTlsIdentity(tmp.path(), "annotation-node");
   const auto [pacsCert, pacsKey] = makeTlsIdentity(tmp.path(), "pacs");
   const auto [impostorCert, impostorKey] = makeTlsIdentity(tmp.path(), "impostor");
+  // Trusted, but issued for another host: it must not pass for the PACS at 127.0.0.1 either.
+  const auto [elsewhereCert, elsewhereKey] = makeTlsIdentity(tmp.path(), "elsewhere", "DNS:pacs.elsewhere.example");
+  writeFile(tmp / "trusted.pem", readFile(pacsCert) + readFile(elsewhereCert));
   // DCMTK's storescp as a TLS-only PACS that requires and checks the node's client certificate.
   const uint16_t pacsPort = freePort();
   std::filesystem::create_directories(tmp / "pacs");
@@ -112,7 +115,7 @@ TEST(WriteBack, ResultsTravelOverTlsToAPacsWhoseCertificateIsTrusted) {
                         {{"Pacs", {"PACS@127.0.0.1:" + std::to_string(pacsPort)}},
                          {"ProtocolsDirectory", tmp / "protocols"},
                          {"OutboxMaxBackoffSeconds", 1},
-                         {"PacsTlsTrustedCertificates", pacsCert},
+                         {"PacsTlsTrustedCertificates", tmp / "trusted.pem"},
                          {"PacsTlsCertificate", nodeCert},
                          {"PacsTlsPrivateKey", nodeKey}}};
   RunningNode node(tmp / "data", settings);
@@ -128,6 +131,16 @@ TEST(WriteBack, ResultsTravelOverTlsToAPacsWhoseCertificateIsTrusted) {
   EXPECT_EQ(exportsOf(node, task)[0]["state"], "pending");
   EXPECT_NE(exportsOf(node, task)[0]["lastError"].get<std::string>().find("TLS"), std::string::npos) << exportsOf(node, task);
   EXPECT_TRUE(listFiles(tmp / "pacs", "").empty()) << "nothing reached the untrusted peer";
+
+  // Neither does a peer whose certificate the bundle trusts but which names another host.
+  pacs.reset();
+  pacs = startPacs(elsewhereCert, elsewhereKey);
+  const int attempts = exportsOf(node, task)[0]["attempts"];
+  ASSERT_TRUE(eventually([&] { return exportsOf(node, task)[0]["attempts"].get<int>() >= attempts + 2; }, std::chrono::seconds(30)))
+      << exportsOf(node, task).dump();
+  EXPECT_EQ(exportsOf(node, task)[0]["state"], "pending");
+  EXPECT_NE(exportsOf(node, task)[0]["lastError"].get<std::string>().find("TLS"), std::string::npos) << exportsOf(node, task);
+  EXPECT_TRUE(listFiles(tmp / "pacs", "").empty()) << "nothing reached the peer named for another host";
 
   // The real PACS, with the trusted certificate, receives the SR on the next retry.
   pacs.reset();
