@@ -80,8 +80,10 @@ class HandshakeWatchdog {
       for (auto it = watched_.begin(); it != watched_.end(); ++it) {
         if (it->second.deadline < first->second.deadline) first = it;
       }
-      if (Clock::now() < first->second.deadline) {
-        wake_.wait_until(lock, first->second.deadline);
+      // A copy: wait_until reads the time point again after waking, when the entry may be gone.
+      const Clock::time_point deadline = first->second.deadline;
+      if (Clock::now() < deadline) {
+        wake_.wait_until(lock, deadline);
         continue;
       }
       // Still under the lock: the handshake has not returned, so the socket is still its own.
