@@ -3,6 +3,8 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmtls/tlslayer.h>
 #include <dcmtk/dcmtls/tlstrans.h>
+#include <dcmtk/dcmnet/assoc.h>
+#include <openssl/bio.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <sys/socket.h>
@@ -168,6 +170,22 @@ void requireName(DcmTLSTransportLayer& layer, const std::string& host) {
   }
 }
 }  // namespace
+
+std::string peerCertificateSubject(T_ASC_Association* association) {
+  if (!association || !association->DULassociation) return {};
+  const unsigned long length = DUL_getPeerCertificateLength(association->DULassociation);
+  if (length == 0) return {};
+  std::string der(length, '\0');
+  if (DUL_getPeerCertificate(association->DULassociation, der.data(), length) != length) return {};
+  const unsigned char* cursor = reinterpret_cast<const unsigned char*>(der.data());
+  std::unique_ptr<X509, decltype(&::X509_free)> certificate(::d2i_X509(nullptr, &cursor, static_cast<long>(length)), &::X509_free);
+  if (!certificate) return {};
+  std::unique_ptr<BIO, decltype(&::BIO_free)> text(::BIO_new(::BIO_s_mem()), &::BIO_free);
+  if (!text || ::X509_NAME_print_ex(text.get(), ::X509_get_subject_name(certificate.get()), 0, XN_FLAG_RFC2253) < 0) return {};
+  char* data = nullptr;
+  const long size = ::BIO_get_mem_data(text.get(), &data);
+  return size > 0 ? std::string(data, static_cast<size_t>(size)) : std::string();
+}
 
 DicomTlsLayers::DicomTlsLayers() = default;
 DicomTlsLayers::DicomTlsLayers(DicomTlsLayers&&) noexcept = default;

@@ -10,6 +10,7 @@
 
 class DcmTLSTransportLayer;
 class DcmTransportLayer;
+struct T_ASC_Association;
 
 namespace annot::node {
 
@@ -33,6 +34,10 @@ struct DicomTlsLayers {
   DicomTlsLayers(DicomTlsLayers&&) noexcept;
   ~DicomTlsLayers();
 };
+
+// The subject (RFC 2253, e.g. "CN=CT1,O=Hospital") of the certificate the peer of a TLS
+// association presented; empty without TLS or without a client certificate.
+std::string peerCertificateSubject(T_ASC_Association* association);
 
 // Throws std::runtime_error naming the file that cannot be used (certificate, key, trust
 // list) or a key that does not match its certificate.

@@ -2,6 +2,8 @@
 
 #include <dcmtk/dcmtls/tlslayer.h>
 
+#include "DicomTls.h"
+
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcuid.h>
@@ -99,6 +101,9 @@ class StoreScp : public DcmThreadSCP {
     params_ = const_cast<T_ASC_Parameters*>(&params);
     callingAet_ = trimmed(params.DULparams.callingAPTitle);
     peer_ = trimmed(params.DULparams.callingPresentationAddress);
+    // Over TLS with client certificates, who the peer proved to be goes into every line about it.
+    const std::string subject = peerCertificateSubject(association_);
+    if (!subject.empty()) peer_ += ", certificate " + subject;
     DcmThreadSCP::notifyAssociationRequest(params, desiredAction);
   }
 
@@ -128,7 +133,11 @@ class StoreScp : public DcmThreadSCP {
     acknowledged_ = true;
     ++context_.metrics.associationsAccepted;
     ++context_.metrics.associationsActive;
-    LOG_DEBUG("dicom", "association accepted from " << callingAet_ << " (" << peer_ << ")");
+    if (peer_.find(", certificate ") != std::string::npos) {
+      LOG_INFO("dicom", "association accepted from " << callingAet_ << " (" << peer_ << ")");
+    } else {
+      LOG_DEBUG("dicom", "association accepted from " << callingAet_ << " (" << peer_ << ")");
+    }
   }
 
   void notifyAssociationTermination() override {

@@ -505,6 +505,8 @@ TEST(DicomNode, DicomPortSpeaksTlsOnlyAndChecksClientCertificatesWhenTrustIsConf
   }
   const CommandResult stored = runCommand(store);
   EXPECT_EQ(stored.exitCode, 0) << stored.output;
+  EXPECT_NE(node.log().find("association accepted from STORESCU (127.0.0.1, certificate CN=modality)"), std::string::npos)
+      << node.log();
   const HttpResult metrics = httpGet(httpPort, "/metrics");
   EXPECT_NE(metrics.body.find("annot_instances_received_total 3\n"), std::string::npos) << metrics.body;
 
