@@ -8,6 +8,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <array>
 #include <chrono>
 #include <optional>
 #include <type_traits>
@@ -180,7 +181,21 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
              std::to_string(body.size()) + "\r\n\r\n" + body;
     }();
     asio::async_write(beast::get_lowest_layer(stream_).socket(), asio::buffer(kAnswer),
-                      [self = this->shared_from_this()](beast::error_code, std::size_t) { self->closeSocket(); });
+                      [self = this->shared_from_this()](beast::error_code, std::size_t) {
+                        self->closeSocket();
+                        // The rest of the request is still unread: closing now would reset the
+                        // connection, and the client could lose the answer. Read it away first,
+                        // for at most a few seconds in all.
+                        beast::get_lowest_layer(self->stream_).expires_after(std::chrono::seconds(3));
+                        self->discardUntilEnd();
+                      });
+  }
+
+  void discardUntilEnd() {
+    beast::get_lowest_layer(stream_).async_read_some(
+        asio::buffer(discarded_), [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+          if (!ec) self->discardUntilEnd();
+        });
   }
 
   void closeSocket() {
@@ -194,6 +209,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   HttpHandler& handler_;
   uint64_t maxBody_;
   std::string remote_;
+  std::array<char, 4096> discarded_{};  // what a plain-HTTP client sent to the HTTPS port
 };
 }  // namespace
 

@@ -422,6 +422,11 @@ TEST(DicomNode, ServesHttpsWithItsCertificateAndOnlyHttps) {
   const CommandResult plain = curl({"-w", " %{http_code}", "http://127.0.0.1:" + std::to_string(httpPort) + "/api/v1/studies"});
   EXPECT_NE(plain.output.find("speaks HTTPS"), std::string::npos) << plain.output;
   EXPECT_NE(plain.output.find(" 400"), std::string::npos) << plain.output;
+  // Also when the request carries a body the node never reads.
+  writeFile(tmp / "body.bin", std::string(300000, 'x'));
+  const CommandResult plainPost = curl({"-w", " %{http_code}", "-X", "POST", "--data-binary", "@" + (tmp / "body.bin"),
+                                        "http://127.0.0.1:" + std::to_string(httpPort) + "/api/v1/studies"});
+  EXPECT_NE(plainPost.output.find("speaks HTTPS"), std::string::npos) << plainPost.output;
   // Protocols older than TLS 1.2 are refused by the server (the client is allowed to offer them).
   const CommandResult tls11 = tlsHandshake(httpPort, {"-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"});
   EXPECT_NE(tls11.exitCode, 0);
