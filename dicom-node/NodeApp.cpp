@@ -107,9 +107,10 @@ int serve(const NodeConfig& config) {
   ApiHandler api(catalog, metrics, users, audit, worklist, ApiInfo{"annotation-node", ANNOT_VERSION, config.dicomAet, ""});
   api.setOutbox(&outbox);
   dicomweb::IndexedDicomwebSource dicomwebSource(catalog, store);
-  dicomweb::DicomwebService dicomweb(dicomwebSource, state, [&](const std::string& bytes, const std::string& source) {
-    return pipeline.ingestBytes(bytes, source);
-  });
+  dicomweb::DicomwebService dicomweb(dicomwebSource, state,
+                                     [&](const std::string& bytes, const std::string& source, const InstanceRecord& header) {
+                                       return pipeline.ingestBytes(bytes, source, &header);
+                                     });
   api.setDicomweb(&dicomweb);
   sender.start();
   HttpServer http(api, HttpServerOptions{config.httpBindAddress, config.httpPort, config.httpThreads,

@@ -43,7 +43,9 @@ PluginApp::PluginApp(OrthancPluginContext* context, const PluginConfig& config)
       worklist_(state_, protocols_, studies_, results_, int64_t{config.taskLeaseSeconds} * 1000),
       dicomwebSource_(rest_, config.orthancDicomwebRoot),
       // STOW-RS stores into Orthanc like any other client; the change feed then sees the study.
-      dicomweb_(dicomwebSource_, state_, [this](const std::string& bytes, const std::string&) { return storeIntoOrthanc(rest_, bytes); }),
+      dicomweb_(dicomwebSource_, state_, [this](const std::string& bytes, const std::string&, const InstanceRecord& header) {
+        return storeIntoOrthanc(rest_, bytes, &header);
+      }),
       api_(index_, metrics_, users_, audit_, worklist_,
            ApiInfo{"annotation-node (Orthanc plugin)", ANNOT_VERSION, config.aeTitle, kPrefix}),
       feed_(rest_, state_, [this](const std::string& sop) { return isOwnOutput(sop); },

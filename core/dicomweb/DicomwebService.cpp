@@ -339,7 +339,7 @@ StowOutcome DicomwebService::store(const std::vector<Part>& parts, const std::st
         failed.push_back(item);
         continue;
       }
-      r = ingest_(part.body, source);
+      r = ingest_(part.body, source, header);
     }
     if (r.status == store_status::Success || (r.status & 0xF000) == 0xB000) {
       const StoredInstance stored{r.studyInstanceUid, series, r.sopInstanceUid, sopClass, "", ""};

@@ -39,8 +39,10 @@ struct StowOutcome {
 class DicomwebService {
  public:
   // `ingest` stores one Part 10 file (bytes) the way the deployment stores what it receives;
-  // `source` names the peer.
-  using Ingest = std::function<IngestResult(const std::string& bytes, const std::string& source)>;
+  // `source` names the peer; `header` is readInstanceHeader() of the bytes, already checked, so
+  // the deployment need not parse them again.
+  using Ingest =
+      std::function<IngestResult(const std::string& bytes, const std::string& source, const InstanceRecord& header)>;
   DicomwebService(DicomwebSource& source, StateDatabase& state, Ingest ingest)
       : source_(source), labels_(state), deid_(state), ingest_(std::move(ingest)) {}
 

@@ -34,15 +34,16 @@ void IngestPipeline::stop() { committer_.stop(); }
 
 IngestResult IngestPipeline::ingest(const ReceivedObject& received) { return complete(received, examine(received)); }
 
-ExaminedObject IngestPipeline::examine(const ReceivedObject& received) {
+ExaminedObject IngestPipeline::examine(const ReceivedObject& received, const InstanceRecord* checked) {
   ExaminedObject examined;
   if (store_.availableBytes() < options_.minFreeBytes) {
     examined.verdict = failure(store_status::OutOfResources, "storage is almost full (below the configured free-space reserve)");
     return examined;
   }
   try {
-    examined.record = received.contents.empty() ? readInstanceHeader(received.incomingPath)
-                                                : readInstanceHeader(received.contents);
+    examined.record = checked                     ? *checked
+                      : received.contents.empty() ? readInstanceHeader(received.incomingPath)
+                                                  : readInstanceHeader(received.contents);
     if (!received.affectedSopClassUid.empty() || !received.affectedSopInstanceUid.empty()) {
       checkMatchesCommand(examined.record, received.affectedSopClassUid, received.affectedSopInstanceUid);
     }
@@ -129,7 +130,7 @@ IngestResult IngestPipeline::refuse(const ReceivedObject& received, uint16_t sta
   return complete(received, std::move(refused));
 }
 
-IngestResult IngestPipeline::ingestBytes(const std::string& bytes, const std::string& source) {
+IngestResult IngestPipeline::ingestBytes(const std::string& bytes, const std::string& source, const InstanceRecord* checked) {
   const std::string scratch = newIncomingPath();
   try {
     filesync::writeFile(scratch, bytes);
@@ -140,8 +141,10 @@ IngestResult IngestPipeline::ingestBytes(const std::string& bytes, const std::st
     failed.message = std::string("cannot write the received object to the scratch area: ") + e.what();
     return failed;
   }
-  // The header is parsed from the bytes in hand, not read back from the scratch file.
-  return ingest(ReceivedObject{scratch, "", "", source, {std::string_view(bytes)}, bytes.size()});
+  // The header is parsed from the bytes in hand (or was already), not read back from the
+  // scratch file.
+  const ReceivedObject received{scratch, "", "", source, {std::string_view(bytes)}, bytes.size()};
+  return complete(received, examine(received, checked));
 }
 
 }  // namespace annot

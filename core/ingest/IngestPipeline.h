@@ -77,8 +77,9 @@ class IngestPipeline {
   // and whether the instance is already indexed. Leaves the scratch file alone, so a receiver
   // can run it while the file's last writes are still on their way to the device, provided
   // `received.contents` holds the whole object (without contents the file is read and must
-  // be complete).
-  ExaminedObject examine(const ReceivedObject& received);
+  // be complete). `checked`: the header as readInstanceHeader() already returned it for these
+  // bytes (STOW-RS reads it first to check the study), so it is not parsed again.
+  ExaminedObject examine(const ReceivedObject& received, const InstanceRecord* checked = nullptr);
   // The rest, once the scratch file is complete: refuses what examine() refused, or makes the
   // instance durable and indexed. Consumes the scratch file.
   IngestResult complete(const ReceivedObject& received, ExaminedObject examined);
@@ -88,7 +89,8 @@ class IngestPipeline {
   IngestResult refuse(const ReceivedObject& received, uint16_t status, std::string message);
   // The same for a Part 10 file received in memory (STOW-RS); `source` is recorded as the
   // sender. The bytes are written to the scratch area first, exactly as C-STORE data is.
-  IngestResult ingestBytes(const std::string& bytes, const std::string& source);
+  // `checked` as for examine().
+  IngestResult ingestBytes(const std::string& bytes, const std::string& source, const InstanceRecord* checked = nullptr);
   // Commits what is in flight, then refuses new work.
   void stop();
 

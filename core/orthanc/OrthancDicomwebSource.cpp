@@ -191,12 +191,12 @@ std::string OrthancDicomwebSource::fileBytes(const dicomweb::StoredInstance& ins
   return rest_.getBytes("/instances/" + instance.storageKey + "/file");
 }
 
-IngestResult storeIntoOrthanc(OrthancRest& rest, const std::string& bytes) {
+IngestResult storeIntoOrthanc(OrthancRest& rest, const std::string& bytes, const InstanceRecord* checked) {
   IngestResult r;
   try {
     // The header only, checked as the node's own ingest checks it (pixel data is skipped, not
     // copied), so both deployments refuse the same objects with the same status.
-    const InstanceRecord header = readInstanceHeader(std::vector<std::string_view>{bytes});
+    const InstanceRecord header = checked ? *checked : readInstanceHeader(std::vector<std::string_view>{bytes});
     r.sopInstanceUid = header.instance.sopInstanceUid;
     r.studyInstanceUid = header.study.studyInstanceUid;
   } catch (const InstanceHeaderError& e) {

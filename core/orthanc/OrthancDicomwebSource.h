@@ -40,8 +40,9 @@ class OrthancDicomwebSource : public dicomweb::DicomwebSource {
   LruCache<std::string, std::pair<std::string, std::string>> classAndSyntax_{100000};
 };
 
-// Stores one Part 10 file into Orthanc (POST /instances), as STOW-RS and results do; Orthanc's
-// refusal becomes a failure status with its reason.
-IngestResult storeIntoOrthanc(OrthancRest& rest, const std::string& bytes);
+// Stores one Part 10 file into Orthanc (POST /instances), as STOW-RS and results do, after the
+// header check of the node's own ingest (`checked`: that header, already read from these
+// bytes); Orthanc's refusal becomes a failure status with its reason.
+IngestResult storeIntoOrthanc(OrthancRest& rest, const std::string& bytes, const InstanceRecord* checked = nullptr);
 
 }  // namespace annot

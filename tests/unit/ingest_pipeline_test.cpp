@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "catalog/SqliteCatalog.h"
+#include "dicom/InstanceHeader.h"
 #include "ingest/IngestPipeline.h"
 #include "storage/FileInstanceStore.h"
 #include "support/DicomFixtures.h"
@@ -153,6 +154,28 @@ TEST_P(IngestTest, ExaminingLeavesTheScratchFileAloneUntilCompleted) {
   EXPECT_EQ(pipeline.complete(mismatched, std::move(refused)).status, store_status::DataSetDoesNotMatchSopClass);
   EXPECT_FALSE(exists(mismatched.incomingPath));
   EXPECT_EQ(metrics.failuresMismatch, 1u);
+}
+
+TEST_P(IngestTest, BytesWhoseHeaderWasAlreadyCheckedAreNotParsedAgain) {
+  IngestPipeline pipeline(catalog, store, bus, metrics, IngestOptions{0});
+  TestInstance spec;
+  const std::string file = scratchWith(spec, pipeline);
+  const std::string bytes = annot::test::readFile(file);
+  const InstanceRecord header = readInstanceHeader(file);
+
+  // The header given is the one used: here it names another instance than the bytes do, which
+  // shows nothing was parsed again (STOW-RS hands over the header it checked).
+  InstanceRecord renamed = header;
+  renamed.instance.sopInstanceUid = "1.2.826.0.1.3680043.10.1.1.1.77";
+  const IngestResult stored = pipeline.ingestBytes(bytes, "STOW", &renamed);
+  ASSERT_EQ(stored.status, store_status::Success) << stored.message;
+  EXPECT_TRUE(catalog.hasInstance("1.2.826.0.1.3680043.10.1.1.1.77"));
+  EXPECT_FALSE(catalog.hasInstance(spec.sopUid));
+
+  // Without one, the bytes are parsed as before.
+  const IngestResult parsed = pipeline.ingestBytes(bytes, "STOW");
+  ASSERT_EQ(parsed.status, store_status::Success) << parsed.message;
+  EXPECT_TRUE(catalog.hasInstance(spec.sopUid));
 }
 
 INSTANTIATE_TEST_SUITE_P(BothDisciplines, IngestTest,
