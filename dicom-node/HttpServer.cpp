@@ -175,20 +175,15 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // A plain-HTTP request on the HTTPS port gets a plain answer saying so, as a browser or curl
   // user would otherwise see only a dropped connection.
   void answerPlainRequest() {
-    static const std::string kAnswer = [] {
-      const std::string body = "{\"error\":\"this port speaks HTTPS: use an https:// URL\"}\n";
-      return "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
-             std::to_string(body.size()) + "\r\n\r\n" + body;
-    }();
-    asio::async_write(beast::get_lowest_layer(stream_).socket(), asio::buffer(kAnswer),
-                      [self = this->shared_from_this()](beast::error_code, std::size_t) {
-                        self->closeSocket();
-                        // The rest of the request is still unread: closing now would reset the
-                        // connection, and the client could lose the answer. Read it away first,
-                        // for at most a few seconds in all.
-                        beast::get_lowest_layer(self->stream_).expires_after(std::chrono::seconds(3));
-                        self->discardUntilEnd();
-                      });
+    auto message = std::make_shared<http::response<http::string_body>>(
+        toBeastResponse(errorResponse(400, "this port speaks HTTPS: use an https:// URL"), 11, false, false));
+    http::async_write(beast::get_lowest_layer(stream_), *message, [self = this->shared_from_this(), message](beast::error_code, std::size_t) {
+      self->closeSocket();
+      // The rest of the request is still unread: closing now would reset the connection, and
+      // the client could lose the answer. Read it away first, for at most a few seconds in all.
+      beast::get_lowest_layer(self->stream_).expires_after(std::chrono::seconds(3));
+      self->discardUntilEnd();
+    });
   }
 
   void discardUntilEnd() {

@@ -8,8 +8,6 @@
 #include <iostream>
 #include <thread>
 
-#include <dcmtk/dcmtls/tlslayer.h>
-
 #include "DicomTls.h"
 #include "HttpServer.h"
 #include "StorageScpServer.h"

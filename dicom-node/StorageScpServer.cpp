@@ -1,16 +1,12 @@
 #include "StorageScpServer.h"
 
-#include <dcmtk/dcmtls/tlslayer.h>
-
-#include "DicomTls.h"
-
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmnet/diutil.h>
 #include <dcmtk/dcmnet/scppool.h>
 #include <dcmtk/dcmnet/scpthrd.h>
-
+#include <dcmtk/dcmtls/tlslayer.h>
 
 #include <algorithm>
 #include <optional>
@@ -18,6 +14,7 @@
 #include <stdexcept>
 
 #include "common/Log.h"
+#include "DicomTls.h"
 #include "StoreReception.h"
 #include "storage/IncomingFile.h"
 
@@ -103,7 +100,8 @@ class StoreScp : public DcmThreadSCP {
     peer_ = trimmed(params.DULparams.callingPresentationAddress);
     // Over TLS with client certificates, who the peer proved to be goes into every line about it.
     const std::string subject = peerCertificateSubject(association_);
-    if (!subject.empty()) peer_ += ", certificate " + subject;
+    certified_ = !subject.empty();
+    if (certified_) peer_ += ", certificate " + subject;
     DcmThreadSCP::notifyAssociationRequest(params, desiredAction);
   }
 
@@ -133,7 +131,8 @@ class StoreScp : public DcmThreadSCP {
     acknowledged_ = true;
     ++context_.metrics.associationsAccepted;
     ++context_.metrics.associationsActive;
-    if (peer_.find(", certificate ") != std::string::npos) {
+    // Who proved a certificate's identity is worth a line at info level; the rest at debug.
+    if (certified_) {
       LOG_INFO("dicom", "association accepted from " << callingAet_ << " (" << peer_ << ")");
     } else {
       LOG_DEBUG("dicom", "association accepted from " << callingAet_ << " (" << peer_ << ")");
@@ -227,6 +226,7 @@ class StoreScp : public DcmThreadSCP {
   T_ASC_Association* association_ = nullptr;
   std::string callingAet_;
   std::string peer_;
+  bool certified_ = false;  // the peer presented a client certificate over TLS
   bool acknowledged_ = false;
   T_ASC_Parameters* params_ = nullptr;
 

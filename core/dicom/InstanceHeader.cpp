@@ -9,12 +9,13 @@
 #include "common/Log.h"
 #include "dicom/DatasetAccess.h"
 #include "dicom/PiecesInputStream.h"
+#include "dicom/SourceImages.h"
 #include "dicom/Uid.h"
 
 namespace annot {
 namespace {
 // Values longer than this stay on disk while parsing: the index never needs pixel data.
-constexpr Uint32 kMaxLoadedValue = 4096;
+constexpr Uint32 kMaxLoadedValue = kHeaderValuesOnly;
 
 uint32_t getUnsigned(DcmItem& item, const DcmTagKey& tag) {
   Uint16 us = 0;

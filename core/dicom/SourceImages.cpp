@@ -14,7 +14,7 @@
 
 namespace annot {
 namespace {
-constexpr Uint32 kMaxLoadedValue = 4096;
+constexpr Uint32 kMaxLoadedValue = kHeaderValuesOnly;
 
 std::optional<std::array<double, 2>> spacing(DcmItem& item, const DcmTagKey& tag) {
   Float64 r = 0, c = 0;

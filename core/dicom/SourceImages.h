@@ -64,6 +64,8 @@ void parsePart10(const std::string& bytes, const std::string& name, DcmFileForma
 // The same, leaving values longer than `maxReadLength` in `bytes` until used (kLoadAllValues:
 // none); `file` keeps the bytes alive for as long as it may read them.
 constexpr uint32_t kLoadAllValues = 0xFFFFFFFFu;  // DCMTK's own DCM_MaxReadLength is only 4096
+// Header-only reads: values longer than this (pixel data, other bulk data) are left unread.
+constexpr uint32_t kHeaderValuesOnly = 4096;
 void parsePart10(std::shared_ptr<const std::string> bytes, const std::string& name, DcmFileFormat& file,
                  uint32_t maxReadLength);
 

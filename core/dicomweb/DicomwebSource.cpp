@@ -11,7 +11,7 @@ void DicomwebSource::load(const StoredInstance& instance, DcmFileFormat& file, b
   // With headersOnly, values over 4 KiB stay in the fetched bytes and are read only if used, as
   // a file-backed source leaves them on disk.
   parsePart10(std::make_shared<const std::string>(fileBytes(instance)), "stored instance " + instance.sopUid, file,
-              headersOnly ? 4096 : kLoadAllValues);
+              headersOnly ? kHeaderValuesOnly : kLoadAllValues);
 }
 
 }  // namespace annot::dicomweb

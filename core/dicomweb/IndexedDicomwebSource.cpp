@@ -86,7 +86,7 @@ std::string IndexedDicomwebSource::fileBytes(const StoredInstance& instance) {
 void IndexedDicomwebSource::load(const StoredInstance& instance, DcmFileFormat& file, bool headersOnly) {
   // Headers only: values over 4 KiB (pixel data) stay on disk until something reads them.
   const OFCondition loaded = file.loadFile(store_.absolutePath(instance.storageKey).c_str(), EXS_Unknown, EGL_noChange,
-                                           headersOnly ? 4096 : kLoadAllValues);
+                                           headersOnly ? kHeaderValuesOnly : kLoadAllValues);
   if (loaded.bad()) throw std::runtime_error("cannot read " + instance.sopUid + ": " + loaded.text());
 }
 

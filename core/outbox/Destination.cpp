@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "dicom/AeTitle.h"
+#include "dicom/SourceImages.h"
 
 namespace annot {
 
@@ -34,8 +35,10 @@ class Scu : public DcmSCU {
 
 uint16_t cstore(const Destination& to, const std::string& callingAet, const std::string& path, DcmTransportLayer* secure,
                 unsigned timeoutSeconds) {
+  // The header only, for the SOP class and transfer syntax: sendSTORERequest reads the file
+  // itself, and a SEG can be hundreds of megabytes.
   DcmFileFormat file;
-  OFCondition cond = file.loadFile(path.c_str());
+  OFCondition cond = file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, kHeaderValuesOnly);
   if (cond.bad()) throw std::runtime_error("cannot read " + path + ": " + cond.text());
   OFString sopClass, xfer;
   file.getDataset()->findAndGetOFString(DCM_SOPClassUID, sopClass);

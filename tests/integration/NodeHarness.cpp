@@ -16,9 +16,9 @@ CommandResult tlsHandshake(uint16_t port, const std::vector<std::string>& args) 
   return runCommand({"sh", "-c", command + " </dev/null"});
 }
 
-TlsIdentity makeTlsIdentity(const std::string& dir, const std::string& name, const std::string& subjectAltNames) {
+TlsIdentity makeTlsIdentity(const std::string& dir, const std::string& name, const std::string& subjectAltNames, int rsaBits) {
   const TlsIdentity id{dir + "/" + name + ".crt", dir + "/" + name + ".key"};
-  const CommandResult made = runCommand({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+  const CommandResult made = runCommand({"openssl", "req", "-x509", "-newkey", "rsa:" + std::to_string(rsaBits), "-nodes", "-days", "2", "-subj",
                                          "/CN=" + name, "-addext", "subjectAltName=" + subjectAltNames, "-keyout", id.key, "-out",
                                          id.certificate});
   if (made.exitCode != 0) throw std::runtime_error("openssl could not make a certificate: " + made.output);

@@ -60,14 +60,14 @@ CommandResult rawStore(uint16_t port, const std::vector<std::string>& args);
 
 std::string nodeBinary();
 // A self-signed certificate (common name `name`, for 127.0.0.1 unless other subject alternative
-// names are given) and its unencrypted key, made with the openssl command line as DIR/NAME.crt
+// names are given) and its unencrypted RSA key of `rsaBits`, made with the openssl command line as DIR/NAME.crt
 // and DIR/NAME.key; throws when openssl fails.
 struct TlsIdentity {
   std::string certificate;
   std::string key;
 };
 TlsIdentity makeTlsIdentity(const std::string& dir, const std::string& name,
-                            const std::string& subjectAltNames = "IP:127.0.0.1");
+                            const std::string& subjectAltNames = "IP:127.0.0.1", int rsaBits = 2048);
 // One TLS handshake with `openssl s_client` against 127.0.0.1:port, extra arguments appended
 // (e.g. {"-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"}); exit code 0 when it succeeded.
 CommandResult tlsHandshake(uint16_t port, const std::vector<std::string>& args);

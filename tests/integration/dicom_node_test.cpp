@@ -408,6 +408,7 @@ TEST(DicomNode, ServesHttpsWithItsCertificateAndOnlyHttps) {
       << node.log();
   ASSERT_TRUE(node.running()) << node.log();
   EXPECT_NE(node.log().find("HTTP listening on https://127.0.0.1"), std::string::npos) << node.log();
+  EXPECT_EQ(node.log().find("HTTP without TLS"), std::string::npos) << node.log();
 
   // The API over TLS: health, an authenticated route, and the same route without a token.
   const CommandResult health = curl({"--cacert", cert, base + "/healthz"});
@@ -460,12 +461,15 @@ TEST(DicomNode, DicomPortSpeaksTlsOnlyAndChecksClientCertificatesWhenTrustIsConf
   const auto [cert, key] = makeTlsIdentity(tmp.path(), "annotation-node");
   const auto [modalityCert, modalityKey] = makeTlsIdentity(tmp.path(), "modality");
   const auto [strangerCert, strangerKey] = makeTlsIdentity(tmp.path(), "stranger");
+  // Trusted, but with a 1024-bit key: below BCP 195's strength, so refused all the same.
+  const auto [weakCert, weakKey] = makeTlsIdentity(tmp.path(), "weak", "IP:127.0.0.1", 1024);
+  writeFile(tmp / "modalities.pem", readFile(modalityCert) + readFile(weakCert));
   const std::string study = generateStudy(tmp / "study", {"--slices", "3"});
   const uint16_t dicomPort = freePort(), httpPort = freePort();
   const std::string port = std::to_string(dicomPort);
   json config = {{"DataDirectory", tmp / "data"}, {"DicomPort", dicomPort}, {"HttpPort", httpPort},
                  {"HttpBindAddress", "127.0.0.1"}, {"DicomTlsCertificate", cert}, {"DicomTlsPrivateKey", key},
-                 {"DicomTlsTrustedCertificates", modalityCert}, {"AcseTimeout", 2}};
+                 {"DicomTlsTrustedCertificates", tmp / "modalities.pem"}, {"AcseTimeout", 2}};
   writeFile(tmp / "config.json", config.dump());
   ChildProcess node({nodeBinary(), "serve", "--config", tmp / "config.json"}, tmp / "node.log");
   const std::vector<std::string> asModality = {"+tls", modalityKey, modalityCert, "+cf", cert};
@@ -520,6 +524,7 @@ TEST(DicomNode, DicomPortSpeaksTlsOnlyAndChecksClientCertificatesWhenTrustIsConf
   EXPECT_NE(echo({}), 0);
   EXPECT_NE(echo({"+tla", "+cf", cert}), 0);
   EXPECT_NE(echo({"+tls", strangerKey, strangerCert, "+cf", cert}), 0);
+  EXPECT_NE(echo({"+tls", weakKey, weakCert, "+cf", cert}), 0);
   EXPECT_NE(echo({"+tls", modalityKey, modalityCert, "+cf", strangerCert}), 0);
   EXPECT_EQ(echo(asModality), 0) << "still serving";
   node.signal(SIGTERM);
@@ -527,10 +532,13 @@ TEST(DicomNode, DicomPortSpeaksTlsOnlyAndChecksClientCertificatesWhenTrustIsConf
 
   // Without a trust list any TLS client may associate (the AE title checks still apply).
   config.erase("DicomTlsTrustedCertificates");
+  config["HttpBindAddress"] = "0.0.0.0";
   writeFile(tmp / "open.json", config.dump());
   ChildProcess open({nodeBinary(), "serve", "--config", tmp / "open.json"}, tmp / "open.log");
   EXPECT_TRUE(eventually([&] { return !open.running() || echo({"+tla", "+cf", cert}) == 0; })) << open.log();
   EXPECT_NE(echo({}), 0) << "plain DICOM stays refused";
+  EXPECT_NE(open.log().find("HTTP without TLS on 0.0.0.0"), std::string::npos) << open.log();
+  EXPECT_EQ(node.log().find("HTTP without TLS"), std::string::npos) << "bound to 127.0.0.1: no warning";
   open.signal(SIGTERM);
   EXPECT_EQ(open.wait(), 0) << open.log();
 
