@@ -52,6 +52,24 @@ bool accepts(const HttpRequest& request, const std::string& mediaType) {
   const std::string accept = request.header("accept");
   return accept.empty() || accept.find(mediaType) != std::string::npos || accept.find("*/*") != std::string::npos;
 }
+// Whether the request's Accept admits a DICOM JSON answer (QIDO-RS and STOW-RS answer in
+// nothing else; the XML forms are not offered).
+bool acceptsDicomJson(const HttpRequest& request) {
+  const std::string accept = request.header("accept");
+  if (accept.empty()) return true;
+  size_t start = 0;
+  while (start <= accept.size()) {
+    const size_t end = std::min(accept.find(',', start), accept.size());
+    std::string range = dicomweb::mediaType(accept.substr(start, end - start));
+    if (range == "application/dicom+json" || range == "application/json" || range == "application/*" || range == "*/*") return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+HttpResponse notAcceptable(const HttpRequest& request) {
+  return errorResponse(406, "the answer is application/dicom+json, which Accept '" + request.header("accept") + "' does not admit");
+}
 }  // namespace
 
 std::string ApiHandler::dicomwebBase(const HttpRequest& request) const {
@@ -64,6 +82,7 @@ void ApiHandler::addDicomwebRoutes() {
   auto search = [this](Level level, int studyParam, int seriesParam) {
     return [this, level, studyParam, seriesParam](const Call& c) {
       return dicomwebCall(c, [&] {
+        if (!acceptsDicomJson(c.request)) return notAcceptable(c.request);
         const bool deid = deidentifiedFor(c);
         const std::string study = studyParam >= 0 ? dicomweb_->originalUid(c.params.at(static_cast<size_t>(studyParam)), deid) : "";
         const std::string series = seriesParam >= 0 ? dicomweb_->originalUid(c.params.at(static_cast<size_t>(seriesParam)), deid) : "";
@@ -110,12 +129,18 @@ void ApiHandler::addDicomwebRoutes() {
   routes_.push_back({"POST", "/dicomweb/studies/{}", kStorers, [this](const Call& c) { return dicomwebCall(c, [&] { return stow(c); }); }});
 }
 
-HttpResponse ApiHandler::dicomwebCall(const Call&, const std::function<HttpResponse()>& work) {
+HttpResponse ApiHandler::dicomwebCall(const Call& c, const std::function<HttpResponse()>& work) {
   if (!dicomweb_) return errorResponse(404, "this deployment does not serve DICOMweb here");
+  // Messages name instances by their UIDs; the de-identified view must not learn the originals
+  // from an error either.
+  const bool deid = deidentifiedFor(c);
   try {
     return work();
   } catch (const DicomwebError& e) {
-    return errorResponse(e.status(), e.what());
+    return errorResponse(e.status(), deid ? dicomweb_->deidentifiedText(e.what()) : std::string(e.what()));
+  } catch (const std::exception& e) {
+    if (!deid) throw;
+    return errorResponse(500, dicomweb_->deidentifiedText(e.what()));
   }
 }
 
@@ -199,8 +224,11 @@ HttpResponse ApiHandler::rendered(const Call& c, unsigned frame) {
 }
 
 HttpResponse ApiHandler::stow(const Call& c) {
+  if (!acceptsDicomJson(c.request)) return notAcceptable(c.request);
   const std::string contentType = c.request.header("content-type");
-  if (dicomweb::mediaType(contentType) != "multipart/related") {
+  // Only Part 10 instances are taken (not the JSON or XML metadata with bulk data forms).
+  const std::string partType = dicomweb::contentTypeParameter(contentType, "type");
+  if (dicomweb::mediaType(contentType) != "multipart/related" || (!partType.empty() && dicomweb::mediaType(partType) != "application/dicom")) {
     return errorResponse(415, "STOW-RS takes multipart/related; type=\"application/dicom\"");
   }
   std::vector<dicomweb::Part> parts;

@@ -22,40 +22,109 @@ const char* dummyFor(const DcmTagKey& tag) {
   return "19000101000000";  // DateTime
 }
 const std::map<DcmTagKey, Action>& actions() {
-  static const std::map<DcmTagKey, Action> table = {
-      {DCM_AccessionNumber, Action::Empty},          {DCM_PatientBirthDate, Action::Empty},
-      {DCM_ReferringPhysicianName, Action::Empty},   {DCM_StudyID, Action::Empty},
-      {DCM_StudyDate, Action::Empty},                {DCM_StudyTime, Action::Empty},
-      {DCM_ContentCreatorName, Action::Empty},       {DCM_IssuerOfPatientID, Action::Remove},
-      {DCM_SeriesDate, Action::Remove},              {DCM_SeriesTime, Action::Remove},
-      {DCM_AcquisitionDate, Action::Remove},         {DCM_AcquisitionTime, Action::Remove},
-      {DCM_AcquisitionDateTime, Action::Remove},     {DCM_ContentDate, Action::Dummy},
-      {DCM_ContentTime, Action::Dummy},              {DCM_InstanceCreationDate, Action::Remove},
-      {DCM_InstanceCreationTime, Action::Remove},    {DCM_InstitutionName, Action::Remove},
-      {DCM_InstitutionAddress, Action::Remove},      {DCM_InstitutionalDepartmentName, Action::Remove},
-      {DCM_StationName, Action::Remove},             {DCM_DeviceSerialNumber, Action::Remove},
-      {DCM_OperatorsName, Action::Remove},           {DCM_PerformingPhysicianName, Action::Remove},
-      {DCM_NameOfPhysiciansReadingStudy, Action::Remove}, {DCM_PhysiciansOfRecord, Action::Remove},
-      {DCM_RequestingPhysician, Action::Remove},     {DCM_StudyDescription, Action::Remove},
-      {DCM_SeriesDescription, Action::Remove},       {DCM_ImageComments, Action::Remove},
-      {DCM_PatientAddress, Action::Remove},          {DCM_PatientTelephoneNumbers, Action::Remove},
-      {DCM_RETIRED_OtherPatientIDs, Action::Remove},         {DCM_OtherPatientNames, Action::Remove},
-      {DCM_OtherPatientIDsSequence, Action::Remove}, {DCM_PatientBirthName, Action::Remove},
-      {DCM_PatientMotherBirthName, Action::Remove},  {DCM_RETIRED_MedicalRecordLocator, Action::Remove},
-      {DCM_PatientComments, Action::Remove},         {DCM_AdditionalPatientHistory, Action::Remove},
-      {DCM_PatientBirthTime, Action::Remove},        {DCM_RequestedProcedureDescription, Action::Remove},
-      {DCM_PerformedProcedureStepDescription, Action::Remove}, {DCM_PerformedProcedureStepStartDate, Action::Remove},
-      {DCM_PerformedProcedureStepStartTime, Action::Remove},   {DCM_PerformedProcedureStepID, Action::Remove},
-      {DCM_RequestAttributesSequence, Action::Remove},         {DCM_ReferencedPatientSequence, Action::Remove},
-      {DCM_ReferencedStudySequence, Action::Remove},           {DCM_AdmittingDiagnosesDescription, Action::Remove},
-      {DCM_ProtocolName, Action::Remove},            {DCM_DerivationDescription, Action::Remove},
-      {DCM_InstitutionCodeSequence, Action::Remove}, {DCM_ReferringPhysicianIdentificationSequence, Action::Remove},
-      {DCM_VerifyingOrganization, Action::Remove},   {DCM_ContentCreatorIdentificationCodeSequence, Action::Remove},
-      {DCM_InstanceCreatorUID, Action::Remove},      {DCM_SourceApplicationEntityTitle, Action::Remove},
-      {DCM_ObservationDateTime, Action::Remove},     {DCM_VerificationDateTime, Action::Remove},
-      {DCM_Date, Action::Dummy},                     {DCM_Time, Action::Dummy},
-      {DCM_DateTime, Action::Dummy},
-  };
+  // PS3.15 Table E.1-1, the attributes of its Basic Profile column that are not UIDs (remapped
+  // by value representation) and not kept by the Retain Patient Characteristics option (sex,
+  // age, size, weight, ethnic group, smoking and pregnancy status, sex neutered). Where the
+  // table leaves a choice (X/Z, X/D, Z/D), the attribute is removed unless an IOD needs it
+  // present. Repeating groups (curves, overlays) and private groups are in treatmentOf().
+  static const std::map<DcmTagKey, Action> table = [] {
+    std::map<DcmTagKey, Action> t;
+    // Type 2 in the IODs the node serves: present, but empty.
+    for (const DcmTagKey& tag :
+         {DCM_AccessionNumber, DCM_PatientBirthDate, DCM_ReferringPhysicianName, DCM_StudyID, DCM_StudyDate,
+          DCM_StudyTime, DCM_ContentCreatorName, DCM_PlacerOrderNumberImagingServiceRequest,
+          DCM_FillerOrderNumberImagingServiceRequest, DCM_ContrastBolusAgent, DCM_VerifyingObserverIdentificationCodeSequence,
+          DCM_ReferencedPerformedProcedureStepSequence}) {
+      t[tag] = Action::Empty;
+    }
+    // Type 1 where present (SR content dates, verifying observers): a dummy value.
+    for (const DcmTagKey& tag : {DCM_ContentDate, DCM_ContentTime, DCM_Date, DCM_Time, DCM_DateTime}) t[tag] = Action::Dummy;
+    for (const DcmTagKey& tag : {
+             // patient
+             DCM_IssuerOfPatientID, DCM_IssuerOfPatientIDQualifiersSequence, DCM_PatientBirthTime,
+             DCM_PatientBirthDateInAlternativeCalendar, DCM_PatientDeathDateInAlternativeCalendar,
+             DCM_PatientAlternativeCalendar, DCM_RETIRED_OtherPatientIDs, DCM_OtherPatientNames,
+             DCM_OtherPatientIDsSequence, DCM_PatientBirthName, DCM_PatientMotherBirthName, DCM_PatientAddress,
+             DCM_PatientTelephoneNumbers, DCM_PatientTelecomInformation, DCM_RETIRED_MedicalRecordLocator,
+             DCM_PatientComments, DCM_AdditionalPatientHistory, DCM_ReferencedPatientSequence,
+             DCM_ReferencedPatientAliasSequence, DCM_ReferencedPatientPhotoSequence, DCM_PatientReligiousPreference,
+             DCM_MilitaryRank, DCM_BranchOfService, DCM_CountryOfResidence, DCM_RegionOfResidence,
+             DCM_PatientInsurancePlanCodeSequence, DCM_RETIRED_InsurancePlanIdentification,
+             DCM_PatientPrimaryLanguageCodeSequence, DCM_Occupation, DCM_Allergies, DCM_MedicalAlerts,
+             DCM_SpecialNeeds, DCM_PatientState, DCM_LastMenstrualDate, DCM_ResponsiblePerson,
+             DCM_ResponsibleOrganization, DCM_PatientTransportArrangements,
+             DCM_ConfidentialityConstraintOnPatientDataDescription, DCM_SourcePatientGroupIdentificationSequence,
+             DCM_GroupOfPatientsIdentificationSequence,
+             // visit and admission
+             DCM_AdmissionID, DCM_IssuerOfAdmissionIDSequence, DCM_AdmittingDate, DCM_AdmittingTime,
+             DCM_AdmittingDiagnosesDescription, DCM_AdmittingDiagnosesCodeSequence, DCM_CurrentPatientLocation,
+             DCM_PatientInstitutionResidence, DCM_RETIRED_ScheduledPatientInstitutionResidence, DCM_VisitComments,
+             DCM_ServiceEpisodeID, DCM_IssuerOfServiceEpisodeIDSequence, DCM_ServiceEpisodeDescription,
+             DCM_RETIRED_DischargeDiagnosisDescription,
+             // people and organisations
+             DCM_InstitutionName, DCM_InstitutionAddress, DCM_InstitutionalDepartmentName, DCM_InstitutionCodeSequence,
+             DCM_ReferringPhysicianAddress, DCM_ReferringPhysicianTelephoneNumbers,
+             DCM_ReferringPhysicianIdentificationSequence, DCM_ConsultingPhysicianName,
+             DCM_ConsultingPhysicianIdentificationSequence, DCM_PhysiciansOfRecord,
+             DCM_PhysiciansOfRecordIdentificationSequence, DCM_NameOfPhysiciansReadingStudy,
+             DCM_PhysiciansReadingStudyIdentificationSequence, DCM_PerformingPhysicianName,
+             DCM_PerformingPhysicianIdentificationSequence, DCM_OperatorsName, DCM_OperatorIdentificationSequence,
+             DCM_RequestingPhysician, DCM_RequestingService, DCM_PersonAddress, DCM_PersonTelephoneNumbers,
+             DCM_PersonTelecomInformation, DCM_VerifyingOrganization, DCM_ContentCreatorIdentificationCodeSequence,
+             DCM_AuthorObserverSequence, DCM_ParticipantSequence, DCM_CustodialOrganizationSequence,
+             DCM_ReviewerName, DCM_HumanPerformerName, DCM_HumanPerformerOrganization,
+             DCM_ActualHumanPerformersSequence, DCM_ScheduledHumanPerformersSequence,
+             DCM_ScheduledPerformingPhysicianName, DCM_IntendedRecipientsOfResultsIdentificationSequence,
+             DCM_NamesOfIntendedRecipientsOfResults, DCM_RETIRED_ResultsDistributionListSequence,
+             DCM_RETIRED_DistributionName, DCM_RETIRED_DistributionAddress,
+             // order, request and procedure steps
+             DCM_RequestAttributesSequence, DCM_RequestedProcedureID, DCM_RequestedProcedureDescription,
+             DCM_RequestedProcedureComments, DCM_RequestedProcedureLocation, DCM_RequestedContrastAgent,
+             DCM_ReasonForTheRequestedProcedure, DCM_RETIRED_ReasonForStudy,
+             DCM_RETIRED_ReasonForTheImagingServiceRequest, DCM_ImagingServiceRequestComments, DCM_OrderEnteredBy,
+             DCM_OrderEntererLocation, DCM_OrderCallbackPhoneNumber, DCM_IssuerOfAccessionNumberSequence,
+             DCM_RETIRED_StudyIDIssuer, DCM_ReferencedStudySequence,
+             DCM_ScheduledProcedureStepStartDate, DCM_ScheduledProcedureStepStartTime,
+             DCM_ScheduledProcedureStepEndDate, DCM_ScheduledProcedureStepEndTime,
+             DCM_ScheduledProcedureStepDescription, DCM_ScheduledProcedureStepLocation, DCM_ScheduledStationName,
+             DCM_ScheduledStationAETitle, DCM_ScheduledStationNameCodeSequence,
+             DCM_ScheduledStationGeographicLocationCodeSequence, DCM_RETIRED_ScheduledStudyLocation,
+             DCM_RETIRED_ScheduledStudyLocationAETitle, DCM_PerformedProcedureStepID,
+             DCM_PerformedProcedureStepDescription, DCM_PerformedProcedureStepStartDate,
+             DCM_PerformedProcedureStepStartTime, DCM_PerformedProcedureStepEndDate,
+             DCM_PerformedProcedureStepEndTime, DCM_CommentsOnThePerformedProcedureStep, DCM_PerformedStationName,
+             DCM_PerformedStationAETitle, DCM_PerformedLocation, DCM_PerformedStationNameCodeSequence,
+             DCM_PerformedStationGeographicLocationCodeSequence,
+             // study, series and equipment
+             DCM_StudyDescription, DCM_SeriesDescription, DCM_RETIRED_StudyComments, DCM_SeriesDate, DCM_SeriesTime,
+             DCM_AcquisitionDate, DCM_AcquisitionTime, DCM_AcquisitionDateTime, DCM_StartAcquisitionDateTime,
+             DCM_EndAcquisitionDateTime, DCM_FrameAcquisitionDateTime, DCM_FrameReferenceDateTime,
+             DCM_InstanceCreationDate, DCM_InstanceCreationTime, DCM_TimezoneOffsetFromUTC,
+             DCM_RETIRED_StudyArrivalDate, DCM_RETIRED_StudyArrivalTime, DCM_RETIRED_StudyCompletionDate,
+             DCM_RETIRED_StudyCompletionTime, DCM_RETIRED_StudyReadDate, DCM_RETIRED_StudyReadTime,
+             DCM_RETIRED_StudyVerifiedDate, DCM_RETIRED_StudyVerifiedTime, DCM_DateOfLastCalibration,
+             DCM_TimeOfLastCalibration, DCM_DateOfSecondaryCapture, DCM_TimeOfSecondaryCapture,
+             DCM_DateOfLastDetectorCalibration, DCM_TimeOfLastDetectorCalibration, DCM_RadiopharmaceuticalStartTime,
+             DCM_RadiopharmaceuticalStopTime, DCM_RadiopharmaceuticalStartDateTime,
+             DCM_RadiopharmaceuticalStopDateTime, DCM_ProtocolName, DCM_StationName, DCM_DeviceSerialNumber,
+             DCM_DeviceDescription, DCM_LongDeviceDescription, DCM_DetectorID, DCM_GantryID, DCM_GeneratorID,
+             DCM_PlateID, DCM_CassetteID, DCM_RETIRED_ModifyingDeviceID, DCM_RETIRED_ModifyingDeviceManufacturer,
+             DCM_RETIRED_ModifiedImageDescription, DCM_AcquisitionDeviceProcessingDescription,
+             DCM_SourceApplicationEntityTitle,
+             // free text and comments
+             DCM_ImageComments, DCM_FrameComments, DCM_DerivationDescription, DCM_RETIRED_AcquisitionComments,
+             DCM_RETIRED_ImagePresentationComments, DCM_RETIRED_IdentifyingComments, DCM_RETIRED_TextComments,
+             DCM_RETIRED_TopicTitle, DCM_RETIRED_TopicSubject, DCM_RETIRED_TopicAuthor, DCM_RETIRED_TopicKeywords,
+             DCM_RETIRED_ResultsComments, DCM_RETIRED_Impressions, DCM_RETIRED_InterpretationText,
+             // what would carry the original values or sign them
+             DCM_OriginalAttributesSequence, DCM_ModifiedAttributesSequence, DCM_DigitalSignaturesSequence,
+             DCM_MACParametersSequence, DCM_ReferencedDigitalSignatureSequence, DCM_ReferencedSOPInstanceMACSequence,
+             DCM_DataSetTrailingPadding, DCM_IconImageSequence, DCM_InstanceCreatorUID, DCM_ObservationDateTime,
+             DCM_VerificationDateTime}) {
+      t[tag] = Action::Remove;
+    }
+    return t;
+  }();
   return table;
 }
 
@@ -105,6 +174,9 @@ std::string Deidentifier::hmac(const std::string& message) const {
 
 Deidentifier::Treatment Deidentifier::treatmentOf(uint16_t group, uint16_t element) {
   if (group % 2 == 1) return Treatment::Remove;  // private attributes (no Retain Safe Private option)
+  // Curves (50xx, retired) and overlays (60xx): Annex E removes their data and comments, which
+  // can hold burned-in text; the whole optional module goes so no overlay is left without data.
+  if ((group & 0xFF00) == 0x5000 || (group & 0xFF00) == 0x6000) return Treatment::Remove;
   const auto found = actions().find(DcmTagKey(group, element));
   return found == actions().end() ? Treatment::Keep : found->second;
 }

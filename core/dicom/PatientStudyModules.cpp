@@ -4,6 +4,8 @@
 #include <dcmtk/dcmdata/dctk.h>
 
 #include <memory>
+#include <stdexcept>
+#include <string>
 
 namespace annot {
 namespace {
@@ -39,17 +41,27 @@ void copyPatientAndStudyModules(const DcmItem& source, DcmItem& target) {
   DcmItem& src = const_cast<DcmItem&>(source);
   OFString charset;
   src.findAndGetOFStringArray(DCM_SpecificCharacterSet, charset);
-  std::unique_ptr<DcmItem> converted;
-  DcmItem* from = &src;
-  if (!isUtf8Compatible(charset)) {
-    converted.reset(new DcmItem(src));
-    if (converted->convertToUTF8().good()) from = converted.get();
-  }
+  // The modules are gathered in a dataset of their own: DCMTK converts the character set of a
+  // dataset (a bare item has no Specific Character Set of its own to convert from).
+  DcmDataset modules;
   for (const DcmTagKey& tag : kModuleTags) {
     DcmElement* element = nullptr;
-    if (from->findAndGetElement(tag, element).bad() || !element) continue;
+    if (src.findAndGetElement(tag, element).bad() || !element) continue;
     DcmElement* copy = OFstatic_cast(DcmElement*, element->clone());
-    if (target.insert(copy, /*replaceOld=*/OFTrue).bad()) delete copy;
+    if (modules.insert(copy, /*replaceOld=*/OFTrue).bad()) delete copy;
+  }
+  if (!isUtf8Compatible(charset)) {
+    modules.putAndInsertOFStringArray(DCM_SpecificCharacterSet, charset);
+    const OFCondition converted = modules.convertToUTF8();
+    // The copy is declared UTF-8: bytes in another character set would change the patient's name.
+    if (converted.bad()) {
+      throw std::runtime_error("cannot convert the source's patient and study attributes from '" +
+                               std::string(charset.c_str()) + "' to UTF-8: " + converted.text());
+    }
+    delete modules.remove(DCM_SpecificCharacterSet);
+  }
+  while (DcmElement* element = modules.remove(OFstatic_cast(unsigned long, 0))) {
+    if (target.insert(element, /*replaceOld=*/OFTrue).bad()) delete element;
   }
 }
 

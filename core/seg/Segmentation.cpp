@@ -30,6 +30,7 @@ const Code kAlgorithmFamilies[] = {
     {"123105", "DCM", "Histogram Analysis"},       {"123106", "DCM", "Multi-Scale/Resolution Filtering"},
     {"123107", "DCM", "Cluster Analysis"},         {"123108", "DCM", "Multispectral Processing"},
     {"123109", "DCM", "Manual Processing"},        {"123110", "DCM", "Artificial Intelligence"},
+    {"123111", "DCM", "Deformable Models"},
 };
 
 double dot(const std::array<double, 3>& a, const std::array<double, 3>& b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
@@ -69,7 +70,13 @@ Segmentation parseSegmentation(const json& j, const SourceImageSet& images, bool
       seg.maxFractionalValue = static_cast<uint8_t>(j.at("maxFractionalValue").get<int>());
     }
   }
-  if (j.contains("contentLabel")) seg.contentLabel = r.string(j, "contentLabel", "document", false);
+  if (j.contains("contentLabel")) {
+    seg.contentLabel = r.string(j, "contentLabel", "document", false);
+    // Content Label is a Code String (CS, Type 1): 1-16 of A-Z, 0-9, space and underscore.
+    const bool codeString = !seg.contentLabel.empty() && seg.contentLabel.size() <= 16 &&
+                            seg.contentLabel.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _") == std::string::npos;
+    if (!codeString) r.problem("contentLabel", "must be 1 to 16 characters of A-Z, 0-9, space and underscore (a DICOM code string), e.g. \"LIVER_SEG_V2\"");
+  }
   if (j.contains("contentDescription")) seg.contentDescription = r.string(j, "contentDescription", "document", false);
   if (j.contains("contentCreator")) seg.contentCreator = r.string(j, "contentCreator", "document", false);
   if (j.contains("seriesDescription")) seg.seriesDescription = r.string(j, "seriesDescription", "document", false);
@@ -83,6 +90,11 @@ Segmentation parseSegmentation(const json& j, const SourceImageSet& images, bool
       const json& s = list[i];
       SegmentDescription d;
       d.label = r.string(s, "label", path, true);
+      // Segment Label is a Long String: at most 64 characters, no backslash or control characters.
+      if (d.label.size() > 64) r.problem(path + ".label", "is " + std::to_string(d.label.size()) + " characters long; at most 64 fit");
+      if (std::any_of(d.label.begin(), d.label.end(), [](char ch) { return ch == '\\' || (static_cast<unsigned char>(ch) < 0x20); })) {
+        r.problem(path + ".label", "must not contain a backslash or control characters");
+      }
       d.description = r.string(s, "description", path, false);
       d.category = r.codeAt(s, "category", path, true);
       d.type = r.codeAt(s, "type", path, true);
@@ -125,6 +137,11 @@ Segmentation parseSegmentation(const json& j, const SourceImageSet& images, bool
       d.trackingId = r.string(s, "trackingId", path, false);
       d.trackingUid = r.string(s, "trackingUid", path, false);
       if (!d.trackingUid.empty() && !isValidUid(d.trackingUid)) r.problem(path + ".trackingUid", "is not a valid UID");
+      // Each is required when the other is present (Segment Description macro, Type 1C).
+      if (d.trackingId.empty() != d.trackingUid.empty()) {
+        r.problem(path + (d.trackingId.empty() ? ".trackingId" : ".trackingUid"),
+                  "trackingId and trackingUid are given together or not at all");
+      }
       seg.segments.push_back(d);
     }
   }

@@ -358,6 +358,11 @@ TEST(Dicomweb, ResearchersGetADeidentifiedViewWhoseReferencesResolve) {
   expectClean(metadata.body, "the series metadata");
   const auto frames = as(researcher, "GET", "/dicomweb/studies/" + deidStudy + "/series/" + ctSeries + "/instances/" + deidImage + "/frames/1");
   EXPECT_EQ(frames.status, 200);
+  // Errors name the instance too, and only as the view knows it.
+  const auto missingFrame = as(researcher, "GET", "/dicomweb/studies/" + deidStudy + "/series/" + ctSeries + "/instances/" + deidImage + "/frames/9");
+  EXPECT_EQ(missingFrame.status, 404);
+  expectClean(missingFrame.body, "the error for a missing frame");
+  EXPECT_NE(missingFrame.body.find(deidImage), std::string::npos) << missingFrame.body;
   EXPECT_EQ(as(researcher, "POST", "/dicomweb/studies", "x").status, 403) << "researchers do not store";
 
   // An admin may grant identified access; then the same researcher sees the originals.
@@ -430,4 +435,43 @@ TEST(Dicomweb, TheResearcherViewHidesTheNameOfAPatientWithoutAnId) {
     EXPECT_EQ(valueOf(found[0], "00100020").rfind("ANON-", 0), 0u) << level;
     EXPECT_EQ(valueOf(found[0], "00100010"), valueOf(found[0], "00100020")) << level;
   }
+}
+
+// PS3.18 framing: DICOM JSON is UTF-8 whatever the file's character set; Accept that admits no
+// JSON gets 406; STOW-RS takes Part 10 parts only (415) and names the study it stored into.
+TEST(Dicomweb, MetadataIsUtf8AndAcceptAndContentTypesAreHonoured) {
+  TempDir tmp;
+  RunningNode node(tmp / "node");
+  generateStudy(tmp / "ct", {"--slices", "1", "--rows", "16", "--columns", "16"});
+  const std::string file = listFiles(tmp / "ct", ".dcm").at(0);
+  ASSERT_EQ(runCommand({"dcmodify", "-nb", "-i", "(0008,0005)=ISO_IR 100", "-i", "(0010,0010)=M\xfcller^J\xfcrgen", file}).exitCode, 0);
+  const std::string study = dumpValue(file, "0020,000d"), series = dumpValue(file, "0020,000e"), sop = dumpValue(file, "0008,0018");
+  const std::string boundary = "b0undary";
+  const std::string body = "--" + boundary + "\r\nContent-Type: application/dicom\r\n\r\n" + readFile(file) + "\r\n--" + boundary + "--\r\n";
+  const std::string admin = node.adminToken();
+  auto post = [&](const std::string& contentType, const std::string& accept) {
+    std::map<std::string, std::string> headers{{"Authorization", "Bearer " + admin}, {"Content-Type", contentType}};
+    if (!accept.empty()) headers["Accept"] = accept;
+    return httpRequest(node.httpPort(), "POST", "/dicomweb/studies", body, headers);
+  };
+  EXPECT_EQ(post("multipart/related; type=\"application/dicom+json\"; boundary=" + boundary, "").status, 415);
+  EXPECT_EQ(post("multipart/related; type=\"application/dicom\"; boundary=" + boundary, "application/dicom+xml").status, 406);
+  const auto stored = post("multipart/related; type=\"application/dicom\"; boundary=" + boundary, "application/dicom+json");
+  ASSERT_EQ(stored.status, 200) << stored.body;
+  const json answer = json::parse(stored.body);
+  ASSERT_TRUE(answer.contains("00081190")) << "Retrieve URL is Type 2 in the STOW-RS answer: " << stored.body;
+  EXPECT_NE(answer["00081190"]["Value"][0].get<std::string>().find("/studies/" + study), std::string::npos) << stored.body;
+
+  auto get = [&](const std::string& target, const std::string& accept) {
+    std::map<std::string, std::string> headers{{"Authorization", "Bearer " + admin}};
+    if (!accept.empty()) headers["Accept"] = accept;
+    return httpRequest(node.httpPort(), "GET", target, "", headers);
+  };
+  EXPECT_EQ(get("/dicomweb/studies", "multipart/related; type=\"application/dicom+xml\"").status, 406);
+  EXPECT_EQ(get("/dicomweb/studies", "application/dicom+json, */*;q=0.1").status, 200);
+  const auto metadata = get("/dicomweb/studies/" + study + "/series/" + series + "/instances/" + sop + "/metadata", "application/dicom+json");
+  ASSERT_EQ(metadata.status, 200) << metadata.body;
+  const json parsed = json::parse(metadata.body);  // throws on bytes that are not UTF-8
+  EXPECT_EQ(parsed[0]["00100010"]["Value"][0]["Alphabetic"], "M\xc3\xbcller^J\xc3\xbcrgen");
+  EXPECT_EQ(parsed[0]["00080005"]["Value"][0], "ISO_IR 192");
 }

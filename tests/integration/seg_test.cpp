@@ -355,6 +355,23 @@ TEST(Segmentation, RefusesWhatCannotBeDisplayedCorrectly) {
   EXPECT_NE(parseProblems({{"segments", familyOnly}, {"masks", json::array()}}).find("'version' is required with 'family'"),
             std::string::npos);
 
+  // What dciodvfy would flag is refused with the attribute's rule: Content Label is a code
+  // string, Segment Label a Long String, Tracking ID and UID come as a pair.
+  EXPECT_NE(parseProblems({{"contentLabel", "Liver seg (v2)"}, {"segments", segments(1)}, {"masks", json::array()}}).find("contentLabel: must be 1 to 16"),
+            std::string::npos);
+  EXPECT_NE(parseProblems({{"contentLabel", ""}, {"segments", segments(1)}, {"masks", json::array()}}).find("contentLabel"), std::string::npos);
+  EXPECT_EQ(parseProblems({{"contentLabel", "LIVER_SEG_V2"}, {"segments", segments(1)}, {"masks", json::array()}}).find("contentLabel"), std::string::npos);
+  json longLabel = segments(1);
+  longLabel[0]["label"] = std::string(70, 'x');
+  EXPECT_NE(parseProblems({{"segments", longLabel}, {"masks", json::array()}}).find("segments[0].label: is 70 characters long"), std::string::npos);
+  json trackingIdOnly = segments(1);
+  trackingIdOnly[0]["trackingId"] = "lesion 1";
+  EXPECT_NE(parseProblems({{"segments", trackingIdOnly}, {"masks", json::array()}}).find("segments[0].trackingUid: trackingId and trackingUid"),
+            std::string::npos);
+  json deformable = segments(2);
+  deformable[1]["algorithm"]["family"] = code("123111", "DCM", "Deformable Models");
+  EXPECT_EQ(parseProblems({{"segments", deformable}, {"masks", json::array()}}).find("CID 7162"), std::string::npos);
+
   // A volume whose frames are not the images' size.
   writeFile(c->dir / "segments.json", json{{"segments", segments(1)}}.dump());
   writeFile(c->dir / "volume.bin", std::string(256, '\0'));

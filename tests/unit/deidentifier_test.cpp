@@ -78,3 +78,45 @@ TEST(Deidentifier, AppliesTheProfileAndRemapsUidsConsistently) {
   EXPECT_EQ(again.pseudonym("MRN-123", "HOSP"), alias);
   EXPECT_NE(again.pseudonym("MRN-123", "OTHER"), alias);
 }
+
+// Attributes of PS3.15 Table E.1-1 beyond the core ones: visit, order, contact, free text and
+// overlays. Each one would otherwise reach the researcher unchanged.
+TEST(Deidentifier, RemovesTheVisitOrderContactAndFreeTextAttributesOfTheBasicProfile) {
+  test::TempDir dir;
+  StateDatabase db(dir / "state.sqlite");
+  deid::Deidentifier deid(db);
+  DcmFileFormat file;
+  DcmDataset& ds = *file.getDataset();
+  ds.putAndInsertString(DCM_SOPInstanceUID, "1.2.3.4.5.6");
+  ds.putAndInsertString(DCM_PatientID, "MRN-123");
+  const DcmTagKey removed[] = {DCM_AdmissionID,
+                               DCM_RequestedProcedureID,
+                               DCM_ReferringPhysicianAddress,
+                               DCM_TimezoneOffsetFromUTC,
+                               DCM_PatientReligiousPreference,
+                               DCM_RETIRED_StudyComments,
+                               DCM_RETIRED_AcquisitionComments,
+                               DCM_PatientTelecomInformation,
+                               DCM_CurrentPatientLocation,
+                               DCM_StationName,
+                               DcmTagKey(0x6000, 0x4000)};  // Overlay Comments
+  for (const auto& tag : removed) ASSERT_TRUE(ds.putAndInsertString(tag, "identifying").good()) << DcmTag(tag).getTagName();
+  ASSERT_TRUE(ds.putAndInsertUint16(DcmTagKey(0x6002, 0x0010), 512).good());  // any overlay attribute
+  ASSERT_TRUE(ds.putAndInsertUint8Array(DCM_OverlayData, reinterpret_cast<const Uint8*>("burned"), 6).good());
+  ds.putAndInsertString(DCM_PlacerOrderNumberImagingServiceRequest, "ORD-1");
+  ds.putAndInsertString(DCM_FillerOrderNumberImagingServiceRequest, "ORD-2");
+  ds.putAndInsertString(DCM_PatientWeight, "70");  // a patient characteristic the option keeps
+
+  deid.apply(file);
+
+  for (const auto& tag : removed) EXPECT_FALSE(ds.tagExists(tag)) << DcmTag(tag).getTagName() << " reached the view";
+  EXPECT_FALSE(ds.tagExists(DCM_OverlayData));
+  EXPECT_FALSE(ds.tagExists(DcmTagKey(0x6002, 0x0010)));
+  EXPECT_EQ(get(ds, DCM_PlacerOrderNumberImagingServiceRequest), "") << "Type 2 in the Request Attributes: emptied";
+  EXPECT_EQ(get(ds, DCM_FillerOrderNumberImagingServiceRequest), "");
+  EXPECT_EQ(get(ds, DCM_PatientWeight), "70");
+  // Search answers use the same table by tag.
+  EXPECT_EQ(deid::Deidentifier::treatmentOf(0x0038, 0x0010), deid::Deidentifier::Treatment::Remove);
+  EXPECT_EQ(deid::Deidentifier::treatmentOf(0x6000, 0x3000), deid::Deidentifier::Treatment::Remove);
+  EXPECT_EQ(deid::Deidentifier::treatmentOf(0x0028, 0x0010), deid::Deidentifier::Treatment::Keep) << "Rows";
+}

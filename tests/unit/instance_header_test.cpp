@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "dicom/InstanceHeader.h"
+#include "dicom/PatientStudyModules.h"
 #include "dicom/PiecesInputStream.h"
 #include "dicom/SourceImages.h"
 #include "support/DicomFixtures.h"
@@ -180,4 +181,40 @@ TEST(PiecesInputStream, ParsingACopiedStringReadsEveryValueBeforeReturning) {
   ASSERT_TRUE(file.getDataset()->findAndGetUint8Array(DCM_PixelData, loaded, &count).good());
   ASSERT_EQ(count, 300u * 300u * 2u);
   EXPECT_TRUE(std::search(original.begin(), original.end(), loaded, loaded + count) != original.end());
+}
+
+// SR and SEG declare UTF-8 (ISO_IR 192): a Latin-1 source's names must arrive converted, not as
+// the same bytes under a new label.
+TEST(PatientStudyModules, ASourceInAnotherCharacterSetIsCopiedAsUtf8) {
+  DcmDataset source;
+  source.putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 100");
+  source.putAndInsertString(DCM_PatientName, "M\xfcller^J\xfcrgen");
+  source.putAndInsertString(DCM_StudyDescription, "Th\xf6rax");
+  source.putAndInsertString(DCM_PatientID, "MRN-1");
+  source.putAndInsertString(DCM_Modality, "CT");  // not a Patient or Study attribute
+  DcmDataset target;
+  target.putAndInsertString(DCM_SpecificCharacterSet, "ISO_IR 192");
+  copyPatientAndStudyModules(source, target);
+  OFString name, description, id, charset;
+  target.findAndGetOFStringArray(DCM_PatientName, name);
+  target.findAndGetOFStringArray(DCM_StudyDescription, description);
+  target.findAndGetOFStringArray(DCM_PatientID, id);
+  target.findAndGetOFStringArray(DCM_SpecificCharacterSet, charset);
+  EXPECT_EQ(std::string(name.c_str()), "M\xc3\xbcller^J\xc3\xbcrgen");
+  EXPECT_EQ(std::string(description.c_str()), "Th\xc3\xb6rax");
+  EXPECT_EQ(std::string(id.c_str()), "MRN-1");
+  EXPECT_EQ(std::string(charset.c_str()), "ISO_IR 192") << "the target's own character set stays";
+  EXPECT_FALSE(target.tagExists(DCM_Modality));
+  // The source is left as it was.
+  OFString original;
+  source.findAndGetOFStringArray(DCM_PatientName, original);
+  EXPECT_EQ(std::string(original.c_str()), "M\xfcller^J\xfcrgen");
+}
+
+TEST(PatientStudyModules, AnUnconvertibleSourceIsRefusedNotCopiedAsItWas) {
+  DcmDataset source;
+  source.putAndInsertString(DCM_SpecificCharacterSet, "NOT A CHARSET");
+  source.putAndInsertString(DCM_PatientName, "M\xfcller");
+  DcmDataset target;
+  EXPECT_THROW(copyPatientAndStudyModules(source, target), std::runtime_error);
 }
