@@ -48,23 +48,25 @@ Resolved resolve(dicomweb::DicomwebService& service, const ApiHandler::Call& c, 
   return r;
 }
 
+// Whether the request's Accept admits `mediaType`: one of its ranges names it, its type with
+// "/*", or "*/*" (parameters such as q are not weighed).
 bool accepts(const HttpRequest& request, const std::string& mediaType) {
   const std::string accept = request.header("accept");
-  return accept.empty() || accept.find(mediaType) != std::string::npos || accept.find("*/*") != std::string::npos;
-}
-// Whether the request's Accept admits a DICOM JSON answer (QIDO-RS and STOW-RS answer in
-// nothing else; the XML forms are not offered).
-bool acceptsDicomJson(const HttpRequest& request) {
-  const std::string accept = request.header("accept");
   if (accept.empty()) return true;
+  const std::string anySubtype = mediaType.substr(0, mediaType.find('/')) + "/*";
   size_t start = 0;
   while (start <= accept.size()) {
     const size_t end = std::min(accept.find(',', start), accept.size());
-    std::string range = dicomweb::mediaType(accept.substr(start, end - start));
-    if (range == "application/dicom+json" || range == "application/json" || range == "application/*" || range == "*/*") return true;
+    const std::string range = dicomweb::mediaType(accept.substr(start, end - start));
+    if (range == mediaType || range == anySubtype || range == "*/*") return true;
     start = end + 1;
   }
   return false;
+}
+
+// QIDO-RS, STOW-RS and metadata answer in DICOM JSON only (the XML forms are not offered).
+bool acceptsDicomJson(const HttpRequest& request) {
+  return accepts(request, "application/dicom+json") || accepts(request, "application/json");
 }
 
 HttpResponse notAcceptable(const HttpRequest& request) {
@@ -145,8 +147,7 @@ HttpResponse ApiHandler::dicomwebCall(const Call& c, const std::function<HttpRes
 }
 
 HttpResponse ApiHandler::retrieveDicomweb(const Call& c, int depth, bool metadata) {
-  if (metadata ? !accepts(c.request, "application/dicom+json") && !accepts(c.request, "application/json")
-               : !accepts(c.request, "multipart/related")) {
+  if (metadata ? !acceptsDicomJson(c.request) : !accepts(c.request, "multipart/related")) {
     return errorResponse(406, metadata ? "metadata is served as application/dicom+json"
                                        : "instances are served as multipart/related; type=\"application/dicom\"");
   }
@@ -210,7 +211,7 @@ HttpResponse ApiHandler::retrieveFrames(const Call& c, bool bulk) {
 }
 
 HttpResponse ApiHandler::rendered(const Call& c, unsigned frame) {
-  if (!accepts(c.request, "image/png") && !accepts(c.request, "image/*")) return errorResponse(406, "previews are rendered as image/png");
+  if (!accepts(c.request, "image/png")) return errorResponse(406, "previews are rendered as image/png");
   const Resolved target = resolve(*dicomweb_, c, 3);
   const bool deid = target.deidentified;
   const auto& found = target.found;

@@ -5,10 +5,13 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
+#include <cctype>
 #include <set>
 #include <stdexcept>
 
 #include "common/Digest.h"
+#include "dicom/Uid.h"
 
 namespace annot::deid {
 namespace {
@@ -194,6 +197,30 @@ std::string Deidentifier::uid(const std::string& original) {
   });
   recorded_.put(mapped, true);
   return mapped;
+}
+
+std::string Deidentifier::text(const std::string& message) {
+  // A UID candidate: a run of digits and dots that starts a word, less a sentence's full stop.
+  auto uidChar = [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)) || ch == '.'; };
+  std::string out;
+  size_t i = 0;
+  while (i < message.size()) {
+    const bool starts = uidChar(message[i]) && (i == 0 || !(std::isalnum(static_cast<unsigned char>(message[i - 1])) || message[i - 1] == '.'));
+    if (!starts) {
+      out += message[i++];
+      continue;
+    }
+    size_t end = i;
+    while (end < message.size() && uidChar(message[end])) ++end;
+    std::string token = message.substr(i, end - i);
+    while (!token.empty() && token.back() == '.') token.pop_back();
+    if (token.empty()) token = message.substr(i, 1);  // a lone full stop
+    // Numbers and versions ("3", "3.6") are not UIDs; a UID has at least three components.
+    const bool uidLike = std::count(token.begin(), token.end(), '.') >= 2 && isValidUid(token);
+    out += uidLike && !original(token) ? uid(token) : token;
+    i += token.size();
+  }
+  return out;
 }
 
 std::optional<std::string> Deidentifier::original(const std::string& deidentified) {

@@ -28,6 +28,10 @@ class Deidentifier {
   // A stable pseudonym for a patient ("ANON-" + 12 hex digits).
   std::string pseudonym(const std::string& patientId, const std::string& issuer);
 
+  // A free text (an error message, say) with every UID in it that the standard does not define,
+  // and that is not already one handed out here, replaced by its de-identified UID.
+  std::string text(const std::string& message);
+
   // De-identifies a whole file (meta header included) in place.
   void apply(DcmFileFormat& file);
 

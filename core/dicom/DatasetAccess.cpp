@@ -16,6 +16,13 @@ std::string getString(DcmItem& item, const DcmTagKey& tag) {
   return s;
 }
 
+std::string convertToUtf8(DcmDataset& dataset) {
+  const std::string charset = getString(dataset, DCM_SpecificCharacterSet);
+  if (charset.empty() || charset == "ISO_IR 192" || charset == "ISO_IR 6") return "";
+  const OFCondition converted = dataset.convertToUTF8();
+  return converted.good() ? "" : "cannot convert character set '" + charset + "' to UTF-8: " + converted.text();
+}
+
 Code getCode(DcmItem& item, const DcmTagKey& sequence) {
   DcmItem* c = nullptr;
   if (item.findAndGetSequenceItem(sequence, c, 0).bad() || !c) return {};

@@ -76,14 +76,8 @@ InstanceRecord parsedRecord(DcmFileFormat& file, const OFCondition& status) {
 InstanceRecord instanceRecordFrom(DcmFileFormat& file) {
   DcmDataset& ds = *file.getDataset();
   // Names and descriptions go to UTF-8 once, here, so every consumer (JSON, SQL) sees one charset.
-  const std::string charset = getString(ds, DCM_SpecificCharacterSet);
-  if (!charset.empty() && charset != "ISO_IR 192" && charset != "ISO_IR 6") {
-    const OFCondition converted = ds.convertToUTF8();
-    if (converted.bad()) {
-      LOG_WARN("ingest", "cannot convert character set '" << charset << "' to UTF-8: " << converted.text()
-                                                          << "; names are indexed as received");
-    }
-  }
+  const std::string failure = convertToUtf8(ds);
+  if (!failure.empty()) LOG_WARN("ingest", failure << "; names are indexed as received");
 
   InstanceRecord r;
   r.instance.sopClassUid = requireUid(ds, DCM_SOPClassUID, "SOP Class UID (0008,0016)");

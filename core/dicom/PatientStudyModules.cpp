@@ -3,9 +3,10 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
 
-#include <memory>
 #include <stdexcept>
 #include <string>
+
+#include "dicom/DatasetAccess.h"
 
 namespace annot {
 namespace {
@@ -31,16 +32,10 @@ const DcmTagKey kModuleTags[] = {
     DCM_IssuerOfAdmissionIDSequence, DCM_PatientSexNeutered, DCM_SmokingStatus, DCM_PregnancyStatus,
     DCM_LastMenstrualDate, DCM_PatientState,
 };
-
-bool isUtf8Compatible(const OFString& charset) {
-  return charset.empty() || charset == "ISO_IR 192" || charset == "ISO_IR 6";
-}
 }  // namespace
 
 void copyPatientAndStudyModules(const DcmItem& source, DcmItem& target) {
   DcmItem& src = const_cast<DcmItem&>(source);
-  OFString charset;
-  src.findAndGetOFStringArray(DCM_SpecificCharacterSet, charset);
   // The modules are gathered in a dataset of their own: DCMTK converts the character set of a
   // dataset (a bare item has no Specific Character Set of its own to convert from).
   DcmDataset modules;
@@ -50,16 +45,12 @@ void copyPatientAndStudyModules(const DcmItem& source, DcmItem& target) {
     DcmElement* copy = OFstatic_cast(DcmElement*, element->clone());
     if (modules.insert(copy, /*replaceOld=*/OFTrue).bad()) delete copy;
   }
-  if (!isUtf8Compatible(charset)) {
-    modules.putAndInsertOFStringArray(DCM_SpecificCharacterSet, charset);
-    const OFCondition converted = modules.convertToUTF8();
-    // The copy is declared UTF-8: bytes in another character set would change the patient's name.
-    if (converted.bad()) {
-      throw std::runtime_error("cannot convert the source's patient and study attributes from '" +
-                               std::string(charset.c_str()) + "' to UTF-8: " + converted.text());
-    }
-    delete modules.remove(DCM_SpecificCharacterSet);
-  }
+  const std::string charset = getString(src, DCM_SpecificCharacterSet);
+  if (!charset.empty()) modules.putAndInsertString(DCM_SpecificCharacterSet, charset.c_str());
+  // The copy is declared UTF-8: bytes in another character set would change the patient's name.
+  const std::string failure = convertToUtf8(modules);
+  if (!failure.empty()) throw std::runtime_error("patient and study attributes of the source: " + failure);
+  delete modules.remove(DCM_SpecificCharacterSet);
   while (DcmElement* element = modules.remove(OFstatic_cast(unsigned long, 0))) {
     if (target.insert(element, /*replaceOld=*/OFTrue).bad()) delete element;
   }

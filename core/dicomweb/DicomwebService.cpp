@@ -7,8 +7,6 @@
 #include <dcmtk/dcmimgle/dcmimage.h>  // before the plugin header, which needs its export macros
 #include <dcmtk/dcmimage/dipipng.h>
 
-#include <algorithm>
-#include <cctype>
 #include <cstring>
 #include <memory>
 #include <set>
@@ -105,13 +103,8 @@ std::string DicomwebService::metadata(const StoredInstance& instance, const std:
       deid_.apply(file);
     }
     // DICOM JSON is UTF-8 (PS3.18 F.2); files in another character set are converted first.
-    const std::string charset = getString(*file.getDataset(), DCM_SpecificCharacterSet);
-    if (!charset.empty() && charset != "ISO_IR 192" && charset != "ISO_IR 6") {
-      const OFCondition converted = file.getDataset()->convertToUTF8();
-      if (converted.bad()) {
-        throw std::runtime_error("cannot convert " + instance.sopUid + " from '" + charset + "' to UTF-8: " + converted.text());
-      }
-    }
+    const std::string failure = convertToUtf8(*file.getDataset());
+    if (!failure.empty()) throw std::runtime_error(instance.sopUid + ": " + failure);
     BulkDataJson format(viewUrl(kBasePlaceholder, instance, deidentified) + "/bulkdata/");
     std::ostringstream out;
     // DCMTK writes the dataset's members; the object braces are the caller's.
@@ -230,29 +223,6 @@ std::string DicomwebService::originalUid(const std::string& shown, bool deidenti
 std::string DicomwebService::viewUrl(const std::string& base, const StoredInstance& i, bool deidentified) {
   if (!deidentified) return retrieveUrl(base, i);
   return base + "/studies/" + deid_.uid(i.studyUid) + "/series/" + deid_.uid(i.seriesUid) + "/instances/" + deid_.uid(i.sopUid);
-}
-
-std::string DicomwebService::deidentifiedText(const std::string& message) {
-  // A UID here: digits and dots, at least two dots, bounded by characters that cannot be in one.
-  std::string out;
-  size_t i = 0;
-  while (i < message.size()) {
-    if (!std::isdigit(static_cast<unsigned char>(message[i])) || (i > 0 && (std::isalnum(static_cast<unsigned char>(message[i - 1])) || message[i - 1] == '.'))) {
-      out += message[i++];
-      continue;
-    }
-    size_t end = i;
-    while (end < message.size() && (std::isdigit(static_cast<unsigned char>(message[end])) || message[end] == '.')) ++end;
-    std::string token = message.substr(i, end - i);
-    while (!token.empty() && token.back() == '.') token.pop_back();  // a full stop ending a sentence
-    if (std::count(token.begin(), token.end(), '.') >= 2 && !deid_.original(token)) {
-      out += deid_.uid(token);
-    } else {
-      out += token;
-    }
-    i += token.size();
-  }
-  return out;
 }
 
 std::string DicomwebService::retrieveBytes(const StoredInstance& instance, bool deidentified) {

@@ -56,9 +56,8 @@ class DicomwebService {
   // The Part 10 bytes to send for an instance in the view.
   std::string retrieveBytes(const StoredInstance& instance, bool deidentified);
   std::string viewUrl(const std::string& base, const StoredInstance& instance, bool deidentified);
-  // A message as the de-identified view may show it: every UID in it that the standard does
-  // not define, and that is not already one the view handed out, becomes its de-identified UID.
-  std::string deidentifiedText(const std::string& message);
+  // A message as the de-identified view may show it (deid::Deidentifier::text).
+  std::string deidentifiedText(const std::string& message) { return deid_.text(message); }
 
   // The stored instances under a study, series or one instance (empty strings widen the scope).
   std::vector<StoredInstance> instances(const std::string& studyUid, const std::string& seriesUid, const std::string& sopUid) {

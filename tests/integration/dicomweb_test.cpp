@@ -471,7 +471,27 @@ TEST(Dicomweb, MetadataIsUtf8AndAcceptAndContentTypesAreHonoured) {
   EXPECT_EQ(get("/dicomweb/studies", "application/dicom+json, */*;q=0.1").status, 200);
   const auto metadata = get("/dicomweb/studies/" + study + "/series/" + series + "/instances/" + sop + "/metadata", "application/dicom+json");
   ASSERT_EQ(metadata.status, 200) << metadata.body;
+  EXPECT_EQ(get("/dicomweb/studies/" + study + "/metadata", "application/dicom+xml").status, 406);
+  EXPECT_EQ(get("/dicomweb/studies/" + study, "multipart/*").status, 200) << "a range with any subtype";
+  EXPECT_EQ(get("/dicomweb/studies/" + study, "application/dicom+json").status, 406);
   const json parsed = json::parse(metadata.body);  // throws on bytes that are not UTF-8
   EXPECT_EQ(parsed[0]["00100010"]["Value"][0]["Alphabetic"], "M\xc3\xbcller^J\xc3\xbcrgen");
   EXPECT_EQ(parsed[0]["00080005"]["Value"][0], "ISO_IR 192");
+
+  // Instances of two studies in one request: no single study to name, so the URL is empty.
+  generateStudy(tmp / "two", {"--slices", "1", "--rows", "16", "--columns", "16"});
+  generateStudy(tmp / "three", {"--slices", "1", "--rows", "16", "--columns", "16"});
+  std::string mixed;
+  for (const auto& dir : {tmp / "two", tmp / "three"}) {
+    mixed += "--" + boundary + "\r\nContent-Type: application/dicom\r\n\r\n" + readFile(listFiles(dir, ".dcm").at(0)) + "\r\n";
+  }
+  mixed += "--" + boundary + "--\r\n";
+  const auto both = httpRequest(node.httpPort(), "POST", "/dicomweb/studies", mixed,
+                                {{"Authorization", "Bearer " + admin},
+                                 {"Content-Type", "multipart/related; type=\"application/dicom\"; boundary=" + boundary}});
+  ASSERT_EQ(both.status, 200) << both.body;
+  const json bothAnswer = json::parse(both.body);
+  ASSERT_TRUE(bothAnswer.contains("00081190")) << both.body;
+  EXPECT_FALSE(bothAnswer["00081190"].contains("Value")) << both.body;
+  EXPECT_EQ(bothAnswer["00081199"]["Value"].size(), 2u);
 }

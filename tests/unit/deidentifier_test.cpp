@@ -14,14 +14,19 @@ std::string get(DcmItem& item, const DcmTagKey& tag) {
   item.findAndGetOFStringArray(tag, v);
   return v.c_str();
 }
-}  // namespace
 
-TEST(Deidentifier, AppliesTheProfileAndRemapsUidsConsistently) {
+// A de-identifier over its own state database, and an empty file to apply it to.
+class DeidentifierTest : public ::testing::Test {
+ protected:
   test::TempDir dir;
-  StateDatabase db(dir / "state.sqlite");
-  deid::Deidentifier deid(db);
+  StateDatabase db{dir / "state.sqlite"};
+  deid::Deidentifier deid{db};
   DcmFileFormat file;
   DcmDataset& ds = *file.getDataset();
+};
+}  // namespace
+
+TEST_F(DeidentifierTest, AppliesTheProfileAndRemapsUidsConsistently) {
   ds.putAndInsertString(DCM_SOPClassUID, UID_CTImageStorage);
   ds.putAndInsertString(DCM_SOPInstanceUID, "1.2.3.4.5.6");
   ds.putAndInsertString(DCM_StudyInstanceUID, "1.2.3.4");
@@ -81,12 +86,7 @@ TEST(Deidentifier, AppliesTheProfileAndRemapsUidsConsistently) {
 
 // Attributes of PS3.15 Table E.1-1 beyond the core ones: visit, order, contact, free text and
 // overlays. Each one would otherwise reach the researcher unchanged.
-TEST(Deidentifier, RemovesTheVisitOrderContactAndFreeTextAttributesOfTheBasicProfile) {
-  test::TempDir dir;
-  StateDatabase db(dir / "state.sqlite");
-  deid::Deidentifier deid(db);
-  DcmFileFormat file;
-  DcmDataset& ds = *file.getDataset();
+TEST_F(DeidentifierTest, RemovesTheVisitOrderContactAndFreeTextAttributesOfTheBasicProfile) {
   ds.putAndInsertString(DCM_SOPInstanceUID, "1.2.3.4.5.6");
   ds.putAndInsertString(DCM_PatientID, "MRN-123");
   const DcmTagKey removed[] = {DCM_AdmissionID,
@@ -119,4 +119,18 @@ TEST(Deidentifier, RemovesTheVisitOrderContactAndFreeTextAttributesOfTheBasicPro
   EXPECT_EQ(deid::Deidentifier::treatmentOf(0x0038, 0x0010), deid::Deidentifier::Treatment::Remove);
   EXPECT_EQ(deid::Deidentifier::treatmentOf(0x6000, 0x3000), deid::Deidentifier::Treatment::Remove);
   EXPECT_EQ(deid::Deidentifier::treatmentOf(0x0028, 0x0010), deid::Deidentifier::Treatment::Keep) << "Rows";
+}
+
+// Error messages shown in the de-identified view name instances by the UIDs that view uses.
+TEST_F(DeidentifierTest, TextKeepsNoOriginalUid) {
+  const std::string original = "1.2.826.0.1.3680043.9.7";
+  const std::string shown = deid.uid("1.2.3.4.5");
+  const std::string message = "frame 2 does not exist (" + original + " has 1). Stored as 1.2.840.10008.1.2.1 by DCMTK 3.6; see " + shown + ".";
+  const std::string text = deid.text(message);
+  EXPECT_EQ(text.find(original), std::string::npos) << text;
+  EXPECT_NE(text.find("(" + deid.uid(original) + " has 1)."), std::string::npos) << text;
+  EXPECT_NE(text.find("as 1.2.840.10008.1.2.1 by"), std::string::npos) << "standard UIDs stay: " << text;
+  EXPECT_NE(text.find("by DCMTK 3.6;"), std::string::npos) << "numbers with fewer than three components stay: " << text;
+  EXPECT_NE(text.find("see " + shown + "."), std::string::npos) << "a UID the view handed out stays as it is: " << text;
+  EXPECT_EQ(text.rfind("frame 2 does not exist (", 0), 0u) << text;
 }
