@@ -56,6 +56,8 @@ class Catalog : public StudyIndex {
   // checked the rows that remain marks them (markDurable(commitMark()), writeDurableMark()).
   virtual void removeInstances(const std::vector<std::string>& sopInstanceUids) { (void)sopInstanceUids; }
   virtual bool hasInstance(const std::string& sopInstanceUid) = 0;
+  // The study and series an indexed instance was stored under; nullopt when it is not indexed.
+  virtual std::optional<InstancePlace> placeOf(const std::string& sopInstanceUid) = 0;
   virtual std::optional<InstanceSummary> findInstance(const std::string& sopInstanceUid) = 0;
 
   // Studies not yet declared stable, with the time of their last new instance.

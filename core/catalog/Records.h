@@ -106,6 +106,12 @@ struct StudyPage {
   uint64_t total = 0;          // matches before paging
 };
 
+// Where an indexed instance belongs: a SOP Instance UID names one object, in one series.
+struct InstancePlace {
+  std::string studyInstanceUid;
+  std::string seriesInstanceUid;
+};
+
 // Result of committing one instance.
 enum class CommitOutcome { Inserted, AlreadyPresent };
 

@@ -281,6 +281,16 @@ bool SqliteCatalog::hasInstance(const std::string& sopInstanceUid) {
   return st->step();
 }
 
+std::optional<InstancePlace> SqliteCatalog::placeOf(const std::string& sopInstanceUid) {
+  auto db = reader();
+  auto st = db->cached(
+      "SELECT s.study_uid, se.series_uid FROM instances i JOIN series se ON se.id = i.series_fk "
+      "JOIN studies s ON s.id = se.study_fk WHERE i.sop_uid = ?");
+  st->bind(1, sopInstanceUid);
+  if (!st->step()) return std::nullopt;
+  return InstancePlace{st->text(0), st->text(1)};
+}
+
 std::optional<InstanceSummary> SqliteCatalog::findInstance(const std::string& sopInstanceUid) {
   auto db = reader();
   auto st = db->prepare(std::string("SELECT ") + kInstanceColumns + "FROM instances i WHERE i.sop_uid = ?");

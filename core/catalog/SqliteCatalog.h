@@ -30,6 +30,7 @@ class SqliteCatalog : public Catalog, public IndexReader {
   std::vector<UnconfirmedInstance> instancesPastDurableMark() override;
   void removeInstances(const std::vector<std::string>& sopInstanceUids) override;
   bool hasInstance(const std::string& sopInstanceUid) override;
+  std::optional<InstancePlace> placeOf(const std::string& sopInstanceUid) override;
   std::optional<InstanceSummary> findInstance(const std::string& sopInstanceUid) override;
   StudyPage findStudies(const StudyQuery& query) override;
   std::optional<StudyDetail> getStudy(const std::string& studyInstanceUid) override;

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <optional>
+
 #include "catalog/SqliteDb.h"
 #include "common/Log.h"
 #include "dicom/InstanceHeader.h"
@@ -15,6 +17,19 @@ IngestResult failure(uint16_t status, std::string message) {
   r.status = status;
   r.message = std::move(message);
   return r;
+}
+
+// A re-sent SOP Instance must be the object already stored: the same UID under another study
+// or series is a different object claiming its identity (a sender's UID collision or a
+// mis-edited copy), and taking it as an idempotent re-send would report success for data
+// that is not where the sender put it.
+std::optional<std::string> placeConflict(const InstancePlace& stored, const InstanceRecord& received) {
+  if (stored.studyInstanceUid == received.study.studyInstanceUid && stored.seriesInstanceUid == received.series.seriesInstanceUid) {
+    return std::nullopt;
+  }
+  return "SOP Instance " + received.instance.sopInstanceUid + " is already stored in study " + stored.studyInstanceUid +
+         ", series " + stored.seriesInstanceUid + "; this copy names study " + received.study.studyInstanceUid +
+         ", series " + received.series.seriesInstanceUid + " and is refused";
 }
 
 uint64_t fileSize(const std::string& path) {
@@ -81,8 +96,12 @@ IngestResult IngestPipeline::complete(const ReceivedObject& received, ExaminedOb
       // visible once committed but may still be waiting for its group's barrier, and a failed
       // barrier withdraws it again: keep this copy until the row is known to be durable.
       committer_.awaitDurable();
-      if (catalog_.hasInstance(record.instance.sopInstanceUid)) {
+      if (const auto place = catalog_.placeOf(record.instance.sopInstanceUid)) {
         store_.discardIncoming(scratch);
+        if (const auto conflict = placeConflict(*place, record)) {
+          ++metrics_.failuresMismatch;
+          return failure(store_status::DuplicateSopInstance, *conflict);
+        }
         ++metrics_.instancesDuplicate;
         result.duplicate = true;
         return result;
@@ -95,7 +114,15 @@ IngestResult IngestPipeline::complete(const ReceivedObject& received, ExaminedOb
     const CommitOutcome outcome = committer_.commit(record, std::move(examined.announced));
     if (outcome == CommitOutcome::AlreadyPresent) {
       // A concurrent association stored the same instance first; the file we renamed over
-      // theirs carries the same SOP Instance and stays valid.
+      // theirs carries the same SOP Instance and stays valid. Unless the two copies disagree
+      // on where they belong: then the index keeps the first and the file holds the second,
+      // which only a sender racing itself with conflicting copies can cause. Said loudly.
+      const auto place = catalog_.placeOf(record.instance.sopInstanceUid);
+      if (const auto conflict = place ? placeConflict(*place, record) : std::nullopt) {
+        LOG_ERROR("ingest", *conflict << "; it arrived concurrently with the stored copy, whose file it replaced");
+        ++metrics_.failuresMismatch;
+        return failure(store_status::DuplicateSopInstance, *conflict);
+      }
       ++metrics_.instancesDuplicate;
       result.duplicate = true;
       return result;

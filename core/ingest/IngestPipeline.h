@@ -25,6 +25,8 @@ constexpr uint16_t DataSetDoesNotMatchSopClass = 0xA900;
 constexpr uint16_t CannotUnderstand = 0xC000;
 constexpr uint16_t ProcessingFailure = 0x0110;
 constexpr uint16_t SopClassNotSupported = 0x0122;
+// PS3.7 C.4: the SOP Instance exists already, here under another study or series.
+constexpr uint16_t DuplicateSopInstance = 0x0111;
 
 // Why an object's header failed the check, as a status: C000 when it cannot be parsed, A900
 // when it lacks a UID it must carry or contradicts its command. The same in every deployment.

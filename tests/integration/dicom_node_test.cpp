@@ -142,6 +142,17 @@ TEST(DicomNode, ResendingAStudyIsIdempotent) {
   EXPECT_EQ(node.getJson("/api/v1/studies/" + studyUid)["NumberOfStudyRelatedInstances"], 6);
   EXPECT_EQ(metricValue(node, "annot_instances_duplicate_total"), 6u);
   EXPECT_EQ(listFiles(tmp / "data/instances", ".dcm").size(), 6u);
+
+  // The same SOP Instance UID under another study is another object, not a re-send: refused
+  // with Duplicate SOP Instance (0111H), and the stored copy stays where it was.
+  const std::string first = listFiles(tmp / "ct", ".dcm").at(0);
+  ASSERT_EQ(runCommand({"dcmodify", "-nb", "-m", "(0020,000d)=1.2.826.0.1.3680043.10.999.1", first}).exitCode, 0);
+  const auto conflicting = storescu(node.dicomPort(), {first});
+  EXPECT_NE(conflicting.output.find("Received Store Response (Unknown Status: 0x111)"), std::string::npos) << conflicting.output;
+  EXPECT_EQ(node.getJson("/api/v1/studies/" + studyUid)["NumberOfStudyRelatedInstances"], 6);
+  EXPECT_EQ(httpRequest(node.httpPort(), "GET", "/api/v1/studies/1.2.826.0.1.3680043.10.999.1", "",
+                        {{"Authorization", "Bearer " + node.adminToken()}}).status, 404);
+  EXPECT_NE(node.process().log().find("is already stored in study " + studyUid), std::string::npos) << node.process().log();
 }
 
 namespace {

@@ -72,6 +72,31 @@ TEST_P(IngestTest, ResendingTheSameInstanceIsAcknowledgedOnce) {
   EXPECT_EQ(metrics.commitBatches, 1u);
 }
 
+TEST_P(IngestTest, TheSameSopInstanceUnderAnotherStudyOrSeriesIsRefused) {
+  IngestPipeline pipeline(catalog, store, bus, metrics, IngestOptions{0});
+  TestInstance spec;
+  ASSERT_EQ(pipeline.ingest({scratchWith(spec, pipeline), spec.sopClassUid, spec.sopUid, ""}).status, 0);
+  const auto storedKey = catalog.findInstance(spec.sopUid)->storageKey;
+  for (int which = 0; which < 2; ++which) {
+    TestInstance moved = spec;
+    (which == 0 ? moved.studyUid : moved.seriesUid) += ".9";
+    const IngestResult r = pipeline.ingest({scratchWith(moved, pipeline), moved.sopClassUid, moved.sopUid, ""});
+    EXPECT_EQ(r.status, store_status::DuplicateSopInstance);
+    EXPECT_FALSE(r.duplicate);
+    EXPECT_NE(r.message.find("already stored in study " + spec.studyUid), std::string::npos) << r.message;
+  }
+  // The first copy stays as it was, file and row.
+  const auto place = catalog.placeOf(spec.sopUid);
+  ASSERT_TRUE(place);
+  EXPECT_EQ(place->studyInstanceUid, spec.studyUid);
+  EXPECT_EQ(place->seriesInstanceUid, spec.seriesUid);
+  EXPECT_EQ(catalog.totals().instances, 1u);
+  EXPECT_EQ(metrics.failuresMismatch, 2u);
+  EXPECT_EQ(metrics.instancesDuplicate, 0u);
+  EXPECT_EQ(readInstanceHeader(store.absolutePath(storedKey)).study.studyInstanceUid, spec.studyUid);
+  EXPECT_TRUE(annot::test::listFiles(dir / "incoming").empty());
+}
+
 TEST_P(IngestTest, ConcurrentIngestGroupsCommitsAndLosesNothing) {
   IngestPipeline pipeline(catalog, store, bus, metrics, IngestOptions{0});
   constexpr int kThreads = 4, kEach = 25;
