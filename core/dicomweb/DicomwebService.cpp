@@ -17,6 +17,7 @@
 #include "dicom/InstanceHeader.h"
 #include "dicom/Part10.h"
 #include "dicom/SourceImages.h"
+#include "dicom/Uid.h"
 
 namespace annot::dicomweb {
 namespace {
@@ -41,6 +42,8 @@ class BulkDataJson : public DcmJsonFormatCompact {
  private:
   std::string prefix_;
 };
+
+bool emptyOrUid(const std::string& uid) { return uid.empty() || isValidUid(uid); }
 
 bool uncompressed(const std::string& ts) { return ts == UID_LittleEndianExplicitTransferSyntax || ts == UID_LittleEndianImplicitTransferSyntax; }
 }  // namespace
@@ -67,6 +70,7 @@ json DicomwebService::search(Level level, const std::string& studyUid, const std
     q.includeFields.insert("IssuerOfPatientID");
   }
   if (q.onlyStudies && q.onlyStudies->empty()) return json::array();  // no study has such labels
+  if (!emptyOrUid(studyUid) || !emptyOrUid(seriesUid)) return json::array();  // as instances(): not a pattern
   json found = source_.search(q, params);
   const bool summary = LabelFilters::wantsSummary(params);
   auto text = [](const json& item, const char* tag) {
@@ -85,7 +89,14 @@ json DicomwebService::search(Level level, const std::string& studyUid, const std
   return found;
 }
 
+std::vector<StoredInstance> DicomwebService::instances(const std::string& studyUid, const std::string& seriesUid,
+                                                       const std::string& sopUid) {
+  if (!emptyOrUid(studyUid) || !emptyOrUid(seriesUid) || !emptyOrUid(sopUid)) return {};
+  return source_.instances(studyUid, seriesUid, sopUid);
+}
+
 bool DicomwebService::loadStored(const std::string& sopInstanceUid, DcmFileFormat& file) {
+  if (!isValidUid(sopInstanceUid)) return false;
   const auto found = source_.find(sopInstanceUid);
   if (!found) return false;
   source_.load(*found, file, false);

@@ -60,9 +60,9 @@ class DicomwebService {
   std::string deidentifiedText(const std::string& message) { return deid_.text(message); }
 
   // The stored instances under a study, series or one instance (empty strings widen the scope).
-  std::vector<StoredInstance> instances(const std::string& studyUid, const std::string& seriesUid, const std::string& sopUid) {
-    return source_.instances(studyUid, seriesUid, sopUid);
-  }
+  // A path segment that is not a UID names nothing: it must not reach a source as a pattern
+  // (Orthanc's find would take "*" as a wildcard).
+  std::vector<StoredInstance> instances(const std::string& studyUid, const std::string& seriesUid, const std::string& sopUid);
   // A stored instance parsed into `file`; false when it is not stored.
   bool loadStored(const std::string& sopInstanceUid, DcmFileFormat& file);
   // One instance's metadata as a DICOM JSON object; pixel data as a BulkDataURI.

@@ -139,6 +139,7 @@ Query parseQuery(Level level, const std::multimap<std::string, std::string>& par
   q.level = level;
   for (const auto& [key, value] : params) {
     if (key.rfind("annotation.", 0) == 0) continue;  // the product's extension, handled by the caller
+    if (key.empty()) continue;  // "?&limit=10": some viewers (Weasis) start the query with '&'
     if (key == "includefield") {
       for (const auto& field : splitList(value)) {
         if (field == "all") q.includeAll = true;

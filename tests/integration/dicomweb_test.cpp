@@ -469,6 +469,8 @@ TEST(Dicomweb, MetadataIsUtf8AndAcceptAndContentTypesAreHonoured) {
   };
   EXPECT_EQ(get("/dicomweb/studies", "multipart/related; type=\"application/dicom+xml\"").status, 406);
   EXPECT_EQ(get("/dicomweb/studies", "application/dicom+json, */*;q=0.1").status, 200);
+  const auto weasis = get("/dicomweb/studies?&includefield=00080020&limit=10", "");
+  EXPECT_EQ(weasis.status, 200) << "an empty key (a query starting with '&') is ignored: " << weasis.body;
   const auto metadata = get("/dicomweb/studies/" + study + "/series/" + series + "/instances/" + sop + "/metadata", "application/dicom+json");
   ASSERT_EQ(metadata.status, 200) << metadata.body;
   EXPECT_EQ(get("/dicomweb/studies/" + study + "/metadata", "application/dicom+xml").status, 406);

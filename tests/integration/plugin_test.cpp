@@ -173,6 +173,7 @@ json runScenario(const Deployment& d, const std::string& studyDir, const std::st
   qido("QIDO by finding and a standard key", reader, "/dicomweb/studies?annotation.finding=27925004&PatientID=SHARED-1");
   qido("QIDO by finding, other patient", reader, "/dicomweb/studies?annotation.finding=27925004&PatientID=OTHER");
   qido("QIDO by reader count", reader, "/dicomweb/studies?annotation.readers=2");
+  qido("QIDO starting with '&'", reader, "/dicomweb/studies?&PatientID=SHARED-1");
   qido("QIDO series of labeled studies", reader, "/dicomweb/studies/" + study + "/series?annotation.status=approved");
   qido("QIDO unknown label key", reader, "/dicomweb/studies?annotation.colour=red");
   qido("QIDO without a token", "", "/dicomweb/studies?annotation.status=approved");
@@ -198,6 +199,14 @@ json runScenario(const Deployment& d, const std::string& studyDir, const std::st
                         {"status", retrieved.status},
                         {"multipart", retrieved.body.find("Content-Type: application/dicom") != std::string::npos},
                         {"Part 10", retrieved.body.find("DICM") != std::string::npos}});
+  // A path segment that is not a UID names nothing in either deployment (Orthanc's find would
+  // take "*" as a pattern matching every study).
+  const HttpResult wildcard = d.call(reader, "GET", "/dicomweb/studies/*/series/*/instances/*");
+  const HttpResult wildcardSearch = d.call(reader, "GET", "/dicomweb/studies/*/series");
+  transcript.push_back({{"step", "paths with wildcards"},
+                        {"retrieve status", wildcard.status},
+                        {"search status", wildcardSearch.status},
+                        {"search answer", json::parse(wildcardSearch.body, nullptr, false)}});
   json modalities = json::array();
   const json withResult = d.get(reader, "/api/v1/studies/" + study);
   for (const auto& s : withResult["Series"]) modalities.push_back(s["Modality"]);
@@ -271,6 +280,7 @@ TEST(Plugin, NodeAndPluginGiveTheSameAnswersForTheSameScenario) {
   EXPECT_EQ(step("QIDO by finding and a standard key")["answer"]["items"].size(), 1u);
   EXPECT_EQ(step("QIDO by finding, other patient")["answer"]["items"].size(), 0u);
   EXPECT_EQ(step("QIDO by reader count")["answer"]["items"].size(), 0u);
+  EXPECT_EQ(step("QIDO starting with '&'")["answer"]["items"].size(), 1u);
   EXPECT_EQ(step("QIDO series of labeled studies")["answer"]["items"].size(), 2u);
   EXPECT_EQ(step("QIDO unknown label key")["answer"]["status"], 400);
   EXPECT_EQ(step("QIDO without a token")["answer"]["status"], 401);
@@ -281,6 +291,9 @@ TEST(Plugin, NodeAndPluginGiveTheSameAnswersForTheSameScenario) {
   EXPECT_EQ(step("QIDO researcher view")["instances in metadata"], 4);
   EXPECT_EQ(step("WADO-RS instance")["status"], 200);
   EXPECT_EQ(step("WADO-RS instance")["Part 10"], true);
+  EXPECT_EQ(step("paths with wildcards")["retrieve status"], 404);
+  EXPECT_EQ(step("paths with wildcards")["search status"], 200);
+  EXPECT_EQ(step("paths with wildcards")["search answer"], json::array());
   expectSameTranscripts(fromNode, fromPlugin);
 }
 
