@@ -48,21 +48,7 @@ Resolved resolve(dicomweb::DicomwebService& service, const ApiHandler::Call& c, 
   return r;
 }
 
-// Whether the request's Accept admits `mediaType`: one of its ranges names it, its type with
-// "/*", or "*/*" (parameters such as q are not weighed).
-bool accepts(const HttpRequest& request, const std::string& mediaType) {
-  const std::string accept = request.header("accept");
-  if (accept.empty()) return true;
-  const std::string anySubtype = mediaType.substr(0, mediaType.find('/')) + "/*";
-  size_t start = 0;
-  while (start <= accept.size()) {
-    const size_t end = std::min(accept.find(',', start), accept.size());
-    const std::string range = dicomweb::mediaType(accept.substr(start, end - start));
-    if (range == mediaType || range == anySubtype || range == "*/*") return true;
-    start = end + 1;
-  }
-  return false;
-}
+bool accepts(const HttpRequest& request, const std::string& mediaType) { return dicomweb::accepts(request.header("accept"), mediaType); }
 
 // QIDO-RS, STOW-RS and metadata answer in DICOM JSON only (the XML forms are not offered).
 bool acceptsDicomJson(const HttpRequest& request) {
@@ -147,7 +133,9 @@ HttpResponse ApiHandler::dicomwebCall(const Call& c, const std::function<HttpRes
 }
 
 HttpResponse ApiHandler::retrieveDicomweb(const Call& c, int depth, bool metadata) {
-  if (metadata ? !acceptsDicomJson(c.request) : !accepts(c.request, "multipart/related")) {
+  const auto ranges = dicomweb::parseAccept(c.request.header("accept"));
+  const bool anyMultipart = std::any_of(ranges.begin(), ranges.end(), [](const auto& r) { return r.admitsMultipartOf("application/dicom"); });
+  if (metadata ? !acceptsDicomJson(c.request) : !anyMultipart) {
     return errorResponse(406, metadata ? "metadata is served as application/dicom+json"
                                        : "instances are served as multipart/related; type=\"application/dicom\"");
   }
@@ -164,12 +152,14 @@ HttpResponse ApiHandler::retrieveDicomweb(const Call& c, int depth, bool metadat
     r.contentType = "application/dicom+json";
     r.body = std::move(body);
   } else {
+    // Each instance in the syntax Accept asks for: the stored file as it is when that admits
+    // it, else decoded to Explicit VR Little Endian. All are checked before any is read.
+    std::vector<std::string> syntaxes;
+    for (const auto& i : found) syntaxes.push_back(dicomweb_->instanceSyntax(ranges, i));
     std::vector<dicomweb::Part> parts;
-    for (const auto& i : found) {
-      // Sent as stored (the transfer syntax the peer used, never re-encoded) unless the view
-      // is de-identified, which rewrites the dataset around unchanged pixel data.
-      parts.push_back({"application/dicom; transfer-syntax=" + i.transferSyntaxUid, dicomweb_->viewUrl(base, i, deid),
-                       dicomweb_->retrieveBytes(i, deid)});
+    for (size_t n = 0; n < found.size(); ++n) {
+      parts.push_back({"application/dicom; transfer-syntax=" + syntaxes[n], dicomweb_->viewUrl(base, found[n], deid),
+                       dicomweb_->retrieveBytes(found[n], deid, syntaxes[n])});
     }
     const std::string boundary = dicomweb::newBoundary(parts);
     r.contentType = "multipart/related; type=\"application/dicom\"; boundary=" + boundary;
@@ -187,10 +177,11 @@ HttpResponse ApiHandler::retrieveFrames(const Call& c, bool bulk) {
   const auto& found = target.found;
   const std::string& sop = target.sop;
   if (found.empty()) return errorResponse(404, "instance " + c.params.at(2) + " is not stored in that series");
+  dicomweb::DicomwebService::requireUncompressedFrames(dicomweb::parseAccept(c.request.header("accept")));
+  const std::string partType = "application/octet-stream; transfer-syntax=" + std::string(dicomweb::kExplicitVrLittleEndian);
   std::vector<dicomweb::Part> parts;
   if (bulk) {
-    if (c.params.at(3) != "7FE00010") return errorResponse(404, "bulk data is served for pixel data (7FE00010) only");
-    parts.push_back({"application/octet-stream", "", dicomweb_->pixelData(found[0])});
+    parts.push_back({partType, "", dicomweb_->bulkData(found[0], c.params.at(3), deid)});
   } else {
     std::vector<unsigned> numbers;
     const std::string list = c.params.at(3);
@@ -200,7 +191,7 @@ HttpResponse ApiHandler::retrieveFrames(const Call& c, bool bulk) {
       numbers.push_back(api::parseBounded(list.substr(start, end - start), "frame number", 1, 1000000));
       start = end + 1;
     }
-    for (auto& bytes : dicomweb_->frames(found[0], numbers)) parts.push_back({"application/octet-stream", "", std::move(bytes)});
+    for (auto& bytes : dicomweb_->frames(found[0], numbers)) parts.push_back({partType, "", std::move(bytes)});
   }
   HttpResponse r;
   const std::string boundary = dicomweb::newBoundary(parts);

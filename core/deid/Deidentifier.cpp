@@ -123,7 +123,10 @@ const std::map<DcmTagKey, Action>& actions() {
              DCM_OriginalAttributesSequence, DCM_ModifiedAttributesSequence, DCM_DigitalSignaturesSequence,
              DCM_MACParametersSequence, DCM_ReferencedDigitalSignatureSequence, DCM_ReferencedSOPInstanceMACSequence,
              DCM_DataSetTrailingPadding, DCM_IconImageSequence, DCM_InstanceCreatorUID, DCM_ObservationDateTime,
-             DCM_VerificationDateTime}) {
+             DCM_VerificationDateTime,
+             // An encapsulated PDF or CDA document is text that names its patient, and no profile
+             // option cleans it: the view withholds the document (its other attributes stay).
+             DCM_EncapsulatedDocument}) {
       t[tag] = Action::Remove;
     }
     return t;

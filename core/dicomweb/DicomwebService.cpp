@@ -7,12 +7,14 @@
 #include <dcmtk/dcmimgle/dcmimage.h>  // before the plugin header, which needs its export macros
 #include <dcmtk/dcmimage/dipipng.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <set>
 #include <string_view>
 #include <sstream>
 
+#include "dicom/Codecs.h"
 #include "dicom/DatasetAccess.h"
 #include "dicom/InstanceHeader.h"
 #include "dicom/Part10.h"
@@ -25,18 +27,25 @@ using nlohmann::json;
 // Stands for the request's base URL in cached metadata (hosts differ between requests).
 constexpr const char* kBasePlaceholder = "@@ANNOTATION-DICOMWEB-BASE@@";
 
+// The attributes metadata gives as BulkDataURIs (.../bulkdata/{tag}), each served by bulkData().
+const DcmTagKey kBulkDataTags[] = {DCM_PixelData, DCM_FloatPixelData, DCM_DoubleFloatPixelData, DCM_EncapsulatedDocument};
+
+bool isBulkDataTag(const DcmTagKey& tag) { return std::find(std::begin(kBulkDataTags), std::end(kBulkDataTags), tag) != std::end(kBulkDataTags); }
+
+std::string bulkDataTagText(const DcmTagKey& tag) {
+  char hex[16];
+  std::snprintf(hex, sizeof hex, "%04X%04X", tag.getGroup(), tag.getElement());
+  return hex;
+}
+
 // DCMTK's JSON writer with pixel data (and other bulk payloads) as BulkDataURIs.
 class BulkDataJson : public DcmJsonFormatCompact {
  public:
   explicit BulkDataJson(std::string uriPrefix) : DcmJsonFormatCompact(OFFalse), prefix_(std::move(uriPrefix)) {}
   OFBool asBulkDataURI(const DcmTagKey& tag, OFString& uri) override {
-    if (tag == DCM_PixelData || tag == DCM_FloatPixelData || tag == DCM_DoubleFloatPixelData || tag == DCM_EncapsulatedDocument) {
-      char hex[16];
-      std::snprintf(hex, sizeof hex, "%04X%04X", tag.getGroup(), tag.getElement());
-      uri = (prefix_ + hex).c_str();
-      return OFTrue;
-    }
-    return OFFalse;
+    if (!isBulkDataTag(tag)) return OFFalse;
+    uri = (prefix_ + bulkDataTagText(tag)).c_str();
+    return OFTrue;
   }
 
  private:
@@ -45,7 +54,6 @@ class BulkDataJson : public DcmJsonFormatCompact {
 
 bool emptyOrUid(const std::string& uid) { return uid.empty() || isValidUid(uid); }
 
-bool uncompressed(const std::string& ts) { return ts == UID_LittleEndianExplicitTransferSyntax || ts == UID_LittleEndianImplicitTransferSyntax; }
 }  // namespace
 
 std::string DicomwebService::retrieveUrl(const std::string& base, const StoredInstance& i) {
@@ -140,36 +148,108 @@ std::string DicomwebService::metadata(const StoredInstance& instance, const std:
 }
 
 namespace {
-void requireUncompressed(const StoredInstance& instance) {
-  if (!uncompressed(instance.transferSyntaxUid)) {
-    throw DicomwebError(406, "pixel data of " + instance.sopUid + " is stored compressed (" + instance.transferSyntaxUid +
-                                 "); retrieve the instance instead");
-  }
-}
-
-// The Pixel Data value of a loaded, uncompressed instance, in place (valid while `file` lives).
-std::string_view pixelBytes(const StoredInstance& instance, DcmFileFormat& file) {
+// The Pixel Data element of a loaded instance; DicomwebError 404 when it has none.
+DcmPixelData& pixelDataOf(const StoredInstance& instance, DcmDataset& dataset) {
   DcmElement* element = nullptr;
-  if (file.getDataset()->findAndGetElement(DCM_PixelData, element).bad() || !element) {
+  if (dataset.findAndGetElement(DCM_PixelData, element).bad() || !element) {
     throw DicomwebError(404, instance.sopUid + " has no pixel data");
   }
-  Uint8* data = nullptr;
-  if (element->getUint8Array(data).bad() || !data) throw std::runtime_error("cannot read the pixel data of " + instance.sopUid);
-  return {reinterpret_cast<const char*>(data), element->getLength()};
+  auto* pixels = dynamic_cast<DcmPixelData*>(element);
+  if (!pixels) throw std::runtime_error("the pixel data of " + instance.sopUid + " is not stored as pixel data");
+  return *pixels;
+}
+
+// Frames (1-based) as uncompressed bytes in little endian order, decoded when stored
+// compressed. DicomwebError 404 for a frame that does not exist or an object without any,
+// 406 for pixels that are not whole bytes or a compression no decoder here reads.
+std::vector<std::string> decodedFrames(const StoredInstance& instance, DcmDataset& ds, const std::vector<unsigned>& numbers) {
+  Uint16 rows = 0, columns = 0, samples = 1, bits = 0;
+  ds.findAndGetUint16(DCM_Rows, rows);
+  ds.findAndGetUint16(DCM_Columns, columns);
+  ds.findAndGetUint16(DCM_SamplesPerPixel, samples);
+  ds.findAndGetUint16(DCM_BitsAllocated, bits);
+  Sint32 count = 1;
+  ds.findAndGetSint32(DCM_NumberOfFrames, count);
+  count = std::max<Sint32>(count, 1);
+  if (rows == 0 || columns == 0 || bits == 0) throw DicomwebError(404, instance.sopUid + " is not an image: it has no frames");
+  if (bits % 8 != 0) throw DicomwebError(406, instance.sopUid + " has " + std::to_string(bits) + "-bit pixels; retrieve the instance instead");
+  for (unsigned n : numbers) {
+    if (n == 0 || n > static_cast<unsigned>(count)) {
+      throw DicomwebError(404, "frame " + std::to_string(n) + " does not exist (" + instance.sopUid + " has " + std::to_string(count) + ")");
+    }
+  }
+  const E_TransferSyntax stored = ds.getOriginalXfer();
+  if (DcmXfer(stored).isEncapsulated() && !decodableToExplicitLittle(DcmXfer(stored).getXferID())) {
+    throw DicomwebError(406, "the frames of " + instance.sopUid + " are compressed as " + DcmXfer(stored).getXferName() +
+                                 ", which this node cannot decode; retrieve the instance with transfer-syntax=*");
+  }
+  DcmPixelData& pixels = pixelDataOf(instance, ds);
+  const size_t frameSize = static_cast<size_t>(rows) * columns * samples * (bits / 8);
+  std::vector<std::string> out;
+  Uint32 startFragment = 0;  // DCMTK's hint for the next frame of a compressed stream
+  unsigned previous = 0;
+  for (unsigned n : numbers) {
+    if (n != previous + 1) startFragment = 0;  // the hint holds for consecutive frames only
+    std::string frame(frameSize + (frameSize & 1), '\0');  // room for DCMTK's even-length copy
+    OFString colourModel;
+    const OFCondition read = pixels.getUncompressedFrame(&ds, n - 1, startFragment, frame.data(), static_cast<Uint32>(frame.size()), colourModel);
+    if (read.bad()) {
+      if (DcmXfer(stored).isEncapsulated()) {
+        throw DicomwebError(406, "frame " + std::to_string(n) + " of " + instance.sopUid + " cannot be decoded: " + read.text());
+      }
+      throw std::runtime_error("cannot read frame " + std::to_string(n) + " of " + instance.sopUid + ": " + read.text());
+    }
+    frame.resize(frameSize);
+    out.push_back(std::move(frame));
+    previous = n;
+  }
+  return out;
 }
 }  // namespace
 
-std::string DicomwebService::pixelData(const StoredInstance& instance) {
-  requireUncompressed(instance);
+DicomwebService::DicomwebService(DicomwebSource& source, StateDatabase& state, Ingest ingest)
+    : source_(source), labels_(state), deid_(state), ingest_(std::move(ingest)) {
+  registerDecoders();
+}
+
+std::string DicomwebService::bulkData(const StoredInstance& instance, const std::string& tagText, bool deidentified) {
+  unsigned group = 0, element = 0;
+  if (tagText.size() != 8 || tagText.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos ||
+      std::sscanf(tagText.c_str(), "%4x%4x", &group, &element) != 2 || !isBulkDataTag(DcmTagKey(group, element))) {
+    throw DicomwebError(404, "no bulk data is served under '" + tagText + "': metadata names what is (pixel data 7FE00010, 7FE00008, 7FE00009, "
+                                 "encapsulated documents 00420011)");
+  }
+  const DcmTagKey tag(static_cast<Uint16>(group), static_cast<Uint16>(element));
+  // The view withholds what the profile removes (deid::Deidentifier): its metadata has no URI
+  // for it, and the URI of the identified view does not open it either.
+  if (deidentified && deid::Deidentifier::treatmentOf(tag.getGroup(), tag.getElement()) != deid::Deidentifier::Treatment::Keep) {
+    throw DicomwebError(404, instance.sopUid + " has no bulk data " + tagText + " in the de-identified view");
+  }
   DcmFileFormat file;
   source_.load(instance, file, false);
-  return std::string(pixelBytes(instance, file));
+  DcmDataset& ds = *file.getDataset();
+  // Compressed pixel data is decoded, frame after frame; uncompressed values (pixel data of any
+  // bit depth, such as a binary SEG's, float pixel data, documents) go as stored.
+  if (tag == DCM_PixelData && DcmXfer(ds.getOriginalXfer()).isEncapsulated()) {
+    Sint32 count = 1;
+    ds.findAndGetSint32(DCM_NumberOfFrames, count);
+    std::vector<unsigned> all(static_cast<size_t>(std::max<Sint32>(count, 1)));
+    for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<unsigned>(i + 1);
+    std::string bytes;
+    for (auto& frame : decodedFrames(instance, ds, all)) bytes += frame;
+    return bytes;
+  }
+  DcmElement* found = nullptr;
+  if (ds.findAndGetElement(tag, found).bad() || !found) throw DicomwebError(404, instance.sopUid + " has no " + tagText);
+  Uint8* data = nullptr;
+  if (found->getUint8Array(data).bad() || (!data && found->getLength() > 0)) {
+    throw std::runtime_error("cannot read " + tagText + " of " + instance.sopUid);
+  }
+  // An even-length value may end in the padding byte DICOM requires: it stays, as in the file.
+  return std::string(reinterpret_cast<const char*>(data), found->getLength());
 }
 
 std::string DicomwebService::renderedPng(const StoredInstance& instance, unsigned frame) {
-  if (!uncompressed(instance.transferSyntaxUid)) {
-    throw DicomwebError(406, "rendering compressed data (" + instance.transferSyntaxUid + ") is not offered; retrieve the instance");
-  }
   DcmFileFormat file;
   source_.load(instance, file, false);
   DicomImage image(&file, file.getDataset()->getOriginalXfer(), CIF_MayDetachPixelData, frame - 1, 1);
@@ -199,31 +279,32 @@ std::vector<std::string> DicomwebService::frames(const StoredInstance& instance,
   // Loaded once, pixel data included: a source such as Orthanc sends the whole file either way.
   DcmFileFormat file;
   source_.load(instance, file, false);
-  DcmDataset& ds = *file.getDataset();
-  Uint16 rows = 0, columns = 0, samples = 1, bits = 0;
-  ds.findAndGetUint16(DCM_Rows, rows);
-  ds.findAndGetUint16(DCM_Columns, columns);
-  ds.findAndGetUint16(DCM_SamplesPerPixel, samples);
-  ds.findAndGetUint16(DCM_BitsAllocated, bits);
-  Sint32 count = 1;
-  ds.findAndGetSint32(DCM_NumberOfFrames, count);
-  if (rows == 0 || columns == 0 || bits == 0) throw DicomwebError(404, instance.sopUid + " is not an image: it has no frames");
-  if (bits % 8 != 0) throw DicomwebError(406, instance.sopUid + " has " + std::to_string(bits) + "-bit pixels; retrieve its bulk data instead");
-  for (unsigned n : numbers) {
-    if (n == 0 || n > static_cast<unsigned>(std::max<Sint32>(count, 1))) {
-      throw DicomwebError(404, "frame " + std::to_string(n) + " does not exist (" + instance.sopUid + " has " + std::to_string(std::max<Sint32>(count, 1)) + ")");
-    }
+  return decodedFrames(instance, *file.getDataset(), numbers);
+}
+
+std::string DicomwebService::instanceSyntax(const std::vector<MediaRange>& accept, const StoredInstance& instance) {
+  const std::string& stored = instance.transferSyntaxUid;
+  for (const auto& range : accept) {
+    if (!range.admitsMultipartOf("application/dicom")) continue;
+    // A client that names no DICOM type at all (*/*, multipart/*) takes the object as stored.
+    if (!range.transferSyntax && range.partType.empty() && range.type != "multipart/related") return stored;
+    // PS3.18 8.7.3.5.2: application/dicom without a transfer syntax means Explicit VR Little Endian.
+    const std::string wanted = range.transferSyntax.value_or(kExplicitVrLittleEndian);
+    if (wanted == "*" || wanted == stored) return stored;
+    if (wanted == kExplicitVrLittleEndian && decodableToExplicitLittle(stored)) return wanted;
   }
-  requireUncompressed(instance);
-  const std::string_view all = pixelBytes(instance, file);
-  const size_t frameSize = static_cast<size_t>(rows) * columns * samples * (bits / 8);
-  std::vector<std::string> out;
-  for (unsigned n : numbers) {
-    const size_t offset = (n - 1) * frameSize;
-    if (offset + frameSize > all.size()) throw std::runtime_error("pixel data of " + instance.sopUid + " is shorter than its frames");
-    out.emplace_back(all.substr(offset, frameSize));
+  throw DicomwebError(406, instance.sopUid + " is stored as " + (stored.empty() ? std::string("an unknown transfer syntax") : stored) +
+                               "; the Accept header admits neither that nor Explicit VR Little Endian (" + kExplicitVrLittleEndian +
+                               ") it could be converted to. Ask with transfer-syntax=* for the object as stored");
+}
+
+void DicomwebService::requireUncompressedFrames(const std::vector<MediaRange>& accept) {
+  for (const auto& range : accept) {
+    if (!range.admitsMultipartOf("application/octet-stream")) continue;
+    if (!range.transferSyntax || *range.transferSyntax == "*" || *range.transferSyntax == kExplicitVrLittleEndian) return;
   }
-  return out;
+  throw DicomwebError(406, "frames and bulk data are served as multipart/related; type=\"application/octet-stream\" (uncompressed, "
+                           "transfer-syntax=" + std::string(kExplicitVrLittleEndian) + "), which the Accept header does not admit");
 }
 
 std::string DicomwebService::originalUid(const std::string& shown, bool deidentified) {
@@ -236,13 +317,13 @@ std::string DicomwebService::viewUrl(const std::string& base, const StoredInstan
   return base + "/studies/" + deid_.uid(i.studyUid) + "/series/" + deid_.uid(i.seriesUid) + "/instances/" + deid_.uid(i.sopUid);
 }
 
-std::string DicomwebService::retrieveBytes(const StoredInstance& instance, bool deidentified) {
-  if (!deidentified) return source_.fileBytes(instance);
+std::string DicomwebService::retrieveBytes(const StoredInstance& instance, bool deidentified, const std::string& transferSyntaxUid) {
+  if (!deidentified && transferSyntaxUid == instance.transferSyntaxUid) return source_.fileBytes(instance);
   DcmFileFormat file;
   source_.load(instance, file, false);
   file.loadAllDataIntoMemory();
-  deid_.apply(file);
-  return part10Bytes(file);
+  if (deidentified) deid_.apply(file);
+  return part10Bytes(file, transferSyntaxUid);
 }
 
 std::multimap<std::string, std::string> DicomwebService::researcherQuery(const std::multimap<std::string, std::string>& params) {

@@ -14,6 +14,7 @@
 #include "deid/Deidentifier.h"
 #include "dicomweb/DicomwebSource.h"
 #include "dicomweb/LabelFilters.h"
+#include "dicomweb/MediaRanges.h"
 #include "dicomweb/Multipart.h"
 #include "dicomweb/QidoModel.h"
 #include "ingest/IngestPipeline.h"
@@ -43,8 +44,7 @@ class DicomwebService {
   // the deployment need not parse them again.
   using Ingest =
       std::function<IngestResult(const std::string& bytes, const std::string& source, const InstanceRecord& header)>;
-  DicomwebService(DicomwebSource& source, StateDatabase& state, Ingest ingest)
-      : source_(source), labels_(state), deid_(state), ingest_(std::move(ingest)) {}
+  DicomwebService(DicomwebSource& source, StateDatabase& state, Ingest ingest);
 
   // Every answer comes in one of two views: identified, or de-identified for researchers (PS3.15
   // Annex E, see deid/Deidentifier.h), where UIDs in paths and queries are the remapped ones.
@@ -53,8 +53,17 @@ class DicomwebService {
                         const std::multimap<std::string, std::string>& params, const std::string& base, bool deidentified = false);
   // The original UID behind one shown to the caller ("" when a de-identified UID is unknown).
   std::string originalUid(const std::string& shown, bool deidentified);
-  // The Part 10 bytes to send for an instance in the view.
-  std::string retrieveBytes(const StoredInstance& instance, bool deidentified);
+  // The transfer syntax a retrieve of `instance` is answered in, for an Accept header's ranges
+  // (parseAccept()): as stored when a range admits it (transfer-syntax=* or that syntax),
+  // else Explicit VR Little Endian when a range asks for it (also by naming no syntax, the
+  // PS3.18 default) and the stored syntax can be decoded. DicomwebError 406 otherwise.
+  std::string instanceSyntax(const std::vector<MediaRange>& accept, const StoredInstance& instance);
+  // DicomwebError 406 unless a range admits uncompressed frames/bulk data (octet-stream parts,
+  // no syntax, "*" or Explicit VR Little Endian), which is how they are served.
+  static void requireUncompressedFrames(const std::vector<MediaRange>& accept);
+  // The Part 10 bytes to send for an instance in the view, in `transferSyntaxUid`
+  // (instanceSyntax()): the stored file itself when nothing has to change.
+  std::string retrieveBytes(const StoredInstance& instance, bool deidentified, const std::string& transferSyntaxUid);
   std::string viewUrl(const std::string& base, const StoredInstance& instance, bool deidentified);
   // A message as the de-identified view may show it (deid::Deidentifier::text).
   std::string deidentifiedText(const std::string& message) { return deid_.text(message); }
@@ -67,11 +76,15 @@ class DicomwebService {
   bool loadStored(const std::string& sopInstanceUid, DcmFileFormat& file);
   // One instance's metadata as a DICOM JSON object; pixel data as a BulkDataURI.
   std::string metadata(const StoredInstance& instance, const std::string& base, bool deidentified = false);
-  // Frames (1-based) of an uncompressed instance, as raw bytes. DicomwebError 400/404/406.
+  // Frames (1-based) as uncompressed bytes, decoded when stored compressed (JPEG, JPEG-LS, RLE).
+  // DicomwebError 404 (no such frame), 406 (pixels not whole bytes, compression not decodable).
   std::vector<std::string> frames(const StoredInstance& instance, const std::vector<unsigned>& numbers);
-  std::string pixelData(const StoredInstance& instance);
+  // The value behind a BulkDataURI of the metadata: `tag` as 8 hex digits. Pixel data stored
+  // compressed is decoded (all frames); other values go as stored. DicomwebError 404 for a tag
+  // the metadata does not give as bulk data, or one the de-identified view withholds.
+  std::string bulkData(const StoredInstance& instance, const std::string& tag, bool deidentified);
   // A PNG preview of one frame (1-based): the dataset's first VOI window, else min-max.
-  // Uncompressed data only (406 otherwise).
+  // Compressed data is decoded where a decoder exists (406 otherwise).
   std::string renderedPng(const StoredInstance& instance, unsigned frame);
 
   // STOW-RS: every application/dicom part is stored; `studyUid` non-empty restricts the target.

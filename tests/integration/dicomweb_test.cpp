@@ -1,5 +1,7 @@
 // DICOMweb on the node, driven by dicomweb-client (what OHIF uses) and cross-checked attribute
 // by attribute against Orthanc's DICOMweb plugin answering the same queries over the same studies.
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dctk.h>
 #include <gtest/gtest.h>
 
 #include <map>
@@ -496,4 +498,192 @@ TEST(Dicomweb, MetadataIsUtf8AndAcceptAndContentTypesAreHonoured) {
   ASSERT_TRUE(bothAnswer.contains("00081190")) << both.body;
   EXPECT_FALSE(bothAnswer["00081190"].contains("Value")) << both.body;
   EXPECT_EQ(bothAnswer["00081199"]["Value"].size(), 2u);
+}
+
+namespace {
+struct AnswerPart {
+  std::string contentType, body;
+};
+// The parts of a multipart/related answer, read by their Content-Length.
+std::vector<AnswerPart> answerParts(const std::string& body) {
+  std::vector<AnswerPart> parts;
+  size_t pos = 0;
+  while ((pos = body.find("Content-Type: ", pos)) != std::string::npos) {
+    AnswerPart part;
+    const size_t typeEnd = body.find("\r\n", pos);
+    part.contentType = body.substr(pos + 14, typeEnd - pos - 14);
+    const size_t length = body.find("Content-Length: ", typeEnd);
+    const size_t headersEnd = body.find("\r\n\r\n", typeEnd);
+    const size_t size = std::stoul(body.substr(length + 16, body.find("\r\n", length) - length - 16));
+    part.body = body.substr(headersEnd + 4, size);
+    pos = headersEnd + 4 + size;
+    parts.push_back(std::move(part));
+  }
+  return parts;
+}
+
+// The uncompressed pixel data of a file, decoded by DCMTK's command line tools (not the node).
+std::string nativePixels(const std::string& file, const std::string& scratch) {
+  const std::string syntax = dumpValue(file, "0002,0010");
+  const std::string tool = syntax == "1.2.840.10008.1.2.4.80" ? "dcmdjpls" : syntax == "1.2.840.10008.1.2.5" ? "dcmdrle" : "dcmconv";
+  const auto decoded = runCommand({tool, "+te", file, scratch});
+  EXPECT_EQ(decoded.exitCode, 0) << tool << ": " << decoded.output;
+  DcmFileFormat native;
+  if (native.loadFile(scratch.c_str()).bad()) return "unreadable";
+  DcmElement* pixels = nullptr;
+  Uint8* data = nullptr;
+  if (native.getDataset()->findAndGetElement(DCM_PixelData, pixels).bad() || pixels->getUint8Array(data).bad()) return "";
+  return std::string(reinterpret_cast<const char*>(data), pixels->getLength());
+}
+
+std::string transferSyntaxOf(const std::string& part10, const std::string& scratch) {
+  writeFile(scratch, part10);
+  DcmFileFormat file;
+  if (file.loadFile(scratch.c_str()).bad()) return "unreadable";
+  OFString ts;
+  file.getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, ts);
+  return ts.c_str();
+}
+}  // namespace
+
+// WADO-RS answers in the transfer syntax Accept asks for (PS3.18 8.7.3): the stored file when
+// it fits, Explicit VR Little Endian by default or on request (decoding JPEG-LS and RLE), and
+// 406 when neither is possible (a compression with no decoder here). Frames and bulk data come
+// uncompressed; every BulkDataURI the metadata gives opens.
+TEST(Dicomweb, RetrieveAnswersInTheTransferSyntaxAcceptAsksFor) {
+  TempDir tmp;
+  RunningNode node(tmp / "node");
+  const std::string study = generateStudy(tmp / "mf", {"--enhanced", "--slices", "3", "--rows", "16", "--columns", "20"});
+  const std::string original = listFiles(tmp / "mf", ".dcm").at(0);
+  const std::string series = dumpValue(original, "0020,000e"), sop = dumpValue(original, "0008,0018");
+  // Variants of the same multi-frame object, each its own instance in the series.
+  struct Variant {
+    std::string name, sop, file;
+  };
+  std::vector<Variant> variants;
+  auto variant = [&](const std::string& name, const std::vector<std::string>& convert) {
+    const std::string file = tmp / (name + ".dcm");
+    std::vector<std::string> argv = convert;
+    argv.push_back(original);
+    argv.push_back(file);
+    EXPECT_EQ(runCommand(argv).exitCode, 0) << name;
+    const std::string uid = sop + "." + std::to_string(variants.size() + 1);
+    EXPECT_EQ(runCommand({"dcmodify", "-nb", "-m", "(0008,0018)=" + uid, file}).exitCode, 0);
+    variants.push_back({name, uid, file});
+  };
+  variant("implicit", {"dcmconv", "+ti"});
+  variant("jpegls", {"dcmcjpls"});
+  variant("rle", {"dcmcrle"});
+  variant("j2k", {"dcmcjpls"});
+  {
+    // JPEG 2000 has no decoder in DCMTK: the same bytes under its transfer syntax UID (both
+    // UIDs are 22 characters long, so the meta header keeps its length).
+    std::string bytes = readFile(variants.back().file);
+    const size_t at = bytes.find("1.2.840.10008.1.2.4.80");
+    ASSERT_NE(at, std::string::npos);
+    bytes.replace(at, 22, "1.2.840.10008.1.2.4.90");
+    writeFile(variants.back().file, bytes);
+  }
+  const std::string pdf = tmp / "report.pdf";
+  writeFile(pdf, "%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n");
+  ASSERT_EQ(runCommand({"pdf2dcm", "--study-from", original, "--title", "Report", pdf, tmp / "pdf.dcm"}).exitCode, 0);
+  const std::string pdfSop = dumpValue(tmp / "pdf.dcm", "0008,0018"), pdfSeries = dumpValue(tmp / "pdf.dcm", "0020,000e");
+
+  const std::string boundary = "v4riants";
+  std::string body;
+  for (const auto& v : variants) body += "--" + boundary + "\r\nContent-Type: application/dicom\r\n\r\n" + readFile(v.file) + "\r\n";
+  body += "--" + boundary + "\r\nContent-Type: application/dicom\r\n\r\n" + readFile(tmp / "pdf.dcm") + "\r\n--" + boundary + "--\r\n";
+  const std::string admin = node.adminToken();
+  const auto stored = httpRequest(node.httpPort(), "POST", "/dicomweb/studies", body,
+                                  {{"Authorization", "Bearer " + admin},
+                                   {"Content-Type", "multipart/related; type=\"application/dicom\"; boundary=" + boundary}});
+  ASSERT_EQ(stored.status, 200) << stored.body;
+
+  auto get = [&](const std::string& target, const std::string& accept) {
+    return httpRequest(node.httpPort(), "GET", "/dicomweb/studies/" + study + target, "",
+                       {{"Authorization", "Bearer " + admin}, {"Accept", accept}});
+  };
+  const std::string dicomDefault = "multipart/related; type=\"application/dicom\"";
+  const std::string asStored = dicomDefault + "; transfer-syntax=*";
+  const std::string pixels = nativePixels(original, tmp / "original");
+  ASSERT_EQ(pixels.size(), 3u * 16 * 20 * 2);
+  const std::string frameSize = std::to_string(16 * 20 * 2);
+
+  for (const auto& v : variants) {
+    SCOPED_TRACE(v.name);
+    const std::string instance = "/series/" + series + "/instances/" + v.sop;
+    const std::string storedSyntax = transferSyntaxOf(readFile(v.file), tmp / "probe.dcm");
+    // transfer-syntax=*: the stored file, byte for byte.
+    const auto raw = get(instance, asStored);
+    ASSERT_EQ(raw.status, 200) << raw.body;
+    auto parts = answerParts(raw.body);
+    ASSERT_EQ(parts.size(), 1u);
+    EXPECT_EQ(parts[0].contentType, "application/dicom; transfer-syntax=" + storedSyntax);
+    EXPECT_EQ(parts[0].body, readFile(v.file));
+    // No syntax named: Explicit VR Little Endian, with the same pixels, where it can be decoded.
+    const auto converted = get(instance, dicomDefault);
+    if (v.name == "j2k") {
+      EXPECT_EQ(converted.status, 406) << converted.body;
+      EXPECT_NE(converted.body.find("transfer-syntax=*"), std::string::npos) << converted.body;
+    } else {
+      ASSERT_EQ(converted.status, 200) << converted.body;
+      parts = answerParts(converted.body);
+      ASSERT_EQ(parts.size(), 1u);
+      EXPECT_EQ(parts[0].contentType, "application/dicom; transfer-syntax=1.2.840.10008.1.2.1");
+      EXPECT_EQ(transferSyntaxOf(parts[0].body, tmp / "converted.dcm"), "1.2.840.10008.1.2.1");
+      EXPECT_EQ(nativePixels(tmp / "converted.dcm", tmp / "converted-pixels"), pixels);
+    }
+    // Asking for the stored syntax by name gets it; another compression gets 406.
+    EXPECT_EQ(get(instance, dicomDefault + "; transfer-syntax=" + storedSyntax).status, 200);
+    EXPECT_EQ(get(instance, dicomDefault + "; transfer-syntax=1.2.840.10008.1.2.4.50").status, 406);
+
+    // Frames as OHIF asks for them, out of order; and the bulk data the metadata names.
+    const auto frames = get(instance + "/frames/3,1", "multipart/related; type=\"application/octet-stream\"; transfer-syntax=*");
+    const auto bulk = get(instance + "/bulkdata/7FE00010", "multipart/related; type=\"application/octet-stream\"");
+    if (v.name == "j2k") {
+      EXPECT_EQ(frames.status, 406) << frames.body;
+      EXPECT_EQ(bulk.status, 406) << bulk.body;
+      continue;
+    }
+    ASSERT_EQ(frames.status, 200) << frames.body;
+    parts = answerParts(frames.body);
+    ASSERT_EQ(parts.size(), 2u);
+    const size_t one = 16 * 20 * 2;
+    EXPECT_EQ(parts[0].body, pixels.substr(2 * one, one)) << "frame 3";
+    EXPECT_EQ(parts[1].body, pixels.substr(0, one)) << "frame 1";
+    EXPECT_EQ(parts[0].contentType, "application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1");
+    ASSERT_EQ(bulk.status, 200) << bulk.body;
+    EXPECT_EQ(answerParts(bulk.body).at(0).body, pixels);
+    EXPECT_EQ(get(instance + "/frames/1", "multipart/related; type=\"image/jls\"").status, 406) << "compressed frames are not offered";
+    const auto png = get(instance + "/frames/2/rendered", "image/png");
+    EXPECT_EQ(png.status, 200) << png.body;
+    EXPECT_EQ(png.body.substr(1, 3), "PNG");
+  }
+
+  // The encapsulated document: its metadata names it as bulk data, and that URI opens it.
+  const auto pdfMetadata = get("/series/" + pdfSeries + "/instances/" + pdfSop + "/metadata", "application/dicom+json");
+  ASSERT_EQ(pdfMetadata.status, 200) << pdfMetadata.body;
+  const std::string uri = json::parse(pdfMetadata.body)[0]["00420011"]["BulkDataURI"];
+  const auto document = httpRequest(node.httpPort(), "GET", uri.substr(uri.find("/dicomweb/")), "",
+                                    {{"Authorization", "Bearer " + admin}, {"Accept", "multipart/related; type=\"application/octet-stream\""}});
+  ASSERT_EQ(document.status, 200) << document.body;
+  EXPECT_EQ(answerParts(document.body).at(0).body.substr(0, 8), "%PDF-1.4");
+  EXPECT_EQ(get("/series/" + pdfSeries + "/instances/" + pdfSop + "/bulkdata/00100010", "").status, 404) << "not bulk data";
+  // The researcher view withholds the document: a PDF names its patient.
+  const std::string researcher = node.addUser("research", "researcher");
+  const auto shown = httpRequest(node.httpPort(), "GET", "/dicomweb/instances?SOPClassUID=1.2.840.10008.5.1.4.1.1.104.1", "",
+                                 {{"Authorization", "Bearer " + researcher}});
+  ASSERT_EQ(shown.status, 200) << shown.body;
+  const std::string shownUrl = json::parse(shown.body).at(0)["00081190"]["Value"][0];
+  const auto deidMetadata = httpRequest(node.httpPort(), "GET", shownUrl.substr(shownUrl.find("/dicomweb/")) + "/metadata", "",
+                                        {{"Authorization", "Bearer " + researcher}});
+  ASSERT_EQ(deidMetadata.status, 200) << deidMetadata.body;
+  EXPECT_FALSE(json::parse(deidMetadata.body)[0].contains("00420011")) << deidMetadata.body;
+  const auto deidDocument = httpRequest(node.httpPort(), "GET", shownUrl.substr(shownUrl.find("/dicomweb/")) + "/bulkdata/00420011", "",
+                                        {{"Authorization", "Bearer " + researcher}});
+  EXPECT_EQ(deidDocument.status, 404) << deidDocument.body;
+  const auto deidInstance = httpRequest(node.httpPort(), "GET", shownUrl.substr(shownUrl.find("/dicomweb/")), "",
+                                        {{"Authorization", "Bearer " + researcher}});
+  ASSERT_EQ(deidInstance.status, 200);
+  EXPECT_EQ(deidInstance.body.find("%PDF"), std::string::npos);
 }

@@ -106,8 +106,11 @@ TEST_F(DeidentifierTest, RemovesTheVisitOrderContactAndFreeTextAttributesOfTheBa
   ds.putAndInsertString(DCM_PlacerOrderNumberImagingServiceRequest, "ORD-1");
   ds.putAndInsertString(DCM_FillerOrderNumberImagingServiceRequest, "ORD-2");
   ds.putAndInsertString(DCM_PatientWeight, "70");  // a patient characteristic the option keeps
+  ASSERT_TRUE(ds.putAndInsertUint8Array(DCM_EncapsulatedDocument, reinterpret_cast<const Uint8*>("%PDF Doe^Jane"), 14).good());
 
   deid.apply(file);
+
+  EXPECT_FALSE(ds.tagExists(DCM_EncapsulatedDocument)) << "a PDF's text names its patient";
 
   for (const auto& tag : removed) EXPECT_FALSE(ds.tagExists(tag)) << DcmTag(tag).getTagName() << " reached the view";
   EXPECT_FALSE(ds.tagExists(DCM_OverlayData));
