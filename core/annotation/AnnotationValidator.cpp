@@ -3,6 +3,7 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcuid.h>
 
+#include <cmath>
 #include <set>
 
 #include "annotation/DerivedMeasurements.h"
@@ -87,6 +88,7 @@ class Resolver {
                         ": it has no length or area (points coincide or are collinear)");
       return;
     }
+    if (g.type == GeometryType::Ellipse && !ellipseAxes(g, path)) return;
     // Recompute derived values; an explicit measurement of the same concept wins.
     std::vector<Measurement> kept;
     for (const auto& m : f.measurements) {
@@ -98,6 +100,33 @@ class Resolver {
       if (!explicitOne) kept.push_back(d);
     }
     f.measurements = std::move(kept);
+  }
+
+  // A DICOM ELLIPSE (PS3.3 C.18.6.1.2) is its major axis' two ends, then its minor axis' ends:
+  // axes that cross at right angles at their midpoints. Axes given minor first are put in
+  // order (the figure is the same); axes that do not describe an ellipse are refused.
+  bool ellipseAxes(Geometry& g, const std::string& path) {
+    auto& p = g.points;
+    auto length = [](const Point2& a, const Point2& b) { return std::hypot(b[0] - a[0], b[1] - a[1]); };
+    if (length(p[0], p[1]) < length(p[2], p[3])) {
+      std::swap(p[0], p[2]);
+      std::swap(p[1], p[3]);
+    }
+    const double major = length(p[0], p[1]), minor = length(p[2], p[3]);
+    const double cosine = ((p[1][0] - p[0][0]) * (p[3][0] - p[2][0]) + (p[1][1] - p[0][1]) * (p[3][1] - p[2][1])) / (major * minor);
+    // About 3 degrees either way: what a hand-drawn or rounded pair of axes comes to.
+    if (std::abs(cosine) > 0.05) {
+      problem(path + ".points", "the ellipse's axes are not perpendicular (they meet at " +
+                                    trimNumber(std::acos(std::abs(cosine)) * 180 / 3.14159265358979323846) + " degrees)");
+      return false;
+    }
+    const Point2 m1{(p[0][0] + p[1][0]) / 2, (p[0][1] + p[1][1]) / 2}, m2{(p[2][0] + p[3][0]) / 2, (p[2][1] + p[3][1]) / 2};
+    if (length(m1, m2) > std::max(1.0, 0.02 * major)) {
+      problem(path + ".points", "the ellipse's axes do not cross at their midpoints (" + trimNumber(m1[0]) + ", " + trimNumber(m1[1]) +
+                                    ") and (" + trimNumber(m2[0]) + ", " + trimNumber(m2[1]) + ")");
+      return false;
+    }
+    return true;
   }
 
   void protocolRules(Finding& f, const std::string& path) {

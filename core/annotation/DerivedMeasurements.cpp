@@ -12,7 +12,8 @@ const Code Diameter{"81827009", "SCT", "Diameter"};
 const Code Millimeter{"mm", "UCUM", "millimeter"};
 const Code SquareMillimeter{"mm2", "UCUM", "square millimeter"};
 const Code Pixels{"{pixels}", "UCUM", "pixels"};
-const Code SquarePixels{"{square pixels}", "UCUM", "square pixels"};
+// UCUM annotations may not contain spaces (ASCII 33-126 only): an underscore joins the words.
+const Code SquarePixels{"{square_pixels}", "UCUM", "square pixels"};
 }  // namespace concepts
 
 namespace {

@@ -111,6 +111,12 @@ TEST_F(ValidatorTest, FallsBackToPixelsAndSaysSo) {
   EXPECT_NEAR(length->value, 5.0, 1e-9);
   EXPECT_EQ(length->unit.value, "{pixels}");
   EXPECT_NE(length->note.find("no pixel spacing"), std::string::npos);
+  const auto box = resolve(json::array({finding("bbox", "1.2.9.2", {{0, 0}, {3, 4}})}));
+  const Measurement* area = measurement(box.findings[0], concepts::Area);
+  ASSERT_NE(area, nullptr);
+  EXPECT_NEAR(area->value, 12.0, 1e-9);
+  // A UCUM annotation is ASCII 33-126 between braces: no space.
+  EXPECT_EQ(area->unit.value, "{square_pixels}");
 }
 
 TEST_F(ValidatorTest, ImagerPixelSpacingCarriesANote) {
@@ -147,6 +153,31 @@ TEST_F(ValidatorTest, ImageProblemsSayWhatToFix) {
 
   p = problems(json::array({finding("point", "1.2.9.1", {{1, 1}}), finding("point", "1.3.1", {{1, 1}})}));
   EXPECT_TRUE(mentions(p, "refers to images of 2 studies"));
+}
+
+TEST_F(ValidatorTest, EllipseAxesArePutInOrderAndMustCrossAtRightAnglesAtTheirMidpoints) {
+  // Minor axis first: the same ellipse, stored major axis first as DICOM's ELLIPSE wants.
+  const auto doc = resolve(json::array({finding("ellipse", "1.2.9.1", {{50, 40}, {50, 60}, {20, 50}, {80, 50}})}));
+  const auto& p = doc.findings[0].geometry->points;
+  EXPECT_EQ(p[0], (Point2{20, 50}));
+  EXPECT_EQ(p[1], (Point2{80, 50}));
+  EXPECT_EQ(p[2], (Point2{50, 40}));
+  EXPECT_EQ(p[3], (Point2{50, 60}));
+  bool longAxis = false;
+  for (const auto& m : doc.findings[0].measurements) {
+    if (m.concept.value == "103339001") {
+      longAxis = true;
+      EXPECT_NEAR(m.value, 60 * 0.8, 1e-9) << "the major axis, in mm (columns 0.8 mm apart)";
+    }
+  }
+  EXPECT_TRUE(longAxis);
+
+  auto p2 = problems(json::array({finding("ellipse", "1.2.9.1", {{20, 50}, {80, 50}, {40, 40}, {60, 60}})}));
+  EXPECT_TRUE(mentions(p2, "axes are not perpendicular (they meet at 45 degrees)"));
+  p2 = problems(json::array({finding("ellipse", "1.2.9.1", {{20, 50}, {80, 50}, {70, 40}, {70, 60}})}));
+  EXPECT_TRUE(mentions(p2, "axes do not cross at their midpoints (50, 50) and (70, 50)"));
+  // A rounded, hand-drawn pair of axes is fine.
+  EXPECT_TRUE(problems(json::array({finding("ellipse", "1.2.9.1", {{20, 50}, {80, 50.5}, {50, 40}, {50.4, 60}})})).empty());
 }
 
 TEST_F(ValidatorTest, FramesOfMultiFrameImagesAreKept) {
