@@ -110,8 +110,12 @@ class Mapper {
       } else if (item.valueType == "NUM") {
         nums.push_back(&item);
         // dcmjs/OHIF layout: NUM --INFERRED FROM--> SCOORD --SELECTED FROM--> IMAGE
+        // A dcmjs bidirectional gives each axis its own line: the model keeps one region per
+        // finding, so the second line goes (its measured value stays) and the caller is told.
         for (const auto& ch : item.children) {
-          if (ch.valueType == "SCOORD" && !scoord) scoord = &ch;
+          if (ch.valueType != "SCOORD") continue;
+          if (!scoord) scoord = &ch;
+          else unmapped.push_back(where + ": the image region of " + item.describe() + " is a second region and is not kept (its value is)");
         }
       } else if (item.valueType == "CODE") codes.push_back(&item);
       else if (item.valueType == "TEXT" && item.concept.sameConcept(c::Comment)) comment = item.text;

@@ -117,6 +117,7 @@ const PX = {
   Probe: [[16.5, 48.5]],
   PlanarFreehandROI: [[20, 20], [30, 16], [40, 22], [42, 34], [30, 42], [18, 34]], // closed
   ArrowAnnotate: [[50, 10], [58, 2]], // arrow head first (arrowFirst: true)
+  Bidirectional: [[10, 30], [50, 30], [30, 22], [30, 38]], // long axis ends, then short axis ends
 };
 
 function base(toolName, data, extra = {}) {
@@ -197,6 +198,14 @@ const builders = {
       contour: { polyline, closed: true },
       handles: { points: [], textBox: { hasMoved: false } },
       cachedStats: { [statsKey]: { area: 321.5, areaUnit: 'mm2', perimeter: 70.2, mean: 5, stdDev: 1, max: 9, modalityUnit: "[hnsf'U]" } },
+    });
+  },
+  Bidirectional() {
+    const points = PX.Bidirectional.map(W);
+    return base('Bidirectional', {
+      label: 'Bidirectional',
+      handles: { points, textBox: { hasMoved: false } },
+      cachedStats: { [statsKey]: { length: dist(points[0], points[1]), width: dist(points[2], points[3]), unit: 'mm' } },
     });
   },
   ArrowAnnotate() {

@@ -323,7 +323,7 @@ TEST(MeasurementReport, ReadsAnSrWrittenByDcmjs) {
   const std::map<std::string, GeometryType> types = {
       {"Length", GeometryType::Polyline}, {"RectangleROI", GeometryType::BBox}, {"EllipticalROI", GeometryType::Ellipse},
       {"CircleROI", GeometryType::Circle}, {"Probe", GeometryType::Point}, {"PlanarFreehandROI", GeometryType::Polygon},
-      {"ArrowAnnotate", GeometryType::Polyline}};
+      {"ArrowAnnotate", GeometryType::Polyline}, {"Bidirectional", GeometryType::Polyline}};
   for (const auto& [tool, spec] : expected["tools"].items()) {
     SCOPED_TRACE(tool);
     ASSERT_TRUE(byTool.count(tool));
@@ -335,6 +335,7 @@ TEST(MeasurementReport, ReadsAnSrWrittenByDcmjs) {
     std::vector<Point2> want;
     for (const auto& p : spec["imagePoints"]) want.push_back({p[0].get<double>(), p[1].get<double>()});
     if (tool == "RectangleROI") want = {want[0], want[3]};  // Cornerstone order TL, TR, BL, BR → our two corners
+    if (tool == "Bidirectional") want = {want[0], want[1]};  // one region per finding: the long axis
     ASSERT_EQ(f.geometry->points.size(), want.size());
     for (size_t i = 0; i < want.size(); ++i) {
       EXPECT_NEAR(f.geometry->points[i][0], want[i][0], 1e-3);
@@ -344,8 +345,17 @@ TEST(MeasurementReport, ReadsAnSrWrittenByDcmjs) {
   const auto* length = byTool["Length"];
   ASSERT_FALSE(length->measurements.empty());
   EXPECT_EQ(length->measurements[0].concept.value, "410668003");
-  // What has no place in the model is reported, not dropped silently (the moved text box).
-  EXPECT_FALSE(read.unmapped.empty());
+  // Both axes' values are kept; the short axis' line has no place in the model and is reported.
+  const auto* bidirectional = byTool["Bidirectional"];
+  std::set<std::string> axes;
+  for (const auto& m : bidirectional->measurements) axes.insert(m.concept.value);
+  EXPECT_EQ(axes, (std::set<std::string>{"103339001", "103340004"}));
+  // What has no place in the model is reported, not dropped silently (the moved text box, the
+  // second line of the bidirectional).
+  std::string unmapped;
+  for (const auto& u : read.unmapped) unmapped += u + "\n";
+  EXPECT_NE(unmapped.find("more than one image region; only the first is read"), std::string::npos) << unmapped;
+  EXPECT_NE(unmapped.find("is a second region and is not kept (its value is)"), std::string::npos) << unmapped;
 }
 
 TEST(MeasurementReport, CommandLineWritesProtocolLabelsAndReadsThemBack) {
