@@ -17,11 +17,18 @@ plugin="$build/plugin/libAnnotationNode.so"
 [[ -f "$plugin" ]] || { echo "no plugin at $plugin: run scripts/build.sh first" >&2; exit 1; }
 mkdir -p "$data"
 data="$(cd "$data" && pwd)"
-sed -e "s|@STORAGE@|$data|g" -e "s|@PLUGIN@|$plugin|g" \
+umask 077   # the password and the configuration holding it are the operator's only
+password_file="$data/orthanc-admin.password"
+if [[ ! -s "$password_file" ]]; then
+  head -c 18 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$password_file"
+fi
+password="$(cat "$password_file")"
+sed -e "s|@STORAGE@|$data|g" -e "s|@PLUGIN@|$plugin|g" -e "s|@ADMIN_PASSWORD@|$password|" \
     -e "s|\"HttpPort\" : 8042|\"HttpPort\" : $http|" -e "s|\"DicomPort\" : 4242|\"DicomPort\" : $dicom|" \
     "$root/orthanc-config/orthanc.json" > "$data/orthanc.json"
 export TCP_NODELAY=1   # DCMTK inside Orthanc keeps Nagle's algorithm on otherwise
 echo "Orthanc with the labeling plugin: http://localhost:$http/app/explorer.html, worklist http://localhost:$http/annotation/ui"
 echo "API under http://localhost:$http/annotation/api/v1; DICOM port $dicom; data in $data"
+echo "Orthanc's HTTP user: admin, password in $password_file (the plugin's token goes in X-Annotation-Token)"
 [[ -f "$data/annotation/initial-admin.token" ]] && echo "admin token file: $data/annotation/initial-admin.token"
 exec Orthanc "$data/orthanc.json"

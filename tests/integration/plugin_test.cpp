@@ -3,6 +3,9 @@
 // against the standalone node and against the plugin, and their answers must agree.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <functional>
 #include <set>
@@ -604,4 +607,64 @@ TEST(Plugin, InstanceListsReadEachStoredFilesMetadataOnceAndFollowARestoredCopy)
   EXPECT_EQ(rest.metadataReads, 4);
   ASSERT_EQ(orthanc.findInstance(specs[1].sopUid), secondId) << "Orthanc's ID stays; only the file changed";
   EXPECT_EQ(headers.get(secondId).transferSyntaxUid, "1.2.840.10008.1.2") << "the image header of the replaced file";
+}
+
+namespace {
+std::string base64(const std::string& in) {
+  static const char* digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (size_t i = 0; i < in.size(); i += 3) {
+    const uint32_t n = (static_cast<unsigned char>(in[i]) << 16) | (i + 1 < in.size() ? static_cast<unsigned char>(in[i + 1]) << 8 : 0) |
+                       (i + 2 < in.size() ? static_cast<unsigned char>(in[i + 2]) : 0);
+    out += digits[(n >> 18) & 63];
+    out += digits[(n >> 12) & 63];
+    out += i + 1 < in.size() ? digits[(n >> 6) & 63] : '=';
+    out += i + 2 < in.size() ? digits[n & 63] : '=';
+  }
+  return out;
+}
+}  // namespace
+
+// The configuration the product ships (orthanc-config/, started as an operator would): Orthanc
+// asks every HTTP client for credentials, the password is generated and private, and the
+// plugin's token travels beside them in X-Annotation-Token.
+TEST(Plugin, TheShippedConfigurationAuthenticatesEveryRequest) {
+  TempDir tmp;
+  const std::string source = std::string(ANNOT_COMPAT_DIR) + "/../..";
+  const std::string plugin = ANNOT_PLUGIN_PATH;
+  const std::string build = plugin.substr(0, plugin.rfind("/plugin/"));
+  const uint16_t http = freePort(), dicom = freePort();
+  ChildProcess orthanc({source + "/orthanc-config/start.sh", "--data-dir", tmp / "orthanc", "--http-port", std::to_string(http),
+                        "--dicom-port", std::to_string(dicom), "--build-dir", build},
+                       tmp / "orthanc.log");
+  ASSERT_TRUE(eventually([&] {
+    try {
+      return httpGet(http, "/system").status == 401;
+    } catch (...) {
+      return false;
+    }
+  })) << orthanc.log();
+  const std::string passwordFile = tmp / "orthanc/orthanc-admin.password";
+  const std::string password = readFile(passwordFile);
+  ASSERT_GE(password.size(), 32u);
+  struct stat st{};
+  ASSERT_EQ(::stat(passwordFile.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 077, 0u) << "the password file is the operator's only";
+  ASSERT_EQ(::stat((tmp / "orthanc/orthanc.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 077, 0u) << "so is the configuration that holds it";
+  const std::string basic = "Basic " + base64("admin:" + password);
+  ASSERT_TRUE(eventually([&] { return httpRequest(http, "GET", "/annotation/healthz", "", {{"Authorization", basic}}).status == 200; }))
+      << orthanc.log();
+  EXPECT_EQ(httpRequest(http, "GET", "/system", "", {{"Authorization", basic}}).status, 200);
+  EXPECT_EQ(httpRequest(http, "GET", "/system", "", {{"Authorization", "Basic " + base64("admin:wrong")}}).status, 401);
+  EXPECT_EQ(httpGet(http, "/instances").status, 401) << "Orthanc's own API is closed without credentials";
+  EXPECT_EQ(httpGet(http, "/annotation/api/v1/tasks").status, 401);
+  EXPECT_EQ(httpGet(http, "/dicom-web/studies").status, 401);
+  std::string token = readFile(tmp / "orthanc/annotation/initial-admin.token");
+  while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+  EXPECT_EQ(httpRequest(http, "GET", "/annotation/api/v1/tasks", "", {{"Authorization", basic}, {"X-Annotation-Token", token}}).status, 200);
+  EXPECT_EQ(httpRequest(http, "GET", "/annotation/api/v1/tasks", "", {{"Authorization", basic}}).status, 401) << "and the plugin's token";
+  EXPECT_EQ(httpRequest(http, "GET", "/annotation/dicomweb/studies", "", {{"Authorization", basic}, {"X-Annotation-Token", token}}).status, 200);
+  orthanc.signal(SIGTERM);
+  EXPECT_EQ(orthanc.wait(std::chrono::seconds(30)), 0) << orthanc.log();
 }
