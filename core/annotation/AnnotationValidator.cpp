@@ -114,8 +114,9 @@ class Resolver {
     }
     const double major = length(p[0], p[1]), minor = length(p[2], p[3]);
     const double cosine = ((p[1][0] - p[0][0]) * (p[3][0] - p[2][0]) + (p[1][1] - p[0][1]) * (p[3][1] - p[2][1])) / (major * minor);
-    // About 3 degrees either way: what a hand-drawn or rounded pair of axes comes to.
-    if (std::abs(cosine) > 0.05) {
+    // Rounded coordinates tilt a short axis by more degrees than a long one: the allowance is
+    // a pixel of sideways drift at the minor axis' ends, or about 3 degrees, whichever is more.
+    if (std::abs(cosine) > 0.05 && std::abs(cosine) * minor > 1.0) {
       problem(path + ".points", "the ellipse's axes are not perpendicular (they meet at " +
                                     trimNumber(std::acos(std::abs(cosine)) * 180 / 3.14159265358979323846) + " degrees)");
       return false;

@@ -199,6 +199,15 @@ std::vector<std::string> decodedFrames(const StoredInstance& instance, DcmDatase
       }
       throw std::runtime_error("cannot read frame " + std::to_string(n) + " of " + instance.sopUid + ": " + read.text());
     }
+    // A colour JPEG decodes to RGB (or full-resolution YCbCr) while the metadata still names
+    // the stored Photometric Interpretation: a viewer would convert the bytes a second time.
+    OFString photometric;
+    ds.findAndGetOFString(DCM_PhotometricInterpretation, photometric);
+    if (!colourModel.empty() && colourModel != photometric) {
+      throw DicomwebError(406, "frame " + std::to_string(n) + " of " + instance.sopUid + " decodes to " + colourModel.c_str() +
+                                   " while its Photometric Interpretation is " + photometric.c_str() +
+                                   "; retrieve the instance with transfer-syntax=*");
+    }
     frame.resize(frameSize);
     out.push_back(std::move(frame));
     previous = n;
@@ -241,12 +250,14 @@ std::string DicomwebService::bulkData(const StoredInstance& instance, const std:
   }
   DcmElement* found = nullptr;
   if (ds.findAndGetElement(tag, found).bad() || !found) throw DicomwebError(404, instance.sopUid + " has no " + tagText);
-  Uint8* data = nullptr;
-  if (found->getUint8Array(data).bad() || (!data && found->getLength() > 0)) {
-    throw std::runtime_error("cannot read " + tagText + " of " + instance.sopUid);
+  // Whatever the VR (OB, OW, OF, OD), the value's bytes in little endian order. An even-length
+  // value may end in the padding byte DICOM requires: it stays, as in the file.
+  std::string bytes(found->getLength(), '\0');
+  if (!bytes.empty()) {
+    const OFCondition read = found->getPartialValue(bytes.data(), 0, found->getLength());
+    if (read.bad()) throw std::runtime_error("cannot read " + tagText + " of " + instance.sopUid + ": " + read.text());
   }
-  // An even-length value may end in the padding byte DICOM requires: it stays, as in the file.
-  return std::string(reinterpret_cast<const char*>(data), found->getLength());
+  return bytes;
 }
 
 std::string DicomwebService::renderedPng(const StoredInstance& instance, unsigned frame) {

@@ -39,6 +39,17 @@ std::vector<Point2> pointsOf(const SrContentItem& scoord) {
   return points;
 }
 
+// Two SCOORDs that draw the same figure on the same image (frame included).
+bool sameRegion(const SrContentItem& a, const SrContentItem& b) {
+  auto imageOf = [](const SrContentItem& scoord) -> std::pair<std::string, uint32_t> {
+    for (const auto& ch : scoord.children) {
+      if (ch.valueType == "IMAGE") return {ch.referencedSopInstanceUid, ch.referencedFrame};
+    }
+    return {"", 0};
+  };
+  return a.graphicType == b.graphicType && a.graphicData == b.graphicData && imageOf(a) == imageOf(b);
+}
+
 bool endsWith(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
@@ -112,10 +123,13 @@ class Mapper {
         // dcmjs/OHIF layout: NUM --INFERRED FROM--> SCOORD --SELECTED FROM--> IMAGE
         // A dcmjs bidirectional gives each axis its own line: the model keeps one region per
         // finding, so the second line goes (its measured value stays) and the caller is told.
+        // Writers that repeat the same region under each measurement lose nothing.
         for (const auto& ch : item.children) {
           if (ch.valueType != "SCOORD") continue;
           if (!scoord) scoord = &ch;
-          else unmapped.push_back(where + ": the image region of " + item.describe() + " is a second region and is not kept (its value is)");
+          else if (!sameRegion(*scoord, ch)) {
+            unmapped.push_back(where + ": the image region of " + item.describe() + " is a second region and is not kept (its value is)");
+          }
         }
       } else if (item.valueType == "CODE") codes.push_back(&item);
       else if (item.valueType == "TEXT" && item.concept.sameConcept(c::Comment)) comment = item.text;

@@ -589,8 +589,13 @@ TEST(Dicomweb, RetrieveAnswersInTheTransferSyntaxAcceptAsksFor) {
   ASSERT_EQ(runCommand({"pdf2dcm", "--study-from", original, "--title", "Report", pdf, tmp / "pdf.dcm"}).exitCode, 0);
   const std::string pdfSop = dumpValue(tmp / "pdf.dcm", "0008,0018"), pdfSeries = dumpValue(tmp / "pdf.dcm", "0020,000e");
 
+  // Float pixel data (as a parametric map has) is bulk data too.
+  const std::string floats = tmp / "float.dcm";
+  ASSERT_EQ(runCommand({"cp", original, floats}).exitCode, 0);
+  ASSERT_EQ(runCommand({"dcmodify", "-nb", "-m", "(0008,0018)=" + sop + ".9", "-i", "(7fe0,0008)=1.5\\2.5", floats}).exitCode, 0);
+
   const std::string boundary = "v4riants";
-  std::string body;
+  std::string body = "--" + boundary + "\r\nContent-Type: application/dicom\r\n\r\n" + readFile(floats) + "\r\n";
   for (const auto& v : variants) body += "--" + boundary + "\r\nContent-Type: application/dicom\r\n\r\n" + readFile(v.file) + "\r\n";
   body += "--" + boundary + "\r\nContent-Type: application/dicom\r\n\r\n" + readFile(tmp / "pdf.dcm") + "\r\n--" + boundary + "--\r\n";
   const std::string admin = node.adminToken();
@@ -659,6 +664,14 @@ TEST(Dicomweb, RetrieveAnswersInTheTransferSyntaxAcceptAsksFor) {
     EXPECT_EQ(png.status, 200) << png.body;
     EXPECT_EQ(png.body.substr(1, 3), "PNG");
   }
+
+  const auto floatMetadata = get("/series/" + series + "/instances/" + sop + ".9/metadata", "application/dicom+json");
+  ASSERT_EQ(floatMetadata.status, 200) << floatMetadata.body;
+  const std::string floatUri = json::parse(floatMetadata.body)[0]["7FE00008"]["BulkDataURI"];
+  const auto floatBulk = httpRequest(node.httpPort(), "GET", floatUri.substr(floatUri.find("/dicomweb/")), "", {{"Authorization", "Bearer " + admin}});
+  ASSERT_EQ(floatBulk.status, 200) << floatBulk.body;
+  const float expectedFloats[] = {1.5f, 2.5f};  // little endian, as x86 holds them
+  EXPECT_EQ(answerParts(floatBulk.body).at(0).body, std::string(reinterpret_cast<const char*>(expectedFloats), sizeof expectedFloats));
 
   // The encapsulated document: its metadata names it as bulk data, and that URI opens it.
   const auto pdfMetadata = get("/series/" + pdfSeries + "/instances/" + pdfSop + "/metadata", "application/dicom+json");

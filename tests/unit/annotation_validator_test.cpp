@@ -176,8 +176,10 @@ TEST_F(ValidatorTest, EllipseAxesArePutInOrderAndMustCrossAtRightAnglesAtTheirMi
   EXPECT_TRUE(mentions(p2, "axes are not perpendicular (they meet at 45 degrees)"));
   p2 = problems(json::array({finding("ellipse", "1.2.9.1", {{20, 50}, {80, 50}, {70, 40}, {70, 60}})}));
   EXPECT_TRUE(mentions(p2, "axes do not cross at their midpoints (50, 50) and (70, 50)"));
-  // A rounded, hand-drawn pair of axes is fine.
+  // A rounded, hand-drawn pair of axes is fine; so is a short axis tilted by rounding alone
+  // (|cos| 0.077, but a third of a pixel sideways).
   EXPECT_TRUE(problems(json::array({finding("ellipse", "1.2.9.1", {{20, 50}, {80, 50.5}, {50, 40}, {50.4, 60}})})).empty());
+  EXPECT_TRUE(problems(json::array({finding("ellipse", "1.2.9.1", {{10, 10}, {20, 16}, {16, 11}, {14, 15}})})).empty());
 }
 
 TEST_F(ValidatorTest, FramesOfMultiFrameImagesAreKept) {
