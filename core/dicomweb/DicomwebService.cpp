@@ -62,6 +62,7 @@ std::string DicomwebService::retrieveUrl(const std::string& base, const StoredIn
 
 json DicomwebService::search(Level level, const std::string& studyUid, const std::string& seriesUid,
                              const std::multimap<std::string, std::string>& requested, const std::string& base, bool deidentified) {
+  if (!emptyOrUid(studyUid) || !emptyOrUid(seriesUid)) return json::array();  // as instances(): not a pattern
   const auto params = deidentified ? researcherQuery(requested) : requested;
   Query q;
   try {
@@ -78,7 +79,6 @@ json DicomwebService::search(Level level, const std::string& studyUid, const std
     q.includeFields.insert("IssuerOfPatientID");
   }
   if (q.onlyStudies && q.onlyStudies->empty()) return json::array();  // no study has such labels
-  if (!emptyOrUid(studyUid) || !emptyOrUid(seriesUid)) return json::array();  // as instances(): not a pattern
   json found = source_.search(q, params);
   const bool summary = LabelFilters::wantsSummary(params);
   auto text = [](const json& item, const char* tag) {
@@ -159,10 +159,11 @@ DcmPixelData& pixelDataOf(const StoredInstance& instance, DcmDataset& dataset) {
   return *pixels;
 }
 
-// Frames (1-based) as uncompressed bytes in little endian order, decoded when stored
-// compressed. DicomwebError 404 for a frame that does not exist or an object without any,
-// 406 for pixels that are not whole bytes or a compression no decoder here reads.
-std::vector<std::string> decodedFrames(const StoredInstance& instance, DcmDataset& ds, const std::vector<unsigned>& numbers) {
+// Frames (1-based; none named: all of them) as uncompressed bytes in little endian order,
+// decoded when stored compressed. DicomwebError 404 for a frame that does not exist or an
+// object without any, 406 for pixels that are not whole bytes or a compression no decoder here
+// reads.
+std::vector<std::string> decodedFrames(const StoredInstance& instance, DcmDataset& ds, std::vector<unsigned> numbers) {
   Uint16 rows = 0, columns = 0, samples = 1, bits = 0;
   ds.findAndGetUint16(DCM_Rows, rows);
   ds.findAndGetUint16(DCM_Columns, columns);
@@ -171,6 +172,9 @@ std::vector<std::string> decodedFrames(const StoredInstance& instance, DcmDatase
   Sint32 count = 1;
   ds.findAndGetSint32(DCM_NumberOfFrames, count);
   count = std::max<Sint32>(count, 1);
+  if (numbers.empty()) {
+    for (Sint32 n = 1; n <= count; ++n) numbers.push_back(static_cast<unsigned>(n));
+  }
   if (rows == 0 || columns == 0 || bits == 0) throw DicomwebError(404, instance.sopUid + " is not an image: it has no frames");
   if (bits % 8 != 0) throw DicomwebError(406, instance.sopUid + " has " + std::to_string(bits) + "-bit pixels; retrieve the instance instead");
   for (unsigned n : numbers) {
@@ -184,6 +188,8 @@ std::vector<std::string> decodedFrames(const StoredInstance& instance, DcmDatase
                                  ", which this node cannot decode; retrieve the instance with transfer-syntax=*");
   }
   DcmPixelData& pixels = pixelDataOf(instance, ds);
+  OFString photometric;
+  ds.findAndGetOFString(DCM_PhotometricInterpretation, photometric);
   const size_t frameSize = static_cast<size_t>(rows) * columns * samples * (bits / 8);
   std::vector<std::string> out;
   Uint32 startFragment = 0;  // DCMTK's hint for the next frame of a compressed stream
@@ -201,8 +207,6 @@ std::vector<std::string> decodedFrames(const StoredInstance& instance, DcmDatase
     }
     // A colour JPEG decodes to RGB (or full-resolution YCbCr) while the metadata still names
     // the stored Photometric Interpretation: a viewer would convert the bytes a second time.
-    OFString photometric;
-    ds.findAndGetOFString(DCM_PhotometricInterpretation, photometric);
     if (!colourModel.empty() && colourModel != photometric) {
       throw DicomwebError(406, "frame " + std::to_string(n) + " of " + instance.sopUid + " decodes to " + colourModel.c_str() +
                                    " while its Photometric Interpretation is " + photometric.c_str() +
@@ -240,12 +244,8 @@ std::string DicomwebService::bulkData(const StoredInstance& instance, const std:
   // Compressed pixel data is decoded, frame after frame; uncompressed values (pixel data of any
   // bit depth, such as a binary SEG's, float pixel data, documents) go as stored.
   if (tag == DCM_PixelData && DcmXfer(ds.getOriginalXfer()).isEncapsulated()) {
-    Sint32 count = 1;
-    ds.findAndGetSint32(DCM_NumberOfFrames, count);
-    std::vector<unsigned> all(static_cast<size_t>(std::max<Sint32>(count, 1)));
-    for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<unsigned>(i + 1);
     std::string bytes;
-    for (auto& frame : decodedFrames(instance, ds, all)) bytes += frame;
+    for (auto& frame : decodedFrames(instance, ds, {})) bytes += frame;
     return bytes;
   }
   DcmElement* found = nullptr;

@@ -98,10 +98,7 @@ IngestResult IngestPipeline::complete(const ReceivedObject& received, ExaminedOb
       committer_.awaitDurable();
       if (const auto place = catalog_.placeOf(record.instance.sopInstanceUid)) {
         store_.discardIncoming(scratch);
-        if (const auto conflict = placeConflict(*place, record)) {
-          ++metrics_.failuresMismatch;
-          return failure(store_status::DuplicateSopInstance, *conflict);
-        }
+        if (auto refused = refuseConflict(*place, record)) return std::move(*refused);
         ++metrics_.instancesDuplicate;
         result.duplicate = true;
         return result;
@@ -115,13 +112,13 @@ IngestResult IngestPipeline::complete(const ReceivedObject& received, ExaminedOb
     if (outcome == CommitOutcome::AlreadyPresent) {
       // A concurrent association stored the same instance first; the file we renamed over
       // theirs carries the same SOP Instance and stays valid. Unless the two copies disagree
-      // on where they belong: then the index keeps the first and the file holds the second,
-      // which only a sender racing itself with conflicting copies can cause. Said loudly.
-      const auto place = catalog_.placeOf(record.instance.sopInstanceUid);
-      if (const auto conflict = place ? placeConflict(*place, record) : std::nullopt) {
-        LOG_ERROR("ingest", *conflict << "; it arrived concurrently with the stored copy, whose file it replaced");
-        ++metrics_.failuresMismatch;
-        return failure(store_status::DuplicateSopInstance, *conflict);
+      // on where they belong (two associations sending conflicting copies at the same moment):
+      // then the index keeps the first and the file holds the second. Said loudly.
+      if (const auto place = catalog_.placeOf(record.instance.sopInstanceUid)) {
+        if (auto refused = refuseConflict(*place, record)) {
+          LOG_ERROR("ingest", refused->message << "; it arrived concurrently with the stored copy, whose file it replaced");
+          return std::move(*refused);
+        }
       }
       ++metrics_.instancesDuplicate;
       result.duplicate = true;
@@ -149,6 +146,13 @@ IngestResult IngestPipeline::complete(const ReceivedObject& received, ExaminedOb
   bus_.publish(InstanceStoredEvent{record.study.studyInstanceUid, record.series.seriesInstanceUid,
                                    record.instance.sopInstanceUid, record.receivedAtMs});
   return result;
+}
+
+std::optional<IngestResult> IngestPipeline::refuseConflict(const InstancePlace& stored, const InstanceRecord& received) {
+  const auto conflict = placeConflict(stored, received);
+  if (!conflict) return std::nullopt;
+  ++metrics_.failuresMismatch;
+  return failure(store_status::DuplicateSopInstance, *conflict);
 }
 
 IngestResult IngestPipeline::refuse(const ReceivedObject& received, uint16_t status, std::string message) {

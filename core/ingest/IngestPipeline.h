@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <optional>
 #include <vector>
 
 #include "catalog/Catalog.h"
@@ -97,6 +98,10 @@ class IngestPipeline {
   void stop();
 
  private:
+  // The Duplicate SOP Instance failure (counted) when a copy of a stored instance names another
+  // study or series than the stored one; nothing when it is a true re-send.
+  std::optional<IngestResult> refuseConflict(const InstancePlace& stored, const InstanceRecord& received);
+
   Catalog& catalog_;
   InstanceStore& store_;
   EventBus& bus_;

@@ -646,7 +646,7 @@ TEST(Dicomweb, RetrieveAnswersInTheTransferSyntaxAcceptAsksFor) {
     const auto frames = get(instance + "/frames/3,1", "multipart/related; type=\"application/octet-stream\"; transfer-syntax=*");
     const auto bulk = get(instance + "/bulkdata/7FE00010", "multipart/related; type=\"application/octet-stream\"");
     if (v.name == "j2k") {
-      EXPECT_EQ(frames.status, 406) << frames.body;
+      EXPECT_EQ(frames.status, 406) << instance << ": " << frames.body;
       EXPECT_EQ(bulk.status, 406) << bulk.body;
       continue;
     }
@@ -699,4 +699,58 @@ TEST(Dicomweb, RetrieveAnswersInTheTransferSyntaxAcceptAsksFor) {
                                         {{"Authorization", "Bearer " + researcher}});
   ASSERT_EQ(deidInstance.status, 200);
   EXPECT_EQ(deidInstance.body.find("%PDF"), std::string::npos);
+}
+
+// A colour JPEG (YBR_FULL_422) decodes to RGB: its frames as uncompressed bytes would not match
+// the Photometric Interpretation the metadata names, so they are refused (406) rather than
+// sent for a viewer to convert a second time; the whole instance converts correctly.
+TEST(Dicomweb, ColourFramesThatDecodeToAnotherColourModelAreRefused) {
+  TempDir tmp;
+  RunningNode node(tmp / "node");
+  char study[100], series[100], sop[100];
+  dcmGenerateUniqueIdentifier(study, SITE_STUDY_UID_ROOT);
+  dcmGenerateUniqueIdentifier(series, SITE_SERIES_UID_ROOT);
+  dcmGenerateUniqueIdentifier(sop, SITE_INSTANCE_UID_ROOT);
+  DcmFileFormat rgb;
+  DcmDataset& ds = *rgb.getDataset();
+  ds.putAndInsertString(DCM_SOPClassUID, UID_SecondaryCaptureImageStorage);
+  ds.putAndInsertString(DCM_SOPInstanceUID, sop);
+  ds.putAndInsertString(DCM_StudyInstanceUID, study);
+  ds.putAndInsertString(DCM_SeriesInstanceUID, series);
+  ds.putAndInsertString(DCM_PatientID, "COLOUR-1");
+  ds.putAndInsertString(DCM_Modality, "OT");
+  ds.putAndInsertUint16(DCM_Rows, 16);
+  ds.putAndInsertUint16(DCM_Columns, 16);
+  ds.putAndInsertUint16(DCM_SamplesPerPixel, 3);
+  ds.putAndInsertString(DCM_PhotometricInterpretation, "RGB");
+  ds.putAndInsertUint16(DCM_PlanarConfiguration, 0);
+  ds.putAndInsertUint16(DCM_BitsAllocated, 8);
+  ds.putAndInsertUint16(DCM_BitsStored, 8);
+  ds.putAndInsertUint16(DCM_HighBit, 7);
+  ds.putAndInsertUint16(DCM_PixelRepresentation, 0);
+  std::vector<Uint8> pixels(16 * 16 * 3);
+  for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<Uint8>((i * 7) % 251);
+  ds.putAndInsertUint8Array(DCM_PixelData, pixels.data(), static_cast<unsigned long>(pixels.size()));
+  ASSERT_TRUE(rgb.saveFile((tmp / "rgb.dcm").c_str(), EXS_LittleEndianExplicit).good());
+  ASSERT_EQ(runCommand({"dcmcjpeg", "+eb", "+un", tmp / "rgb.dcm", tmp / "jpeg.dcm"}).exitCode, 0);
+  ASSERT_EQ(dumpValue(tmp / "jpeg.dcm", "0028,0004"), "YBR_FULL_422");
+
+  const std::string boundary = "c0lour";
+  const std::string body = "--" + boundary + "\r\nContent-Type: application/dicom\r\n\r\n" + readFile(tmp / "jpeg.dcm") + "\r\n--" + boundary + "--\r\n";
+  const std::string auth = "Bearer " + node.adminToken();
+  ASSERT_EQ(httpRequest(node.httpPort(), "POST", "/dicomweb/studies", body,
+                        {{"Authorization", auth}, {"Content-Type", "multipart/related; type=\"application/dicom\"; boundary=" + boundary}})
+                .status,
+            200);
+  const std::string instance = std::string("/dicomweb/studies/") + study + "/series/" + series + "/instances/" + sop;
+  const auto frames = httpRequest(node.httpPort(), "GET", instance + "/frames/1", "",
+                                  {{"Authorization", auth}, {"Accept", "multipart/related; type=\"application/octet-stream\"; transfer-syntax=*"}});
+  EXPECT_EQ(frames.status, 406) << instance << ": " << frames.body;
+  EXPECT_NE(frames.body.find("decodes to RGB while its Photometric Interpretation is YBR_FULL_422"), std::string::npos) << frames.body;
+  const auto whole = httpRequest(node.httpPort(), "GET", instance, "", {{"Authorization", auth}, {"Accept", "multipart/related; type=\"application/dicom\""}});
+  ASSERT_EQ(whole.status, 200) << whole.body;
+  const auto parts = answerParts(whole.body);
+  ASSERT_EQ(parts.size(), 1u);
+  EXPECT_EQ(transferSyntaxOf(parts[0].body, tmp / "converted.dcm"), "1.2.840.10008.1.2.1");
+  EXPECT_EQ(dumpValue(tmp / "converted.dcm", "0028,0004"), "RGB") << "decoded pixels are labelled with their colour model";
 }

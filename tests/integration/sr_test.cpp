@@ -240,6 +240,58 @@ TEST(MeasurementReport, DeviceObserverVerificationAndRevisionsValidate) {
   expectSameDocument(resolved, finalRead.document);
 }
 
+namespace {
+void collectNums(DcmItem& item, std::vector<DcmItem*>& out) {
+  DcmSequenceOfItems* content = nullptr;
+  if (item.findAndGetSequence(DCM_ContentSequence, content).bad() || !content) return;
+  for (unsigned long i = 0; i < content->card(); ++i) {
+    DcmItem* child = content->getItem(i);
+    OFString type;
+    child->findAndGetOFString(DCM_ValueType, type);
+    if (type == "NUM") out.push_back(child);
+    collectNums(*child, out);
+  }
+}
+
+// Some writers hang the same region under every measurement of a group: nothing is lost then,
+// and nothing is reported. A different second region is reported.
+void expectRepeatedRegionsAreNotReportedAsLost(const std::string& ohifLayout, const TempDir& tmp) {
+  for (const bool moved : {false, true}) {
+    SCOPED_TRACE(moved ? "a different region" : "the same region");
+    DcmFileFormat file;
+    ASSERT_TRUE(file.loadFile(ohifLayout.c_str()).good());
+    std::vector<DcmItem*> nums;
+    collectNums(*file.getDataset(), nums);
+    // The ellipse's group: its first NUM (Long Axis) carries the ELLIPSE, the next is its Short Axis.
+    DcmItem* region = nullptr;
+    size_t at = 0;
+    for (size_t i = 0; i + 1 < nums.size() && !region; ++i) {
+      DcmItem* child = nullptr;
+      OFString graphic;
+      if (nums[i]->findAndGetSequenceItem(DCM_ContentSequence, child, 0).good() && child->findAndGetOFString(DCM_GraphicType, graphic).good() &&
+          graphic == "ELLIPSE") {
+        region = child;
+        at = i + 1;
+      }
+    }
+    ASSERT_NE(region, nullptr);
+    auto* copy = new DcmItem(*region);
+    if (moved) {
+      const Float32 shifted[] = {1, 1, 5, 5, 2, 3, 4, 3};
+      ASSERT_TRUE(copy->putAndInsertFloat32Array(DCM_GraphicData, shifted, 8).good());
+    }
+    auto* content = new DcmSequenceOfItems(DCM_ContentSequence);
+    content->insert(copy);
+    ASSERT_TRUE(nums[at]->insert(content, OFTrue).good());
+    const std::string edited = tmp / "repeated.dcm";
+    ASSERT_TRUE(file.saveFile(edited.c_str(), EXS_LittleEndianExplicit).good());
+    std::string unmapped;
+    for (const auto& u : readMeasurementReportFile(edited).unmapped) unmapped += u + "\n";
+    EXPECT_EQ(unmapped.find("is a second region and is not kept") != std::string::npos, moved) << unmapped;
+  }
+}
+}  // namespace
+
 TEST(MeasurementReport, OhifEditableLayoutValidatesAndCornerstoneReadsEveryTool) {
   TempDir tmp;
   const Study& s = study();
@@ -262,6 +314,7 @@ TEST(MeasurementReport, OhifEditableLayoutValidatesAndCornerstoneReadsEveryTool)
   // Our reader reads the Cornerstone layout back (tracking identifiers are Cornerstone's).
   const MeasurementReportContent ours = readMeasurementReportFile(tmp / "ohif.dcm");
   expectSameDocument(resolved, ours.document, /*compareTracking=*/false);
+  expectRepeatedRegionsAreNotReportedAsLost(tmp / "ohif.dcm", tmp);
 
   // OHIF's re-hydration: dcmjs + MeasurementReport.generateToolState.
   const CommandResult r = node({compatScript("read-sr.mjs"), tmp / "ohif.dcm", s.images.find(s.ct[0])->path});
