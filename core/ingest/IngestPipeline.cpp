@@ -62,6 +62,13 @@ ExaminedObject IngestPipeline::examine(const ReceivedObject& received, const Ins
     if (!received.affectedSopClassUid.empty() || !received.affectedSopInstanceUid.empty()) {
       checkMatchesCommand(examined.record, received.affectedSopClassUid, received.affectedSopInstanceUid);
     }
+    examined.claim = claims_.tryClaim(examined.record.instance.sopInstanceUid);
+    // A copy that another association is storing right now: complete() waits for its outcome
+    // and looks again. Otherwise nobody can index this instance before our complete() does.
+    if (examined.claim.contended()) {
+      ++metrics_.copiesWaited;
+      return examined;
+    }
     examined.seenInCatalog = catalog_.hasInstance(examined.record.instance.sopInstanceUid);
     if (!examined.seenInCatalog) examined.announced = committer_.announce();
   } catch (const InstanceHeaderError& e) {
@@ -91,6 +98,10 @@ IngestResult IngestPipeline::complete(const ReceivedObject& received, ExaminedOb
   result.sopInstanceUid = record.instance.sopInstanceUid;
   result.studyInstanceUid = record.study.studyInstanceUid;
   try {
+    if (examined.claim.contended()) {
+      examined.claim.await();
+      examined.seenInCatalog = catalog_.hasInstance(record.instance.sopInstanceUid);
+    }
     if (examined.seenInCatalog) {
       // Idempotent re-send: the first copy stays, as in a PACS that does not overwrite. It is
       // visible once committed but may still be waiting for its group's barrier, and a failed
@@ -110,19 +121,14 @@ IngestResult IngestPipeline::complete(const ReceivedObject& received, ExaminedOb
     record.storageKey = store_.promote(scratch, record.instance.sopInstanceUid);
     const CommitOutcome outcome = committer_.commit(record, std::move(examined.announced));
     if (outcome == CommitOutcome::AlreadyPresent) {
-      // A concurrent association stored the same instance first; the file we renamed over
-      // theirs carries the same SOP Instance and stays valid. Unless the two copies disagree
-      // on where they belong (two associations sending conflicting copies at the same moment):
-      // then the index keeps the first and the file holds the second. Said loudly.
-      if (const auto place = catalog_.placeOf(record.instance.sopInstanceUid)) {
-        if (auto refused = refuseConflict(*place, record)) {
-          LOG_ERROR("ingest", refused->message << "; it arrived concurrently with the stored copy, whose file it replaced");
-          return std::move(*refused);
-        }
-      }
-      ++metrics_.instancesDuplicate;
-      result.duplicate = true;
-      return result;
+      // The claim keeps every other copy out between the lookup and here, so a row that
+      // appeared meanwhile was not written by this pipeline, and the file just moved into
+      // place may have replaced its file. Said loudly rather than acknowledged.
+      LOG_ERROR("ingest", "SOP Instance " << record.instance.sopInstanceUid
+                                          << " was indexed by someone else while this copy was being stored");
+      ++metrics_.failuresProcessing;
+      return failure(store_status::ProcessingFailure, "SOP Instance " + record.instance.sopInstanceUid +
+                                                          " was indexed concurrently by another writer");
     }
   } catch (const StorageError& e) {
     store_.discardIncoming(scratch);

@@ -13,6 +13,7 @@
 #include "dicom/InstanceHeader.h"
 #include "events/EventBus.h"
 #include "ingest/GroupCommitter.h"
+#include "ingest/InstanceClaims.h"
 #include "metrics/Metrics.h"
 #include "storage/InstanceStore.h"
 
@@ -61,6 +62,9 @@ struct ExaminedObject {
   InstanceRecord record;        // the parsed header, on success
   bool seenInCatalog = false;   // the SOP Instance was already indexed when examined
   GroupCommitter::Announcement announced;  // the commit that complete() will make
+  // Held from the index lookup until complete() is done, so that no other copy of the
+  // instance is moved into place meanwhile; contended when another copy held it.
+  InstanceClaims::Claim claim;
 };
 
 struct IngestOptions {
@@ -108,6 +112,7 @@ class IngestPipeline {
   Metrics& metrics_;
   IngestOptions options_;
   GroupCommitter committer_;
+  InstanceClaims claims_;
 };
 
 }  // namespace annot

@@ -20,6 +20,9 @@ std::string Metrics::renderPrometheus(const std::string& extra) const {
          sample("annot_instances_received_total", instancesReceived));
   metric(out, "annot_instances_duplicate_total", "counter", "Re-sent instances acknowledged without a second copy.",
          sample("annot_instances_duplicate_total", instancesDuplicate));
+  metric(out, "annot_instances_concurrent_copies_total", "counter",
+         "Copies of an instance that waited while another copy of it was being stored.",
+         sample("annot_instances_concurrent_copies_total", copiesWaited));
   metric(out, "annot_received_bytes_total", "counter", "Bytes of stored instances.",
          sample("annot_received_bytes_total", bytesReceived));
   metric(out, "annot_store_failures_total", "counter", "C-STORE requests answered with a failure status.",

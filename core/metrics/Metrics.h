@@ -10,6 +10,7 @@ class Metrics {
  public:
   std::atomic<uint64_t> instancesReceived{0};   // newly stored instances
   std::atomic<uint64_t> instancesDuplicate{0};  // re-sent instances acknowledged without storing again
+  std::atomic<uint64_t> copiesWaited{0};        // copies that waited for a copy of the same instance in flight
   std::atomic<uint64_t> bytesReceived{0};
   std::atomic<uint64_t> failuresMalformed{0};
   std::atomic<uint64_t> failuresMismatch{0};

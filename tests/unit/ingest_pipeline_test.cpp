@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 
 #include <atomic>
+#include <future>
 #include <thread>
 
 #include "catalog/SqliteCatalog.h"
@@ -94,6 +95,51 @@ TEST_P(IngestTest, TheSameSopInstanceUnderAnotherStudyOrSeriesIsRefused) {
   EXPECT_EQ(metrics.failuresMismatch, 2u);
   EXPECT_EQ(metrics.instancesDuplicate, 0u);
   EXPECT_EQ(readInstanceHeader(store.absolutePath(storedKey)).study.studyInstanceUid, spec.studyUid);
+  EXPECT_TRUE(annot::test::listFiles(dir / "incoming").empty());
+}
+
+// Two associations sending copies of one SOP Instance at the same moment: both examine it
+// before either has indexed it. The second waits for the first's outcome instead of moving its
+// file over the first one's, and is then answered as a re-send or refused as a conflict.
+TEST_P(IngestTest, ACopyExaminedWhileAnotherIsBeingStoredWaitsForItsOutcome) {
+  IngestPipeline pipeline(catalog, store, bus, metrics, IngestOptions{0});
+  TestInstance spec, conflicting = spec;
+  conflicting.studyUid += ".9";
+  for (const TestInstance* second : {&conflicting, &spec}) {
+    const bool sameObject = second == &spec;
+    if (sameObject) spec.sopUid += ".2";
+    const TestInstance& other = sameObject ? spec : *second;
+    const ReceivedObject first{scratchWith(spec, pipeline), spec.sopClassUid, spec.sopUid, "A"};
+    const ReceivedObject copy{scratchWith(other, pipeline), other.sopClassUid, other.sopUid, "B"};
+    ExaminedObject firstExamined = pipeline.examine(first);
+    ExaminedObject copyExamined = pipeline.examine(copy);
+    EXPECT_FALSE(firstExamined.seenInCatalog);
+    EXPECT_TRUE(copyExamined.claim.contended());
+
+    auto copyDone = std::async(std::launch::async, [&] { return pipeline.complete(copy, std::move(copyExamined)); });
+    EXPECT_EQ(copyDone.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout)
+        << "the copy waits while the first is being stored";
+    const IngestResult firstResult = pipeline.complete(first, std::move(firstExamined));
+    const IngestResult copyResult = copyDone.get();
+    EXPECT_EQ(firstResult.status, store_status::Success) << firstResult.message;
+    EXPECT_FALSE(firstResult.duplicate);
+    if (sameObject) {
+      EXPECT_EQ(copyResult.status, store_status::Success) << copyResult.message;
+      EXPECT_TRUE(copyResult.duplicate);
+    } else {
+      EXPECT_EQ(copyResult.status, store_status::DuplicateSopInstance) << copyResult.message;
+    }
+    // The first copy's row and file, untouched by the second.
+    const auto stored = catalog.findInstance(spec.sopUid);
+    ASSERT_TRUE(stored);
+    EXPECT_EQ(stored->callingAet, "A");
+    EXPECT_EQ(catalog.placeOf(spec.sopUid)->studyInstanceUid, spec.studyUid);
+    EXPECT_EQ(readInstanceHeader(store.absolutePath(stored->storageKey)).study.studyInstanceUid, spec.studyUid);
+  }
+  EXPECT_EQ(catalog.totals().instances, 2u);
+  EXPECT_EQ(metrics.instancesDuplicate, 1u);
+  EXPECT_EQ(metrics.failuresMismatch, 1u);
+  EXPECT_EQ(metrics.copiesWaited, 2u);
   EXPECT_TRUE(annot::test::listFiles(dir / "incoming").empty());
 }
 
