@@ -177,12 +177,16 @@ HttpResponse ApiHandler::retrieveFrames(const Call& c, bool bulk) {
   const auto& found = target.found;
   const std::string& sop = target.sop;
   if (found.empty()) return errorResponse(404, "instance " + c.params.at(2) + " is not stored in that series");
-  dicomweb::DicomwebService::requireUncompressedFrames(dicomweb::parseAccept(c.request.header("accept")));
-  const std::string partType = "application/octet-stream; transfer-syntax=" + std::string(dicomweb::kExplicitVrLittleEndian);
+  const auto accept = dicomweb::parseAccept(c.request.header("accept"));
   std::vector<dicomweb::Part> parts;
+  std::string partsType = "application/octet-stream";
   if (bulk) {
+    dicomweb::DicomwebService::requireUncompressedFrames(accept);
+    const std::string partType = partsType + "; transfer-syntax=" + dicomweb::kExplicitVrLittleEndian;
     parts.push_back({partType, "", dicomweb_->bulkData(found[0], c.params.at(3), deid)});
   } else {
+    const auto answer = dicomweb_->frameAnswer(accept, found[0]);
+    partsType = answer.partType.substr(0, answer.partType.find(';'));
     std::vector<unsigned> numbers;
     const std::string list = c.params.at(3);
     size_t start = 0;
@@ -191,11 +195,11 @@ HttpResponse ApiHandler::retrieveFrames(const Call& c, bool bulk) {
       numbers.push_back(api::parseBounded(list.substr(start, end - start), "frame number", 1, 1000000));
       start = end + 1;
     }
-    for (auto& bytes : dicomweb_->frames(found[0], numbers)) parts.push_back({partType, "", std::move(bytes)});
+    for (auto& bytes : dicomweb_->frames(found[0], numbers, answer.asStored)) parts.push_back({answer.partType, "", std::move(bytes)});
   }
   HttpResponse r;
   const std::string boundary = dicomweb::newBoundary(parts);
-  r.contentType = "multipart/related; type=\"application/octet-stream\"; boundary=" + boundary;
+  r.contentType = "multipart/related; type=\"" + partsType + "\"; boundary=" + boundary;
   r.body = dicomweb::buildMultipart(parts, boundary);
   audit(c, bulk ? "dicomweb-bulkdata" : "dicomweb-frames", "instance", sop, "success", c.params.at(3) + (deid ? " (de-identified view)" : ""));
   return r;

@@ -10,12 +10,14 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string_view>
 #include <sstream>
 
 #include "dicom/Codecs.h"
 #include "dicom/DatasetAccess.h"
+#include "dicom/EncapsulatedFrames.h"
 #include "dicom/InstanceHeader.h"
 #include "dicom/Part10.h"
 #include "dicom/SourceImages.h"
@@ -163,39 +165,75 @@ DcmPixelData& pixelDataOf(const StoredInstance& instance, DcmDataset& dataset) {
 // decoded when stored compressed. DicomwebError 404 for a frame that does not exist or an
 // object without any, 406 for pixels that are not whole bytes or a compression no decoder here
 // reads.
-std::vector<std::string> decodedFrames(const StoredInstance& instance, DcmDataset& ds, std::vector<unsigned> numbers) {
-  Uint16 rows = 0, columns = 0, samples = 1, bits = 0;
+// The image's frame count (at least 1); DicomwebError 404 when the dataset is no image or one
+// of `numbers` (1-based) names no frame. No numbers: all frames.
+unsigned checkFrameNumbers(const StoredInstance& instance, DcmDataset& ds, std::vector<unsigned>& numbers) {
+  Uint16 rows = 0, columns = 0, bits = 0;
   ds.findAndGetUint16(DCM_Rows, rows);
   ds.findAndGetUint16(DCM_Columns, columns);
-  ds.findAndGetUint16(DCM_SamplesPerPixel, samples);
   ds.findAndGetUint16(DCM_BitsAllocated, bits);
+  if (rows == 0 || columns == 0 || bits == 0) throw DicomwebError(404, instance.sopUid + " is not an image: it has no frames");
   Sint32 count = 1;
   ds.findAndGetSint32(DCM_NumberOfFrames, count);
   count = std::max<Sint32>(count, 1);
   if (numbers.empty()) {
     for (Sint32 n = 1; n <= count; ++n) numbers.push_back(static_cast<unsigned>(n));
   }
-  if (rows == 0 || columns == 0 || bits == 0) throw DicomwebError(404, instance.sopUid + " is not an image: it has no frames");
-  if (bits % 8 != 0) throw DicomwebError(406, instance.sopUid + " has " + std::to_string(bits) + "-bit pixels; retrieve the instance instead");
   for (unsigned n : numbers) {
     if (n == 0 || n > static_cast<unsigned>(count)) {
       throw DicomwebError(404, "frame " + std::to_string(n) + " does not exist (" + instance.sopUid + " has " + std::to_string(count) + ")");
     }
   }
+  return static_cast<unsigned>(count);
+}
+
+// The stored compressed bytes of each frame named (see checkFrameNumbers()).
+std::vector<std::string> storedFrames(const StoredInstance& instance, DcmDataset& ds, std::vector<unsigned> numbers) {
+  const unsigned count = checkFrameNumbers(instance, ds, numbers);
+  try {
+    const EncapsulatedFrames stored(ds, ds.getOriginalXfer(), count);
+    std::vector<std::string> out;
+    for (unsigned n : numbers) out.push_back(stored.frame(n));
+    return out;
+  } catch (const EncapsulatedFramesError& e) {
+    throw DicomwebError(406, "the frames of " + instance.sopUid + " cannot be served as stored: " + e.what() +
+                                 "; retrieve the instance with transfer-syntax=*");
+  }
+}
+
+std::vector<std::string> decodedFrames(const StoredInstance& instance, DcmDataset& ds, std::vector<unsigned> numbers) {
+  const unsigned count = checkFrameNumbers(instance, ds, numbers);
+  Uint16 rows = 0, columns = 0, samples = 1, bits = 0;
+  ds.findAndGetUint16(DCM_Rows, rows);
+  ds.findAndGetUint16(DCM_Columns, columns);
+  ds.findAndGetUint16(DCM_SamplesPerPixel, samples);
+  ds.findAndGetUint16(DCM_BitsAllocated, bits);
+  if (bits % 8 != 0) throw DicomwebError(406, instance.sopUid + " has " + std::to_string(bits) + "-bit pixels; retrieve the instance instead");
   const E_TransferSyntax stored = ds.getOriginalXfer();
   if (DcmXfer(stored).isEncapsulated() && !decodableToExplicitLittle(DcmXfer(stored).getXferID())) {
     throw DicomwebError(406, "the frames of " + instance.sopUid + " are compressed as " + DcmXfer(stored).getXferName() +
-                                 ", which this node cannot decode; retrieve the instance with transfer-syntax=*");
+                                 ", which this node cannot decode; ask for them as stored (transfer-syntax=*)");
   }
   DcmPixelData& pixels = pixelDataOf(instance, ds);
   OFString photometric;
   ds.findAndGetOFString(DCM_PhotometricInterpretation, photometric);
   const size_t frameSize = static_cast<size_t>(rows) * columns * samples * (bits / 8);
+  // DCMTK's decoders find a frame's first fragment only through the offset table or with one
+  // fragment per frame; EncapsulatedFrames also finds frames split over fragments without a
+  // table. Where it cannot either, DCMTK is left to try (and to say why it fails).
+  std::optional<EncapsulatedFrames> layout;
+  if (DcmXfer(stored).isEncapsulated()) {
+    try {
+      layout.emplace(ds, stored, count);
+    } catch (const EncapsulatedFramesError&) {
+    }
+  }
   std::vector<std::string> out;
   Uint32 startFragment = 0;  // DCMTK's hint for the next frame of a compressed stream
   unsigned previous = 0;
   for (unsigned n : numbers) {
-    if (n != previous + 1) startFragment = 0;  // the hint holds for consecutive frames only
+    if (layout) startFragment = layout->firstFragment(n);
+    else if (n != previous + 1) startFragment = 0;  // the hint holds for consecutive frames only
     std::string frame(frameSize + (frameSize & 1), '\0');  // room for DCMTK's even-length copy
     OFString colourModel;
     const OFCondition read = pixels.getUncompressedFrame(&ds, n - 1, startFragment, frame.data(), static_cast<Uint32>(frame.size()), colourModel);
@@ -210,7 +248,7 @@ std::vector<std::string> decodedFrames(const StoredInstance& instance, DcmDatase
     if (!colourModel.empty() && colourModel != photometric) {
       throw DicomwebError(406, "frame " + std::to_string(n) + " of " + instance.sopUid + " decodes to " + colourModel.c_str() +
                                    " while its Photometric Interpretation is " + photometric.c_str() +
-                                   "; retrieve the instance with transfer-syntax=*");
+                                   "; ask for the frames as stored (transfer-syntax=*)");
     }
     frame.resize(frameSize);
     out.push_back(std::move(frame));
@@ -286,11 +324,40 @@ std::string DicomwebService::renderedPng(const StoredInstance& instance, unsigne
   return bytes;
 }
 
-std::vector<std::string> DicomwebService::frames(const StoredInstance& instance, const std::vector<unsigned>& numbers) {
+std::vector<std::string> DicomwebService::frames(const StoredInstance& instance, const std::vector<unsigned>& numbers, bool asStored) {
   // Loaded once, pixel data included: a source such as Orthanc sends the whole file either way.
   DcmFileFormat file;
   source_.load(instance, file, false);
-  return decodedFrames(instance, *file.getDataset(), numbers);
+  DcmDataset& ds = *file.getDataset();
+  if (asStored && DcmXfer(ds.getOriginalXfer()).isEncapsulated()) return storedFrames(instance, ds, numbers);
+  return decodedFrames(instance, ds, numbers);
+}
+
+DicomwebService::FrameAnswer DicomwebService::frameAnswer(const std::vector<MediaRange>& accept, const StoredInstance& instance) {
+  const std::string& stored = instance.transferSyntaxUid;
+  const bool compressed = !stored.empty() && DcmXfer(stored.c_str()).isEncapsulated();
+  const std::string imageType = compressed ? frameMediaTypeOf(stored) : "";
+  const std::string uncompressed = "application/octet-stream; transfer-syntax=" + std::string(kExplicitVrLittleEndian);
+  for (const auto& range : accept) {
+    const std::string wanted = range.transferSyntax.value_or("");
+    if (range.admitsMultipartOf("application/octet-stream")) {
+      // PS3.18 8.7.3.5.2: octet-stream without a syntax means Explicit VR Little Endian; "*"
+      // takes whatever is cheapest, which for compressed frames is the stored bytes.
+      if (compressed && (wanted == "*" || wanted == stored)) return {true, "application/octet-stream; transfer-syntax=" + stored};
+      if ((wanted.empty() || wanted == "*" || wanted == kExplicitVrLittleEndian) && (!compressed || decodableToExplicitLittle(stored))) {
+        return {false, uncompressed};
+      }
+    }
+    // The compression's own image type (image/jls for JPEG-LS...), named explicitly: a range
+    // without a type parameter was already weighed as octet-stream above.
+    if (!imageType.empty() && range.partType == imageType && (wanted.empty() || wanted == "*" || wanted == stored)) {
+      return {true, imageType + "; transfer-syntax=" + stored};
+    }
+  }
+  throw DicomwebError(406, "the frames of " + instance.sopUid + " are stored as " + (stored.empty() ? std::string("an unknown transfer syntax") : stored) +
+                               "; the Accept header admits neither that (multipart/related; type=\"application/octet-stream\"; "
+                               "transfer-syntax=*" + (imageType.empty() ? "" : ", or type=\"" + imageType + "\"") +
+                               ") nor uncompressed frames" + (compressed && !decodableToExplicitLittle(stored) ? ", which this node cannot decode them to" : ""));
 }
 
 std::string DicomwebService::instanceSyntax(const std::vector<MediaRange>& accept, const StoredInstance& instance) {

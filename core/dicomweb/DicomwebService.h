@@ -58,9 +58,19 @@ class DicomwebService {
   // else Explicit VR Little Endian when a range asks for it (also by naming no syntax, the
   // PS3.18 default) and the stored syntax can be decoded. DicomwebError 406 otherwise.
   std::string instanceSyntax(const std::vector<MediaRange>& accept, const StoredInstance& instance);
-  // DicomwebError 406 unless a range admits uncompressed frames/bulk data (octet-stream parts,
-  // no syntax, "*" or Explicit VR Little Endian), which is how they are served.
+  // DicomwebError 406 unless a range admits uncompressed bulk data (octet-stream parts, no
+  // syntax, "*" or Explicit VR Little Endian), which is how it is served.
   static void requireUncompressedFrames(const std::vector<MediaRange>& accept);
+  // How the frames of `instance` are answered for an Accept header's ranges, best range first:
+  // as stored when the instance is stored compressed and a range takes that (octet-stream
+  // parts with transfer-syntax=* or the stored syntax, as OHIF asks, or the compression's own
+  // image type such as image/jls); else uncompressed (Explicit VR Little Endian) where a range
+  // takes that and the compression can be decoded. DicomwebError 406 otherwise.
+  struct FrameAnswer {
+    bool asStored = false;
+    std::string partType;  // each part's Content-Type, naming the transfer syntax
+  };
+  FrameAnswer frameAnswer(const std::vector<MediaRange>& accept, const StoredInstance& instance);
   // The Part 10 bytes to send for an instance in the view, in `transferSyntaxUid`
   // (instanceSyntax()): the stored file itself when nothing has to change.
   std::string retrieveBytes(const StoredInstance& instance, bool deidentified, const std::string& transferSyntaxUid);
@@ -76,9 +86,11 @@ class DicomwebService {
   bool loadStored(const std::string& sopInstanceUid, DcmFileFormat& file);
   // One instance's metadata as a DICOM JSON object; pixel data as a BulkDataURI.
   std::string metadata(const StoredInstance& instance, const std::string& base, bool deidentified = false);
-  // Frames (1-based) as uncompressed bytes, decoded when stored compressed (JPEG, JPEG-LS, RLE).
-  // DicomwebError 404 (no such frame), 406 (pixels not whole bytes, compression not decodable).
-  std::vector<std::string> frames(const StoredInstance& instance, const std::vector<unsigned>& numbers);
+  // Frames (1-based) as uncompressed bytes, decoded when stored compressed (JPEG, JPEG-LS, RLE),
+  // or, `asStored`, as the stored compressed bytes of each frame (dicom/EncapsulatedFrames).
+  // DicomwebError 404 (no such frame), 406 (pixels not whole bytes, compression not decodable,
+  // frames that cannot be told apart in the stored fragments).
+  std::vector<std::string> frames(const StoredInstance& instance, const std::vector<unsigned>& numbers, bool asStored = false);
   // The value behind a BulkDataURI of the metadata: `tag` as 8 hex digits. Pixel data stored
   // compressed is decoded (all frames); other values go as stored. DicomwebError 404 for a tag
   // the metadata does not give as bulk data, or one the de-identified view withholds.

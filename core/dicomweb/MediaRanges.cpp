@@ -18,6 +18,20 @@ bool MediaRange::admitsMultipartOf(const std::string& parts) const {
   return admits("multipart/related") && (partType.empty() || partType == parts);
 }
 
+std::string frameMediaTypeOf(const std::string& uid) {
+  static const std::pair<const char*, const char*> kTypes[] = {
+      {"1.2.840.10008.1.2.4.50", "image/jpeg"}, {"1.2.840.10008.1.2.4.51", "image/jpeg"},
+      {"1.2.840.10008.1.2.4.57", "image/jpeg"}, {"1.2.840.10008.1.2.4.70", "image/jpeg"},
+      {"1.2.840.10008.1.2.4.80", "image/jls"},  {"1.2.840.10008.1.2.4.81", "image/jls"},
+      {"1.2.840.10008.1.2.4.90", "image/jp2"},  {"1.2.840.10008.1.2.4.91", "image/jp2"},
+      {"1.2.840.10008.1.2.4.92", "image/jpx"},  {"1.2.840.10008.1.2.4.93", "image/jpx"},
+      {"1.2.840.10008.1.2.5", "image/dicom-rle"}};
+  for (const auto& [syntax, type] : kTypes) {
+    if (uid == syntax) return type;
+  }
+  return {};
+}
+
 std::vector<MediaRange> parseAccept(const std::string& header) {
   std::vector<MediaRange> ranges;
   if (header.find_first_not_of(" \t") == std::string::npos) {

@@ -26,6 +26,10 @@ struct MediaRange {
 // are left out. An empty header admits anything and reads as one "*/*".
 std::vector<MediaRange> parseAccept(const std::string& header);
 
+// The image media type PS3.18 (Table 8.7.3-5) gives frames compressed in `transferSyntaxUid`:
+// image/jpeg, image/jls, image/jp2, image/jpx or image/dicom-rle; empty for other syntaxes.
+std::string frameMediaTypeOf(const std::string& transferSyntaxUid);
+
 // Whether any range of `header` admits `mediaType` (parameters not weighed).
 bool accepts(const std::string& header, const std::string& mediaType);
 

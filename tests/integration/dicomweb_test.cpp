@@ -2,6 +2,7 @@
 // by attribute against Orthanc's DICOMweb plugin answering the same queries over the same studies.
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
+#include <dcmtk/dcmdata/dcpxitem.h>
 #include <gtest/gtest.h>
 
 #include <map>
@@ -523,9 +524,14 @@ std::vector<AnswerPart> answerParts(const std::string& body) {
 }
 
 // The uncompressed pixel data of a file, decoded by DCMTK's command line tools (not the node).
+std::string transferSyntaxOf(const std::string& part10, const std::string& scratch);
+
 std::string nativePixels(const std::string& file, const std::string& scratch) {
-  const std::string syntax = dumpValue(file, "0002,0010");
-  const std::string tool = syntax == "1.2.840.10008.1.2.4.80" ? "dcmdjpls" : syntax == "1.2.840.10008.1.2.5" ? "dcmdrle" : "dcmconv";
+  const std::string syntax = transferSyntaxOf(readFile(file), scratch + ".probe");
+  const std::string tool = syntax == "1.2.840.10008.1.2.4.80"   ? "dcmdjpls"
+                           : syntax == "1.2.840.10008.1.2.5"    ? "dcmdrle"
+                           : syntax == "1.2.840.10008.1.2.4.70" ? "dcmdjpeg"
+                                                                : "dcmconv";
   const auto decoded = runCommand({tool, "+te", file, scratch});
   EXPECT_EQ(decoded.exitCode, 0) << tool << ": " << decoded.output;
   DcmFileFormat native;
@@ -534,6 +540,26 @@ std::string nativePixels(const std::string& file, const std::string& scratch) {
   Uint8* data = nullptr;
   if (native.getDataset()->findAndGetElement(DCM_PixelData, pixels).bad() || pixels->getUint8Array(data).bad()) return "";
   return std::string(reinterpret_cast<const char*>(data), pixels->getLength());
+}
+
+// `file` with its pixel data replaced by `frames` (compressed in `syntaxUid`), one fragment
+// each and an empty offset table, written to `out`: what a client does with frames served as
+// stored when it hands them to a decoder.
+void withFrames(const std::string& file, const std::vector<std::string>& frames, const std::string& syntaxUid, const std::string& out) {
+  DcmFileFormat ff;
+  ASSERT_TRUE(ff.loadFile(file.c_str()).good());
+  const E_TransferSyntax xfer = DcmXfer(syntaxUid.c_str()).getXfer();
+  auto* sequence = new DcmPixelSequence(DCM_PixelSequenceTag);
+  sequence->insert(new DcmPixelItem(DcmTag(DCM_Item, EVR_OB)));
+  for (const auto& frame : frames) {
+    auto* item = new DcmPixelItem(DcmTag(DCM_Item, EVR_OB));
+    item->putUint8Array(reinterpret_cast<const Uint8*>(frame.data()), static_cast<unsigned long>(frame.size()));
+    sequence->insert(item);
+  }
+  auto* pixels = new DcmPixelData(DCM_PixelData);
+  pixels->putOriginalRepresentation(xfer, nullptr, sequence);
+  ff.getDataset()->insert(pixels, /*replaceOld=*/true);
+  ASSERT_TRUE(ff.saveFile(out.c_str(), xfer).good());
 }
 
 std::string transferSyntaxOf(const std::string& part10, const std::string& scratch) {
@@ -547,13 +573,16 @@ std::string transferSyntaxOf(const std::string& part10, const std::string& scrat
 }  // namespace
 
 // WADO-RS answers in the transfer syntax Accept asks for (PS3.18 8.7.3): the stored file when
-// it fits, Explicit VR Little Endian by default or on request (decoding JPEG-LS and RLE), and
-// 406 when neither is possible (a compression with no decoder here). Frames and bulk data come
-// uncompressed; every BulkDataURI the metadata gives opens.
+// it fits, Explicit VR Little Endian by default or on request (decoding JPEG, JPEG-LS and RLE),
+// and 406 when neither is possible (a compression with no decoder here). Frames come as stored
+// for transfer-syntax=* (OHIF's Accept) or the compression's image type, found in fragments
+// with or without an offset table, and decoded otherwise; bulk data comes uncompressed; every
+// BulkDataURI the metadata gives opens.
 TEST(Dicomweb, RetrieveAnswersInTheTransferSyntaxAcceptAsksFor) {
   TempDir tmp;
   RunningNode node(tmp / "node");
-  const std::string study = generateStudy(tmp / "mf", {"--enhanced", "--slices", "3", "--rows", "16", "--columns", "20"});
+  // 64x64: large enough for 1 KiB fragments to split a losslessly compressed frame.
+  const std::string study = generateStudy(tmp / "mf", {"--enhanced", "--slices", "3", "--rows", "64", "--columns", "64"});
   const std::string original = listFiles(tmp / "mf", ".dcm").at(0);
   const std::string series = dumpValue(original, "0020,000e"), sop = dumpValue(original, "0008,0018");
   // Variants of the same multi-frame object, each its own instance in the series.
@@ -572,8 +601,16 @@ TEST(Dicomweb, RetrieveAnswersInTheTransferSyntaxAcceptAsksFor) {
     variants.push_back({name, uid, file});
   };
   variant("implicit", {"dcmconv", "+ti"});
-  variant("jpegls", {"dcmcjpls"});
+  variant("jpegls", {"dcmcjpls", "-ot"});  // one fragment per frame, no offset table
   variant("rle", {"dcmcrle"});
+  variant("jpeg-fragments", {"dcmcjpeg", "+e1", "+fs", "1"});           // frames found by the offset table
+  variant("jpeg-fragments-no-table", {"dcmcjpeg", "+e1", "+fs", "1", "-ot"});  // by their SOI markers
+  for (size_t i = variants.size() - 2; i < variants.size(); ++i) {
+    const std::string dump = runCommand({"dcmdump", variants[i].file}).output;
+    size_t items = 0;
+    for (size_t at = dump.find("(fffe,e000)"); at != std::string::npos; at = dump.find("(fffe,e000)", at + 1)) ++items;
+    EXPECT_GT(items, 1u + 3u) << variants[i].name << ": frames must span several fragments";
+  }
   variant("j2k", {"dcmcjpls"});
   {
     // JPEG 2000 has no decoder in DCMTK: the same bytes under its transfer syntax UID (both
@@ -611,8 +648,8 @@ TEST(Dicomweb, RetrieveAnswersInTheTransferSyntaxAcceptAsksFor) {
   const std::string dicomDefault = "multipart/related; type=\"application/dicom\"";
   const std::string asStored = dicomDefault + "; transfer-syntax=*";
   const std::string pixels = nativePixels(original, tmp / "original");
-  ASSERT_EQ(pixels.size(), 3u * 16 * 20 * 2);
-  const std::string frameSize = std::to_string(16 * 20 * 2);
+  const size_t one = 64 * 64 * 2;
+  ASSERT_EQ(pixels.size(), 3 * one);
 
   for (const auto& v : variants) {
     SCOPED_TRACE(v.name);
@@ -642,24 +679,53 @@ TEST(Dicomweb, RetrieveAnswersInTheTransferSyntaxAcceptAsksFor) {
     EXPECT_EQ(get(instance, dicomDefault + "; transfer-syntax=" + storedSyntax).status, 200);
     EXPECT_EQ(get(instance, dicomDefault + "; transfer-syntax=1.2.840.10008.1.2.4.50").status, 406);
 
-    // Frames as OHIF asks for them, out of order; and the bulk data the metadata names.
-    const auto frames = get(instance + "/frames/3,1", "multipart/related; type=\"application/octet-stream\"; transfer-syntax=*");
+    // Frames as OHIF asks for them (transfer-syntax=*), out of order: compressed ones as
+    // stored, labelled with their syntax, and decoding to the original pixels.
+    const bool compressed = v.name != "implicit";
+    const auto frames = get(instance + "/frames/3,1,2", "multipart/related; type=\"application/octet-stream\"; transfer-syntax=*");
+    ASSERT_EQ(frames.status, 200) << frames.body;
+    parts = answerParts(frames.body);
+    ASSERT_EQ(parts.size(), 3u);
+    EXPECT_EQ(parts[0].contentType, "application/octet-stream; transfer-syntax=" + (compressed ? storedSyntax : "1.2.840.10008.1.2.1"));
+    if (compressed) {
+      // The j2k variant holds JPEG-LS code streams: decoded as what they are.
+      const std::string decodeAs = v.name == "j2k" ? "1.2.840.10008.1.2.4.80" : storedSyntax;
+      withFrames(v.file, {parts[1].body, parts[2].body, parts[0].body}, decodeAs, tmp / "reassembled.dcm");
+      EXPECT_TRUE(nativePixels(tmp / "reassembled.dcm", tmp / "reassembled-pixels") == pixels) << "frames decode to the original pixels";
+    } else {
+      EXPECT_EQ(parts[0].body, pixels.substr(2 * one, one)) << "frame 3";
+      EXPECT_EQ(parts[1].body, pixels.substr(0, one)) << "frame 1";
+    }
+    // The compression's own image type takes the stored frames too; another one gets 406.
+    const std::string imageType = v.name == "jpegls" ? "image/jls" : v.name == "rle" ? "image/dicom-rle" : v.name == "j2k" ? "image/jp2" : "image/jpeg";
+    const auto typed = get(instance + "/frames/2", "multipart/related; type=\"" + imageType + "\"");
+    if (compressed) {
+      ASSERT_EQ(typed.status, 200) << typed.body;
+      EXPECT_EQ(answerParts(typed.body).at(0).contentType, imageType + "; transfer-syntax=" + storedSyntax);
+      EXPECT_EQ(answerParts(typed.body).at(0).body, parts[2].body);
+    } else {
+      EXPECT_EQ(typed.status, 406) << typed.body;
+    }
+    EXPECT_EQ(get(instance + "/frames/1", "multipart/related; type=\"image/jpx\"").status, 406) << "not the stored compression";
+
+    // Frames asked for uncompressed (no syntax: Explicit VR Little Endian), and the bulk data
+    // the metadata names: decoded where a decoder exists.
+    const auto decoded = get(instance + "/frames/3,1", "multipart/related; type=\"application/octet-stream\"");
     const auto bulk = get(instance + "/bulkdata/7FE00010", "multipart/related; type=\"application/octet-stream\"");
     if (v.name == "j2k") {
-      EXPECT_EQ(frames.status, 406) << instance << ": " << frames.body;
+      EXPECT_EQ(decoded.status, 406) << instance << ": " << decoded.body;
+      EXPECT_NE(decoded.body.find("transfer-syntax=*"), std::string::npos) << decoded.body;
       EXPECT_EQ(bulk.status, 406) << bulk.body;
       continue;
     }
-    ASSERT_EQ(frames.status, 200) << frames.body;
-    parts = answerParts(frames.body);
+    ASSERT_EQ(decoded.status, 200) << decoded.body;
+    parts = answerParts(decoded.body);
     ASSERT_EQ(parts.size(), 2u);
-    const size_t one = 16 * 20 * 2;
     EXPECT_EQ(parts[0].body, pixels.substr(2 * one, one)) << "frame 3";
     EXPECT_EQ(parts[1].body, pixels.substr(0, one)) << "frame 1";
     EXPECT_EQ(parts[0].contentType, "application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1");
     ASSERT_EQ(bulk.status, 200) << bulk.body;
     EXPECT_EQ(answerParts(bulk.body).at(0).body, pixels);
-    EXPECT_EQ(get(instance + "/frames/1", "multipart/related; type=\"image/jls\"").status, 406) << "compressed frames are not offered";
     const auto png = get(instance + "/frames/2/rendered", "image/png");
     EXPECT_EQ(png.status, 200) << png.body;
     EXPECT_EQ(png.body.substr(1, 3), "PNG");
@@ -702,9 +768,10 @@ TEST(Dicomweb, RetrieveAnswersInTheTransferSyntaxAcceptAsksFor) {
 }
 
 // A colour JPEG (YBR_FULL_422) decodes to RGB: its frames as uncompressed bytes would not match
-// the Photometric Interpretation the metadata names, so they are refused (406) rather than
-// sent for a viewer to convert a second time; the whole instance converts correctly.
-TEST(Dicomweb, ColourFramesThatDecodeToAnotherColourModelAreRefused) {
+// the Photometric Interpretation the metadata names, so uncompressed frames are refused (406)
+// rather than sent for a viewer to convert a second time. OHIF's Accept (transfer-syntax=*)
+// gets the JPEG stream as stored, which it decodes itself; the whole instance converts correctly.
+TEST(Dicomweb, ColourJpegFramesComeAsStoredNotDecodedToAnotherColourModel) {
   TempDir tmp;
   RunningNode node(tmp / "node");
   char study[100], series[100], sop[100];
@@ -743,8 +810,15 @@ TEST(Dicomweb, ColourFramesThatDecodeToAnotherColourModelAreRefused) {
                 .status,
             200);
   const std::string instance = std::string("/dicomweb/studies/") + study + "/series/" + series + "/instances/" + sop;
+  const auto asStored = httpRequest(node.httpPort(), "GET", instance + "/frames/1", "",
+                                    {{"Authorization", auth}, {"Accept", "multipart/related; type=\"application/octet-stream\"; transfer-syntax=*"}});
+  ASSERT_EQ(asStored.status, 200) << instance << ": " << asStored.body;
+  const auto stream = answerParts(asStored.body).at(0);
+  EXPECT_EQ(stream.contentType, "application/octet-stream; transfer-syntax=1.2.840.10008.1.2.4.50");
+  EXPECT_EQ(stream.body.substr(0, 2), "\xFF\xD8") << "a JPEG stream from its SOI marker";
+  EXPECT_NE(stream.body.find("\xFF\xD9"), std::string::npos) << "to its EOI marker";
   const auto frames = httpRequest(node.httpPort(), "GET", instance + "/frames/1", "",
-                                  {{"Authorization", auth}, {"Accept", "multipart/related; type=\"application/octet-stream\"; transfer-syntax=*"}});
+                                  {{"Authorization", auth}, {"Accept", "multipart/related; type=\"application/octet-stream\""}});
   EXPECT_EQ(frames.status, 406) << instance << ": " << frames.body;
   EXPECT_NE(frames.body.find("decodes to RGB while its Photometric Interpretation is YBR_FULL_422"), std::string::npos) << frames.body;
   const auto whole = httpRequest(node.httpPort(), "GET", instance, "", {{"Authorization", auth}, {"Accept", "multipart/related; type=\"application/dicom\""}});
