@@ -2,7 +2,6 @@
 // by attribute against Orthanc's DICOMweb plugin answering the same queries over the same studies.
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
-#include <dcmtk/dcmdata/dcpxitem.h>
 #include <gtest/gtest.h>
 
 #include <map>
@@ -11,6 +10,7 @@
 #include "NodeHarness.h"
 #include "OrthancHarness.h"
 #include "Validators.h"
+#include "support/DicomFixtures.h"
 
 using namespace annot::test;
 using nlohmann::json;
@@ -549,16 +549,7 @@ void withFrames(const std::string& file, const std::vector<std::string>& frames,
   DcmFileFormat ff;
   ASSERT_TRUE(ff.loadFile(file.c_str()).good());
   const E_TransferSyntax xfer = DcmXfer(syntaxUid.c_str()).getXfer();
-  auto* sequence = new DcmPixelSequence(DCM_PixelSequenceTag);
-  sequence->insert(new DcmPixelItem(DcmTag(DCM_Item, EVR_OB)));
-  for (const auto& frame : frames) {
-    auto* item = new DcmPixelItem(DcmTag(DCM_Item, EVR_OB));
-    item->putUint8Array(reinterpret_cast<const Uint8*>(frame.data()), static_cast<unsigned long>(frame.size()));
-    sequence->insert(item);
-  }
-  auto* pixels = new DcmPixelData(DCM_PixelData);
-  pixels->putOriginalRepresentation(xfer, nullptr, sequence);
-  ff.getDataset()->insert(pixels, /*replaceOld=*/true);
+  ff.getDataset()->insert(annot::test::encapsulatedPixelData(frames, {}, xfer), /*replaceOld=*/true);
   ASSERT_TRUE(ff.saveFile(out.c_str(), xfer).good());
 }
 

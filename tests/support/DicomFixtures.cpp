@@ -2,11 +2,28 @@
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
+#include <dcmtk/dcmdata/dcpxitem.h>
 
 #include <stdexcept>
 #include <vector>
 
 namespace annot::test {
+
+DcmPixelData* encapsulatedPixelData(const std::vector<std::string>& fragments, const std::vector<Uint32>& table, E_TransferSyntax ts) {
+  auto* sequence = new DcmPixelSequence(DCM_PixelSequenceTag);
+  auto* offsets = new DcmPixelItem(DcmTag(DCM_Item, EVR_OB));
+  // Offsets are little endian in the file, as they are in memory here.
+  if (!table.empty()) offsets->putUint8Array(reinterpret_cast<const Uint8*>(table.data()), static_cast<unsigned long>(4 * table.size()));
+  sequence->insert(offsets);
+  for (const auto& fragment : fragments) {
+    auto* item = new DcmPixelItem(DcmTag(DCM_Item, EVR_OB));
+    item->putUint8Array(reinterpret_cast<const Uint8*>(fragment.data()), static_cast<unsigned long>(fragment.size()));
+    sequence->insert(item);
+  }
+  auto* pixels = new DcmPixelData(DCM_PixelData);
+  pixels->putOriginalRepresentation(ts, nullptr, sequence);
+  return pixels;
+}
 
 void writeTestInstance(const std::string& path, const TestInstance& s) {
   DcmFileFormat file;

@@ -1,6 +1,10 @@
 #pragma once
 // Small DICOM objects and catalog records for unit tests.
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dctk.h>
+
 #include <string>
+#include <vector>
 
 #include "catalog/Records.h"
 
@@ -24,6 +28,10 @@ struct TestInstance {
   bool omitStudyUid = false;
   bool omitSopInstanceUid = false;
 };
+
+// Encapsulated Pixel Data in `ts`: a Basic Offset Table holding `table` (empty: none), then one
+// fragment per string of `fragments`. The caller inserts it into a dataset, which owns it.
+DcmPixelData* encapsulatedPixelData(const std::vector<std::string>& fragments, const std::vector<Uint32>& table, E_TransferSyntax ts);
 
 // Writes a valid Part 10 file (Explicit VR Little Endian) for `spec`.
 void writeTestInstance(const std::string& path, const TestInstance& spec);

@@ -1,11 +1,11 @@
 // Which fragments make up each frame of encapsulated pixel data, for every way a file can say so.
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
-#include <dcmtk/dcmdata/dcpxitem.h>
 #include <dcmtk/dcmdata/dcvrov.h>
 #include <gtest/gtest.h>
 
 #include "dicom/EncapsulatedFrames.h"
+#include "support/DicomFixtures.h"
 
 using namespace annot;
 
@@ -16,18 +16,7 @@ const std::string kSoi("\xFF\xD8", 2);
 struct Encapsulated {
   DcmDataset dataset;
   Encapsulated(const std::vector<std::string>& fragments, const std::vector<Uint32>& table, E_TransferSyntax ts = EXS_JPEGProcess14SV1) {
-    auto* sequence = new DcmPixelSequence(DCM_PixelSequenceTag);
-    auto* offsets = new DcmPixelItem(DcmTag(DCM_Item, EVR_OB));
-    if (!table.empty()) offsets->putUint8Array(reinterpret_cast<const Uint8*>(table.data()), static_cast<unsigned long>(4 * table.size()));
-    sequence->insert(offsets);
-    for (const auto& f : fragments) {
-      auto* item = new DcmPixelItem(DcmTag(DCM_Item, EVR_OB));
-      item->putUint8Array(reinterpret_cast<const Uint8*>(f.data()), static_cast<unsigned long>(f.size()));
-      sequence->insert(item);
-    }
-    auto* pixels = new DcmPixelData(DCM_PixelData);
-    pixels->putOriginalRepresentation(ts, nullptr, sequence);
-    dataset.insert(pixels);
+    dataset.insert(annot::test::encapsulatedPixelData(fragments, table, ts));
   }
 };
 
