@@ -189,6 +189,7 @@ class StoreScp : public DcmThreadSCP {
       }
     }
     if (received.bad()) {
+      examined.reset();
       context_.pipeline.refuse(object, store_status::ProcessingFailure, received.text());
       LOG_ERROR("dicom", "receiving C-STORE " << request.AffectedSOPInstanceUID << " from " << callingAet_
                                               << " failed: " << received.text());
@@ -196,6 +197,9 @@ class StoreScp : public DcmThreadSCP {
     }
 
     IngestResult result;
+    // A refusal below must not keep the claim examine() took until the response has been
+    // sent: another association's copy of the instance would wait on this one's network.
+    if (storageError || !storageSopClasses().count(trimmed(request.AffectedSOPClassUID))) examined.reset();
     if (storageError) {
       const bool full = storageError->kind() == StorageError::Kind::OutOfSpace;
       result = context_.pipeline.refuse(object, full ? store_status::OutOfResources : store_status::ProcessingFailure,

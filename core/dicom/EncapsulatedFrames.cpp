@@ -79,6 +79,7 @@ EncapsulatedFrames::EncapsulatedFrames(DcmDataset& dataset, E_TransferSyntax tra
 }
 
 bool EncapsulatedFrames::fromOffsets(const std::vector<Uint64>& offsets) {
+  if (offsets.empty() || offsets.front() != 0) return false;  // frame 1 starts with the first fragment
   // Each item takes 8 bytes of tag and length before its value.
   std::vector<unsigned> starts;
   Uint64 position = 0;

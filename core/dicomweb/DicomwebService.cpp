@@ -212,7 +212,7 @@ std::vector<std::string> decodedFrames(const StoredInstance& instance, DcmDatase
   const E_TransferSyntax stored = ds.getOriginalXfer();
   if (DcmXfer(stored).isEncapsulated() && !decodableToExplicitLittle(DcmXfer(stored).getXferID())) {
     throw DicomwebError(406, "the frames of " + instance.sopUid + " are compressed as " + DcmXfer(stored).getXferName() +
-                                 ", which this node cannot decode; ask for them as stored (transfer-syntax=*)");
+                                 ", which this node cannot decode; its frames come as stored with transfer-syntax=*, as does the whole instance");
   }
   DcmPixelData& pixels = pixelDataOf(instance, ds);
   OFString photometric;
@@ -248,7 +248,7 @@ std::vector<std::string> decodedFrames(const StoredInstance& instance, DcmDatase
     if (!colourModel.empty() && colourModel != photometric) {
       throw DicomwebError(406, "frame " + std::to_string(n) + " of " + instance.sopUid + " decodes to " + colourModel.c_str() +
                                    " while its Photometric Interpretation is " + photometric.c_str() +
-                                   "; ask for the frames as stored (transfer-syntax=*)");
+                                   "; its frames come as stored with transfer-syntax=*, as does the whole instance");
     }
     frame.resize(frameSize);
     out.push_back(std::move(frame));
@@ -349,15 +349,17 @@ DicomwebService::FrameAnswer DicomwebService::frameAnswer(const std::vector<Medi
       }
     }
     // The compression's own image type (image/jls for JPEG-LS...), named explicitly: a range
-    // without a type parameter was already weighed as octet-stream above.
-    if (!imageType.empty() && range.partType == imageType && (wanted.empty() || wanted == "*" || wanted == stored)) {
+    // without a type parameter was already weighed as octet-stream above. Without a syntax the
+    // type means its default one (image/jpeg: baseline), which browsers' decoders read.
+    const bool typeDefault = wanted.empty() && isDefaultSyntaxOfItsMediaType(stored);
+    if (!imageType.empty() && range.partType == imageType && (typeDefault || wanted == "*" || wanted == stored)) {
       return {true, imageType + "; transfer-syntax=" + stored};
     }
   }
   throw DicomwebError(406, "the frames of " + instance.sopUid + " are stored as " + (stored.empty() ? std::string("an unknown transfer syntax") : stored) +
                                "; the Accept header admits neither that (multipart/related; type=\"application/octet-stream\"; "
                                "transfer-syntax=*" + (imageType.empty() ? "" : ", or type=\"" + imageType + "\"") +
-                               ") nor uncompressed frames" + (compressed && !decodableToExplicitLittle(stored) ? ", which this node cannot decode them to" : ""));
+                               ") nor uncompressed frames" + (compressed && !decodableToExplicitLittle(stored) ? ", to which this node cannot decode them" : ""));
 }
 
 std::string DicomwebService::instanceSyntax(const std::vector<MediaRange>& accept, const StoredInstance& instance) {

@@ -32,6 +32,11 @@ std::string frameMediaTypeOf(const std::string& uid) {
   return {};
 }
 
+bool isDefaultSyntaxOfItsMediaType(const std::string& uid) {
+  return uid == "1.2.840.10008.1.2.4.50" || uid == "1.2.840.10008.1.2.4.80" || uid == "1.2.840.10008.1.2.4.90" ||
+         uid == "1.2.840.10008.1.2.4.92" || uid == "1.2.840.10008.1.2.5";
+}
+
 std::vector<MediaRange> parseAccept(const std::string& header) {
   std::vector<MediaRange> ranges;
   if (header.find_first_not_of(" \t") == std::string::npos) {

@@ -29,6 +29,10 @@ std::vector<MediaRange> parseAccept(const std::string& header);
 // The image media type PS3.18 (Table 8.7.3-5) gives frames compressed in `transferSyntaxUid`:
 // image/jpeg, image/jls, image/jp2, image/jpx or image/dicom-rle; empty for other syntaxes.
 std::string frameMediaTypeOf(const std::string& transferSyntaxUid);
+// Whether `transferSyntaxUid` is what its image media type means when a range names no
+// transfer-syntax (image/jpeg: baseline .4.50, image/jls: .4.80, image/jp2: .4.90, image/jpx:
+// .4.92, image/dicom-rle: RLE).
+bool isDefaultSyntaxOfItsMediaType(const std::string& transferSyntaxUid);
 
 // Whether any range of `header` admits `mediaType` (parameters not weighed).
 bool accepts(const std::string& header, const std::string& mediaType);

@@ -105,7 +105,8 @@ IngestResult IngestPipeline::complete(const ReceivedObject& received, ExaminedOb
     if (examined.seenInCatalog) {
       // Idempotent re-send: the first copy stays, as in a PACS that does not overwrite. It is
       // visible once committed but may still be waiting for its group's barrier, and a failed
-      // barrier withdraws it again: keep this copy until the row is known to be durable.
+      // barrier withdraws it again: keep this copy until the row is known to be durable. (The
+      // claim makes that rare: a copy holds its claim until its row is durable.)
       committer_.awaitDurable();
       if (const auto place = catalog_.placeOf(record.instance.sopInstanceUid)) {
         store_.discardIncoming(scratch);

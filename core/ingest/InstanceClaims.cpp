@@ -9,7 +9,7 @@ InstanceClaims::Claim::Claim(InstanceClaims* owner, std::string uid, bool held)
 
 InstanceClaims::Claim::Claim(Claim&& other) noexcept
     : owner_(std::exchange(other.owner_, nullptr)), uid_(std::move(other.uid_)),
-      held_(std::exchange(other.held_, false)), contended_(other.contended_) {}
+      held_(std::exchange(other.held_, false)), contended_(std::exchange(other.contended_, false)) {}
 
 InstanceClaims::Claim& InstanceClaims::Claim::operator=(Claim&& other) noexcept {
   if (this != &other) {
@@ -17,7 +17,7 @@ InstanceClaims::Claim& InstanceClaims::Claim::operator=(Claim&& other) noexcept 
     owner_ = std::exchange(other.owner_, nullptr);
     uid_ = std::move(other.uid_);
     held_ = std::exchange(other.held_, false);
-    contended_ = other.contended_;
+    contended_ = std::exchange(other.contended_, false);
   }
   return *this;
 }

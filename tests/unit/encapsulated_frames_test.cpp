@@ -70,6 +70,9 @@ TEST(EncapsulatedFrames, FramesThatCannotBeToldApartAreRefused) {
   EXPECT_THROW(EncapsulatedFrames(rle.dataset, EXS_RLELossless, 2), EncapsulatedFramesError);
   Encapsulated inside({fragment("ab", 'a', 10), fragment("cd", 'b', 6), fragment("ef", 'c', 4)}, {0, 12}, EXS_RLELossless);
   EXPECT_THROW(EncapsulatedFrames(inside.dataset, EXS_RLELossless, 2), EncapsulatedFramesError);
+  // Offsets that land on fragment starts but leave the first fragment out.
+  Encapsulated shifted({fragment("ab", 'a', 10), fragment("cd", 'b', 6), fragment("ef", 'c', 4)}, {18, 32}, EXS_RLELossless);
+  EXPECT_THROW(EncapsulatedFrames(shifted.dataset, EXS_RLELossless, 2), EncapsulatedFramesError);
   // More frames than fragments.
   Encapsulated few({fragment(kSoi, 'a', 10)}, {});
   EXPECT_THROW(EncapsulatedFrames(few.dataset, EXS_JPEGProcess14SV1, 2), EncapsulatedFramesError);
