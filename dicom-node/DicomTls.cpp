@@ -78,10 +78,9 @@ class HandshakeWatchdog {
         wake_.wait(lock);
         continue;
       }
-      auto first = watched_.begin();
-      for (auto it = watched_.begin(); it != watched_.end(); ++it) {
-        if (it->second.deadline < first->second.deadline) first = it;
-      }
+      // Ids grow with arming time and every deadline is that time plus one limit: the oldest
+      // entry is the first due.
+      const auto first = watched_.begin();
       // A copy: wait_until reads the time point again after waking, when the entry may be gone.
       const Clock::time_point deadline = first->second.deadline;
       if (Clock::now() < deadline) {

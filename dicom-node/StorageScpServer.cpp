@@ -151,10 +151,13 @@ class StoreScp : public DcmThreadSCP {
   // an association holds (times the worker pool size).
   static constexpr uint64_t kKeptInMemory = 32ull << 20;
 
-  OFCondition handleStore(T_DIMSE_C_StoreRQ& request, const DcmPresentationContextInfo& presInfo) {
+  // Receives the data set of a C-STORE into the scratch area and hands it to the pipeline.
+  // `received` is bad when reception itself failed (no response can be sent then).
+  IngestResult receiveAndStore(T_DIMSE_C_StoreRQ& request, const DcmPresentationContextInfo& presInfo, OFCondition& received) {
     const T_ASC_PresentationContextID presId = presInfo.presentationContextID;
     const StoreReceptionContext reception{association_, getDIMSEBlockingMode(), static_cast<int>(getDIMSETimeout()),
                                           callingAet_};
+    const bool storageClass = storageSopClasses().count(trimmed(request.AffectedSOPClassUID)) > 0;
     const std::string scratch = context_.pipeline.newIncomingPath();
     const AsyncWriterPool::Lease writer = context_.writers.lease();  // outlives the file
     std::optional<IncomingFile> file;
@@ -164,7 +167,6 @@ class StoreScp : public DcmThreadSCP {
     } catch (const StorageError& e) {
       storageError = e;
     }
-    OFCondition received = EC_Normal;
     if (file) {
       received = receiveStoreDataset(reception, request, presId, presInfo.acceptedTransferSyntax.c_str(), *file);
     } else {
@@ -173,7 +175,7 @@ class StoreScp : public DcmThreadSCP {
     }
     ReceivedObject object{scratch, request.AffectedSOPClassUID, request.AffectedSOPInstanceUID, callingAet_};
     std::optional<ExaminedObject> examined;
-    if (received.good() && file && file->failure().empty()) {
+    if (received.good() && file && file->failure().empty() && storageClass) {
       file->writeWholeBlocks();
       object.contents = file->contents();
       object.size = file->size();
@@ -189,28 +191,31 @@ class StoreScp : public DcmThreadSCP {
       }
     }
     if (received.bad()) {
-      examined.reset();
-      context_.pipeline.refuse(object, store_status::ProcessingFailure, received.text());
       LOG_ERROR("dicom", "receiving C-STORE " << request.AffectedSOPInstanceUID << " from " << callingAet_
                                               << " failed: " << received.text());
-      return received;
+      return context_.pipeline.refuse(object, store_status::ProcessingFailure, received.text());
     }
-
-    IngestResult result;
-    // A refusal below must not keep the claim examine() took until the response has been
-    // sent: another association's copy of the instance would wait on this one's network.
-    if (storageError || !storageSopClasses().count(trimmed(request.AffectedSOPClassUID))) examined.reset();
     if (storageError) {
       const bool full = storageError->kind() == StorageError::Kind::OutOfSpace;
-      result = context_.pipeline.refuse(object, full ? store_status::OutOfResources : store_status::ProcessingFailure,
-                                        std::string("cannot store the received data: ") + storageError->what());
-    } else if (!storageSopClasses().count(trimmed(request.AffectedSOPClassUID))) {
-      result = context_.pipeline.refuse(object, store_status::SopClassNotSupported,
-                                        std::string("SOP class ") + request.AffectedSOPClassUID + " is not a storage SOP class");
-    } else {
-      if (!examined) examined = context_.pipeline.examine(object);
-      result = context_.pipeline.complete(object, std::move(*examined));
+      return context_.pipeline.refuse(object, full ? store_status::OutOfResources : store_status::ProcessingFailure,
+                                      std::string("cannot store the received data: ") + storageError->what());
     }
+    if (!storageClass) {
+      return context_.pipeline.refuse(object, store_status::SopClassNotSupported,
+                                      std::string("SOP class ") + request.AffectedSOPClassUID + " is not a storage SOP class");
+    }
+    if (!examined) examined = context_.pipeline.examine(object);
+    return context_.pipeline.complete(object, std::move(*examined));
+  }
+
+  OFCondition handleStore(T_DIMSE_C_StoreRQ& request, const DcmPresentationContextInfo& presInfo) {
+    const T_ASC_PresentationContextID presId = presInfo.presentationContextID;
+    OFCondition received = EC_Normal;
+    // Whatever the outcome, the instance's claim (IngestPipeline::examine()) is released when
+    // this returns, before the response goes out: another association's copy of the instance
+    // must not wait on this one's network.
+    const IngestResult result = receiveAndStore(request, presInfo, received);
+    if (received.bad()) return received;
 
     if (result.status == store_status::Success) {
       LOG_DEBUG("dicom", (result.duplicate ? "re-received " : "stored ") << result.sopInstanceUid << " from " << callingAet_);

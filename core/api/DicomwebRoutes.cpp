@@ -181,12 +181,12 @@ HttpResponse ApiHandler::retrieveFrames(const Call& c, bool bulk) {
   std::vector<dicomweb::Part> parts;
   std::string partsType = "application/octet-stream";
   if (bulk) {
-    dicomweb::DicomwebService::requireUncompressedFrames(accept);
+    dicomweb::DicomwebService::requireUncompressedBulkData(accept);
     const std::string partType = partsType + "; transfer-syntax=" + dicomweb::kExplicitVrLittleEndian;
     parts.push_back({partType, "", dicomweb_->bulkData(found[0], c.params.at(3), deid)});
   } else {
     const auto answer = dicomweb_->frameAnswer(accept, found[0]);
-    partsType = answer.partType.substr(0, answer.partType.find(';'));
+    partsType = dicomweb::mediaType(answer.partType);
     std::vector<unsigned> numbers;
     const std::string list = c.params.at(3);
     size_t start = 0;

@@ -1,5 +1,6 @@
 #pragma once
 // Small, forgiving accessors for reading DICOM datasets, shared by every reader in core.
+#include <cstdint>
 #include <string>
 
 #include "annotation/Code.h"
@@ -9,6 +10,11 @@ class DcmItem;
 class DcmTagKey;
 
 namespace annot {
+// How much of each value a load reads (DCMTK's maxReadLength): all of it, or, for header-only
+// reads, values up to this length (pixel data and other bulk data stay unread until used).
+constexpr uint32_t kLoadAllValues = 0xFFFFFFFFu;  // DCMTK's own DCM_MaxReadLength is only 4096
+constexpr uint32_t kHeaderValuesOnly = 4096;
+
 // The whole value (all of its VM, backslash-separated) with trailing padding removed; "" when
 // absent.
 std::string getString(DcmItem& item, const DcmTagKey& tag);

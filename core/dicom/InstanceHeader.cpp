@@ -9,14 +9,10 @@
 #include "common/Log.h"
 #include "dicom/DatasetAccess.h"
 #include "dicom/PiecesInputStream.h"
-#include "dicom/SourceImages.h"
 #include "dicom/Uid.h"
 
 namespace annot {
 namespace {
-// Values longer than this stay on disk while parsing: the index never needs pixel data.
-constexpr Uint32 kMaxLoadedValue = kHeaderValuesOnly;
-
 uint32_t getUnsigned(DcmItem& item, const DcmTagKey& tag) {
   Uint16 us = 0;
   if (item.findAndGetUint16(tag, us).good()) return us;
@@ -50,16 +46,16 @@ InstanceRecord parsedRecord(DcmFileFormat& file, const OFCondition& status);
 InstanceRecord readInstanceHeader(const std::string& path) {
   DcmFileFormat file;
   const OFCondition status =
-      file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, kMaxLoadedValue, ERM_fileOnly);
+      file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, kHeaderValuesOnly, ERM_fileOnly);
   return parsedRecord(file, status);
 }
 
 InstanceRecord readInstanceHeader(const std::vector<std::string_view>& pieces) {
   // One stream over the pieces as received, no copy into one buffer; values past
-  // kMaxLoadedValue are skipped, as loadFile leaves them on disk.
+  // kHeaderValuesOnly are skipped, as loadFile leaves them on disk.
   DcmFileFormat file;
   PiecesInputStream in(pieces);
-  return parsedRecord(file, readWholeObject(file, in, kMaxLoadedValue));
+  return parsedRecord(file, readWholeObject(file, in, kHeaderValuesOnly));
 }
 
 namespace {

@@ -14,7 +14,6 @@
 
 namespace annot {
 namespace {
-constexpr Uint32 kMaxLoadedValue = kHeaderValuesOnly;
 
 std::optional<std::array<double, 2>> spacing(DcmItem& item, const DcmTagKey& tag) {
   Float64 r = 0, c = 0;
@@ -155,7 +154,7 @@ SourceImage sourceImageFrom(DcmFileFormat& file, const std::string& path) {
 
 SourceImage readSourceImage(const std::string& path) {
   DcmFileFormat file;
-  const OFCondition status = file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, kMaxLoadedValue);
+  const OFCondition status = file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, kHeaderValuesOnly);
   if (status.bad()) throw std::runtime_error("'" + path + "' is not a readable DICOM file: " + status.text());
   return sourceImageFrom(file, path);
 }

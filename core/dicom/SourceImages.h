@@ -10,6 +10,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "dicom/DatasetAccess.h"
+
 class DcmDataset;
 class DcmFileFormat;
 
@@ -62,10 +64,7 @@ SourceImage readSourceImageFromMemory(const std::string& bytes, const std::strin
 // Parses the bytes of a Part 10 file into `file`; throws std::runtime_error naming `name`.
 void parsePart10(const std::string& bytes, const std::string& name, DcmFileFormat& file);
 // The same, leaving values longer than `maxReadLength` in `bytes` until used (kLoadAllValues:
-// none); `file` keeps the bytes alive for as long as it may read them.
-constexpr uint32_t kLoadAllValues = 0xFFFFFFFFu;  // DCMTK's own DCM_MaxReadLength is only 4096
-// Header-only reads: values longer than this (pixel data, other bulk data) are left unread.
-constexpr uint32_t kHeaderValuesOnly = 4096;
+// none, see dicom/DatasetAccess.h); `file` keeps the bytes alive for as long as it may read them.
 void parsePart10(std::shared_ptr<const std::string> bytes, const std::string& name, DcmFileFormat& file,
                  uint32_t maxReadLength);
 

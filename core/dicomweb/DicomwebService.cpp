@@ -161,35 +161,38 @@ DcmPixelData& pixelDataOf(const StoredInstance& instance, DcmDataset& dataset) {
   return *pixels;
 }
 
-// Frames (1-based; none named: all of them) as uncompressed bytes in little endian order,
-// decoded when stored compressed. DicomwebError 404 for a frame that does not exist or an
-// object without any, 406 for pixels that are not whole bytes or a compression no decoder here
-// reads.
-// The image's frame count (at least 1); DicomwebError 404 when the dataset is no image or one
-// of `numbers` (1-based) names no frame. No numbers: all frames.
-unsigned checkFrameNumbers(const StoredInstance& instance, DcmDataset& ds, std::vector<unsigned>& numbers) {
-  Uint16 rows = 0, columns = 0, bits = 0;
-  ds.findAndGetUint16(DCM_Rows, rows);
-  ds.findAndGetUint16(DCM_Columns, columns);
-  ds.findAndGetUint16(DCM_BitsAllocated, bits);
-  if (rows == 0 || columns == 0 || bits == 0) throw DicomwebError(404, instance.sopUid + " is not an image: it has no frames");
+// An image's frame geometry, as its dataset gives it.
+struct FrameGeometry {
+  Uint16 rows = 0, columns = 0, samples = 1, bits = 0;
+  unsigned count = 1;  // Number of Frames, at least 1
+};
+
+// The geometry of the frames `numbers` (1-based) name; DicomwebError 404 when the dataset is
+// no image or a number names no frame. No numbers: all frames, which `numbers` then lists.
+FrameGeometry checkFrameNumbers(const StoredInstance& instance, DcmDataset& ds, std::vector<unsigned>& numbers) {
+  FrameGeometry g;
+  ds.findAndGetUint16(DCM_Rows, g.rows);
+  ds.findAndGetUint16(DCM_Columns, g.columns);
+  ds.findAndGetUint16(DCM_SamplesPerPixel, g.samples);
+  ds.findAndGetUint16(DCM_BitsAllocated, g.bits);
+  if (g.rows == 0 || g.columns == 0 || g.bits == 0) throw DicomwebError(404, instance.sopUid + " is not an image: it has no frames");
   Sint32 count = 1;
   ds.findAndGetSint32(DCM_NumberOfFrames, count);
-  count = std::max<Sint32>(count, 1);
+  g.count = static_cast<unsigned>(std::max<Sint32>(count, 1));
   if (numbers.empty()) {
-    for (Sint32 n = 1; n <= count; ++n) numbers.push_back(static_cast<unsigned>(n));
+    for (unsigned n = 1; n <= g.count; ++n) numbers.push_back(n);
   }
   for (unsigned n : numbers) {
-    if (n == 0 || n > static_cast<unsigned>(count)) {
-      throw DicomwebError(404, "frame " + std::to_string(n) + " does not exist (" + instance.sopUid + " has " + std::to_string(count) + ")");
+    if (n == 0 || n > g.count) {
+      throw DicomwebError(404, "frame " + std::to_string(n) + " does not exist (" + instance.sopUid + " has " + std::to_string(g.count) + ")");
     }
   }
-  return static_cast<unsigned>(count);
+  return g;
 }
 
 // The stored compressed bytes of each frame named (see checkFrameNumbers()).
 std::vector<std::string> storedFrames(const StoredInstance& instance, DcmDataset& ds, std::vector<unsigned> numbers) {
-  const unsigned count = checkFrameNumbers(instance, ds, numbers);
+  const unsigned count = checkFrameNumbers(instance, ds, numbers).count;
   try {
     const EncapsulatedFrames stored(ds, ds.getOriginalXfer(), count);
     std::vector<std::string> out;
@@ -201,14 +204,13 @@ std::vector<std::string> storedFrames(const StoredInstance& instance, DcmDataset
   }
 }
 
+// Frames (1-based; none named: all of them) as uncompressed bytes in little endian order,
+// decoded when stored compressed. DicomwebError 404 for a frame that does not exist or an
+// object without any, 406 for pixels that are not whole bytes or a compression no decoder here
+// reads.
 std::vector<std::string> decodedFrames(const StoredInstance& instance, DcmDataset& ds, std::vector<unsigned> numbers) {
-  const unsigned count = checkFrameNumbers(instance, ds, numbers);
-  Uint16 rows = 0, columns = 0, samples = 1, bits = 0;
-  ds.findAndGetUint16(DCM_Rows, rows);
-  ds.findAndGetUint16(DCM_Columns, columns);
-  ds.findAndGetUint16(DCM_SamplesPerPixel, samples);
-  ds.findAndGetUint16(DCM_BitsAllocated, bits);
-  if (bits % 8 != 0) throw DicomwebError(406, instance.sopUid + " has " + std::to_string(bits) + "-bit pixels; retrieve the instance instead");
+  const FrameGeometry g = checkFrameNumbers(instance, ds, numbers);
+  if (g.bits % 8 != 0) throw DicomwebError(406, instance.sopUid + " has " + std::to_string(g.bits) + "-bit pixels; retrieve the instance instead");
   const E_TransferSyntax stored = ds.getOriginalXfer();
   if (DcmXfer(stored).isEncapsulated() && !decodableToExplicitLittle(DcmXfer(stored).getXferID())) {
     throw DicomwebError(406, "the frames of " + instance.sopUid + " are compressed as " + DcmXfer(stored).getXferName() +
@@ -217,14 +219,14 @@ std::vector<std::string> decodedFrames(const StoredInstance& instance, DcmDatase
   DcmPixelData& pixels = pixelDataOf(instance, ds);
   OFString photometric;
   ds.findAndGetOFString(DCM_PhotometricInterpretation, photometric);
-  const size_t frameSize = static_cast<size_t>(rows) * columns * samples * (bits / 8);
+  const size_t frameSize = static_cast<size_t>(g.rows) * g.columns * g.samples * (g.bits / 8);
   // DCMTK's decoders find a frame's first fragment only through the offset table or with one
   // fragment per frame; EncapsulatedFrames also finds frames split over fragments without a
   // table. Where it cannot either, DCMTK is left to try (and to say why it fails).
   std::optional<EncapsulatedFrames> layout;
   if (DcmXfer(stored).isEncapsulated()) {
     try {
-      layout.emplace(ds, stored, count);
+      layout.emplace(ds, stored, g.count);
     } catch (const EncapsulatedFramesError&) {
     }
   }
@@ -378,12 +380,12 @@ std::string DicomwebService::instanceSyntax(const std::vector<MediaRange>& accep
                                ") it could be converted to. Ask with transfer-syntax=* for the object as stored");
 }
 
-void DicomwebService::requireUncompressedFrames(const std::vector<MediaRange>& accept) {
+void DicomwebService::requireUncompressedBulkData(const std::vector<MediaRange>& accept) {
   for (const auto& range : accept) {
     if (!range.admitsMultipartOf("application/octet-stream")) continue;
     if (!range.transferSyntax || *range.transferSyntax == "*" || *range.transferSyntax == kExplicitVrLittleEndian) return;
   }
-  throw DicomwebError(406, "frames and bulk data are served as multipart/related; type=\"application/octet-stream\" (uncompressed, "
+  throw DicomwebError(406, "bulk data is served as multipart/related; type=\"application/octet-stream\" (uncompressed, "
                            "transfer-syntax=" + std::string(kExplicitVrLittleEndian) + "), which the Accept header does not admit");
 }
 

@@ -60,7 +60,7 @@ class DicomwebService {
   std::string instanceSyntax(const std::vector<MediaRange>& accept, const StoredInstance& instance);
   // DicomwebError 406 unless a range admits uncompressed bulk data (octet-stream parts, no
   // syntax, "*" or Explicit VR Little Endian), which is how it is served.
-  static void requireUncompressedFrames(const std::vector<MediaRange>& accept);
+  static void requireUncompressedBulkData(const std::vector<MediaRange>& accept);
   // How the frames of `instance` are answered for an Accept header's ranges, best range first:
   // as stored when the instance is stored compressed and a range takes that (octet-stream
   // parts with transfer-syntax=* or the stored syntax, as OHIF asks, or the compression's own

@@ -18,23 +18,38 @@ bool MediaRange::admitsMultipartOf(const std::string& parts) const {
   return admits("multipart/related") && (partType.empty() || partType == parts);
 }
 
-std::string frameMediaTypeOf(const std::string& uid) {
-  static const std::pair<const char*, const char*> kTypes[] = {
-      {"1.2.840.10008.1.2.4.50", "image/jpeg"}, {"1.2.840.10008.1.2.4.51", "image/jpeg"},
-      {"1.2.840.10008.1.2.4.57", "image/jpeg"}, {"1.2.840.10008.1.2.4.70", "image/jpeg"},
-      {"1.2.840.10008.1.2.4.80", "image/jls"},  {"1.2.840.10008.1.2.4.81", "image/jls"},
-      {"1.2.840.10008.1.2.4.90", "image/jp2"},  {"1.2.840.10008.1.2.4.91", "image/jp2"},
-      {"1.2.840.10008.1.2.4.92", "image/jpx"},  {"1.2.840.10008.1.2.4.93", "image/jpx"},
-      {"1.2.840.10008.1.2.5", "image/dicom-rle"}};
-  for (const auto& [syntax, type] : kTypes) {
-    if (uid == syntax) return type;
+namespace {
+// PS3.18 Table 8.7.3-5: the image media types of compressed frames, each type's default
+// transfer syntax (what it means without a transfer-syntax parameter) listed first.
+struct FrameType {
+  const char* syntax;
+  const char* mediaType;
+  bool isDefault;
+};
+constexpr FrameType kFrameTypes[] = {
+    {"1.2.840.10008.1.2.4.50", "image/jpeg", true},  {"1.2.840.10008.1.2.4.51", "image/jpeg", false},
+    {"1.2.840.10008.1.2.4.57", "image/jpeg", false}, {"1.2.840.10008.1.2.4.70", "image/jpeg", false},
+    {"1.2.840.10008.1.2.4.80", "image/jls", true},   {"1.2.840.10008.1.2.4.81", "image/jls", false},
+    {"1.2.840.10008.1.2.4.90", "image/jp2", true},   {"1.2.840.10008.1.2.4.91", "image/jp2", false},
+    {"1.2.840.10008.1.2.4.92", "image/jpx", true},   {"1.2.840.10008.1.2.4.93", "image/jpx", false},
+    {"1.2.840.10008.1.2.5", "image/dicom-rle", true}};
+
+const FrameType* frameTypeOf(const std::string& uid) {
+  for (const auto& t : kFrameTypes) {
+    if (uid == t.syntax) return &t;
   }
-  return {};
+  return nullptr;
+}
+}  // namespace
+
+std::string frameMediaTypeOf(const std::string& uid) {
+  const FrameType* t = frameTypeOf(uid);
+  return t ? t->mediaType : "";
 }
 
 bool isDefaultSyntaxOfItsMediaType(const std::string& uid) {
-  return uid == "1.2.840.10008.1.2.4.50" || uid == "1.2.840.10008.1.2.4.80" || uid == "1.2.840.10008.1.2.4.90" ||
-         uid == "1.2.840.10008.1.2.4.92" || uid == "1.2.840.10008.1.2.5";
+  const FrameType* t = frameTypeOf(uid);
+  return t && t->isDefault;
 }
 
 std::vector<MediaRange> parseAccept(const std::string& header) {

@@ -19,19 +19,6 @@ IngestResult failure(uint16_t status, std::string message) {
   return r;
 }
 
-// A re-sent SOP Instance must be the object already stored: the same UID under another study
-// or series is a different object claiming its identity (a sender's UID collision or a
-// mis-edited copy), and taking it as an idempotent re-send would report success for data
-// that is not where the sender put it.
-std::optional<std::string> placeConflict(const InstancePlace& stored, const InstanceRecord& received) {
-  if (stored.studyInstanceUid == received.study.studyInstanceUid && stored.seriesInstanceUid == received.series.seriesInstanceUid) {
-    return std::nullopt;
-  }
-  return "SOP Instance " + received.instance.sopInstanceUid + " is already stored in study " + stored.studyInstanceUid +
-         ", series " + stored.seriesInstanceUid + "; this copy names study " + received.study.studyInstanceUid +
-         ", series " + received.series.seriesInstanceUid + " and is refused";
-}
-
 uint64_t fileSize(const std::string& path) {
   struct stat st{};
   return ::stat(path.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size) : 0;
@@ -99,8 +86,9 @@ IngestResult IngestPipeline::complete(const ReceivedObject& received, ExaminedOb
   result.studyInstanceUid = record.study.studyInstanceUid;
   try {
     if (examined.claim.contended()) {
+      // The other copy is done: its row, if it has one, is found below; else this one is stored.
       examined.claim.await();
-      examined.seenInCatalog = catalog_.hasInstance(record.instance.sopInstanceUid);
+      examined.seenInCatalog = true;
     }
     if (examined.seenInCatalog) {
       // Idempotent re-send: the first copy stays, as in a PACS that does not overwrite. It is
@@ -156,10 +144,18 @@ IngestResult IngestPipeline::complete(const ReceivedObject& received, ExaminedOb
 }
 
 std::optional<IngestResult> IngestPipeline::refuseConflict(const InstancePlace& stored, const InstanceRecord& received) {
-  const auto conflict = placeConflict(stored, received);
-  if (!conflict) return std::nullopt;
+  // A re-sent SOP Instance must be the object already stored: the same UID under another study
+  // or series is a different object claiming its identity (a sender's UID collision or a
+  // mis-edited copy), and taking it as an idempotent re-send would report success for data
+  // that is not where the sender put it.
+  if (stored.studyInstanceUid == received.study.studyInstanceUid && stored.seriesInstanceUid == received.series.seriesInstanceUid) {
+    return std::nullopt;
+  }
   ++metrics_.failuresMismatch;
-  return failure(store_status::DuplicateSopInstance, *conflict);
+  return failure(store_status::DuplicateSopInstance,
+                 "SOP Instance " + received.instance.sopInstanceUid + " is already stored in study " + stored.studyInstanceUid +
+                     ", series " + stored.seriesInstanceUid + "; this copy names study " + received.study.studyInstanceUid +
+                     ", series " + received.series.seriesInstanceUid + " and is refused");
 }
 
 IngestResult IngestPipeline::refuse(const ReceivedObject& received, uint16_t status, std::string message) {

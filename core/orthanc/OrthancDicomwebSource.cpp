@@ -4,6 +4,7 @@
 #include <dcmtk/dcmdata/dctk.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -196,7 +197,9 @@ IngestResult storeIntoOrthanc(OrthancRest& rest, const std::string& bytes, const
   try {
     // The header only, checked as the node's own ingest checks it (pixel data is skipped, not
     // copied), so both deployments refuse the same objects with the same status.
-    const InstanceRecord header = checked ? *checked : readInstanceHeader(std::vector<std::string_view>{bytes});
+    std::optional<InstanceRecord> parsed;
+    if (!checked) parsed = readInstanceHeader(std::vector<std::string_view>{bytes});
+    const InstanceRecord& header = checked ? *checked : *parsed;
     r.sopInstanceUid = header.instance.sopInstanceUid;
     r.studyInstanceUid = header.study.studyInstanceUid;
   } catch (const InstanceHeaderError& e) {

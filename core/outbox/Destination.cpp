@@ -6,7 +6,7 @@
 #include <stdexcept>
 
 #include "dicom/AeTitle.h"
-#include "dicom/SourceImages.h"
+#include "dicom/DatasetAccess.h"
 
 namespace annot {
 

@@ -39,15 +39,23 @@ std::vector<Point2> pointsOf(const SrContentItem& scoord) {
   return points;
 }
 
+// The image an item (a SCOORD, a classification) is selected from: its IMAGE child, the last
+// one if there are several; nullptr when it has none.
+const SrContentItem* imageOf(const SrContentItem& item) {
+  const SrContentItem* image = nullptr;
+  for (const auto& ch : item.children) {
+    if (ch.valueType == "IMAGE") image = &ch;
+  }
+  return image;
+}
+
 // Two SCOORDs that draw the same figure on the same image (frame included).
 bool sameRegion(const SrContentItem& a, const SrContentItem& b) {
-  auto imageOf = [](const SrContentItem& scoord) -> std::pair<std::string, uint32_t> {
-    for (const auto& ch : scoord.children) {
-      if (ch.valueType == "IMAGE") return {ch.referencedSopInstanceUid, ch.referencedFrame};
-    }
-    return {"", 0};
-  };
-  return a.graphicType == b.graphicType && a.graphicData == b.graphicData && imageOf(a) == imageOf(b);
+  if (a.graphicType != b.graphicType || a.graphicData != b.graphicData) return false;
+  const SrContentItem* ia = imageOf(a);
+  const SrContentItem* ib = imageOf(b);
+  if (!ia || !ib) return ia == ib;
+  return ia->referencedSopInstanceUid == ib->referencedSopInstanceUid && ia->referencedFrame == ib->referencedFrame;
 }
 
 bool endsWith(const std::string& s, const std::string& suffix) {
@@ -91,9 +99,7 @@ class Mapper {
       Classification cl;
       cl.concept = item.concept;
       cl.value = item.code;
-      for (const auto& ch : item.children) {
-        if (ch.valueType == "IMAGE") cl.image = ImageRef{ch.referencedSopInstanceUid, ch.referencedFrame};
-      }
+      if (const SrContentItem* image = imageOf(item)) cl.image = ImageRef{image->referencedSopInstanceUid, image->referencedFrame};
       doc.classifications.push_back(cl);
     }
   }
@@ -175,10 +181,7 @@ class Mapper {
       unmapped.push_back(where + ": no Finding code; reported as (121071, DCM, \"Finding\") itself");
       f.finding = c::Finding;
     }
-    const SrContentItem* image = nullptr;
-    for (const auto& ch : scoord->children) {
-      if (ch.valueType == "IMAGE") image = &ch;
-    }
+    const SrContentItem* image = imageOf(*scoord);
     if (!image) {
       unmapped.push_back(where + ": image region without a referenced image");
       return;

@@ -392,6 +392,21 @@ TEST(DicomNode, EveryApiRouteNeedsATokenOfAnAllowedRoleAndIsAudited) {
 }
 
 namespace {
+// A connection to `port` on loopback that sends the first byte of a TLS ClientHello and no
+// more; -1 when it cannot connect.
+int stalledTlsClient(uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 || ::send(fd, "\x16", 1, 0) != 1) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 // curl, quiet but for errors, giving up after 10 s.
 CommandResult curl(std::vector<std::string> args) {
   std::vector<std::string> argv = {"curl", "-s", "-S", "-m", "10"};
@@ -446,6 +461,20 @@ TEST(DicomNode, ServesHttpsWithItsCertificateAndOnlyHttps) {
   EXPECT_EQ(tlsHandshake(httpPort, {"-tls1_2"}).exitCode, 0);
   // A client that does not trust the certificate gets nothing either.
   EXPECT_NE(curl({base + "/healthz"}).exitCode, 0);
+  // A client that stalls its handshake is dropped at the handshake deadline (10 s), well before
+  // the 60 s idle timeout: waiting 30 s for the node to close tells the two apart.
+  {
+    const int stalled = stalledTlsClient(httpPort);
+    ASSERT_GE(stalled, 0);
+    const timeval limit{30, 0};
+    ::setsockopt(stalled, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    char byte = 0;
+    const ssize_t n = ::recv(stalled, &byte, 1, 0);
+    const bool timedOut = n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    EXPECT_FALSE(timedOut) << "the node kept a stalled handshake open for 30 s";
+    EXPECT_LE(n, 0) << "closed without an answer";
+    ::close(stalled);
+  }
   EXPECT_TRUE(node.running()) << "still serving";
   node.signal(SIGTERM);
   EXPECT_EQ(node.wait(), 0) << node.log();
@@ -497,13 +526,8 @@ TEST(DicomNode, DicomPortSpeaksTlsOnlyAndChecksClientCertificatesWhenTrustIsConf
   // A peer that opens a connection and stalls its handshake holds the port for at most the
   // ACSE timeout (2 s here): DCMTK handshakes on its one listening thread.
   {
-    const int stalled = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(dicomPort);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::connect(stalled, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-    ASSERT_EQ(::send(stalled, "\x16", 1, 0), 1);  // the first byte of a ClientHello, and no more
+    const int stalled = stalledTlsClient(dicomPort);
+    ASSERT_GE(stalled, 0);
     std::vector<std::string> patient = asModality;
     for (const char* a : {"-ta", "20"}) patient.push_back(a);  // fails without the deadline (60 s socket timeout)
     EXPECT_EQ(echo(patient), 0) << node.log();

@@ -2,6 +2,7 @@
 // studies over DICOM, and the labeling loop runs through the plugin's routes. One scenario runs
 // against the standalone node and against the plugin, and their answers must agree.
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -611,16 +612,10 @@ TEST(Plugin, InstanceListsReadEachStoredFilesMetadataOnceAndFollowARestoredCopy)
 
 namespace {
 std::string base64(const std::string& in) {
-  static const char* digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  for (size_t i = 0; i < in.size(); i += 3) {
-    const uint32_t n = (static_cast<unsigned char>(in[i]) << 16) | (i + 1 < in.size() ? static_cast<unsigned char>(in[i + 1]) << 8 : 0) |
-                       (i + 2 < in.size() ? static_cast<unsigned char>(in[i + 2]) : 0);
-    out += digits[(n >> 18) & 63];
-    out += digits[(n >> 12) & 63];
-    out += i + 1 < in.size() ? digits[(n >> 6) & 63] : '=';
-    out += i + 2 < in.size() ? digits[n & 63] : '=';
-  }
+  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(in.data()),
+                                static_cast<int>(in.size()));
+  out.resize(static_cast<size_t>(n));
   return out;
 }
 }  // namespace

@@ -143,6 +143,26 @@ TEST_P(IngestTest, ACopyExaminedWhileAnotherIsBeingStoredWaitsForItsOutcome) {
   EXPECT_TRUE(annot::test::listFiles(dir / "incoming").empty());
 }
 
+// A row that appears between the lookup and the commit was written by someone the claims do
+// not cover (another process on the same catalog): the copy is refused, not acknowledged as a
+// re-send whose file it may have replaced.
+TEST_P(IngestTest, ARowIndexedBehindThePipelinesBackIsRefusedNotTakenForAReSend) {
+  struct BlindCatalog : SqliteCatalog {
+    using SqliteCatalog::SqliteCatalog;
+    bool hasInstance(const std::string&) override { return false; }  // never sees the row
+  } blind{dir / "blind.sqlite", GetParam()};
+  IngestPipeline pipeline(blind, store, bus, metrics, IngestOptions{0});
+  TestInstance spec;
+  ASSERT_EQ(pipeline.ingest({scratchWith(spec, pipeline), spec.sopClassUid, spec.sopUid, "A"}).status, 0);
+  const IngestResult again = pipeline.ingest({scratchWith(spec, pipeline), spec.sopClassUid, spec.sopUid, "B"});
+  EXPECT_EQ(again.status, store_status::ProcessingFailure) << again.message;
+  EXPECT_FALSE(again.duplicate);
+  EXPECT_NE(again.message.find("indexed concurrently"), std::string::npos) << again.message;
+  EXPECT_EQ(metrics.failuresProcessing, 1u);
+  EXPECT_EQ(metrics.instancesDuplicate, 0u);
+  EXPECT_EQ(blind.findInstance(spec.sopUid)->callingAet, "A");
+}
+
 TEST_P(IngestTest, ConcurrentIngestGroupsCommitsAndLosesNothing) {
   IngestPipeline pipeline(catalog, store, bus, metrics, IngestOptions{0});
   constexpr int kThreads = 4, kEach = 25;
