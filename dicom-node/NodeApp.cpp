@@ -102,7 +102,12 @@ int serve(const NodeConfig& config) {
   bus.onStudyStable([&](const StudyStableEvent& e) { worklist.scheduleForStudy(e.studyInstanceUid); });
   LOG_INFO("node", protocols.all().size() << " labeling protocol(s) loaded");
   stability.start();  // after every subscriber is in place: no stable event goes unheard
-  ApiHandler api(catalog, metrics, users, audit, worklist, ApiInfo{"annotation-node", ANNOT_VERSION, config.dicomAet, ""});
+  BrowserSettings browser;
+  browser.workstationDirectory =
+      config.workstationDirectory.empty() ? std::string(ANNOT_DEFAULT_WORKSTATION_DIR) : config.workstationDirectory;
+  browser.sessions.idle = std::chrono::minutes(config.sessionIdleMinutes);
+  browser.secureCookies = !config.httpsCertificate.empty();
+  ApiHandler api(catalog, metrics, users, audit, worklist, ApiInfo{"annotation-node", ANNOT_VERSION, config.dicomAet, ""}, browser);
   api.setOutbox(&outbox);
   dicomweb::IndexedDicomwebSource dicomwebSource(catalog, store);
   dicomweb::DicomwebService dicomweb(dicomwebSource, state,

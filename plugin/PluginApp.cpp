@@ -13,6 +13,13 @@ namespace {
 std::string protocolsDirectory(const PluginConfig& c) {
   return c.protocolsDirectory.empty() ? std::string(ANNOT_DEFAULT_PROTOCOLS_DIR) : c.protocolsDirectory;
 }
+BrowserSettings browserSettings(const PluginConfig& c) {
+  BrowserSettings b;
+  b.workstationDirectory = c.workstationDirectory.empty() ? std::string(ANNOT_DEFAULT_WORKSTATION_DIR) : c.workstationDirectory;
+  b.sessions.idle = std::chrono::minutes(c.sessionIdleMinutes);
+  b.secureCookies = c.orthancHttps;
+  return b;
+}
 // The data directory must exist before the state database opens in it.
 const std::string& ensured(const std::string& dir) {
   filesync::ensureDirectory(dir);
@@ -47,7 +54,7 @@ PluginApp::PluginApp(OrthancPluginContext* context, const PluginConfig& config)
         return storeIntoOrthanc(rest_, bytes, &header);
       }),
       api_(index_, metrics_, users_, audit_, worklist_,
-           ApiInfo{"annotation-node (Orthanc plugin)", ANNOT_VERSION, config.aeTitle, kPrefix}),
+           ApiInfo{"annotation-node (Orthanc plugin)", ANNOT_VERSION, config.aeTitle, kPrefix}, browserSettings(config)),
       feed_(rest_, state_, [this](const std::string& sop) { return isOwnOutput(sop); },
             [this](const std::string& study) { worklist_.scheduleForStudy(study); }) {
   api_.setOutbox(&outbox_);

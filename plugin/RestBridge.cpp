@@ -27,10 +27,11 @@ HttpRequest toHttpRequest(const std::string& path, const OrthancPluginHttpReques
 }
 
 void sendResponse(OrthancPluginContext* context, OrthancPluginRestOutput* output, const HttpResponse& response) {
-  std::string allow, realm = "annotation-node";
+  std::string allow, realm = "annotation-node", location;
   for (const auto& [name, value] : response.headers) {
     if (name == "Allow") allow = value;
     else if (name == "WWW-Authenticate") realm = value;
+    else if (name == "Location") location = value;
     else OrthancPluginSetHttpHeader(context, output, name.c_str(), value.c_str());
   }
   // The SDK insists on dedicated calls for 200, 401 and 405; every other status carries its
@@ -42,6 +43,10 @@ void sendResponse(OrthancPluginContext* context, OrthancPluginRestOutput* output
     OrthancPluginSendUnauthorized(context, output, realm.c_str());
   } else if (response.status == 405) {
     OrthancPluginSendMethodNotAllowed(context, output, allow.c_str());
+  } else if (response.status >= 300 && response.status < 400 && !location.empty()) {
+    OrthancPluginRedirect(context, output, location.c_str());
+  } else if (response.status == 304) {
+    OrthancPluginSendHttpStatusCode(context, output, 304);  // no body, as HTTP wants
   } else {
     OrthancPluginSetHttpHeader(context, output, "Content-Type", response.contentType.c_str());
     OrthancPluginSendHttpStatus(context, output, static_cast<uint16_t>(response.status), response.body.data(),

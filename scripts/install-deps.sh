@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs every Debian package the product and its tests need, only when missing.
 # Safe to run repeatedly; uses sudo when not root. Works on a fresh Debian bookworm.
-#   scripts/install-deps.sh          packages to build and run the node
-#   scripts/install-deps.sh --test   also the npm packages of the viewer-compatibility tests
+#   scripts/install-deps.sh          packages to build and run the node (and the workstation's npm
+#                                    packages, pinned by workstation/package-lock.json)
+#   scripts/install-deps.sh --test   also Chromium and the npm packages of the compatibility tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,9 @@ PACKAGES=(
   dcmtk orthanc orthanc-dicomweb dicom3tools pixelmed-apps default-jre-headless
   sqlite3 curl openssl procps
 )
+
+# The browser tests drive Debian's Chromium (never a browser an npm package downloads).
+if [ "${1:-}" = "--test" ]; then PACKAGES+=(chromium fonts-dejavu-core); fi
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -45,6 +49,13 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet orthanc 2
 fi
 if [ -x /etc/init.d/orthanc ] && pgrep -x Orthanc >/dev/null 2>&1; then
   $SUDO /etc/init.d/orthanc stop >/dev/null 2>&1 || true
+fi
+
+# The labeling workstation is bundled by the normal build from its pinned npm packages.
+if [ ! -d workstation/node_modules ] || [ workstation/package-lock.json -nt workstation/node_modules ]; then
+  echo "install-deps: npm ci in workstation" >&2
+  (cd workstation && npm ci --no-audit --no-fund --loglevel=error)
+  touch workstation/node_modules
 fi
 
 # The viewer-compatibility tests read our SR/SEG with the libraries OHIF uses (npm, pinned in

@@ -256,9 +256,6 @@ AnnotationDocument parseAnnotationDocument(const json& j) {
     if (!j.at("segmentation").is_object()) p.problem("segmentation", "must be an object {\"segments\", \"masks\"}");
     else doc.segmentation = j.at("segmentation");
   }
-  if (doc.findings.empty() && doc.classifications.empty() && !doc.segmentation && p.problems.empty()) {
-    p.problem("document", "has neither findings nor classifications nor a segmentation");
-  }
   if (!p.problems.empty()) throw AnnotationError(p.problems);
   return doc;
 }

@@ -35,9 +35,13 @@ class Resolver {
  public:
   Resolver(const SourceImageSet& images, const Protocol* protocol) : images_(images), protocol_(protocol) {}
   std::vector<std::string> problems;
+  // What the protocol requires and the document does not have yet: refused on submission,
+  // allowed in a draft.
+  std::vector<std::string> missing;
   std::set<std::string> studies;
 
   void problem(const std::string& path, const std::string& message) { problems.push_back(path + ": " + message); }
+  void absent(const std::string& path, const std::string& message) { missing.push_back(path + ": " + message); }
 
   // Checks an image reference; returns the image when usable.
   const SourceImage* image(ImageRef& ref, const std::string& path) {
@@ -191,7 +195,7 @@ class Resolver {
       if (!r.required) continue;
       bool present = false;
       for (const auto& e : f.evaluations) present = present || e.concept.sameConcept(r.concept);
-      if (!present) problem(path + ".evaluations", "required evaluation " + r.concept.str() + " is missing");
+      if (!present) absent(path + ".evaluations", "required evaluation " + r.concept.str() + " is missing");
     }
     for (size_t i = 0; i < f.measurements.size(); ++i) {
       const Measurement& m = f.measurements[i];
@@ -218,7 +222,7 @@ class Resolver {
         bool present = false;
         for (const auto& m : f->measurements) present = present || m.concept.sameConcept(r.concept);
         if (!present) {
-          problem(path + ".measurements", "required measurement " + r.concept.str() + " is missing (give it, or draw a " +
+          absent(path + ".measurements", "required measurement " + r.concept.str() + " is missing (give it, or draw a " +
                                               "shape it can be derived from)");
         }
       }
@@ -253,7 +257,7 @@ class Resolver {
       if (!r.required) continue;
       bool present = false;
       for (const auto& c : doc.classifications) present = present || c.concept.sameConcept(r.concept);
-      if (!present) problem("classifications", "required classification '" + r.key + "' " + r.concept.str() + " is missing");
+      if (!present) absent("classifications", "required classification '" + r.key + "' " + r.concept.str() + " is missing");
     }
   }
 
@@ -284,7 +288,7 @@ std::string newUid() {
   return dcmGenerateUniqueIdentifier(buf, SITE_INSTANCE_UID_ROOT);
 }
 
-AnnotationDocument resolveAnnotation(const AnnotationDocument& input, const SourceImageSet& images, const Protocol* protocol) {
+ResolvedDraft resolveDraft(const AnnotationDocument& input, const SourceImageSet& images, const Protocol* protocol) {
   AnnotationDocument doc = input;
   Resolver r(images, protocol);
   if (doc.protocol && !protocol) r.problem("protocol", "unknown protocol '" + doc.protocol->id + "' version '" + doc.protocol->version + "'");
@@ -331,8 +335,17 @@ AnnotationDocument resolveAnnotation(const AnnotationDocument& input, const Sour
     }
     doc.studyInstanceUid = study;
   }
+  if (doc.findings.empty() && doc.classifications.empty() && !doc.segmentation) {
+    r.absent("document", "has neither findings nor classifications nor a segmentation");
+  }
   if (!r.problems.empty()) throw AnnotationError(r.problems);
-  return doc;
+  return {std::move(doc), std::move(r.missing)};
+}
+
+AnnotationDocument resolveAnnotation(const AnnotationDocument& input, const SourceImageSet& images, const Protocol* protocol) {
+  ResolvedDraft resolved = resolveDraft(input, images, protocol);
+  if (!resolved.missing.empty()) throw AnnotationError(resolved.missing);
+  return std::move(resolved.document);
 }
 
 }  // namespace annot

@@ -1,12 +1,13 @@
 #include "api/ApiHandler.h"
 
+#include <openssl/crypto.h>
+
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
 #include "api/ApiSupport.h"
 #include "api/StudyJson.h"
-#include "api/WorklistPage.h"
 #include "common/Log.h"
 #include "dicom/Uid.h"
 
@@ -47,8 +48,15 @@ std::vector<std::string> segments(const std::string& path) {
   return out;
 }
 
-// Matches a path against a pattern; fills the {} parameters.
+// Matches a path against a pattern; fills the {} parameters. A pattern ending in "/*" matches
+// its prefix followed by anything, and hands the rest over as the last parameter.
 bool matches(const std::string& pattern, const std::string& path, std::vector<std::string>& params) {
+  if (pattern.size() >= 2 && pattern.compare(pattern.size() - 2, 2, "/*") == 0) {
+    const std::string prefix = pattern.substr(0, pattern.size() - 1);
+    if (path.compare(0, prefix.size(), prefix) != 0) return false;
+    params = {path.substr(prefix.size())};
+    return true;
+  }
   const auto want = segments(pattern), have = segments(path);
   if (want.size() != have.size()) return false;
   std::vector<std::string> found;
@@ -63,14 +71,72 @@ bool matches(const std::string& pattern, const std::string& path, std::vector<st
   params = std::move(found);
   return true;
 }
+
+// "?" alone, "?&x=1" (Weasis) and Orthanc's handing-over of both give a parameter without a
+// name: it says nothing. On the product's own API an empty value (the workstation's "state="
+// when no state is picked) means no filter too. DICOMweb keeps empty values: QIDO gives them a
+// meaning (return the attribute, match anything).
+bool saysNothing(const std::string& path, const std::string& key, const std::string& value) {
+  return key.empty() || (value.empty() && path.compare(0, 5, "/api/") == 0);
+}
+
+const char* kSessionCookie = "annot_session";
+
+// The value of one cookie in a Cookie header, or "".
+std::string cookieValue(const std::string& header, const std::string& name) {
+  size_t start = 0;
+  while (start < header.size()) {
+    const size_t end = std::min(header.find(';', start), header.size());
+    size_t b = start;
+    while (b < end && header[b] == ' ') ++b;
+    const size_t eq = header.find('=', b);
+    if (eq != std::string::npos && eq < end && header.compare(b, eq - b, name) == 0) return header.substr(eq + 1, end - eq - 1);
+    start = end + 1;
+  }
+  return {};
+}
+
+bool sameSecret(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// The workstation's policy: scripts only from the node itself; WebAssembly (the image codecs)
+// may compile, nothing may eval; workers from the node or from blobs the loader makes.
+const char* kWorkstationPolicy =
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 }  // namespace
 
-ApiHandler::ApiHandler(StudyIndex& catalog, Metrics& metrics, UserStore& users, AuditLog& audit, Worklist& worklist, ApiInfo info)
-    : catalog_(catalog), metrics_(metrics), users_(users), audit_(audit), worklist_(worklist), info_(std::move(info)) {
+ApiHandler::ApiHandler(StudyIndex& catalog, Metrics& metrics, UserStore& users, AuditLog& audit, Worklist& worklist, ApiInfo info,
+                       BrowserSettings browser)
+    : catalog_(catalog),
+      metrics_(metrics),
+      users_(users),
+      audit_(audit),
+      worklist_(worklist),
+      info_(std::move(info)),
+      secureCookies_(browser.secureCookies),
+      sessions_(browser.sessions),
+      workstation_(StaticFilesOptions{browser.workstationDirectory, "index.html", kWorkstationPolicy,
+                                      "build the product with scripts/build.sh (it bundles the workstation)"}) {
   routes_ = {
       {"GET", "/healthz", {}, [this](const Call&) { return this->health(); }},
       {"GET", "/metrics", {}, [this](const Call&) { return this->metrics(); }},
-      {"GET", "/ui", {}, [](const Call&) { return worklistPage(); }},
+      // Relative links in the workstation resolve against "ui/": send "/ui" there, relative, so
+      // the same answer works under the plugin's "/annotation" prefix.
+      {"GET", "/ui", {}, [](const Call&) {
+         HttpResponse r;
+         r.status = 302;
+         r.contentType = "text/plain; charset=utf-8";
+         r.headers.emplace_back("Location", "ui/");
+         return r;
+       }},
+      {"GET", "/ui/*", {}, [this](const Call& c) { return workstation_.serve(c.params.at(0), c.request); }},
+      {"POST", "/api/v1/session", {}, [this](const Call& c) { return signIn(c); }},
+      // Open: a page asks whether it is signed in before it shows a sign-in form.
+      {"GET", "/api/v1/session", {}, [this](const Call& c) { return currentSession(c); }},
+      {"DELETE", "/api/v1/session", kAnyRole, [this](const Call& c) { return signOut(c); }},
+      {"GET", "/api/v1/outbox", kAdmin, [this](const Call& c) { return listOutbox(c); }},
       {"GET", "/api/v1/studies", kAnyRole, [this](const Call& c) { return listStudies(c); }},
       {"GET", "/api/v1/studies/{}", kAnyRole, [this](const Call& c) { return getStudy(c); }},
       {"GET", "/api/v1/users", kAdmin, [this](const Call& c) { return listUsers(c); }},
@@ -98,6 +164,15 @@ HttpResponse ApiHandler::handle(const HttpRequest& request) {
 }
 
 HttpResponse ApiHandler::route(const HttpRequest& request) {
+  for (const auto& [key, value] : request.query) {
+    if (!saysNothing(request.path, key, value)) continue;
+    // Rare (a bare "?" or an empty filter): the copy keeps every route free of the question.
+    HttpRequest cleaned = request;
+    for (auto it = cleaned.query.begin(); it != cleaned.query.end();) {
+      it = saysNothing(cleaned.path, it->first, it->second) ? cleaned.query.erase(it) : std::next(it);
+    }
+    return route(cleaned);
+  }
   const std::string method = request.method == "HEAD" ? "GET" : request.method;
   std::string allowed;
   for (const auto& r : routes_) {
@@ -107,15 +182,25 @@ HttpResponse ApiHandler::route(const HttpRequest& request) {
       allowed += (allowed.empty() ? "" : ", ") + r.method;
       continue;
     }
-    Call call{request, std::move(params), std::nullopt};
+    Call call{request, std::move(params), std::nullopt, std::nullopt};
     if (!r.roles.empty()) {
-      call.user = authenticate(request);
+      authenticate(call);
       if (!call.user) {
-        audit(call, "authenticate", "route", request.path, "denied",
-              request.header("authorization").empty() && request.header("x-annotation-token").empty() ? "no token" : "unknown or revoked token");
-        HttpResponse denied = errorResponse(401, "a valid token is required (Authorization: Bearer <token>, or X-Annotation-Token: <token>)");
+        const bool sent = !request.header("authorization").empty() || !request.header("x-annotation-token").empty() ||
+                          !cookieValue(request.header("cookie"), kSessionCookie).empty();
+        audit(call, "authenticate", "route", request.path, "denied", sent ? "unknown, revoked or expired credentials" : "no credentials");
+        HttpResponse denied = errorResponse(401, sent ? "the token or session is not valid any more: sign in again"
+                                                      : "a valid token is required (Authorization: Bearer <token>, or "
+                                                        "X-Annotation-Token: <token>), or a signed-in session");
         denied.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"annotation-node\"");
         return denied;
+      }
+      // A cookie rides along with any request the browser makes, including one another site
+      // made it send: changes need the session's CSRF token too, which only our pages hold.
+      if (call.session && method != "GET" &&
+          !sameSecret(request.header("x-csrf-token"), call.session->csrfToken)) {
+        audit(call, "access", "route", request.method + " " + request.path, "denied", "session change without its CSRF token");
+        return errorResponse(403, "a change made with a browser session needs the X-CSRF-Token header its sign-in returned");
       }
       if (!r.roles.count(call.user->role)) {
         audit(call, "access", "route", request.method + " " + request.path, "denied", "role not allowed");
@@ -132,15 +217,110 @@ HttpResponse ApiHandler::route(const HttpRequest& request) {
   return errorResponse(404, "no route for " + request.path);
 }
 
-std::optional<User> ApiHandler::authenticate(const HttpRequest& request) {
+void ApiHandler::authenticate(Call& call) {
+  const HttpRequest& request = call.request;
   // X-Annotation-Token exists for deployments where the Authorization header belongs to
   // someone else: Orthanc's own HTTP authentication in front of the plugin, a proxy.
   const std::string token = request.header("x-annotation-token");
-  if (!token.empty()) return users_.authenticate(token);
+  if (!token.empty()) {
+    call.user = users_.authenticate(token);
+    return;
+  }
   const std::string header = request.header("authorization");
   static const std::string kBearer = "Bearer ";
-  if (header.size() <= kBearer.size() || header.compare(0, kBearer.size(), kBearer) != 0) return std::nullopt;
-  return users_.authenticate(header.substr(kBearer.size()));
+  if (header.size() > kBearer.size() && header.compare(0, kBearer.size(), kBearer) == 0) {
+    call.user = users_.authenticate(header.substr(kBearer.size()));
+    return;
+  }
+  const std::string id = cookieValue(request.header("cookie"), kSessionCookie);
+  if (id.empty()) return;
+  call.session = sessions_.touch(id);
+  if (!call.session) return;
+  // The user is read again on every request: a disabled user's session stops at once.
+  call.user = users_.find(call.session->userName);
+  if (!call.user || call.user->disabled) {
+    sessions_.close(id);
+    call.user.reset();
+    call.session.reset();
+  }
+}
+
+std::string ApiHandler::sessionCookie(const std::string& value, bool expire) const {
+  std::string cookie = std::string(kSessionCookie) + "=" + value + "; Path=" + info_.routePrefix + "/; HttpOnly; SameSite=Strict";
+  if (secureCookies_) cookie += "; Secure";
+  if (expire) cookie += "; Max-Age=0";
+  return cookie;
+}
+
+HttpResponse ApiHandler::signIn(const Call& call) {
+  const json body = api::parseJsonBody(call.request);
+  if (!body.is_object() || !body.contains("name") || !body["name"].is_string() || !body.contains("token") || !body["token"].is_string()) {
+    throw BadRequest("body must be {\"name\": \"user name\", \"token\": \"the user's API token\"}");
+  }
+  const std::string name = body["name"];
+  Call attempt{call.request, {}, users_.authenticate(body["token"].get<std::string>()), std::nullopt};
+  if (!attempt.user || attempt.user->name != name) {
+    // Who tried is recorded by the name given; the token never is.
+    AuditEvent e{"", "", "sign-in", "user", name, "denied", "user name and token do not match an active user", call.request.remoteAddress};
+    audit_.record(e);
+    return errorResponse(401, "user name and token do not match an active user");
+  }
+  const SessionStore::Opened opened = sessions_.open(attempt.user->name);
+  audit(attempt, "sign-in", "user", attempt.user->name);
+  HttpResponse r = jsonResponse(201, {{"name", attempt.user->name}, {"role", roleName(attempt.user->role)},
+                                      {"csrfToken", opened.session.csrfToken},
+                                      {"idleTimeoutSeconds", sessions_.settings().idle.count()}});
+  r.headers.emplace_back("Set-Cookie", sessionCookie(opened.id, false));
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+HttpResponse ApiHandler::currentSession(const Call& open) {
+  Call call = open;
+  authenticate(call);
+  if (!call.user) {
+    HttpResponse r = jsonResponse(200, {{"signedIn", false}});
+    r.headers.emplace_back("Cache-Control", "no-store");
+    return r;
+  }
+  json body = {{"signedIn", true}, {"name", call.user->name}, {"role", roleName(call.user->role)}, {"via", call.session ? "session" : "token"}};
+  if (call.session) {
+    body["csrfToken"] = call.session->csrfToken;
+    body["idleTimeoutSeconds"] = sessions_.settings().idle.count();
+  }
+  HttpResponse r = jsonResponse(200, body);
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+HttpResponse ApiHandler::signOut(const Call& call) {
+  const std::string id = cookieValue(call.request.header("cookie"), kSessionCookie);
+  if (!id.empty()) sessions_.close(id);
+  audit(call, "sign-out", "user", call.user->name);
+  HttpResponse r = jsonResponse(200, {{"signedOut", true}});
+  r.headers.emplace_back("Set-Cookie", sessionCookie("", true));
+  return r;
+}
+
+HttpResponse ApiHandler::listOutbox(const Call& call) {
+  const std::string state = call.request.queryValue("state");
+  if (!state.empty() && state != "pending" && state != "failed" && state != "sent") {
+    throw BadRequest("state must be pending, failed or sent");
+  }
+  const unsigned limit = call.request.query.count("limit") ? parseBounded(call.request.queryValue("limit"), "limit", 1, 1000) : 100;
+  json destinations = json::object();
+  json items = json::array();
+  if (outbox_) {
+    for (const auto& [name, c] : outbox_->counts()) destinations[name] = {{"pending", c.pending}, {"failed", c.failed}, {"sent", c.sent}};
+    for (const auto& item : outbox_->list(state, limit)) {
+      items.push_back({{"id", item.id}, {"sopInstanceUid", item.sopInstanceUid}, {"destination", item.destination},
+                       {"state", item.state == "pending" && item.attempts > 0 ? "failed" : item.state}, {"attempts", item.attempts},
+                       {"lastStatus", item.lastStatus}, {"lastError", item.lastError},
+                       {"sent", item.sentMs ? isoTimeFromMillis(item.sentMs) : ""}});
+    }
+  }
+  audit(call, "list-outbox", "outbox", state);
+  return jsonResponse(200, {{"destinations", destinations}, {"items", items}});
 }
 
 void ApiHandler::audit(const Call& call, const std::string& action, const std::string& objectType, const std::string& objectId,

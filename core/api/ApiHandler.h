@@ -4,13 +4,16 @@
 // token of a role allowed on it, and what it shows or changes is written to the audit trail.
 //   GET  /healthz                       liveness and catalog reachability
 //   GET  /metrics                       Prometheus text format
-//   GET  /ui                            the worklist page (data only with a token)
+//   GET  /ui/...                        the labeling workstation's built files (open; data only signed in)
+//   POST /api/v1/session                {"name", "token"} -> a browser session cookie and its CSRF token
+//   GET  /api/v1/session                who is signed in; DELETE signs out
 //   GET  /api/v1/studies                paged, filterable study list          (any role)
 //   GET  /api/v1/studies/{StudyUID}     one study with series and instances   (any role)
 //   GET  /api/v1/users                  users                                 (admin)
 //   POST /api/v1/users                  {"name", "role"} -> a first token     (admin)
 //   PUT  /api/v1/users/{name}/identified-access  {"granted": bool}: a researcher sees identified data (admin)
 //   GET  /api/v1/audit                  the audit trail, ?verify=true checks its chain (admin)
+//   GET  /api/v1/outbox                 results owed to each PACS: counts and items (admin)
 //   GET  /api/v1/protocols              labeling protocols                    (any role)
 //   GET  /api/v1/tasks                  worklist, filterable and paged        (annotator, reviewer, admin)
 //   POST /api/v1/tasks                  schedule a protocol for a study       (reviewer, admin)
@@ -28,9 +31,11 @@
 #include <vector>
 
 #include "audit/AuditLog.h"
+#include "auth/SessionStore.h"
 #include "auth/UserStore.h"
 #include "catalog/StudyIndex.h"
 #include "http/HttpMessage.h"
+#include "http/StaticFiles.h"
 #include "metrics/Metrics.h"
 #include "outbox/Outbox.h"
 #include "worklist/Worklist.h"
@@ -44,13 +49,21 @@ struct ApiInfo {
   std::string routePrefix;  // where the routes are mounted ("" for the node, "/annotation" in Orthanc)
 };
 
+// What the browser side needs: where the workstation's built files are and how sessions behave.
+struct BrowserSettings {
+  std::string workstationDirectory;  // empty: /ui answers 503 saying how to build it
+  SessionSettings sessions;
+  bool secureCookies = false;  // the page is served over HTTPS: cookies get the Secure attribute
+};
+
 namespace dicomweb {
 class DicomwebService;
 }
 
 class ApiHandler : public HttpHandler {
  public:
-  ApiHandler(StudyIndex& catalog, Metrics& metrics, UserStore& users, AuditLog& audit, Worklist& worklist, ApiInfo info);
+  ApiHandler(StudyIndex& catalog, Metrics& metrics, UserStore& users, AuditLog& audit, Worklist& worklist, ApiInfo info,
+             BrowserSettings browser = {});
   HttpResponse handle(const HttpRequest& request) override;
   // Where tasks' outputs report their export state (optional).
   void setOutbox(Outbox* outbox) { outbox_ = outbox; }
@@ -62,18 +75,24 @@ class ApiHandler : public HttpHandler {
     const HttpRequest& request;
     std::vector<std::string> params;
     std::optional<User> user;  // empty on open routes
+    std::optional<Session> session;  // set when the caller came with a browser session
   };
 
  private:
   struct Route {
     std::string method;
-    std::string pattern;  // "/api/v1/studies/{}": {} matches one path segment
+    std::string pattern;  // "/api/v1/studies/{}": {} matches one path segment; a final "*" the rest of the path
     std::set<Role> roles;  // empty: open to all, no token needed
     std::function<HttpResponse(const Call&)> handler;
   };
 
   HttpResponse route(const HttpRequest& request);
-  std::optional<User> authenticate(const HttpRequest& request);
+  // The caller, from a token header (scripts, DICOMweb clients) or a session cookie (browsers).
+  void authenticate(Call& call);
+  HttpResponse signIn(const Call& call);
+  HttpResponse currentSession(const Call& call);
+  HttpResponse signOut(const Call& call);
+  std::string sessionCookie(const std::string& value, bool expire) const;
   void audit(const Call& call, const std::string& action, const std::string& objectType, const std::string& objectId,
              const std::string& outcome = "success", const std::string& detail = "");
   HttpResponse health();
@@ -84,6 +103,7 @@ class ApiHandler : public HttpHandler {
   HttpResponse createUser(const Call& call);
   HttpResponse grantIdentifiedAccess(const Call& call);
   HttpResponse queryAudit(const Call& call);
+  HttpResponse listOutbox(const Call& call);
   // Worklist routes (WorklistRoutes.cpp).
   void addWorklistRoutes();
   HttpResponse listProtocols(const Call& call);
@@ -113,6 +133,9 @@ class ApiHandler : public HttpHandler {
   Outbox* outbox_ = nullptr;
   dicomweb::DicomwebService* dicomweb_ = nullptr;
   ApiInfo info_;
+  const bool secureCookies_;
+  SessionStore sessions_;
+  StaticFiles workstation_;
   std::vector<Route> routes_;
 };
 

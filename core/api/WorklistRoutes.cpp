@@ -33,6 +33,26 @@ HttpResponse worklistError(const WorklistError& e) {
   return r;
 }
 
+json toJson(const ReviewDecision& r) {
+  json j = {{"reviewTask", r.reviewTaskId}, {"decision", r.decision}, {"comment", r.comment}, {"reviewer", r.reviewer},
+            {"time", isoTimeFromMillis(r.createdMs)}};
+  if (r.labelTaskId) j["task"] = r.labelTaskId;
+  return j;
+}
+
+json toJson(const RevisionInfo& r) {
+  return {{"revision", r.number}, {"author", r.author}, {"saved", isoTimeFromMillis(r.createdMs)}, {"complete", r.complete}};
+}
+
+// "true"/"false" (or absent: the fallback) for a boolean query parameter.
+bool flag(const HttpRequest& request, const char* name, bool fallback) {
+  if (!request.query.count(name)) return fallback;
+  const std::string v = request.queryValue(name);
+  if (v == "true") return true;
+  if (v == "false") return false;
+  throw BadRequest(std::string("'") + name + "' must be true or false");
+}
+
 // Blinding: an annotator sees open tasks and their own, never another reader's work.
 bool mayView(const User& user, const Task& task) {
   if (user.role != Role::Annotator) return true;
@@ -68,9 +88,11 @@ HttpResponse ApiHandler::listProtocols(const Call& call) {
 
 HttpResponse ApiHandler::listTasks(const Call& call) {
   const HttpRequest& r = call.request;
-  static const std::set<std::string> known = {"state", "step", "protocol", "study", "assignee", "limit", "offset"};
+  static const std::set<std::string> known = {"state", "step", "protocol", "study", "assignee", "priority", "dueBefore", "limit", "offset"};
   for (const auto& [key, value] : r.query) {
-    if (!known.count(key)) throw BadRequest("unknown query parameter '" + key + "' (use state, step, protocol, study, assignee, limit, offset)");
+    if (!known.count(key)) {
+      throw BadRequest("unknown query parameter '" + key + "' (use state, step, protocol, study, assignee, priority, dueBefore, limit, offset)");
+    }
   }
   TaskQuery q;
   if (r.query.count("state")) {
@@ -81,6 +103,14 @@ HttpResponse ApiHandler::listTasks(const Call& call) {
   q.protocolId = r.queryValue("protocol");
   q.studyInstanceUid = r.queryValue("study");
   q.assignee = r.queryValue("assignee");
+  q.priority = r.queryValue("priority");
+  if (!q.priority.empty() && q.priority != "HIGH" && q.priority != "MEDIUM" && q.priority != "LOW") {
+    throw BadRequest("priority must be HIGH, MEDIUM or LOW");
+  }
+  q.dueBefore = r.queryValue("dueBefore");
+  if (!q.dueBefore.empty() && (q.dueBefore.size() != 10 || q.dueBefore[4] != '-' || q.dueBefore[7] != '-')) {
+    throw BadRequest("dueBefore must be a date YYYY-MM-DD");
+  }
   if (call.user->role == Role::Annotator) {
     q.assignee = call.user->name;
     q.unassignedOrAssignee = true;
@@ -120,10 +150,11 @@ HttpResponse ApiHandler::getTask(const Call& call) {
     if (!mayView(*call.user, task)) return errorResponse(403, "task " + call.params.at(0) + " belongs to another reader");
     json body = toJson(task);
     json revisions = json::array();
-    for (const auto& r : worklist_.revisions(task.id)) {
-      revisions.push_back({{"revision", r.number}, {"author", r.author}, {"saved", isoTimeFromMillis(r.createdMs)}});
-    }
+    for (const auto& r : worklist_.revisions(task.id)) revisions.push_back(toJson(r));
     body["revisionHistory"] = revisions;
+    json reviews = json::array();
+    for (const auto& r : worklist_.reviewsOf(task.id)) reviews.push_back(toJson(r));
+    body["reviews"] = reviews;
     json outputs = json::array();
     for (const auto& o : worklist_.outputs(task.id)) {
       json out = toJson(o);
@@ -138,7 +169,16 @@ HttpResponse ApiHandler::getTask(const Call& call) {
       outputs.push_back(out);
     }
     body["outputs"] = outputs;
-    if (task.step == "review") body["agreement"] = worklist_.storedAgreement(task.studyInstanceUid, task.protocolId);
+    if (task.step == "review") {
+      // What the reviewer decides on: the case's readers and how far they agree.
+      json readers = json::array();
+      for (const auto& r : worklist_.caseReaders(task)) {
+        readers.push_back({{"task", r.id}, {"readerSlot", r.readerSlot}, {"assignee", r.assignee}, {"state", taskStateName(r.state)},
+                           {"revisions", r.revisions}});
+      }
+      body["readers"] = readers;
+      body["agreement"] = worklist_.caseAgreement(task);
+    }
     audit(call, "view-task", "task", call.params.at(0));
     return jsonResponse(200, body);
   } catch (const WorklistError& e) {
@@ -163,10 +203,16 @@ HttpResponse ApiHandler::taskAction(const Call& call, const std::string& action)
 HttpResponse ApiHandler::saveAnnotation(const Call& call) {
   const int64_t id = taskId(call.params.at(0));
   try {
-    const Revision r = worklist_.save(id, *call.user, call.request.body);
-    audit(call, "save-annotation", "task", call.params.at(0), "success", "revision " + std::to_string(r.info.number));
+    Worklist::SaveOptions options;
+    options.draft = flag(call.request, "draft", false);
+    if (call.request.query.count("basedOn")) {
+      options.basedOn = static_cast<int>(api::parseBounded(call.request.queryValue("basedOn"), "basedOn", 0, 1000000));
+    }
+    const bool draft = options.draft;
+    const Revision r = worklist_.save(id, *call.user, call.request.body, options);
+    audit(call, draft ? "save-draft" : "save-annotation", "task", call.params.at(0), "success", "revision " + std::to_string(r.info.number));
     return jsonResponse(201, {{"task", id}, {"revision", r.info.number}, {"saved", isoTimeFromMillis(r.info.createdMs)},
-                              {"annotation", r.document}});
+                              {"complete", r.info.complete}, {"missing", r.missing}, {"annotation", r.document}});
   } catch (const WorklistError& e) {
     audit(call, "save-annotation", "task", call.params.at(0), "failure", e.what());
     return worklistError(e);
@@ -187,7 +233,7 @@ HttpResponse ApiHandler::getAnnotation(const Call& call) {
     const Revision r = worklist_.annotation(id, revision);
     audit(call, "view-annotation", "task", call.params.at(0), "success", "revision " + std::to_string(r.info.number));
     return jsonResponse(200, {{"task", id}, {"revision", r.info.number}, {"author", r.info.author},
-                              {"saved", isoTimeFromMillis(r.info.createdMs)}, {"annotation", r.document}});
+                              {"saved", isoTimeFromMillis(r.info.createdMs)}, {"complete", r.info.complete}, {"annotation", r.document}});
   } catch (const WorklistError& e) {
     return worklistError(e);
   }

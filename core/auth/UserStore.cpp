@@ -1,10 +1,10 @@
 #include "auth/UserStore.h"
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include "common/Clock.h"
 #include "common/Digest.h"
+#include "common/SecureRandom.h"
 #include "common/EnumNames.h"
 
 namespace annot {
@@ -13,12 +13,6 @@ const std::pair<Role, const char*> kRoles[] = {
     {Role::Annotator, "annotator"}, {Role::Reviewer, "reviewer"}, {Role::Admin, "admin"}, {Role::Researcher, "researcher"}};
 
 std::string saltedHash(const std::string& salt, const std::string& secret) { return sha256Hex(salt + ":" + secret); }
-
-std::string randomHex(size_t bytes) {
-  std::vector<unsigned char> buf(bytes);
-  if (RAND_bytes(buf.data(), static_cast<int>(bytes)) != 1) throw std::runtime_error("no randomness available for tokens");
-  return toHex(buf.data(), bytes);
-}
 
 bool validName(const std::string& name) {
   if (name.empty() || name.size() > 64) return false;

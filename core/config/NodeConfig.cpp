@@ -30,7 +30,8 @@ const std::set<std::string>& knownKeys() {
       "HttpPort", "HttpBindAddress", "HttpThreads", "MaxHttpBodySize", "HttpsCertificate", "HttpsPrivateKey",
       "StableAge", "LogLevel",
       "MinFreeDiskSpaceMB", "ProtocolsDirectory", "TaskLeaseSeconds", "Pacs",
-      "OutboxMaxBackoffSeconds", "PacsTlsTrustedCertificates", "PacsTlsCertificate", "PacsTlsPrivateKey"};
+      "OutboxMaxBackoffSeconds", "PacsTlsTrustedCertificates", "PacsTlsCertificate", "PacsTlsPrivateKey",
+      "WorkstationDirectory", "SessionIdleMinutes"};
   return keys;
 }
 }  // namespace
@@ -73,6 +74,8 @@ NodeConfig NodeConfig::fromJsonText(const std::string& text) {
   c.pacsTlsTrustedCertificates = readString(doc, "PacsTlsTrustedCertificates", c.pacsTlsTrustedCertificates);
   c.pacsTlsCertificate = readString(doc, "PacsTlsCertificate", c.pacsTlsCertificate);
   c.pacsTlsPrivateKey = readString(doc, "PacsTlsPrivateKey", c.pacsTlsPrivateKey);
+  c.workstationDirectory = readString(doc, "WorkstationDirectory", c.workstationDirectory);
+  c.sessionIdleMinutes = readPositive<unsigned>(doc, "SessionIdleMinutes", c.sessionIdleMinutes);
   c.validate();
   return c;
 }
@@ -138,7 +141,8 @@ std::string NodeConfig::toJsonText() const {
               {"ProtocolsDirectory", protocolsDirectory}, {"TaskLeaseSeconds", taskLeaseSeconds}, {"Pacs", pacs},
               {"OutboxMaxBackoffSeconds", outboxMaxBackoffSeconds},
               {"PacsTlsTrustedCertificates", pacsTlsTrustedCertificates}, {"PacsTlsCertificate", pacsTlsCertificate},
-              {"PacsTlsPrivateKey", pacsTlsPrivateKey}};
+              {"PacsTlsPrivateKey", pacsTlsPrivateKey}, {"WorkstationDirectory", workstationDirectory},
+              {"SessionIdleMinutes", sessionIdleMinutes}};
   return doc.dump(2);
 }
 

@@ -36,6 +36,8 @@ struct NodeConfig {
   std::string pacsTlsTrustedCertificates;   // PEM bundle; set: results go to every Pacs over TLS, its certificate checked
   std::string pacsTlsCertificate;           // PEM; our client certificate towards the PACS (optional)
   std::string pacsTlsPrivateKey;            // PEM, unencrypted
+  std::string workstationDirectory;         // the labeling workstation's built files; empty: the build's
+  unsigned sessionIdleMinutes = 15;         // a browser session ends after this long without a request
 
   // Parses a configuration document. Throws std::invalid_argument naming the offending key.
   static NodeConfig fromJsonText(const std::string& text);

@@ -34,6 +34,7 @@ PluginConfig PluginConfig::fromOrthancConfiguration(const std::string& jsonText)
   PluginConfig c;
   c.aeTitle = config::readString(doc, "DicomAet", c.aeTitle);
   c.orthancName = config::readString(doc, "Name", "");
+  c.orthancHttps = config::readBool(doc, "SslEnabled", false);
   const std::string storage = config::readString(doc, "StorageDirectory", "OrthancStorage");
   c.dataDirectory = storage + "/annotation";
   if (doc.contains("DicomWeb") && doc["DicomWeb"].is_object()) {
@@ -44,7 +45,8 @@ PluginConfig PluginConfig::fromOrthancConfiguration(const std::string& jsonText)
   if (!section.is_object()) throw std::invalid_argument(std::string("'") + kSection + "' must be a JSON object");
   try {
     config::rejectUnknownKeys(section, {"Enabled", "DataDirectory", "ProtocolsDirectory", "Destinations", "TaskLeaseSeconds",
-                                        "OutboxMaxBackoffSeconds", "InitialAdmin", "LogLevel"});
+                                        "OutboxMaxBackoffSeconds", "InitialAdmin", "LogLevel", "WorkstationDirectory",
+                                        "SessionIdleMinutes"});
     c.enabled = config::readBool(section, "Enabled", c.enabled);
     c.dataDirectory = config::readString(section, "DataDirectory", c.dataDirectory);
     c.protocolsDirectory = config::readString(section, "ProtocolsDirectory", c.protocolsDirectory);
@@ -53,6 +55,8 @@ PluginConfig PluginConfig::fromOrthancConfiguration(const std::string& jsonText)
     c.outboxMaxBackoffSeconds = config::readPositive<unsigned>(section, "OutboxMaxBackoffSeconds", c.outboxMaxBackoffSeconds);
     c.initialAdmin = config::readString(section, "InitialAdmin", c.initialAdmin);
     c.logLevel = config::readString(section, "LogLevel", c.logLevel);
+    c.workstationDirectory = config::readString(section, "WorkstationDirectory", c.workstationDirectory);
+    c.sessionIdleMinutes = config::readPositive<unsigned>(section, "SessionIdleMinutes", c.sessionIdleMinutes);
     Log::parseLevel(c.logLevel);  // throws on an unknown level
     if (c.dataDirectory.empty()) throw std::invalid_argument("configuration key 'DataDirectory' must not be empty");
     for (const auto& d : c.destinations) {

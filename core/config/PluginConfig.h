@@ -20,6 +20,9 @@ struct PluginConfig {
   std::string aeTitle = "ORTHANC";          // Orthanc's DicomAet
   std::string orthancName;                  // Orthanc's Name, shown in the API info
   std::string orthancDicomwebRoot = "/dicom-web/";  // Orthanc's DicomWeb.Root: searches go through it
+  bool orthancHttps = false;                // Orthanc's SslEnabled: session cookies get the Secure attribute
+  std::string workstationDirectory;         // the labeling workstation's built files; empty: the build's
+  unsigned sessionIdleMinutes = 15;
 
   static constexpr const char* kSection = "AnnotationNode";
   // Reads the whole Orthanc configuration (as OrthancPluginGetConfiguration returns it). Throws

@@ -3,6 +3,7 @@
 // attempts. It survives restarts (it lives in the state database), retries with exponential
 // backoff while a PACS is down or refuses, and marks an object sent once a destination
 // acknowledged it, after which it is never sent there again.
+#include <map>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,13 @@ class Outbox {
   // acknowledged: the destination answered success or warning.
   void recordAttempt(int64_t id, bool acknowledged, const std::string& status, const std::string& message);
   std::vector<OutboxItem> forInstance(const std::string& sopInstanceUid);
+  // Newest first. state: "" (all), "pending", "sent", or "failed" (pending after a failed attempt).
+  std::vector<OutboxItem> list(const std::string& state, unsigned limit);
+  // Per destination, how many objects are pending, failed (pending, last attempt failed) and sent.
+  struct DestinationCounts {
+    int64_t pending = 0, failed = 0, sent = 0;
+  };
+  std::map<std::string, DestinationCounts> counts();
 
  private:
   StateDatabase& db_;

@@ -77,6 +77,14 @@ class Reader : public JsonFieldReader {
     }
     l.segmentation = boolean(j, "segmentation", path, false);
     if (l.geometries.empty() && !l.segmentation) problem(path, "allows no geometry and no segmentation: nothing could be labelled");
+    if (j.contains("segmentCategory")) l.segmentCategory = code(j.at("segmentCategory"), path + ".segmentCategory");
+    if (j.contains("color")) {
+      const json& c = j.at("color");
+      bool ok = c.is_array() && c.size() == 3;
+      for (size_t i = 0; ok && i < 3; ++i) ok = c[i].is_number_integer() && c[i].get<int>() >= 0 && c[i].get<int>() <= 255;
+      if (ok) l.color = std::array<int, 3>{c[0].get<int>(), c[1].get<int>(), c[2].get<int>()};
+      else problem(path + ".color", "must be [red, green, blue], each 0-255");
+    }
     if (j.contains("evaluations")) {
       const json& list = j.at("evaluations");
       for (size_t i = 0; i < list.size(); ++i) {
@@ -324,6 +332,11 @@ json toJson(const Protocol& p) {
     json jl = {{"key", l.key}, {"finding", toJson(l.finding)}, {"geometries", geometries}, {"segmentation", l.segmentation},
                {"evaluations", evaluations}, {"measurements", measurements}};
     if (l.findingSite) jl["findingSite"] = toJson(*l.findingSite);
+    json sites = json::array();
+    for (const auto& site : l.allowedSites) sites.push_back(toJson(site));
+    jl["allowedSites"] = sites;
+    if (l.segmentCategory) jl["segmentCategory"] = toJson(*l.segmentCategory);
+    if (l.color) jl["color"] = *l.color;
     labels.push_back(jl);
   }
   json classifications = json::array();

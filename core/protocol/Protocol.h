@@ -3,6 +3,7 @@
 // geometries, required evaluations and measurements), how many readers and whether a reviewer
 // signs off. Loaded from JSON files in sr-templates/protocols (schema in
 // docs/protocol.schema.json) and checked when loaded.
+#include <array>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -33,6 +34,10 @@ struct LabelRule {
   std::vector<Code> allowedSites;        // empty: any site
   std::vector<GeometryType> geometries;  // allowed geometry types
   bool segmentation = false;             // may also be labelled with a mask (SEG)
+  // The mask's segment: its CID 7150 category (default: Morphologically Abnormal Structure)
+  // and display colour (sRGB; default: from the workstation's palette).
+  std::optional<Code> segmentCategory;
+  std::optional<std::array<int, 3>> color;
   std::vector<EvaluationRule> evaluations;
   std::vector<MeasurementRule> measurements;
 };

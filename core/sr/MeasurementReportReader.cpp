@@ -1,5 +1,8 @@
 #include "sr/MeasurementReportReader.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
 
@@ -33,9 +36,22 @@ std::vector<std::string> referencedInstances(DcmItem& ds, const DcmTagKey& seque
 
 bool isSite(const Code& concept) { return concept.sameConcept(c::FindingSite) || concept.sameConcept(c::FindingSiteSrt); }
 
+// The shortest decimal that is this 32-bit float: GraphicData is FL, so a coordinate written as
+// 210.123 reads back as 210.123, not as the float's exact binary value 210.12300109863281.
+double shortestDecimal(float value) {
+  char text[32];
+  for (int precision = 6; precision <= 9; ++precision) {
+    std::snprintf(text, sizeof text, "%.*g", precision, static_cast<double>(value));
+    if (std::strtof(text, nullptr) == value) break;
+  }
+  return std::strtod(text, nullptr);
+}
+
 std::vector<Point2> pointsOf(const SrContentItem& scoord) {
   std::vector<Point2> points;
-  for (size_t i = 0; i + 1 < scoord.graphicData.size(); i += 2) points.push_back({scoord.graphicData[i], scoord.graphicData[i + 1]});
+  for (size_t i = 0; i + 1 < scoord.graphicData.size(); i += 2) {
+    points.push_back({shortestDecimal(scoord.graphicData[i]), shortestDecimal(scoord.graphicData[i + 1])});
+  }
   return points;
 }
 

@@ -178,6 +178,11 @@ CREATE TABLE deid_uids(
   original TEXT NOT NULL);
 ALTER TABLE users ADD COLUMN identified_access INTEGER NOT NULL DEFAULT 0;
 )SQL",
+      // 9: draft revisions. A draft may lack what the protocol requires; submitting needs a
+      // complete latest revision. Earlier revisions were all validated in full.
+      R"SQL(
+ALTER TABLE revisions ADD COLUMN complete INTEGER NOT NULL DEFAULT 1;
+)SQL",
   };
   return steps;
 }

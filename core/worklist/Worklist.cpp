@@ -63,6 +63,15 @@ Task requireTask(sqlite::Database& db, int64_t id) {
   return *t;
 }
 
+bool isIsoDate(const std::string& s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (s[i] < '0' || s[i] > '9') return false;
+  }
+  const int month = std::stoi(s.substr(5, 2)), day = std::stoi(s.substr(8, 2));
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
 bool leaseHeldBy(const Task& t, const std::string& user, int64_t now) {
   return t.state == TaskState::InProgress && t.assignee == user && t.leaseExpiresMs > now;
 }
@@ -151,6 +160,9 @@ std::vector<Task> Worklist::schedule(const std::string& studyUid, const std::str
   if (priority != "HIGH" && priority != "MEDIUM" && priority != "LOW") {
     throw WorklistError(WorklistError::Kind::Invalid, "priority must be HIGH, MEDIUM or LOW");
   }
+  if (!due.empty() && !isIsoDate(due.substr(0, 10))) {
+    throw WorklistError(WorklistError::Kind::Invalid, "due must be an ISO 8601 date (YYYY-MM-DD, optionally with a time)");
+  }
   return scheduleLocked(studyUid, seriesUid, *p, priority, due, /*onlyNew=*/false);
 }
 
@@ -178,7 +190,17 @@ std::vector<Task> Worklist::list(const TaskQuery& q) {
       sql += q.unassignedOrAssignee ? " AND (t.assignee = ? OR t.state = 'SCHEDULED')" : " AND t.assignee = ?";
       params.push_back(q.assignee);
     }
-    sql += " ORDER BY CASE t.priority WHEN 'HIGH' THEN 0 WHEN 'MEDIUM' THEN 1 ELSE 2 END, t.id LIMIT ? OFFSET ?";
+    if (!q.priority.empty()) {
+      sql += " AND t.priority = ?";
+      params.push_back(q.priority);
+    }
+    if (!q.dueBefore.empty()) {
+      // ISO dates compare as text; "2026-12-06T10:00" is due on the 6th.
+      sql += " AND t.due <> '' AND substr(t.due, 1, 10) <= ?";
+      params.push_back(q.dueBefore);
+    }
+    // Most urgent first: priority, then the nearest due date (tasks without one last).
+    sql += " ORDER BY CASE t.priority WHEN 'HIGH' THEN 0 WHEN 'MEDIUM' THEN 1 ELSE 2 END, t.due = '', t.due, t.id LIMIT ? OFFSET ?";
     auto st = db.prepare(sql);
     int i = 1;
     for (const auto& p : params) st.bind(i++, p);
@@ -241,7 +263,7 @@ Task Worklist::release(int64_t id, const User& user) {
   });
 }
 
-AnnotationDocument Worklist::resolveFor(const Task& task, const std::string& documentText) {
+ResolvedDraft Worklist::resolveFor(const Task& task, const std::string& documentText, bool draft) {
   const Protocol& protocol = protocolOf(task);
   try {
     AnnotationDocument doc = parseAnnotationDocument(documentText);
@@ -250,15 +272,18 @@ AnnotationDocument Worklist::resolveFor(const Task& task, const std::string& doc
       throw WorklistError(WorklistError::Kind::Invalid,
                           "the annotation is for study " + doc.studyInstanceUid + ", the task for " + task.studyInstanceUid);
     }
-    return resolveAnnotation(doc, imagesFor(task), &protocol);
+    if (draft) return resolveDraft(doc, imagesFor(task), &protocol);
+    return {resolveAnnotation(doc, imagesFor(task), &protocol), {}};
   } catch (const AnnotationError& e) {
     throw WorklistError(WorklistError::Kind::Invalid, "the annotation was not saved", e.problems());
   }
 }
 
-Revision Worklist::save(int64_t id, const User& user, const std::string& documentText) {
+Revision Worklist::save(int64_t id, const User& user, const std::string& documentText, SaveOptions options) {
   // Validate outside the lock: reading image headers can take a moment.
-  const AnnotationDocument resolved = resolveFor(get(id), documentText);
+  ResolvedDraft resolved = resolveFor(get(id), documentText, options.draft);
+  // A draft that lacks nothing is complete.
+  const bool complete = resolved.missing.empty();
   return db_.with([&](sqlite::Database& db) {
     sqlite::Transaction tx(db);
     const Task t = requireTask(db, id);
@@ -266,11 +291,18 @@ Revision Worklist::save(int64_t id, const User& user, const std::string& documen
     if (!leaseHeldBy(t, user.name, now)) {
       throw WorklistError(WorklistError::Kind::Conflict, "claim task " + std::to_string(id) + " first (only the holder of a live claim may save)");
     }
+    if (options.basedOn && *options.basedOn != t.revisions) {
+      throw WorklistError(WorklistError::Kind::Conflict,
+                          "revision " + std::to_string(t.revisions) + " was saved after revision " + std::to_string(*options.basedOn) +
+                              " this editor started from (another tab or device?): reload the task to continue from it");
+    }
     Revision r;
-    r.info = {t.revisions + 1, user.name, now};
-    r.document = toJson(resolved);
-    db.prepare("INSERT INTO revisions(task_fk, number, author, created_ms, document) VALUES(?,?,?,?,?)")
-        .bind(1, id).bind(2, static_cast<int64_t>(r.info.number)).bind(3, user.name).bind(4, now).bind(5, r.document.dump()).run();
+    r.info = {t.revisions + 1, user.name, now, complete};
+    r.document = toJson(resolved.document);
+    r.missing = std::move(resolved.missing);
+    db.prepare("INSERT INTO revisions(task_fk, number, author, created_ms, document, complete) VALUES(?,?,?,?,?,?)")
+        .bind(1, id).bind(2, static_cast<int64_t>(r.info.number)).bind(3, user.name).bind(4, now).bind(5, r.document.dump())
+        .bind(6, int64_t{complete ? 1 : 0}).run();
     // Saving is activity: the lease is extended.
     db.prepare("UPDATE tasks SET lease_expires_ms = ?, updated_ms = ? WHERE id = ?").bind(1, now + leaseMs_).bind(2, now).bind(3, id).run();
     tx.commit();
@@ -282,8 +314,8 @@ Revision Worklist::annotation(int64_t id, int revision) {
   return db_.with([&](sqlite::Database& db) {
     requireTask(db, id);
     auto st = db.prepare(revision > 0
-                             ? "SELECT number, author, created_ms, document FROM revisions WHERE task_fk = ? AND number = ?"
-                             : "SELECT number, author, created_ms, document FROM revisions WHERE task_fk = ? ORDER BY number DESC LIMIT 1");
+                             ? "SELECT number, author, created_ms, document, complete FROM revisions WHERE task_fk = ? AND number = ?"
+                             : "SELECT number, author, created_ms, document, complete FROM revisions WHERE task_fk = ? ORDER BY number DESC LIMIT 1");
     st.bind(1, id);
     if (revision > 0) st.bind(2, static_cast<int64_t>(revision));
     if (!st.step()) {
@@ -292,7 +324,7 @@ Revision Worklist::annotation(int64_t id, int revision) {
                                        : "task " + std::to_string(id) + " has no saved annotation yet");
     }
     Revision r;
-    r.info = {static_cast<int>(st.integer(0)), st.text(1), st.integer(2)};
+    r.info = {static_cast<int>(st.integer(0)), st.text(1), st.integer(2), st.integer(4) != 0};
     r.document = nlohmann::json::parse(st.text(3));
     return r;
   });
@@ -300,10 +332,10 @@ Revision Worklist::annotation(int64_t id, int revision) {
 
 std::vector<RevisionInfo> Worklist::revisions(int64_t id) {
   return db_.with([&](sqlite::Database& db) {
-    auto st = db.prepare("SELECT number, author, created_ms FROM revisions WHERE task_fk = ? ORDER BY number");
+    auto st = db.prepare("SELECT number, author, created_ms, complete FROM revisions WHERE task_fk = ? ORDER BY number");
     st.bind(1, id);
     std::vector<RevisionInfo> out;
-    while (st.step()) out.push_back({static_cast<int>(st.integer(0)), st.text(1), st.integer(2)});
+    while (st.step()) out.push_back({static_cast<int>(st.integer(0)), st.text(1), st.integer(2), st.integer(3) != 0});
     return out;
   });
 }
@@ -311,6 +343,16 @@ std::vector<RevisionInfo> Worklist::revisions(int64_t id) {
 Task Worklist::submit(int64_t id, const User& user) {
   const Task before = get(id);
   const Protocol& protocol = protocolOf(before);
+  if (before.revisions > 0 && leaseHeldBy(before, user.name, nowMillis())) {
+    const Revision latest = annotation(id, 0);
+    // Listed again against today's images and protocol, so the reader sees what to add.
+    const ResolvedDraft draft = latest.info.complete ? ResolvedDraft{} : resolveFor(before, latest.document.dump(), true);
+    if (!draft.missing.empty()) {
+      throw WorklistError(WorklistError::Kind::Invalid,
+                          "revision " + std::to_string(latest.info.number) + " is a draft: complete it and save before submitting",
+                          draft.missing);
+    }
+  }
   Task done = db_.with([&](sqlite::Database& db) {
     sqlite::Transaction tx(db);
     const Task t = requireTask(db, id);
@@ -346,7 +388,7 @@ Task Worklist::review(int64_t id, const User& user, const std::string& decision,
   std::optional<AnnotationDocument> consensusDoc;
   if (decision == "adjudicate") {
     if (consensus.empty()) throw WorklistError(WorklistError::Kind::Invalid, "adjudication needs the consensus 'annotation'");
-    consensusDoc = resolveFor(get(id), consensus);
+    consensusDoc = resolveFor(get(id), consensus, false).document;
   }
   std::vector<Task> approved;
   Task result = db_.with([&](sqlite::Database& db) {
@@ -496,18 +538,55 @@ std::string ageBand(const std::string& age) {
 }
 }  // namespace
 
-void Worklist::recordAgreement(const Task& review, const std::vector<Task>& readers) {
+nlohmann::json Worklist::computeAgreement(const Task& task, const std::vector<Task>& readers) {
   std::vector<AnnotationDocument> docs;
   for (const auto& t : readers) docs.push_back(parseAnnotationDocument(annotation(t.id, 0).document));
   const bool masks = std::any_of(docs.begin(), docs.end(), [](const AnnotationDocument& d) { return d.segmentation.has_value(); });
-  const SourceImageSet images = masks ? imagesFor(review) : SourceImageSet{};
+  const SourceImageSet images = masks ? imagesFor(task) : SourceImageSet{};
   const CaseAgreement a = compareReaders(docs, masks ? &images : nullptr);
-  const nlohmann::json result = {{"regionIoUs", a.regionIoUs}, {"pointDistancesPixels", a.pointDistances},
-                                 {"maskDice", a.maskDice}, {"maskIoU", a.maskIoU}, {"unmatchedFindings", a.unmatchedFindings}};
+  return {{"regionIoUs", a.regionIoUs}, {"pointDistancesPixels", a.pointDistances},
+          {"maskDice", a.maskDice}, {"maskIoU", a.maskIoU}, {"unmatchedFindings", a.unmatchedFindings}};
+}
+
+void Worklist::recordAgreement(const Task& review, const std::vector<Task>& readers) {
+  const nlohmann::json result = computeAgreement(review, readers);
   db_.with([&](sqlite::Database& db) {
     db.prepare("INSERT INTO agreements(study_uid, protocol_id, protocol_version, computed_ms, result) VALUES(?,?,?,?,?)")
         .bind(1, review.studyInstanceUid).bind(2, review.protocolId).bind(3, review.protocolVersion).bind(4, nowMillis())
         .bind(5, result.dump()).run();
+  });
+}
+
+std::vector<Task> Worklist::caseReaders(const Task& task) {
+  return db_.with([&](sqlite::Database& db) {
+    auto labels = db.prepare(std::string("SELECT ") + kTaskColumns +
+                             " FROM tasks t WHERE study_uid = ? AND series_uid = ? AND protocol_id = ? AND protocol_version = ? "
+                             "AND step = 'label' ORDER BY reader_slot");
+    labels.bind(1, task.studyInstanceUid).bind(2, task.seriesInstanceUid).bind(3, task.protocolId).bind(4, task.protocolVersion);
+    std::vector<Task> readers;
+    while (labels.step()) readers.push_back(readTask(labels));
+    return readers;
+  });
+}
+
+nlohmann::json Worklist::caseAgreement(const Task& task) {
+  nlohmann::json stored = storedAgreement(task.studyInstanceUid, task.protocolId);
+  if (!stored.is_null()) return stored;
+  const std::vector<Task> readers = caseReaders(task);
+  const bool allSubmitted = readers.size() >= 2 && std::all_of(readers.begin(), readers.end(), [](const Task& t) {
+                              return t.state == TaskState::Completed && t.revisions > 0;
+                            });
+  return allSubmitted ? computeAgreement(task, readers) : nlohmann::json(nullptr);
+}
+
+std::vector<ReviewDecision> Worklist::reviewsOf(int64_t id) {
+  return db_.with([&](sqlite::Database& db) {
+    auto st = db.prepare("SELECT review_task_fk, coalesce(label_task_fk, 0), decision, comment, reviewer, created_ms FROM reviews "
+                         "WHERE review_task_fk = ? OR label_task_fk = ? ORDER BY id");
+    st.bind(1, id).bind(2, id);
+    std::vector<ReviewDecision> out;
+    while (st.step()) out.push_back({st.integer(0), st.integer(1), st.text(2), st.text(3), st.text(4), st.integer(5)});
+    return out;
   });
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "annotation/AnnotationDocument.h"
+#include "annotation/AnnotationValidator.h"
 #include "auth/UserStore.h"
 #include "protocol/Protocol.h"
 #include "state/StateDatabase.h"
@@ -48,11 +49,23 @@ struct RevisionInfo {
   int number = 0;
   std::string author;
   int64_t createdMs = 0;
+  bool complete = true;  // false: a draft, which may lack what the protocol requires
 };
 
 struct Revision {
   RevisionInfo info;
   nlohmann::json document;
+  std::vector<std::string> missing;  // of a draft just saved: what submitting still needs
+};
+
+// A reviewer's decision on a case, as the readers and the next reviewer see it.
+struct ReviewDecision {
+  int64_t reviewTaskId = 0;
+  int64_t labelTaskId = 0;  // the task sent back by a rejection; 0 otherwise
+  std::string decision;     // approve | reject | adjudicate
+  std::string comment;
+  std::string reviewer;
+  int64_t createdMs = 0;
 };
 
 // A DICOM object produced from a task's revision (kept in the node's storage).
@@ -72,6 +85,8 @@ struct TaskQuery {
   std::string protocolId;
   std::string studyInstanceUid;
   std::string assignee;
+  std::string priority;   // HIGH, MEDIUM, LOW; empty: any
+  std::string dueBefore;  // ISO date: tasks due on or before it; empty: any
   bool unassignedOrAssignee = false;  // annotators see open tasks and their own only
   unsigned limit = 100;
   unsigned offset = 0;
@@ -105,7 +120,16 @@ class Worklist {
   Task get(int64_t id);
   Task claim(int64_t id, const User& user);
   Task release(int64_t id, const User& user);
-  Revision save(int64_t id, const User& user, const std::string& documentText);
+  // Saves the next immutable revision. A draft is checked like any revision except for what the
+  // protocol requires (listed in the answer's `missing`); submitting needs a complete one.
+  // `basedOn`: the revision the editor started from; when another was saved since (a second
+  // tab, a second device) the save is refused with Conflict instead of silently winning.
+  struct SaveOptions {
+    bool draft = false;
+    std::optional<int> basedOn;
+  };
+  Revision save(int64_t id, const User& user, const std::string& documentText, SaveOptions options);
+  Revision save(int64_t id, const User& user, const std::string& documentText) { return save(id, user, documentText, SaveOptions{}); }
   // revision 0: the latest.
   Revision annotation(int64_t id, int revision);
   std::vector<RevisionInfo> revisions(int64_t id);
@@ -119,6 +143,13 @@ class Worklist {
   Task review(int64_t id, const User& user, const std::string& decision, const std::string& comment, int64_t labelTaskId,
               const std::string& consensus = "");
   std::vector<TaskOutput> outputs(int64_t id);
+  // The review decisions that concern a task: made on it (review task) or sending it back (label task).
+  std::vector<ReviewDecision> reviewsOf(int64_t id);
+  // The label tasks of the case a task belongs to (same study, series and protocol version).
+  std::vector<Task> caseReaders(const Task& task);
+  // The case's agreement as recorded when its review was decided, or computed now from the
+  // readers' latest revisions when every reader has submitted (null otherwise).
+  nlohmann::json caseAgreement(const Task& task);
   // Whether this SOP instance is one of the results the worklist produced.
   bool isOutput(const std::string& sopInstanceUid);
   // Reader agreement over the cases of a protocol whose readers have all submitted.
@@ -131,12 +162,14 @@ class Worklist {
 
  private:
   const Protocol& protocolOf(const Task& task) const;
-  // Parses and validates an annotation for a task's study and protocol (422 with every problem).
-  AnnotationDocument resolveFor(const Task& task, const std::string& documentText);
+  // Parses and validates an annotation for a task's study and protocol (422 with every problem);
+  // a draft may lack what the protocol requires.
+  ResolvedDraft resolveFor(const Task& task, const std::string& documentText, bool draft);
   // Writes one SR for the latest revision of a completed label task (a new instance in the
   // task's own series, with the previous one as predecessor).
   TaskOutput writeResult(const Task& task, const std::string& verifier);
   void recordAgreement(const Task& review, const std::vector<Task>& readers);
+  nlohmann::json computeAgreement(const Task& task, const std::vector<Task>& readers);
   std::vector<Task> scheduleLocked(const std::string& studyUid, const std::string& seriesUid, const Protocol& protocol,
                                    const std::string& priority, const std::string& due, bool onlyNew);
   // The images a task labels: its study's, or its series'.

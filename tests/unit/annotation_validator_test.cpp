@@ -242,3 +242,35 @@ TEST_F(ValidatorTest, ProtocolRulesAreEnforced) {
 
   EXPECT_TRUE(mentions(problems(json::array({good}), lung), "required classification 'emphysema'"));
 }
+
+TEST_F(ValidatorTest, ADraftMayLackWhatTheProtocolRequiresButNotBeWrong) {
+  const Protocol* lung = protocols.find("chest-ct-lung-nodules");
+  ASSERT_NE(lung, nullptr);
+  auto draftOf = [&](json findings) {
+    json doc = {{"observer", {{"name", "R^One"}}}, {"protocol", {{"id", lung->id}, {"version", lung->version}}}, {"findings", findings}};
+    return resolveDraft(parseAnnotationDocument(doc), images, lung);
+  };
+  // A nodule drawn, nothing answered yet: every missing item is listed, none refused.
+  const json bare = {{"label", "nodule"},
+                     {"geometry", {{"type", "bbox"}, {"image", {{"sopInstanceUid", "1.2.9.1"}}}, {"points", {{1, 1}, {9, 9}}}}}};
+  const ResolvedDraft draft = draftOf(json::array({bare}));
+  EXPECT_EQ(draft.document.findings.size(), 1u);
+  EXPECT_TRUE(mentions(draft.missing, "findings[0].evaluations: required evaluation (NODCOMP"));
+  EXPECT_TRUE(mentions(draft.missing, "findings[0].evaluations: required evaluation (LRCAT"));
+  EXPECT_TRUE(mentions(draft.missing, "findings[0].measurements: required measurement (103339001"));
+  EXPECT_TRUE(mentions(draft.missing, "classifications: required classification 'emphysema'"));
+  // The same document is refused as complete, with the same items.
+  EXPECT_TRUE(mentions(problems(json::array({bare}), lung), "required evaluation (NODCOMP"));
+  // What is present must still be right in a draft.
+  json twoPointPolygon = bare;
+  twoPointPolygon["label"] = "mass";
+  twoPointPolygon["geometry"] = {{"type", "polygon"}, {"image", {{"sopInstanceUid", "1.2.9.1"}}}, {"points", {{1, 1}, {9, 9}}}};
+  EXPECT_THROW(draftOf(json::array({twoPointPolygon})), AnnotationError);
+  json wrongImage = bare;
+  wrongImage["geometry"]["image"]["sopInstanceUid"] = "1.2.9.99";
+  EXPECT_THROW(draftOf(json::array({wrongImage})), AnnotationError);
+  // Everything removed: an empty draft is kept, and refused when complete.
+  const ResolvedDraft empty = draftOf(json::array());
+  EXPECT_TRUE(mentions(empty.missing, "document: has neither findings nor classifications nor a segmentation"));
+  EXPECT_THROW(resolveAnnotation(empty.document, images, lung), AnnotationError);
+}

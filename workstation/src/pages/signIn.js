@@ -1,0 +1,38 @@
+// Sign-in: a user name and the token an administrator issued. The token is exchanged for a
+// browser session (an HttpOnly cookie); the page never keeps it.
+import { ApiError, api } from '../api.js';
+import { h } from '../dom.js';
+
+export function mountSignIn(root, { message, onSignedIn }) {
+  const name = h('input', { id: 'signin-name', name: 'username', autocomplete: 'username', required: true, autofocus: true });
+  const token = h('input', { id: 'signin-token', name: 'token', type: 'password', autocomplete: 'current-password', required: true });
+  const status = h('p', { class: message && !message.startsWith('Signed out') ? 'error' : 'info', role: 'alert', 'data-testid': 'signin-message' }, message || '');
+  const button = h('button', { type: 'submit' }, 'Sign in');
+  const form = h('form', { class: 'signin', onsubmit: submit },
+    h('h1', {}, 'Labeling workstation'),
+    h('label', { for: 'signin-name' }, 'User name'), name,
+    h('label', { for: 'signin-token' }, 'Token'), token,
+    button, status,
+    h('p', { class: 'hint' }, 'Your administrator gives you a user name and a token (dicom-node user add NAME, or the Administration page). The session ends when you sign out or after a while without activity.'));
+
+  async function submit(event) {
+    event.preventDefault();
+    button.disabled = true;
+    status.className = 'info';
+    status.textContent = 'Signing in…';
+    try {
+      const session = await api('POST', 'api/v1/session', { body: { name: name.value.trim(), token: token.value.trim() }, quietUnauthorized: true });
+      token.value = '';
+      onSignedIn(session);
+    } catch (e) {
+      status.className = 'error';
+      status.textContent = e instanceof ApiError && e.status === 401
+        ? 'The user name and token do not match an active user. Check both, or ask your administrator for a new token.'
+        : `Signing in failed: ${e.message}`;
+      button.disabled = false;
+    }
+  }
+
+  root.append(h('div', { class: 'signin-page' }, form));
+  return { unmount() {} };
+}
