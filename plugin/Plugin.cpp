@@ -11,31 +11,6 @@ namespace {
 OrthancPluginContext* g_context = nullptr;
 std::unique_ptr<annot::plugin::PluginApp> g_app;
 
-// Adds a "Labeling worklist" button to Orthanc Explorer's study page (it opens the worklist of
-// that study) and to its home page.
-const char* kExplorerExtension = R"JS(
-$('#study').live('pagebeforeshow', function() {
-  if ($('#annotation-worklist').length) return;
-  var b = $('<a>').attr('id', 'annotation-worklist').attr('data-role', 'button').attr('data-icon', 'grid')
-    .attr('href', '#').text('Labeling worklist');
-  b.insertBefore($('#study-delete').parent().parent());
-  b.button();
-  b.click(function() {
-    var id = $.mobile.pageData.uuid;
-    $.ajax({ url: '../studies/' + id, dataType: 'json', success: function(s) {
-      window.open('../annotation/ui?study=' + encodeURIComponent(s.MainDicomTags.StudyInstanceUID));
-    }});
-  });
-});
-$('#lookup').live('pagebeforeshow', function() {
-  if ($('#annotation-worklist-home').length) return;
-  var b = $('<a>').attr('id', 'annotation-worklist-home').attr('data-role', 'button').attr('href', '../annotation/ui')
-    .attr('target', '_blank').text('Labeling worklist');
-  $('#lookup').find('[data-role=content]').first().append(b);
-  b.button();
-});
-)JS";
-
 OrthancPluginErrorCode serveRest(OrthancPluginRestOutput* output, const char* url, const OrthancPluginHttpRequest* request) {
   try {
     // Registered for "/annotation(/.*)": the first group is the path below the prefix.
@@ -97,7 +72,8 @@ ORTHANC_PLUGINS_API int32_t OrthancPluginInitialize(OrthancPluginContext* contex
     OrthancPluginSetDescription(context, "Labeling worklists, review and DICOM SR/SEG results for studies in Orthanc.");
     OrthancPluginRegisterRestCallbackNoLock(context, "/annotation(/.*)", serveRest);
     OrthancPluginRegisterOnChangeCallback(context, onChange);
-    OrthancPluginExtendOrthancExplorer(context, kExplorerExtension);
+    const std::string& explorer = g_app->orthancExplorerExtension();
+    if (!explorer.empty()) OrthancPluginExtendOrthancExplorer(context, explorer.c_str());
     return 0;
   } catch (const std::exception& e) {
     LOG_ERROR("plugin", "cannot start: " << e.what());

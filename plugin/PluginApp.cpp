@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <sstream>
 
 #include "RestBridge.h"
 #include "common/Log.h"
@@ -60,6 +61,15 @@ PluginApp::PluginApp(OrthancPluginContext* context, const PluginConfig& config)
   api_.setOutbox(&outbox_);
   api_.setDicomweb(&dicomweb_);
   createInitialAdmin();
+  const std::string explorer = browserSettings(config).workstationDirectory + "/orthanc-explorer.js";
+  std::ifstream in(explorer);
+  if (in) {
+    std::ostringstream text;
+    text << in.rdbuf();
+    explorerExtension_ = text.str();
+  } else {
+    LOG_WARN("plugin", "no " << explorer << ": Orthanc Explorer gets no worklist button (is the workstation built?)");
+  }
   LOG_INFO("plugin", protocols_.all().size() << " labeling protocol(s) loaded; data directory " << config_.dataDirectory);
 }
 

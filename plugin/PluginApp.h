@@ -38,6 +38,9 @@ class PluginApp {
   void orthancStarted();
   void orthancStopping();
   void changed() { feed_.wake(); }
+  // The script that adds the worklist buttons to Orthanc Explorer (a file of the workstation's
+  // build); empty when it is missing, which is logged.
+  const std::string& orthancExplorerExtension() const { return explorerExtension_; }
 
  private:
   bool isOwnOutput(const std::string& sop);
@@ -53,6 +56,7 @@ class PluginApp {
   OrthancImageHeaders headers_;
   OrthancStudyIndex index_;
   IndexedStudySource studies_;
+  std::string explorerExtension_;
   std::mutex ownMutex_;
   std::set<std::string> ownOutputs_;  // results stored by this process, before Orthanc announces them
   OrthancResultSink stored_;

@@ -102,4 +102,6 @@ let html = await readFile(path.join(here, 'src/index.html'), 'utf8');
 html = html.replace('%APP_JS%', script).replace('%APP_CSS%', style);
 await writeFile(path.join(out, 'index.html'), html);
 await copyFile(path.join(here, 'src/favicon.svg'), path.join(out, 'favicon.svg'));
+// Not part of the page: the Orthanc plugin hands this to Orthanc Explorer at start-up.
+await copyFile(path.join(here, 'src/orthanc-explorer.js'), path.join(out, 'orthanc-explorer.js'));
 console.log(`workstation built into ${out} (${script}, ${style})`);

@@ -122,13 +122,16 @@ ApiHandler::ApiHandler(StudyIndex& catalog, Metrics& metrics, UserStore& users, 
   routes_ = {
       {"GET", "/healthz", {}, [this](const Call&) { return this->health(); }},
       {"GET", "/metrics", {}, [this](const Call&) { return this->metrics(); }},
-      // Relative links in the workstation resolve against "ui/": send "/ui" there, relative, so
-      // the same answer works under the plugin's "/annotation" prefix.
-      {"GET", "/ui", {}, [](const Call&) {
+      // The page's relative links resolve against the folder it is served from. Orthanc hands
+      // "/annotation/ui/" to the plugin as "/ui", so the entry is a named file, not the folder;
+      // the query (the worklist's ?study=) goes along.
+      {"GET", "/ui", {}, [this](const Call& c) {
          HttpResponse r;
          r.status = 302;
          r.contentType = "text/plain; charset=utf-8";
-         r.headers.emplace_back("Location", "ui/");
+         std::string query;
+         for (const auto& [k, v] : c.request.query) query += (query.empty() ? "?" : "&") + percentEncode(k) + "=" + percentEncode(v);
+         r.headers.emplace_back("Location", info_.routePrefix + "/ui/index.html" + query);
          return r;
        }},
       {"GET", "/ui/*", {}, [this](const Call& c) { return workstation_.serve(c.params.at(0), c.request); }},

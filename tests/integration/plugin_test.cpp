@@ -317,9 +317,12 @@ TEST(Plugin, TheLabelingLoopRunsInsideOrthancAndSurvivesItsRestart) {
   const std::string reader = d.addUser("reader", "annotator"), reviewer = d.addUser("reviewer", "reviewer");
   // Orthanc Explorer links to the worklist page, which the plugin serves.
   EXPECT_NE(httpGet(orthanc->httpPort(), "/plugins/explorer.js").body.find("Labeling worklist"), std::string::npos);
-  const auto page = httpGet(orthanc->httpPort(), "/annotation/ui");
+  const auto entry = httpGet(orthanc->httpPort(), "/annotation/ui");
+  EXPECT_TRUE(entry.status == 301 || entry.status == 302) << entry.status;  // Orthanc's redirect is a 301
+  EXPECT_EQ(entry.headers.count("location") ? entry.headers.at("location") : "", "/annotation/ui/index.html");
+  const auto page = httpGet(orthanc->httpPort(), "/annotation/ui/index.html");
   EXPECT_EQ(page.status, 200);
-  EXPECT_NE(page.body.find("api/v1/tasks"), std::string::npos);
+  EXPECT_NE(page.body.find("Labeling workstation"), std::string::npos);
   // With Orthanc's own authentication in front, the token travels in X-Annotation-Token.
   EXPECT_EQ(httpRequest(orthanc->httpPort(), "GET", "/annotation/api/v1/tasks", "", {{"X-Annotation-Token", reader}}).status, 200);
   EXPECT_EQ(httpRequest(orthanc->httpPort(), "GET", "/annotation/api/v1/tasks", "", {{"X-Annotation-Token", reader + "x"}}).status, 401);

@@ -323,3 +323,77 @@ TEST(Worklist, MaskLabelsBecomeASegNextToTheSr) {
   for (const auto& s : studyNow["Series"]) segSeries += s["Modality"] == "SEG";
   EXPECT_EQ(segSeries, 1);
 }
+
+TEST(Worklist, ADraftMayLackWhatTheProtocolRequiresButSubmittingNeedsItAll) {
+  TempDir tmp;
+  const std::string study = generateStudy(tmp / "ct", {"--slices", "2", "--rows", "64", "--columns", "64"});
+  const std::string slice = sopInstanceUidOf(listFiles(tmp / "ct", ".dcm").at(0));
+  RunningNode node(tmp / "data", NodeSettings{1});
+  const std::string reader = node.addUser("reader", "annotator");
+  ASSERT_EQ(storescu(node.dicomPort(), {tmp / "ct"}).exitCode, 0);
+  ASSERT_TRUE(eventually([&] { return tasksOf(node, study).size() == 2; })) << node.process().log();
+  const std::string task = std::to_string(tasksOf(node, study)[0]["id"].get<int>());
+  ASSERT_EQ(as(node, reader, "POST", "/api/v1/tasks/" + task + "/claim").status, 200);
+  const std::string path = "/api/v1/tasks/" + task + "/annotation";
+
+  // A nodule drawn, nothing answered: kept as a draft that lists what is missing.
+  json draft = noduleAnnotation(slice, "Reader^Rita");
+  draft["findings"][0].erase("evaluations");
+  draft.erase("classifications");
+  auto saved = as(node, reader, "PUT", path + "?draft=true", draft.dump());
+  ASSERT_EQ(saved.status, 201) << saved.body;
+  json body = json::parse(saved.body);
+  EXPECT_EQ(body["revision"], 1);
+  EXPECT_EQ(body["complete"], false);
+  ASSERT_EQ(body["missing"].size(), 3u) << body["missing"].dump();
+  EXPECT_NE(body["missing"].dump().find("findings[0].evaluations: required evaluation (NODCOMP"), std::string::npos);
+  EXPECT_NE(body["missing"].dump().find("required classification 'emphysema'"), std::string::npos);
+  // The same document is refused when saved as complete, naming every missing item.
+  auto refused = as(node, reader, "PUT", path, draft.dump());
+  EXPECT_EQ(refused.status, 422);
+  EXPECT_EQ(json::parse(refused.body)["error"]["problems"].size(), 3u);
+  // Submitting a draft is refused with the same list; nothing is lost.
+  refused = as(node, reader, "POST", "/api/v1/tasks/" + task + "/submit");
+  EXPECT_EQ(refused.status, 422) << refused.body;
+  EXPECT_NE(refused.body.find("revision 1 is a draft"), std::string::npos);
+  EXPECT_EQ(json::parse(refused.body)["error"]["problems"].size(), 3u);
+  EXPECT_EQ(node.getJson("/api/v1/tasks/" + task)["state"], "IN PROGRESS");
+  // What is present must be right, even in a draft: a wrong answer is refused there too.
+  json wrong = noduleAnnotation(slice, "Reader^Rita");
+  wrong["findings"][0]["evaluations"][0]["value"] = {{"code", "X"}, {"scheme", "99ANNOT"}, {"meaning", "made up"}};
+  refused = as(node, reader, "PUT", path + "?draft=true", wrong.dump());
+  EXPECT_EQ(refused.status, 422);
+  EXPECT_NE(refused.body.find("findings[0].evaluations[0].value"), std::string::npos) << refused.body;
+  // Completed, the draft becomes a complete revision that can be submitted.
+  saved = as(node, reader, "PUT", path + "?draft=true&basedOn=1", noduleAnnotation(slice, "Reader^Rita").dump());
+  ASSERT_EQ(saved.status, 201) << saved.body;
+  EXPECT_EQ(json::parse(saved.body)["complete"], true);
+  EXPECT_EQ(json::parse(saved.body)["missing"], json::array());
+  const json history = node.getJson("/api/v1/tasks/" + task)["revisionHistory"];
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[0]["complete"], false);
+  EXPECT_EQ(history[1]["complete"], true);
+  EXPECT_EQ(as(node, reader, "POST", "/api/v1/tasks/" + task + "/submit").status, 200);
+}
+
+TEST(Worklist, ASaveFromAStaleEditorIsRefusedInsteadOfWinning) {
+  TempDir tmp;
+  const std::string study = generateStudy(tmp / "ct", {"--slices", "2", "--rows", "64", "--columns", "64"});
+  const std::string slice = sopInstanceUidOf(listFiles(tmp / "ct", ".dcm").at(0));
+  RunningNode node(tmp / "data", NodeSettings{1});
+  const std::string reader = node.addUser("reader", "annotator");
+  ASSERT_EQ(storescu(node.dicomPort(), {tmp / "ct"}).exitCode, 0);
+  ASSERT_TRUE(eventually([&] { return tasksOf(node, study).size() == 2; })) << node.process().log();
+  const std::string task = std::to_string(tasksOf(node, study)[0]["id"].get<int>());
+  ASSERT_EQ(as(node, reader, "POST", "/api/v1/tasks/" + task + "/claim").status, 200);
+  const std::string path = "/api/v1/tasks/" + task + "/annotation?draft=true&basedOn=";
+  const std::string doc = noduleAnnotation(slice, "Reader^Rita").dump();
+  // Two tabs open the task with nothing saved; the first saves revision 1.
+  ASSERT_EQ(as(node, reader, "PUT", path + "0", doc).status, 201);
+  // The second tab still edits from "nothing saved": its save is refused and says why.
+  const auto stale = as(node, reader, "PUT", path + "0", doc);
+  EXPECT_EQ(stale.status, 409);
+  EXPECT_NE(stale.body.find("revision 1 was saved after revision 0"), std::string::npos) << stale.body;
+  EXPECT_EQ(node.getJson("/api/v1/tasks/" + task)["revisions"], 1);
+  EXPECT_EQ(as(node, reader, "PUT", path + "1", doc).status, 201);
+}

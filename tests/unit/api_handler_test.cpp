@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <limits>
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include "api/ApiHandler.h"
@@ -39,6 +43,33 @@ class ApiTest : public ::testing::Test {
     r.headers["authorization"] = "Bearer " + (token.empty() ? admin : token);
     r.remoteAddress = "192.0.2.7";
     return api.handle(r);
+  }
+
+  // Any request; `headers` as the client sent them (lower-case names), no token unless given.
+  HttpResponse call(const std::string& method, const std::string& target, const std::string& body = "",
+                    std::map<std::string, std::string> headers = {}, ApiHandler* handler = nullptr) {
+    HttpRequest r;
+    r.method = method;
+    EXPECT_TRUE(parseRequestTarget(target, r.path, r.query));
+    r.headers = std::move(headers);
+    r.body = body;
+    r.remoteAddress = "192.0.2.7";
+    return (handler ? *handler : api).handle(r);
+  }
+
+  static std::string header(const HttpResponse& r, const std::string& name) {
+    for (const auto& [k, v] : r.headers) {
+      if (k == name) return v;
+    }
+    return "";
+  }
+
+  // Signs in with a token; returns {cookie "annot_session=...", CSRF token}.
+  std::pair<std::string, std::string> signIn(const std::string& name, const std::string& token, ApiHandler* handler = nullptr) {
+    const auto r = call("POST", "/api/v1/session", json{{"name", name}, {"token", token}}.dump(), {}, handler);
+    EXPECT_EQ(r.status, 201) << r.body;
+    const std::string cookie = header(r, "Set-Cookie");
+    return {cookie.substr(0, cookie.find(';')), json::parse(r.body).value("csrfToken", "")};
   }
 
   test::TempDir dir;
@@ -204,4 +235,178 @@ TEST(UserStore, TokensAreSaltedSecretsShownOnce) {
   EXPECT_THROW(users.addUser("alice", Role::Admin), UserError);
   EXPECT_THROW(users.addUser("bad name", Role::Admin), UserError);
   EXPECT_THROW(users.issueToken("nobody"), UserError);
+}
+
+TEST_F(ApiTest, SignInGivesAnHttpOnlySessionWhoseChangesNeedItsCsrfToken) {
+  const std::string token = users.addUser("rita", Role::Annotator).token;
+  // The page asks first: nobody is signed in.
+  auto r = call("GET", "/api/v1/session");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(json::parse(r.body)["signedIn"], false);
+  // A wrong pairing of name and token is refused, and audited without the token.
+  r = call("POST", "/api/v1/session", json{{"name", "root"}, {"token", token}}.dump());
+  EXPECT_EQ(r.status, 401);
+  EXPECT_TRUE(header(r, "Set-Cookie").empty());
+  r = call("POST", "/api/v1/session", R"({"name": "rita"})");
+  EXPECT_EQ(r.status, 400);
+
+  r = call("POST", "/api/v1/session", json{{"name", "rita"}, {"token", token}}.dump());
+  ASSERT_EQ(r.status, 201);
+  const std::string setCookie = header(r, "Set-Cookie");
+  EXPECT_EQ(setCookie.rfind("annot_session=", 0), 0u);
+  EXPECT_NE(setCookie.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(setCookie.find("SameSite=Strict"), std::string::npos);
+  EXPECT_NE(setCookie.find("Path=/;"), std::string::npos);
+  EXPECT_EQ(setCookie.find("Secure"), std::string::npos) << "plain HTTP here";
+  EXPECT_EQ(setCookie.find(token), std::string::npos) << "the token is not the session";
+  const json session = json::parse(r.body);
+  EXPECT_EQ(session["role"], "annotator");
+  EXPECT_EQ(session["idleTimeoutSeconds"], 900);
+  const std::string cookie = setCookie.substr(0, setCookie.find(';'));
+  const std::string csrf = session["csrfToken"];
+
+  // The cookie alone reads.
+  r = call("GET", "/api/v1/tasks", "", {{"cookie", "theme=dark; " + cookie}});
+  EXPECT_EQ(r.status, 200) << r.body;
+  r = call("GET", "/api/v1/session", "", {{"cookie", cookie}});
+  EXPECT_EQ(json::parse(r.body)["name"], "rita");
+  EXPECT_EQ(json::parse(r.body)["csrfToken"], csrf) << "a reloaded page gets its CSRF token back";
+  // A change needs the CSRF token too: a cookie rides along with requests other sites make.
+  r = call("POST", "/api/v1/tasks/1/claim", "", {{"cookie", cookie}});
+  EXPECT_EQ(r.status, 403);
+  EXPECT_NE(messageOf(r).find("X-CSRF-Token"), std::string::npos);
+  r = call("POST", "/api/v1/tasks/1/claim", "", {{"cookie", cookie}, {"x-csrf-token", csrf + "0"}});
+  EXPECT_EQ(r.status, 403);
+  r = call("POST", "/api/v1/tasks/999/claim", "", {{"cookie", cookie}, {"x-csrf-token", csrf}});
+  EXPECT_EQ(r.status, 404) << "past authentication: the task does not exist";
+  // Roles hold for sessions as for tokens.
+  EXPECT_EQ(call("GET", "/api/v1/users", "", {{"cookie", cookie}}).status, 403);
+
+  // Signing out ends the session at once.
+  r = call("DELETE", "/api/v1/session", "", {{"cookie", cookie}, {"x-csrf-token", csrf}});
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(header(r, "Set-Cookie").find("Max-Age=0"), std::string::npos);
+  r = call("GET", "/api/v1/tasks", "", {{"cookie", cookie}});
+  EXPECT_EQ(r.status, 401);
+  EXPECT_NE(messageOf(r).find("sign in again"), std::string::npos);
+  EXPECT_EQ(json::parse(call("GET", "/api/v1/session", "", {{"cookie", cookie}}).body)["signedIn"], false);
+
+  // The trail has the sign-in, the refusals and the sign-out, never a secret.
+  const json trail = json::parse(get("/api/v1/audit?limit=1000").body)["entries"];
+  std::string actions;
+  for (const auto& e : trail) actions += e["action"].get<std::string>() + "/" + e["outcome"].get<std::string>() + " ";
+  EXPECT_NE(actions.find("sign-in/denied"), std::string::npos) << actions;
+  EXPECT_NE(actions.find("sign-in/success"), std::string::npos) << actions;
+  EXPECT_NE(actions.find("sign-out/success"), std::string::npos) << actions;
+  EXPECT_EQ(trail.dump().find(token.substr(token.rfind('_') + 1)), std::string::npos);
+  EXPECT_EQ(trail.dump().find(cookie.substr(cookie.find('=') + 1)), std::string::npos);
+  EXPECT_EQ(trail.dump().find(csrf), std::string::npos);
+}
+
+TEST_F(ApiTest, ASessionEndsAfterItsIdleTime) {
+  BrowserSettings browser;
+  browser.sessions.idle = std::chrono::seconds(0);
+  ApiHandler strict{catalog, metrics, users, audit, worklist, ApiInfo{"annotation-node", "test", "ANNOTNODE", "/annotation"}, browser};
+  const auto [cookie, csrf] = signIn("root", admin, &strict);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  EXPECT_EQ(call("GET", "/api/v1/studies", "", {{"cookie", cookie}}, &strict).status, 401);
+  // Under a prefix the cookie is scoped to it.
+  const auto r = call("POST", "/api/v1/session", json{{"name", "root"}, {"token", admin}}.dump(), {}, &strict);
+  EXPECT_NE(header(r, "Set-Cookie").find("Path=/annotation/;"), std::string::npos);
+}
+
+TEST_F(ApiTest, TheWorkstationIsServedWithItsTypesCachingAndPolicy) {
+  const std::string root = dir / "ui";
+  std::filesystem::create_directories(root + "/codecs");
+  test::writeFile(root + "/index.html", "<!DOCTYPE html><title>w</title>");
+  test::writeFile(root + "/app-5XK2QJ3D.js", "export {};");
+  test::writeFile(root + "/codecs/charlswasm_decode.wasm", std::string("\0asm", 4));
+  test::writeFile(dir / "secret.txt", "not for the browser");
+  BrowserSettings browser;
+  browser.workstationDirectory = root;
+  ApiHandler served{catalog, metrics, users, audit, worklist, ApiInfo{"annotation-node", "test", "ANNOTNODE", ""}, browser};
+
+  // "/ui" goes to the page by name, so that its relative links resolve inside the folder.
+  auto r = call("GET", "/ui?study=1.2.3", "", {}, &served);
+  EXPECT_EQ(r.status, 302);
+  EXPECT_EQ(header(r, "Location"), "/ui/index.html?study=1.2.3");
+  r = call("GET", "/ui/", "", {}, &served);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.contentType, "text/html; charset=utf-8");
+  EXPECT_EQ(header(r, "Cache-Control"), "no-cache");
+  const std::string csp = header(r, "Content-Security-Policy");
+  const std::string scripts = csp.substr(csp.find("script-src"), csp.find(';', csp.find("script-src")) - csp.find("script-src"));
+  EXPECT_EQ(scripts, "script-src 'self' 'wasm-unsafe-eval'") << csp;
+  EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos);
+  // Bundles named by their content are kept for a year; the rest is revalidated by ETag.
+  r = call("GET", "/ui/app-5XK2QJ3D.js", "", {}, &served);
+  EXPECT_EQ(r.contentType, "text/javascript; charset=utf-8");
+  EXPECT_EQ(header(r, "Cache-Control"), "public, max-age=31536000, immutable");
+  r = call("GET", "/ui/codecs/charlswasm_decode.wasm", "", {}, &served);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.contentType, "application/wasm");
+  EXPECT_EQ(r.body.size(), 4u);
+  const std::string etag = header(r, "ETag");
+  ASSERT_FALSE(etag.empty());
+  r = call("GET", "/ui/codecs/charlswasm_decode.wasm", "", {{"if-none-match", etag}}, &served);
+  EXPECT_EQ(r.status, 304);
+  EXPECT_TRUE(r.body.empty());
+  // A changed file is served anew.
+  test::writeFile(root + "/codecs/charlswasm_decode.wasm", std::string("\0asm\1", 5));
+  r = call("GET", "/ui/codecs/charlswasm_decode.wasm", "", {{"if-none-match", etag}}, &served);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body.size(), 5u);
+  // Nothing outside the folder, nothing hidden.
+  EXPECT_EQ(call("GET", "/ui/../secret.txt", "", {}, &served).status, 404);
+  EXPECT_EQ(call("GET", "/ui/%2e%2e/secret.txt", "", {}, &served).status, 404);
+  EXPECT_EQ(call("GET", "/ui/.hidden", "", {}, &served).status, 404);
+  EXPECT_EQ(call("GET", "/ui/nothing.js", "", {}, &served).status, 404);
+  // No workstation built: a clear answer saying how to get one.
+  r = call("GET", "/ui/", "", {}, &api);
+  EXPECT_EQ(r.status, 503);
+  EXPECT_NE(messageOf(r).find("scripts/build.sh"), std::string::npos);
+}
+
+TEST_F(ApiTest, AnEmptyQueryOrAnEmptyParameterMeansNoFilter) {
+  // "tasks?" as the plugin's Orthanc hands it over gives a parameter without a name.
+  HttpRequest r;
+  r.method = "GET";
+  r.path = "/api/v1/tasks";
+  r.query.emplace("", "");
+  r.headers["authorization"] = "Bearer " + admin;
+  auto answer = api.handle(r);
+  EXPECT_EQ(answer.status, 200) << answer.body;
+  EXPECT_EQ(get("/api/v1/tasks?").status, 200);
+  EXPECT_EQ(get("/api/v1/tasks?&state=").status, 200);
+  EXPECT_EQ(get("/api/v1/tasks?state=&priority=&dueBefore=&protocol=").status, 200);
+  // A named parameter the route does not know is still an error, and so is a bad value.
+  EXPECT_EQ(get("/api/v1/tasks?colour=red").status, 400);
+  EXPECT_EQ(get("/api/v1/tasks?state=DONE").status, 400);
+  EXPECT_EQ(get("/api/v1/tasks?priority=URGENT").status, 400);
+  EXPECT_EQ(get("/api/v1/tasks?dueBefore=tomorrow").status, 400);
+  EXPECT_EQ(get("/api/v1/studies?&limit=").status, 200);
+}
+
+TEST_F(ApiTest, TheOutboxIsListedForAdmins) {
+  Outbox outbox{state, 1000};
+  api.setOutbox(&outbox);
+  outbox.enqueue("1.2.3.1", {"PACS", "ARCHIVE"});
+  outbox.enqueue("1.2.3.2", {"PACS"});
+  auto due = outbox.due(std::numeric_limits<int64_t>::max());
+  for (const auto& item : due) {
+    if (item.sopInstanceUid == "1.2.3.1" && item.destination == "PACS") outbox.recordAttempt(item.id, true, "0000", "");
+    if (item.sopInstanceUid == "1.2.3.2") outbox.recordAttempt(item.id, false, "", "connection refused");
+  }
+  auto r = get("/api/v1/outbox");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json body = json::parse(r.body);
+  EXPECT_EQ(body["destinations"]["PACS"], (json{{"pending", 1}, {"failed", 1}, {"sent", 1}}));
+  EXPECT_EQ(body["destinations"]["ARCHIVE"], (json{{"pending", 1}, {"failed", 0}, {"sent", 0}}));
+  EXPECT_EQ(body["items"].size(), 3u);
+  body = json::parse(get("/api/v1/outbox?state=failed").body);
+  ASSERT_EQ(body["items"].size(), 1u);
+  EXPECT_EQ(body["items"][0]["lastError"], "connection refused");
+  EXPECT_EQ(get("/api/v1/outbox?state=lost").status, 400);
+  const std::string reader = users.addUser("reader", Role::Annotator).token;
+  EXPECT_EQ(get("/api/v1/outbox", reader).status, 403);
 }

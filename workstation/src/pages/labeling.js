@@ -196,11 +196,15 @@ class LabelingPage {
       this.work.findings = work.findings;
       this.work.classifications = work.classifications;
     });
+    this.lastSaved = JSON.stringify(this.document());
     this.setSaveStatus(`Revision ${saved.revision}${saved.complete ? '' : ' (draft)'} loaded`);
   }
 
   // Draws a document's shapes and paints its masks on a layer; reports what could not be shown.
+  // Drawing what was saved is not a change: the events it raises do not mark the work unsaved.
   applyDocument(layer, doc, take) {
+    this.quiet = (this.quiet || 0) + 1;
+    setTimeout(() => { this.quiet -= 1; }, 0);
     const work = readDocument(this.protocol, doc);
     const shown = work.findings.filter((f) => layer.place(f));
     let notPlaced = work.masks;
@@ -250,7 +254,7 @@ class LabelingPage {
     });
     // Tracking identifiers stay the reader's: the consensus continues those findings.
     this.renderPanel();
-    this.changed();
+    setTimeout(() => this.changed(), 0);
   }
 
   // ---------- viewing ----------
@@ -451,7 +455,7 @@ class LabelingPage {
   // ---------- saving ----------
 
   changed() {
-    if (!this.editable) return;
+    if (!this.editable || this.quiet) return;
     this.dirty = true;
     this.setSaveStatus('Unsaved changes');
     clearTimeout(this.autosave);
@@ -476,6 +480,15 @@ class LabelingPage {
       await this.saving;
       if (draft && !this.dirty) return true;
     }
+    const body = this.document();
+    const text = JSON.stringify(body);
+    // A draft identical to the last revision saves nothing (a finding drawn and undone, a
+    // window changed): revisions are for what the reader changed.
+    if (draft && text === this.lastSaved) {
+      this.dirty = false;
+      this.setSaveStatus(`Revision ${this.revision} is up to date`);
+      return true;
+    }
     let done;
     this.saving = new Promise((resolve) => { done = resolve; });
     const wasDirty = this.dirty;
@@ -483,9 +496,10 @@ class LabelingPage {
     this.setSaveStatus(draft ? 'Saving draft…' : 'Saving…');
     try {
       const saved = await api('PUT', `api/v1/tasks/${this.task.id}/annotation`, {
-        body: this.document(),
+        body,
         query: { draft: draft ? 'true' : 'false', basedOn: this.revision },
       });
+      this.lastSaved = text;
       this.revision = saved.revision;
       this.task.revisions = saved.revision;
       adoptTracking(this.work.findings, saved.annotation);
@@ -613,6 +627,14 @@ class LabelingPage {
         return [box.left + cx, box.top + cy];
       },
       imageIndex: () => this.viewer.index(),
+      series: () => this.series.map((s, i) => ({ uid: s.SeriesInstanceUID, modality: s.Modality, frames: this.framesOfSeries[i].length })),
+      seriesIndex: () => this.seriesIndex,
+      image: () => {
+        const image = this.viewer.viewport.getCornerstoneImage();
+        const frame = this.viewer.currentFrame();
+        return image && { rows: image.rows, columns: image.columns, color: !!image.color, sopInstanceUid: frame.sopInstanceUid,
+          frame: frame.frame || 0, min: image.minPixelValue, max: image.maxPixelValue };
+      },
       currentImage: () => this.currentImageRef(),
       revision: () => this.revision,
       dirty: () => this.dirty,

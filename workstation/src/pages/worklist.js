@@ -8,7 +8,10 @@ const PRIORITIES = ['HIGH', 'MEDIUM', 'LOW'];
 
 export function mountWorklist(root, { user, navigate }) {
   const saved = JSON.parse(sessionStorage.getItem('annotation.worklistFilters') || '{}');
+  // Orthanc Explorer links to one study's tasks with ?study=UID.
+  const study = new URLSearchParams(window.location.search).get('study') || '';
   const filters = {
+    study,
     protocol: saved.protocol || '',
     state: saved.state ?? '',
     priority: saved.priority || '',
@@ -38,6 +41,7 @@ export function mountWorklist(root, { user, navigate }) {
   root.append(
     h('section', { class: 'worklist' },
       h('h1', {}, 'My worklist'),
+      study ? h('p', { class: 'muted' }, `Tasks of study ${study} `, h('a', { href: 'index.html' }, '(all studies)')) : null,
       flash,
       controls,
       status,
@@ -51,7 +55,8 @@ export function mountWorklist(root, { user, navigate }) {
 
   function setFilter(name, value) {
     filters[name] = value;
-    sessionStorage.setItem('annotation.worklistFilters', JSON.stringify(filters));
+    const { study: _, ...kept } = filters;
+    sessionStorage.setItem('annotation.worklistFilters', JSON.stringify(kept));
     load();
   }
 
@@ -73,7 +78,7 @@ export function mountWorklist(root, { user, navigate }) {
     status.className = 'status';
     status.textContent = 'Loading…';
     try {
-      const query = { protocol: filters.protocol, state: filters.state, priority: filters.priority, dueBefore: filters.dueBefore, step: filters.step };
+      const query = { study: filters.study, protocol: filters.protocol, state: filters.state, priority: filters.priority, dueBefore: filters.dueBefore, step: filters.step };
       ({ tasks } = await api('GET', 'api/v1/tasks', { query }));
       if (!alive) return;
       status.textContent = tasks.length ? `${tasks.length} task${tasks.length === 1 ? '' : 's'}` : 'No task matches. New studies appear here once they are complete.';

@@ -70,9 +70,10 @@ export class DrawingLayer {
       this.adopt(a.annotationUID, finding);
       this.o.onChange();
     });
+    // Statistics computed for display change nothing the reader did.
     this.listen(Events.ANNOTATION_MODIFIED, (e) => {
       const a = e.detail.annotation;
-      if (a && this.findings.has(a.annotationUID)) this.o.onChange();
+      if (a && this.findings.has(a.annotationUID) && e.detail.changeType !== ToolEnums.ChangeTypes.StatsUpdated) this.o.onChange();
     });
     this.listen(Events.ANNOTATION_REMOVED, (e) => {
       const a = e.detail.annotation;

@@ -88,6 +88,8 @@ export async function loadSeries(studyUid, seriesUid) {
         modality: first(instance, '00080060') || '',
         instanceNumber: Number(first(instance, '00200013') || 0),
         order: positionAlongNormal(position, orientation),
+        // Without Image Orientation (a capture, a radiograph) nothing says where the patient is.
+        orientation: orientation || null,
       });
     }
   }

@@ -1,7 +1,7 @@
 // One stack viewport with what a radiologist expects around it: patient/study banner, image
 // number, window values, orientation markers, window presets, and the drawing and painting
 // tools of the workstation bound to the mouse.
-import { Enums as CoreEnums, RenderingEngine, eventTarget, metaData, utilities as coreUtilities } from '@cornerstonejs/core';
+import { Enums as CoreEnums, RenderingEngine, eventTarget, utilities as coreUtilities } from '@cornerstonejs/core';
 import {
   BrushTool,
   CircleROITool,
@@ -228,9 +228,8 @@ export class StackViewer {
     const frame = this.currentFrame();
     if (!frame) return;
     const banner = this.banner || {};
-    const plane = metaData.get('imagePlaneModule', frame.imageId) || {};
-    const row = plane.rowCosines || null;
-    const column = plane.columnCosines || null;
+    const row = frame.orientation ? frame.orientation.slice(0, 3) : null;
+    const column = frame.orientation ? frame.orientation.slice(3, 6) : null;
     const marker = (v) => (v ? orientationLetters(v) : '');
     const negate = (v) => v && v.map((c) => -c);
     const props = this.viewport.getProperties ? this.viewport.getProperties() : {};

@@ -68,6 +68,11 @@ async function label(session, slot) {
   for (const part of ['findings', 'masks', 'classifications']) {
     if (!same(before[part], after[part])) fail(`${part} differ after a reload`, { before: before[part], after: after[part] });
   }
+  // Showing what was saved is not a change: nothing is saved again.
+  await sleep(4000);
+  const idle = await session.state();
+  if (idle.revision !== before.revision) fail(`reopening the task saved revision ${idle.revision} over ${before.revision}`);
+  if (await session.ws(() => window.labelingWorkstation.dirty())) fail('reopening the task marked the work unsaved');
   const margin = await session.ws(() => document.querySelector('[aria-label="Margin description of finding 1"]').value);
   if (margin !== 'smooth, well defined') fail(`the margin description came back as '${margin}'`);
   if (slot === 0) await session.screenshot(shots && `${shots}/workstation-labeling.png`);

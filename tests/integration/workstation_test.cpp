@@ -1,0 +1,343 @@
+// The labeling workstation in Debian's Chromium (puppeteer-core) against the real node and the
+// plugin inside a real Orthanc: readers label with the mouse, a reviewer adjudicates, and what
+// reaches the PACS is checked with the validators and against what was drawn.
+#include <gtest/gtest.h>
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dctk.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+
+#include "NodeHarness.h"
+#include "OrthancHarness.h"
+#include "Validators.h"
+
+using namespace annot::test;
+using nlohmann::json;
+
+namespace {
+const std::string kE2e = ANNOT_WORKSTATION_SOURCE_DIR "/test/e2e/";
+
+// Where screenshots go: $ANNOT_SCREENSHOTS (docs/screenshots when refreshing the docs), or the
+// test's own folder.
+std::string screenshotDir(const TempDir& tmp) {
+  const char* dir = std::getenv("ANNOT_SCREENSHOTS");
+  if (dir && *dir) return dir;
+  std::filesystem::create_directories(tmp / "shots");
+  return tmp / "shots";
+}
+
+// Runs one end-to-end script; its last output line is its JSON report.
+json runScript(const std::string& script, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"node", kE2e + script};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const CommandResult r = runCommand(argv, std::chrono::minutes(6));
+  const auto end = r.output.find_last_not_of('\n');
+  const auto start = r.output.rfind('\n', end);
+  const json report = json::parse(r.output.substr(start == std::string::npos ? 0 : start + 1), nullptr, false);
+  if (r.exitCode != 0 || report.is_discarded()) {
+    ADD_FAILURE() << script << " failed (exit " << r.exitCode << "):\n" << r.output;
+    return json::object();
+  }
+  return report;
+}
+
+// Two geometries are the same shape on the same image when their points agree to a thousandth
+// of a pixel (what the SR's 32-bit floats hold of the UI's coordinates).
+::testing::AssertionResult sameGeometry(const json& drawn, const json& stored) {
+  if (drawn["type"] != stored["type"]) return ::testing::AssertionFailure() << drawn["type"] << " vs " << stored["type"];
+  if (drawn["image"] != stored["image"]) return ::testing::AssertionFailure() << drawn["image"] << " vs " << stored["image"];
+  if (drawn["points"].size() != stored["points"].size()) {
+    return ::testing::AssertionFailure() << drawn["points"].size() << " points drawn, " << stored["points"].size() << " stored";
+  }
+  for (size_t i = 0; i < drawn["points"].size(); ++i) {
+    for (int k = 0; k < 2; ++k) {
+      const double a = drawn["points"][i][k], b = stored["points"][i][k];
+      if (std::abs(a - b) > 1e-9) return ::testing::AssertionFailure() << "point " << i << ": " << a << " drawn, " << b << " stored";
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// The masks of a document as {image key: runs}, for comparing a SEG read back with the drawing.
+json masksByImage(const json& masks) {
+  json out = json::object();
+  for (const auto& m : masks) {
+    const std::string key = m["image"]["sopInstanceUid"].get<std::string>() + (m["image"].contains("frame") ? ":" + m["image"]["frame"].dump() : "");
+    out[key] = m["runs"];
+  }
+  return out;
+}
+
+// What the PACS holds of one result: the file, validated, and read back by the product's reader.
+struct Delivered {
+  std::string file;
+  json read;
+};
+
+Delivered fetchFromPacs(const RunningOrthanc& pacs, const std::string& sop, const std::string& file, const std::string& readCommand) {
+  const std::string id = pacs.findInstance(sop);
+  EXPECT_FALSE(id.empty()) << sop << " is not in the PACS";
+  if (id.empty()) return {};
+  writeFile(file, pacs.instanceFile(id));
+  const ValidatorResult v = dciodvfy(file);
+  EXPECT_TRUE(v.completed && (v.output.find("EnhancedSR") != std::string::npos || v.output.find("Segmentation") != std::string::npos))
+      << v.output;
+  EXPECT_EQ(v.errors, 0) << v.output;
+  std::vector<std::string> argv = {nodeBinary(), readCommand, file};
+  if (readCommand == "read-seg") argv.push_back("--runs");
+  const CommandResult r = runCommand(argv);
+  EXPECT_EQ(r.exitCode, 0) << r.output;
+  return {file, json::parse(r.output, nullptr, false)};
+}
+
+// A deployment the browser talks to: the node, or Orthanc with the plugin.
+struct Site {
+  uint16_t httpPort;
+  std::string prefix;  // "" or "/annotation"
+  std::string adminToken;
+  // The address users open; the server sends the browser on to the page itself.
+  std::string ui() const { return "http://127.0.0.1:" + std::to_string(httpPort) + prefix + "/ui"; }
+  HttpResult call(const std::string& token, const std::string& method, const std::string& target, const std::string& body = "") const {
+    return httpRequest(httpPort, method, prefix + target, body, {{"X-Annotation-Token", token}, {"Content-Type", "application/json"}});
+  }
+  json get(const std::string& target) const { return json::parse(call(adminToken, "GET", target).body); }
+  std::string addUser(const std::string& name, const std::string& role) const {
+    const auto r = call(adminToken, "POST", "/api/v1/users", json{{"name", name}, {"role", role}}.dump());
+    EXPECT_EQ(r.status, 201) << r.body;
+    return json::parse(r.body).value("token", "");
+  }
+};
+
+// The whole loop through the browser, then what the PACS received. Returns the script's report.
+void labelReviewAndCheckThePacs(const Site& site, const RunningOrthanc& pacs, const std::string& study, const TempDir& tmp,
+                                const std::string& shots) {
+  const std::string rita = site.addUser("rita", "annotator"), bob = site.addUser("bob", "annotator");
+  const std::string rev = site.addUser("rev", "reviewer");
+  ASSERT_TRUE(eventually([&] { return site.get("/api/v1/tasks?study=" + study)["tasks"].size() == 2; }, std::chrono::seconds(60)));
+
+  const json report = runScript("labeling.mjs", {"--base", site.ui(), "--reader", "rita:" + rita, "--reader", "bob:" + bob,
+                                                 "--reviewer", "rev:" + rev, "--screenshots", shots});
+  ASSERT_EQ(report["readers"].size(), 2u) << report.dump();
+  for (const auto& r : report["readers"]) {
+    EXPECT_NE(r["flash"].get<std::string>().find("Submitted"), std::string::npos) << r["flash"];
+    EXPECT_EQ(r["findings"].size(), 3u);
+  }
+  EXPECT_NE(report["reviewFlash"].get<std::string>().find("Consensus signed off"), std::string::npos);
+  EXPECT_NE(report["agreement"].get<std::string>().find("Mask Dice"), std::string::npos);
+
+  // The review task's results: the consensus SR and SEG, at the PACS.
+  json review;
+  ASSERT_TRUE(eventually([&] {
+    const json tasks = site.get("/api/v1/tasks?study=" + study + "&step=review")["tasks"];
+    if (tasks.empty()) return false;
+    review = site.get("/api/v1/tasks/" + std::to_string(tasks[0]["id"].get<int>()));
+    if (review["outputs"].size() != 2) return false;
+    for (const auto& o : review["outputs"]) {
+      if (o["exports"].empty() || o["exports"][0]["state"] != "sent") return false;
+    }
+    return true;
+  }, std::chrono::seconds(60))) << review.dump();
+  std::string srSop, segSop;
+  for (const auto& o : review["outputs"]) (o["kind"] == "SR" ? srSop : segSop) = o["sopInstanceUid"];
+
+  const Delivered sr = fetchFromPacs(pacs, srSop, tmp / "consensus-sr.dcm", "read-sr");
+  const ValidatorResult pixelmed = pixelmedSrValidator(sr.file);
+  EXPECT_TRUE(pixelmed.completed) << pixelmed.output;
+  EXPECT_EQ(pixelmed.errors, 0) << pixelmed.output;
+  const json consensus = report["consensus"];
+  const json stored = sr.read["annotation"];
+  ASSERT_EQ(stored["findings"].size(), consensus["findings"].size()) << stored.dump();
+  const json codes = {{"nodule", "27925004"}, {"mass", "4147007"}};
+  for (size_t i = 0; i < consensus["findings"].size(); ++i) {
+    const json& drawn = consensus["findings"][i];
+    EXPECT_TRUE(sameGeometry(drawn["geometry"], stored["findings"][i]["geometry"])) << "finding " << i;
+    EXPECT_EQ(stored["findings"][i]["finding"]["code"], codes[drawn["label"].get<std::string>()]);
+  }
+  // Reader 1's answers went into the consensus: the box's evaluations, typed and coded.
+  const std::string first = stored["findings"][0].dump();
+  EXPECT_NE(first.find("\"SOLID\""), std::string::npos) << first;
+  EXPECT_NE(first.find("\"LR3\""), std::string::npos) << first;
+  EXPECT_NE(first.find("smooth, well defined"), std::string::npos) << first;
+  EXPECT_NE(first.find("14.5"), std::string::npos) << "the typed long axis" << first;
+  EXPECT_NE(stored["classifications"].dump().find("\"2667000\""), std::string::npos) << "emphysema absent, as reader 1 said";
+  EXPECT_EQ(sr.read["sr"]["studyInstanceUid"], study);
+
+  const Delivered seg = fetchFromPacs(pacs, segSop, tmp / "consensus-seg.dcm", "read-seg");
+  ASSERT_EQ(seg.read["segments"].size(), 1u) << seg.read.dump();
+  EXPECT_EQ(seg.read["segments"][0]["type"]["code"], "4147007") << "the mass label's segment";
+  EXPECT_EQ(masksByImage(seg.read["masks"]), masksByImage(consensus["masks"])) << "every painted pixel, on its slice";
+  EXPECT_EQ(consensus["masks"].size(), 2u) << "painted on two slices";
+
+  // Each reader's own SR reached the PACS too, with what that reader drew.
+  for (const auto& reader : report["readers"]) {
+    const json task = site.get("/api/v1/tasks/" + std::to_string(reader["task"].get<int>()));
+    std::string readerSr;
+    for (const auto& o : task["outputs"]) {
+      if (o["kind"] == "SR") readerSr = o["sopInstanceUid"];
+    }
+    ASSERT_TRUE(eventually([&] { return !pacs.findInstance(readerSr).empty(); }, std::chrono::seconds(30))) << task.dump();
+    const Delivered r = fetchFromPacs(pacs, readerSr, tmp / ("reader-" + reader["name"].get<std::string>() + ".dcm"), "read-sr");
+    ASSERT_EQ(r.read["annotation"]["findings"].size(), 3u);
+    for (size_t i = 0; i < 3; ++i) {
+      EXPECT_TRUE(sameGeometry(reader["findings"][i]["geometry"], r.read["annotation"]["findings"][i]["geometry"]))
+          << reader["name"] << " finding " << i;
+    }
+  }
+}
+}  // namespace
+
+TEST(Workstation, ReadersLabelAndAReviewerAdjudicatesInTheBrowser) {
+  TempDir tmp;
+  RunningOrthanc pacs(tmp / "pacs");
+  NodeSettings settings{1, {{"Pacs", {"ORTHANC@127.0.0.1:" + std::to_string(pacs.dicomPort())}}, {"OutboxMaxBackoffSeconds", 1}}};
+  RunningNode node(tmp / "data", settings);
+  const std::string study = generateStudy(tmp / "ct", {"--slices", "12", "--rows", "128", "--columns", "128", "--body-part", "CHEST",
+                                                       "--patient-id", "WS-1", "--patient-name", "Doe^Jane"});
+  ASSERT_EQ(storescu(node.dicomPort(), {tmp / "ct"}).exitCode, 0);
+  labelReviewAndCheckThePacs(Site{node.httpPort(), "", node.adminToken()}, pacs, study, tmp, screenshotDir(tmp));
+}
+
+TEST(Workstation, TheSameWorkstationLabelsInsideOrthanc) {
+  TempDir tmp;
+  RunningOrthanc pacs(tmp / "pacs");
+  const json modalities = {{"PACS", {"ORTHANC", "127.0.0.1", pacs.dicomPort()}}};
+  RunningOrthanc orthanc(tmp / "orthanc", OrthancSettings{true, 1, {{"Destinations", {"modality:PACS"}}, {"OutboxMaxBackoffSeconds", 1}},
+                                                           {{"DicomModalities", modalities}}});
+  const Site site{orthanc.httpPort(), "/annotation", orthanc.adminToken()};
+  // What Orthanc hands over for "tasks?" (an empty query) means no filter, as on the node.
+  const auto empty = site.call(site.adminToken, "GET", "/api/v1/tasks?");
+  EXPECT_EQ(empty.status, 200) << empty.body;
+  EXPECT_EQ(site.call(site.adminToken, "GET", "/api/v1/tasks?&state=").status, 200);
+  // The workstation's files, from the same build as the node's.
+  const auto page = httpGet(orthanc.httpPort(), "/annotation/ui/index.html");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("app-"), std::string::npos);
+  const std::string csp = page.headers.count("content-security-policy") ? page.headers.at("content-security-policy") : "";
+  EXPECT_NE(csp.find("script-src 'self' 'wasm-unsafe-eval';"), std::string::npos) << csp;
+  const std::string study = generateStudy(tmp / "ct", {"--slices", "12", "--rows", "128", "--columns", "128", "--body-part", "CHEST",
+                                                       "--patient-id", "WS-2"});
+  ASSERT_EQ(storescu(orthanc.dicomPort(), {tmp / "ct"}).exitCode, 0);
+  labelReviewAndCheckThePacs(site, pacs, study, tmp, tmp.path());
+}
+
+TEST(Workstation, BadInputIsShownNextToItsItemAndNothingSavedIsLost) {
+  TempDir tmp;
+  RunningNode node(tmp / "data", NodeSettings{1});
+  const std::string reader = node.addUser("rita", "annotator");
+  const std::string study = generateStudy(tmp / "ct", {"--slices", "4", "--rows", "128", "--columns", "128", "--body-part", "CHEST"});
+  ASSERT_EQ(storescu(node.dicomPort(), {tmp / "ct"}).exitCode, 0);
+  ASSERT_TRUE(eventually([&] { return node.getJson("/api/v1/tasks?study=" + study)["tasks"].size() == 2; }));
+  const json report = runScript("bad-input.mjs", {"--base", Site{node.httpPort(), "", ""}.ui(), "--reader", "rita:" + reader});
+  ASSERT_TRUE(report.contains("shown")) << report.dump();
+  EXPECT_NE(report["shown"]["twoPointPolygon"].get<std::string>().find("a polygon needs at least 3 points"), std::string::npos);
+  EXPECT_NE(report["shown"]["maskOffTheImage"].get<std::string>().find("goes past the 16384 pixels of the frame"), std::string::npos)
+      << report["shown"].dump();
+  EXPECT_NE(report["shown"]["labelNotInProtocol"].get<std::string>().find("'tumour' is not a label of protocol"), std::string::npos);
+  EXPECT_EQ(report["revisionBefore"], report["revisionAfter"]);
+  EXPECT_EQ(report["sameOnServer"], true);
+  EXPECT_EQ(report["sameAfterReload"], true);
+  EXPECT_EQ(report["errors"], json::array());
+}
+
+namespace {
+// A colour secondary capture in a given study, compressed as JPEG baseline (YBR_FULL_422).
+void writeColourJpeg(const TempDir& tmp, const std::string& study, const std::string& patientId, const std::string& out) {
+  char series[100], sop[100];
+  dcmGenerateUniqueIdentifier(series, SITE_SERIES_UID_ROOT);
+  dcmGenerateUniqueIdentifier(sop, SITE_INSTANCE_UID_ROOT);
+  DcmFileFormat file;
+  DcmDataset& ds = *file.getDataset();
+  ds.putAndInsertString(DCM_SOPClassUID, UID_SecondaryCaptureImageStorage);
+  ds.putAndInsertString(DCM_SOPInstanceUID, sop);
+  ds.putAndInsertString(DCM_StudyInstanceUID, study.c_str());
+  ds.putAndInsertString(DCM_SeriesInstanceUID, series);
+  ds.putAndInsertString(DCM_PatientID, patientId.c_str());
+  ds.putAndInsertString(DCM_Modality, "OT");
+  ds.putAndInsertString(DCM_SeriesNumber, "9");
+  ds.putAndInsertString(DCM_SeriesDescription, "Colour capture");
+  ds.putAndInsertUint16(DCM_Rows, 64);
+  ds.putAndInsertUint16(DCM_Columns, 64);
+  ds.putAndInsertUint16(DCM_SamplesPerPixel, 3);
+  ds.putAndInsertString(DCM_PhotometricInterpretation, "RGB");
+  ds.putAndInsertUint16(DCM_PlanarConfiguration, 0);
+  ds.putAndInsertUint16(DCM_BitsAllocated, 8);
+  ds.putAndInsertUint16(DCM_BitsStored, 8);
+  ds.putAndInsertUint16(DCM_HighBit, 7);
+  ds.putAndInsertUint16(DCM_PixelRepresentation, 0);
+  // Red on the left half, blue on the right: plainly colour on the screen.
+  std::vector<Uint8> pixels(64 * 64 * 3);
+  for (size_t y = 0; y < 64; ++y) {
+    for (size_t x = 0; x < 64; ++x) {
+      Uint8* p = &pixels[(y * 64 + x) * 3];
+      p[0] = x < 32 ? 220 : 30;
+      p[1] = 40;
+      p[2] = x < 32 ? 30 : 220;
+    }
+  }
+  ds.putAndInsertUint8Array(DCM_PixelData, pixels.data(), static_cast<unsigned long>(pixels.size()));
+  ASSERT_TRUE(file.saveFile((tmp / "rgb.dcm").c_str(), EXS_LittleEndianExplicit).good());
+  ASSERT_EQ(runCommand({"dcmcjpeg", "+eb", "+un", tmp / "rgb.dcm", out}).exitCode, 0);
+}
+}  // namespace
+
+TEST(Workstation, ShowsCompressedMultiFrameAndColourImages) {
+  TempDir tmp;
+  RunningNode node(tmp / "data");
+  const std::string reader = node.addUser("rita", "annotator");
+  // One study, three series as a PACS holds them: JPEG-LS slices, a multi-frame Enhanced CT and
+  // a colour JPEG capture.
+  const std::string study = generateStudy(tmp / "ct", {"--slices", "3", "--rows", "64", "--columns", "64", "--patient-id", "VIEW-1"});
+  std::filesystem::create_directories(tmp / "send");
+  int n = 0;
+  for (const auto& f : listFiles(tmp / "ct", ".dcm")) {
+    ASSERT_EQ(runCommand({"dcmcjpls", f, tmp / ("send/jls" + std::to_string(n++) + ".dcm")}).exitCode, 0);
+  }
+  generateStudy(tmp / "enhanced", {"--enhanced", "--slices", "5", "--rows", "64", "--columns", "64", "--patient-id", "VIEW-1",
+                                   "--study-uid", study});
+  writeColourJpeg(tmp, study, "VIEW-1", tmp / "send/colour.dcm");
+  // storescu proposes one compressed transfer syntax at a time: JPEG-LS, then JPEG baseline.
+  const std::string port = std::to_string(node.dicomPort());
+  std::filesystem::create_directories(tmp / "jpeg");
+  std::filesystem::rename(tmp / "send/colour.dcm", tmp / "jpeg/colour.dcm");
+  for (const auto& [flag, folder] : {std::pair<std::string, std::string>{"-xt", "send"}, {"-xy", "jpeg"}}) {
+    const CommandResult sent = runCommand({"storescu", flag, "-aec", "ANNOTNODE", "+sd", "+r", "127.0.0.1", port, tmp / folder});
+    ASSERT_EQ(sent.exitCode, 0) << sent.output;
+  }
+  ASSERT_EQ(storescu(node.dicomPort(), {tmp / "enhanced"}).exitCode, 0);
+  const auto scheduled = httpRequest(node.httpPort(), "POST", "/api/v1/tasks", json{{"study", study}, {"protocol", "chest-ct-lung-nodules"}}.dump(),
+                                     {{"Authorization", "Bearer " + node.adminToken()}});
+  ASSERT_EQ(scheduled.status, 201) << scheduled.body;
+  const int task = json::parse(scheduled.body)["tasks"][0]["id"];
+
+  const json report = runScript("viewing.mjs", {"--base", Site{node.httpPort(), "", ""}.ui(), "--reader", "rita:" + reader,
+                                                "--task", std::to_string(task), "--screenshots", screenshotDir(tmp)});
+  ASSERT_EQ(report["series"].size(), 3u) << report.dump();
+  EXPECT_EQ(report["httpErrors"], json::array()) << "every image came from the node's own WADO-RS";
+  int grey = 0, colour = 0, multiFrame = 0;
+  for (const auto& s : report["series"]) {
+    ASSERT_TRUE(s["image"].is_object()) << s.dump();
+    EXPECT_EQ(s["image"]["rows"], 64);
+    // Drawn: the screen is not one flat colour.
+    EXPECT_GT(s["screen"]["spread"].get<double>(), 10.0) << s.dump();
+    if (s["image"]["color"] == true) {
+      ++colour;
+      EXPECT_GT(s["screen"]["chroma"].get<double>(), 40.0) << "red and blue on the screen: " << s.dump();
+    } else {
+      ++grey;
+      EXPECT_LT(s["screen"]["chroma"].get<double>(), 8.0) << s.dump();
+    }
+    if (s["frames"].get<int>() == 5) {
+      ++multiFrame;
+      EXPECT_GE(s["image"]["frame"].get<int>(), 1);
+      EXPECT_NE(s["frameAfterScroll"], s["image"]["frame"]) << "scrolling walks through the frames";
+      EXPECT_EQ(s["drawn"]["geometry"]["image"]["frame"], s["frameAfterScroll"]) << s.dump();
+      EXPECT_NE(s["overlay"].get<std::string>().find("Frame"), std::string::npos);
+    }
+  }
+  EXPECT_EQ(grey, 2);
+  EXPECT_EQ(colour, 1);
+  EXPECT_EQ(multiFrame, 1);
+}
