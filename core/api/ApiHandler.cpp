@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -78,6 +79,28 @@ bool matches(const std::string& pattern, const std::string& path, std::vector<st
 // meaning (return the attribute, match anything).
 bool saysNothing(const std::string& path, const std::string& key, const std::string& value) {
   return key.empty() || (value.empty() && path.compare(0, 5, "/api/") == 0);
+}
+
+// A copy of the request with what says nothing taken out and DICOMweb's "accept" query
+// parameter (PS3.18 8.3.3.1: it stands for the Accept header) moved into the header; nothing
+// when the request is fine as it is (the usual case, so no body is copied).
+std::optional<HttpRequest> normalised(const HttpRequest& request) {
+  const bool dicomweb = request.path.compare(0, 10, "/dicomweb/") == 0;
+  bool change = false;
+  for (const auto& [key, value] : request.query) change = change || saysNothing(request.path, key, value) || (dicomweb && key == "accept");
+  if (!change) return std::nullopt;
+  HttpRequest cleaned = request;
+  std::string accept;
+  for (auto it = cleaned.query.begin(); it != cleaned.query.end();) {
+    if (dicomweb && it->first == "accept") {
+      accept += (accept.empty() ? "" : ", ") + it->second;
+      it = cleaned.query.erase(it);
+    } else {
+      it = saysNothing(cleaned.path, it->first, it->second) ? cleaned.query.erase(it) : std::next(it);
+    }
+  }
+  if (!accept.empty()) cleaned.headers["accept"] = accept;
+  return cleaned;
 }
 
 const char* kSessionCookie = "annot_session";
@@ -167,15 +190,7 @@ HttpResponse ApiHandler::handle(const HttpRequest& request) {
 }
 
 HttpResponse ApiHandler::route(const HttpRequest& request) {
-  for (const auto& [key, value] : request.query) {
-    if (!saysNothing(request.path, key, value)) continue;
-    // Rare (a bare "?" or an empty filter): the copy keeps every route free of the question.
-    HttpRequest cleaned = request;
-    for (auto it = cleaned.query.begin(); it != cleaned.query.end();) {
-      it = saysNothing(cleaned.path, it->first, it->second) ? cleaned.query.erase(it) : std::next(it);
-    }
-    return route(cleaned);
-  }
+  if (const auto cleaned = normalised(request)) return route(*cleaned);
   const std::string method = request.method == "HEAD" ? "GET" : request.method;
   std::string allowed;
   for (const auto& r : routes_) {

@@ -75,7 +75,8 @@ void ApiHandler::addDicomwebRoutes() {
         const std::string study = studyParam >= 0 ? dicomweb_->originalUid(c.params.at(static_cast<size_t>(studyParam)), deid) : "";
         const std::string series = seriesParam >= 0 ? dicomweb_->originalUid(c.params.at(static_cast<size_t>(seriesParam)), deid) : "";
         if ((studyParam >= 0 && study.empty()) || (seriesParam >= 0 && series.empty())) return dicomJson(json::array());
-        const json found = dicomweb_->search(level, study, series, c.request.query, dicomwebBase(c.request), deid);
+        std::vector<std::string> ignored;
+        const json found = dicomweb_->search(level, study, series, c.request.query, dicomwebBase(c.request), deid, &ignored);
         std::set<std::string> studies;
         for (const auto& item : found) {
           if (item.contains("0020000D") && item["0020000D"].contains("Value")) studies.insert(item["0020000D"]["Value"][0].get<std::string>());
@@ -83,7 +84,15 @@ void ApiHandler::addDicomwebRoutes() {
         std::string shown;
         for (const auto& uid : studies) shown += (shown.empty() ? "" : ",") + uid;
         audit(c, "dicomweb-search", "study", shown, "success", c.request.path + (deid ? " (de-identified view)" : ""));
-        return dicomJson(found);
+        HttpResponse answer = dicomJson(found);
+        if (!ignored.empty()) {
+          // PS3.18 8.3.4.x: a key the origin server does not support is reported, not refused.
+          std::string keys;
+          for (const auto& k : ignored) keys += (keys.empty() ? "" : ", ") + k;
+          answer.headers.emplace_back("Warning", "299 annotation-node \"The following attributes are not supported for matching "
+                                                 "and were ignored: " + keys + "\"");
+        }
+        return answer;
       });
     };
   };

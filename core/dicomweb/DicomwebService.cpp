@@ -63,7 +63,8 @@ std::string DicomwebService::retrieveUrl(const std::string& base, const StoredIn
 }
 
 json DicomwebService::search(Level level, const std::string& studyUid, const std::string& seriesUid,
-                             const std::multimap<std::string, std::string>& requested, const std::string& base, bool deidentified) {
+                             const std::multimap<std::string, std::string>& requested, const std::string& base, bool deidentified,
+                             std::vector<std::string>* ignoredKeys) {
   if (!emptyOrUid(studyUid) || !emptyOrUid(seriesUid)) return json::array();  // as instances(): not a pattern
   const auto params = deidentified ? researcherQuery(requested) : requested;
   Query q;
@@ -76,10 +77,13 @@ json DicomwebService::search(Level level, const std::string& studyUid, const std
   q.studyUid = studyUid;
   q.seriesUid = seriesUid;
   if (deidentified) {
-    // The de-identified answer always carries what it needs to pseudonymise.
+    // The de-identified answer always carries what it needs to pseudonymise, and nothing the
+    // index does not hold (its de-identification knows the indexed attributes).
     q.includeFields.insert("PatientID");
     q.includeFields.insert("IssuerOfPatientID");
+    q.extraIncludeTags.clear();
   }
+  if (ignoredKeys) *ignoredKeys = q.ignoredKeys;
   if (q.onlyStudies && q.onlyStudies->empty()) return json::array();  // no study has such labels
   json found = source_.search(q, params);
   const bool summary = LabelFilters::wantsSummary(params);

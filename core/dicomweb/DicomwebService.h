@@ -48,9 +48,11 @@ class DicomwebService {
 
   // Every answer comes in one of two views: identified, or de-identified for researchers (PS3.15
   // Annex E, see deid/Deidentifier.h), where UIDs in paths and queries are the remapped ones.
-  // QIDO-RS: a DICOM JSON array. `base` is the absolute URL of the DICOMweb root.
+  // QIDO-RS: a DICOM JSON array. `base` is the absolute URL of the DICOMweb root. Matching keys
+  // the index cannot match on are ignored and listed in `ignoredKeys` (for a Warning header).
   nlohmann::json search(Level level, const std::string& studyUid, const std::string& seriesUid,
-                        const std::multimap<std::string, std::string>& params, const std::string& base, bool deidentified = false);
+                        const std::multimap<std::string, std::string>& params, const std::string& base, bool deidentified = false,
+                        std::vector<std::string>* ignoredKeys = nullptr);
   // The original UID behind one shown to the caller ("" when a de-identified UID is unknown).
   std::string originalUid(const std::string& shown, bool deidentified);
   // The transfer syntax a retrieve of `instance` is answered in, for an Accept header's ranges

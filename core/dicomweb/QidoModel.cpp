@@ -1,7 +1,11 @@
 #include "dicomweb/QidoModel.h"
 
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dctag.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 
 namespace annot::dicomweb {
 namespace {
@@ -134,18 +138,40 @@ const Attribute* findAttribute(const std::string& key) {
   return nullptr;
 }
 
+std::string dicomTagOf(const std::string& name) {
+  if (name.size() == 8 && std::all_of(name.begin(), name.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); })) {
+    std::string upper = name;
+    std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    return upper;
+  }
+  DcmTag tag;
+  if (name.empty() || !std::isalpha(static_cast<unsigned char>(name[0])) || DcmTag::findTagFromName(name.c_str(), tag).bad()) return "";
+  char text[9];
+  std::snprintf(text, sizeof text, "%04X%04X", tag.getGroup(), tag.getElement());
+  return text;
+}
+
 Query parseQuery(Level level, const std::multimap<std::string, std::string>& params) {
   Query q;
   q.level = level;
   for (const auto& [key, value] : params) {
     if (key.rfind("annotation.", 0) == 0) continue;  // the product's extension, handled by the caller
     if (key.empty()) continue;  // "?&limit=10": some viewers (Weasis) start the query with '&'
+    // accept and charset are the media type's, handled before the search (ApiHandler).
+    if (key == "accept" || key == "charset") continue;
     if (key == "includefield") {
       for (const auto& field : splitList(value)) {
-        if (field == "all") q.includeAll = true;
-        else if (field.rfind("annotation.", 0) == 0) continue;
-        else if (const Attribute* a = findAttribute(field)) q.includeFields.insert(a->keyword);
-        else throw QidoError("includefield '" + field + "' is not an attribute this index returns");
+        if (field == "all") {
+          q.includeAll = true;
+        } else if (field.rfind("annotation.", 0) == 0) {
+          continue;
+        } else if (const Attribute* a = findAttribute(field)) {
+          q.includeFields.insert(a->keyword);
+        } else if (const std::string tag = dicomTagOf(field); !tag.empty()) {
+          if (std::find(q.extraIncludeTags.begin(), q.extraIncludeTags.end(), tag) == q.extraIncludeTags.end()) q.extraIncludeTags.push_back(tag);
+        } else {
+          throw QidoError("includefield '" + field + "' is neither a DICOM keyword nor a tag (GGGGEEEE)");
+        }
       }
       continue;
     }
@@ -157,7 +183,14 @@ Query parseQuery(Level level, const std::multimap<std::string, std::string>& par
       continue;
     }
     const Attribute* a = findAttribute(key);
-    if (!a) throw QidoError("'" + key + "' is not a matching key this index supports");
+    if (!a) {
+      if (dicomTagOf(key).empty()) {
+        throw QidoError("'" + key + "' is neither a DICOM attribute (keyword or tag) nor a QIDO-RS parameter (includefield, limit, "
+                        "offset, fuzzymatching)");
+      }
+      q.ignoredKeys.push_back(key);
+      continue;
+    }
     if (static_cast<int>(a->level) > static_cast<int>(level)) {
       throw QidoError(std::string(a->keyword) + " cannot be matched in a search for " +
                       (level == Level::Study ? "studies" : "series"));

@@ -45,12 +45,21 @@ struct Query {
   std::string studyUid, seriesUid;              // from the path (/studies/{s}/series/...)
   std::vector<Match> matches;
   std::set<std::string> includeFields;          // keywords
+  // includefield attributes the index does not hold (tags "GGGGEEEE"): left out by the node's
+  // index (PS3.18 lets a server return only what it has), asked of Orthanc by the plugin.
+  std::vector<std::string> extraIncludeTags;
+  // Matching keys naming DICOM attributes the index cannot match on: ignored, and said so in
+  // the answer's Warning header rather than refused.
+  std::vector<std::string> ignoredKeys;
   bool includeAll = false;
   bool fuzzy = false;
   uint32_t limit = 1000;
   uint32_t offset = 0;
   std::optional<std::vector<std::string>> onlyStudies;  // from label-aware filters
 };
+
+// The tag ("GGGGEEEE") of a DICOM keyword or tag a client names, or "" when it is neither.
+std::string dicomTagOf(const std::string& keywordOrTag);
 
 // Parses QIDO query parameters (attribute=value, includefield, limit, offset, fuzzymatching).
 // Keys in the product's "annotation." namespace are skipped here (see LabelFilters). Throws

@@ -57,6 +57,9 @@ std::string OrthancDicomwebSource::searchUri(const dicomweb::Query& q, const std
   for (const auto& [key, value] : params) {
     if (key.rfind("annotation.", 0) == 0) continue;  // the product's keys: answered by the service
     if (key == "includefield") continue;  // from the parsed query below, with what the service adds
+    if (key == "accept" || key == "charset") continue;  // answered by the service
+    // Keys the node's index cannot match on are ignored in both deployments, so that they answer alike.
+    if (std::find(q.ignoredKeys.begin(), q.ignoredKeys.end(), key) != q.ignoredKeys.end()) continue;
     if (key == "limit") hasLimit = true;
     const dicomweb::Attribute* a = dicomweb::findAttribute(key);
     const bool uid = a && std::string(a->vr) == "UI";
@@ -74,8 +77,11 @@ std::string OrthancDicomwebSource::searchUri(const dicomweb::Query& q, const std
   }
   if (q.includeAll) {
     add("includefield", "all");
-  } else if (!q.includeFields.empty()) {
-    add("includefield", joined(std::vector<std::string>(q.includeFields.begin(), q.includeFields.end()), ','));
+  } else if (!q.includeFields.empty() || !q.extraIncludeTags.empty()) {
+    // What the index does not hold, Orthanc reads from its stored instances.
+    std::vector<std::string> fields(q.includeFields.begin(), q.includeFields.end());
+    fields.insert(fields.end(), q.extraIncludeTags.begin(), q.extraIncludeTags.end());
+    add("includefield", joined(fields, ','));
   }
   if (studies) {
     if (studies->empty()) return "";

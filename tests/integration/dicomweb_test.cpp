@@ -822,3 +822,59 @@ TEST(Dicomweb, ColourJpegFramesComeAsStoredNotDecodedToAnotherColourModel) {
   EXPECT_EQ(transferSyntaxOf(parts[0].body, tmp / "converted.dcm"), "1.2.840.10008.1.2.1");
   EXPECT_EQ(dumpValue(tmp / "converted.dcm", "0028,0004"), "RGB") << "decoded pixels are labelled with their colour model";
 }
+
+// What real DICOMweb clients send, answered as PS3.18 intends: requested attributes the index
+// has are returned, the others are left out (never a 400 for a well-formed tag or keyword);
+// matching keys the index cannot match on are ignored with a Warning; `accept` as a query
+// parameter stands for the Accept header. Only what is malformed is refused.
+TEST(Dicomweb, QueriesAsRealClientsSendThemAreAnswered) {
+  TempDir tmp;
+  RunningNode node(tmp / "node");
+  const std::string study = generateStudy(tmp / "ct", {"--slices", "2", "--rows", "16", "--columns", "16", "--series", "2",
+                                                       "--description", "Chest routine"});
+  ASSERT_EQ(storescu(node.dicomPort(), {tmp / "ct"}).exitCode, 0);
+  auto get = [&](const std::string& target, const std::string& accept = "application/dicom+json") {
+    std::map<std::string, std::string> headers{{"Authorization", "Bearer " + node.adminToken()}};
+    if (!accept.empty()) headers["Accept"] = accept;
+    return httpRequest(node.httpPort(), "GET", target, "", headers);
+  };
+  // OHIF v3's series query: SeriesDate and SeriesTime are not in the index, the others are.
+  auto r = get("/dicomweb/studies/" + study + "/series?includefield=00080021,00080031,0008103E,00200011");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json series = json::parse(r.body);
+  ASSERT_EQ(series.size(), 2u);
+  EXPECT_TRUE(series[0].contains("0008103E"));
+  EXPECT_TRUE(series[0].contains("00200011"));
+  EXPECT_FALSE(series[0].contains("00080021")) << "left out, not invented";
+  // OHIF's study list, dicomweb-client's defaults: paging, fuzzy matching off, a tag list.
+  r = get("/dicomweb/studies?limit=101&offset=0&fuzzymatching=false&includefield=00081030%2C00080060");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(valueOf(json::parse(r.body)[0], "00081030"), "Chest routine");
+  // Keywords, repeated includefield, all.
+  r = get("/dicomweb/studies?includefield=StudyDescription&includefield=SeriesDate,PatientAge");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(json::parse(r.body)[0].contains("00081030"));
+  EXPECT_EQ(get("/dicomweb/studies?includefield=all").status, 200);
+  // A matching key the index cannot match on is ignored, and said so.
+  r = get("/dicomweb/studies/" + study + "/series?SeriesDate=20240101&Modality=CT");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body).size(), 2u);
+  ASSERT_TRUE(r.headers.count("warning")) << "a Warning names what was ignored";
+  EXPECT_NE(r.headers["warning"].find("299"), std::string::npos);
+  EXPECT_NE(r.headers["warning"].find("SeriesDate"), std::string::npos) << r.headers["warning"];
+  EXPECT_EQ(get("/dicomweb/studies?Modality=CT").headers.count("warning"), 0u);
+  // accept as a query parameter (PS3.18 8.3.3.1) stands for the header, charset is UTF-8 anyway.
+  EXPECT_EQ(get("/dicomweb/studies?accept=application/dicom%2Bjson&charset=utf-8", "application/dicom+xml").status, 200);
+  EXPECT_EQ(get("/dicomweb/studies?accept=application/dicom%2Bxml", "").status, 406);
+  // Wildcards and ranges as the viewers send them.
+  EXPECT_EQ(get("/dicomweb/studies?PatientName=*&StudyDate=19000101-").status, 200);
+  // Malformed requests are still refused, saying why.
+  r = get("/dicomweb/studies?includefield=NotAnAttribute");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("neither a DICOM keyword nor a tag"), std::string::npos) << r.body;
+  r = get("/dicomweb/studies?colour=red");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("'colour'"), std::string::npos) << r.body;
+  EXPECT_EQ(get("/dicomweb/studies?StudyDate=yesterday").status, 400);
+  EXPECT_EQ(get("/dicomweb/studies?limit=-1").status, 400);
+}

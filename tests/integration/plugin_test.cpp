@@ -180,6 +180,9 @@ json runScenario(const Deployment& d, const std::string& studyDir, const std::st
   qido("QIDO starting with '&'", reader, "/dicomweb/studies?&PatientID=SHARED-1");
   qido("QIDO series of labeled studies", reader, "/dicomweb/studies/" + study + "/series?annotation.status=approved");
   qido("QIDO unknown label key", reader, "/dicomweb/studies?annotation.colour=red");
+  // OHIF v3's series query names attributes neither index holds: answered, not refused.
+  qido("QIDO series as OHIF asks", reader, "/dicomweb/studies/" + study + "/series?includefield=00080021,00080031,0008103E,00200011");
+  qido("QIDO with a key the index cannot match", reader, "/dicomweb/studies?PatientID=SHARED-1&OtherPatientIDs=X");
   qido("QIDO without a token", "", "/dicomweb/studies?annotation.status=approved");
   // The researcher's view is de-identified in both: pseudonym, remapped UIDs, no name.
   const HttpResult deid = d.call(researcher, "GET", "/dicomweb/studies?annotation.status=approved&includefield=annotation.summary");
