@@ -105,6 +105,7 @@ int serve(const NodeConfig& config) {
   BrowserSettings browser;
   browser.workstationDirectory =
       config.workstationDirectory.empty() ? std::string(ANNOT_DEFAULT_WORKSTATION_DIR) : config.workstationDirectory;
+  browser.viewerDirectory = config.viewerDirectory.empty() ? std::string(ANNOT_DEFAULT_VIEWER_DIR) : config.viewerDirectory;
   browser.sessions.idle = std::chrono::minutes(config.sessionIdleMinutes);
   browser.secureCookies = !config.httpsCertificate.empty();
   ApiHandler api(catalog, metrics, users, audit, worklist, ApiInfo{"annotation-node", ANNOT_VERSION, config.dicomAet, ""}, browser);

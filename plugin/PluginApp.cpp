@@ -17,6 +17,7 @@ std::string protocolsDirectory(const PluginConfig& c) {
 BrowserSettings browserSettings(const PluginConfig& c) {
   BrowserSettings b;
   b.workstationDirectory = c.workstationDirectory.empty() ? std::string(ANNOT_DEFAULT_WORKSTATION_DIR) : c.workstationDirectory;
+  b.viewerDirectory = c.viewerDirectory.empty() ? std::string(ANNOT_DEFAULT_VIEWER_DIR) : c.viewerDirectory;
   b.sessions.idle = std::chrono::minutes(c.sessionIdleMinutes);
   b.secureCookies = c.orthancHttps;
   return b;

@@ -15,8 +15,14 @@ HttpRequest toHttpRequest(const std::string& path, const OrthancPluginHttpReques
     default: r.method = "UNKNOWN";
   }
   r.path = path;
-  // Orthanc hands over query arguments already decoded.
-  for (uint32_t i = 0; i < request->getCount; ++i) r.query.emplace(request->getKeys[i], request->getValues[i]);
+  // Orthanc (1.10) hands over query arguments as they came, still percent-encoded: decode them
+  // as the node's parser does ('+' is a space in a query), so both deployments see the same.
+  auto decoded = [](const char* text) {
+    bool ok = true;
+    std::string out = percentDecode(text, /*plusAsSpace=*/true, ok);
+    return ok ? out : std::string(text);
+  };
+  for (uint32_t i = 0; i < request->getCount; ++i) r.query.emplace(decoded(request->getKeys[i]), decoded(request->getValues[i]));
   for (uint32_t i = 0; i < request->headersCount; ++i) {
     std::string name = request->headersKeys[i];
     std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -44,7 +50,10 @@ void sendResponse(OrthancPluginContext* context, OrthancPluginRestOutput* output
   } else if (response.status == 405) {
     OrthancPluginSendMethodNotAllowed(context, output, allow.c_str());
   } else if (response.status >= 300 && response.status < 400 && !location.empty()) {
-    OrthancPluginRedirect(context, output, location.c_str());
+    // OrthancPluginRedirect answers 301, which browsers keep: a redirect that depends on the
+    // session (the viewer's "sign in first") would then outlive the sign-in. Our status goes as is.
+    OrthancPluginSetHttpHeader(context, output, "Location", location.c_str());
+    OrthancPluginSendHttpStatusCode(context, output, static_cast<uint16_t>(response.status));
   } else if (response.status == 304) {
     OrthancPluginSendHttpStatusCode(context, output, 304);  // no body, as HTTP wants
   } else {

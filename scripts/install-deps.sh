@@ -58,6 +58,9 @@ if [ ! -d workstation/node_modules ] || [ workstation/package-lock.json -nt work
   touch workstation/node_modules
 fi
 
+# The published OHIF viewer the node serves at /viewer: pinned version, integrity checked.
+node workstation/ohif/install.mjs fetch
+
 # The viewer-compatibility tests read our SR/SEG with the libraries OHIF uses (npm, pinned in
 # tests/compat/package-lock.json).
 if [ "${1:-}" = "--test" ]; then

@@ -1,5 +1,7 @@
 #include "api/ApiHandler.h"
 
+#include <sys/stat.h>
+
 #include <openssl/crypto.h>
 
 #include <nlohmann/json.hpp>
@@ -125,6 +127,13 @@ bool sameSecret(const std::string& a, const std::string& b) {
 
 // The workstation's policy: scripts only from the node itself; WebAssembly (the image codecs)
 // may compile, nothing may eval; workers from the node or from blobs the loader makes.
+// OHIF's published build starts with inline scripts and evaluates code: its policy allows that,
+// still only from the node itself (it is a third-party application, the workstation is ours).
+const char* kViewerPolicy =
+    "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval' 'wasm-unsafe-eval' blob:; worker-src 'self' blob:; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self' data: blob:; "
+    "object-src 'none'; base-uri 'self'; frame-ancestors 'self'";
+
 const char* kWorkstationPolicy =
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
@@ -141,7 +150,10 @@ ApiHandler::ApiHandler(StudyIndex& catalog, Metrics& metrics, UserStore& users, 
       secureCookies_(browser.secureCookies),
       sessions_(browser.sessions),
       workstation_(StaticFilesOptions{browser.workstationDirectory, "index.html", kWorkstationPolicy,
-                                      "build the product with scripts/build.sh (it bundles the workstation)"}) {
+                                      "build the product with scripts/build.sh (it bundles the workstation)", false, {}}),
+      viewer_(StaticFilesOptions{browser.viewerDirectory, "index.html", kViewerPolicy,
+                                 "the OHIF viewer is installed by scripts/install-deps.sh and scripts/build.sh", true,
+                                 {{"%VIEWER_BASE%", info_.routePrefix + "/viewer"}}}) {
   routes_ = {
       {"GET", "/healthz", {}, [this](const Call&) { return this->health(); }},
       {"GET", "/metrics", {}, [this](const Call&) { return this->metrics(); }},
@@ -158,6 +170,8 @@ ApiHandler::ApiHandler(StudyIndex& catalog, Metrics& metrics, UserStore& users, 
          return r;
        }},
       {"GET", "/ui/*", {}, [this](const Call& c) { return workstation_.serve(c.params.at(0), c.request); }},
+      {"GET", "/viewer", {}, [this](const Call& c) { return viewer(c, ""); }},
+      {"GET", "/viewer/*", {}, [this](const Call& c) { return viewer(c, c.params.at(0)); }},
       {"POST", "/api/v1/session", {}, [this](const Call& c) { return signIn(c); }},
       // Open: a page asks whether it is signed in before it shows a sign-in form.
       {"GET", "/api/v1/session", {}, [this](const Call& c) { return currentSession(c); }},
@@ -263,6 +277,31 @@ void ApiHandler::authenticate(Call& call) {
   }
 }
 
+bool ApiHandler::viewerInstalled() const {
+  struct stat st {};
+  return !viewer_.root().empty() && ::stat((viewer_.root() + "/index.html").c_str(), &st) == 0;
+}
+
+HttpResponse ApiHandler::viewer(const Call& open, const std::string& relativePath) {
+  // The viewer's page is for signed-in browsers: anyone else signs in first and comes back.
+  if (viewer_.servesIndex(relativePath) || relativePath == "index.html" || relativePath == "/index.html") {
+    Call call = open;
+    authenticate(call);
+    if (!call.user) {
+      std::string back = info_.routePrefix + "/viewer" + (relativePath.empty() ? "" : "/" + relativePath);
+      std::string query;
+      for (const auto& [k, v] : open.request.query) query += (query.empty() ? "?" : "&") + percentEncode(k) + "=" + percentEncode(v);
+      HttpResponse r;
+      r.status = 302;
+      r.contentType = "text/plain; charset=utf-8";
+      r.headers.emplace_back("Location", info_.routePrefix + "/ui/index.html?next=" + percentEncode(back + query));
+      r.headers.emplace_back("Cache-Control", "no-store");
+      return r;
+    }
+  }
+  return viewer_.serve(relativePath, open.request);
+}
+
 std::string ApiHandler::sessionCookie(const std::string& value, bool expire) const {
   std::string cookie = std::string(kSessionCookie) + "=" + value + "; Path=" + info_.routePrefix + "/; HttpOnly; SameSite=Strict";
   if (secureCookies_) cookie += "; Secure";
@@ -285,8 +324,8 @@ HttpResponse ApiHandler::signIn(const Call& call) {
   }
   const SessionStore::Opened opened = sessions_.open(attempt.user->name);
   audit(attempt, "sign-in", "user", attempt.user->name);
-  HttpResponse r = jsonResponse(201, {{"name", attempt.user->name}, {"role", roleName(attempt.user->role)},
-                                      {"csrfToken", opened.session.csrfToken},
+  HttpResponse r = jsonResponse(201, {{"signedIn", true}, {"name", attempt.user->name}, {"role", roleName(attempt.user->role)},
+                                      {"csrfToken", opened.session.csrfToken}, {"viewer", viewerInstalled()},
                                       {"idleTimeoutSeconds", sessions_.settings().idle.count()}});
   r.headers.emplace_back("Set-Cookie", sessionCookie(opened.id, false));
   r.headers.emplace_back("Cache-Control", "no-store");
@@ -301,7 +340,8 @@ HttpResponse ApiHandler::currentSession(const Call& open) {
     r.headers.emplace_back("Cache-Control", "no-store");
     return r;
   }
-  json body = {{"signedIn", true}, {"name", call.user->name}, {"role", roleName(call.user->role)}, {"via", call.session ? "session" : "token"}};
+  json body = {{"signedIn", true}, {"name", call.user->name}, {"role", roleName(call.user->role)}, {"via", call.session ? "session" : "token"},
+               {"viewer", viewerInstalled()}};
   if (call.session) {
     body["csrfToken"] = call.session->csrfToken;
     body["idleTimeoutSeconds"] = sessions_.settings().idle.count();

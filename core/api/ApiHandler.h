@@ -5,6 +5,7 @@
 //   GET  /healthz                       liveness and catalog reachability
 //   GET  /metrics                       Prometheus text format
 //   GET  /ui/...                        the labeling workstation's built files (open; data only signed in)
+//   GET  /viewer/...                    the OHIF viewer, for a signed-in browser, on the same DICOMweb
 //   POST /api/v1/session                {"name", "token"} -> a browser session cookie and its CSRF token
 //   GET  /api/v1/session                who is signed in; DELETE signs out
 //   GET  /api/v1/studies                paged, filterable study list          (any role)
@@ -52,6 +53,7 @@ struct ApiInfo {
 // What the browser side needs: where the workstation's built files are and how sessions behave.
 struct BrowserSettings {
   std::string workstationDirectory;  // empty: /ui answers 503 saying how to build it
+  std::string viewerDirectory;       // the OHIF viewer's files (served at /viewer); empty: none
   SessionSettings sessions;
   bool secureCookies = false;  // the page is served over HTTPS: cookies get the Secure attribute
 };
@@ -136,6 +138,9 @@ class ApiHandler : public HttpHandler {
   const bool secureCookies_;
   SessionStore sessions_;
   StaticFiles workstation_;
+  StaticFiles viewer_;
+  HttpResponse viewer(const Call& call, const std::string& relativePath);
+  bool viewerInstalled() const;
   std::vector<Route> routes_;
 };
 

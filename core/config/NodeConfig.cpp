@@ -31,7 +31,7 @@ const std::set<std::string>& knownKeys() {
       "StableAge", "LogLevel",
       "MinFreeDiskSpaceMB", "ProtocolsDirectory", "TaskLeaseSeconds", "Pacs",
       "OutboxMaxBackoffSeconds", "PacsTlsTrustedCertificates", "PacsTlsCertificate", "PacsTlsPrivateKey",
-      "WorkstationDirectory", "SessionIdleMinutes"};
+      "WorkstationDirectory", "ViewerDirectory", "SessionIdleMinutes"};
   return keys;
 }
 }  // namespace
@@ -75,6 +75,7 @@ NodeConfig NodeConfig::fromJsonText(const std::string& text) {
   c.pacsTlsCertificate = readString(doc, "PacsTlsCertificate", c.pacsTlsCertificate);
   c.pacsTlsPrivateKey = readString(doc, "PacsTlsPrivateKey", c.pacsTlsPrivateKey);
   c.workstationDirectory = readString(doc, "WorkstationDirectory", c.workstationDirectory);
+  c.viewerDirectory = readString(doc, "ViewerDirectory", c.viewerDirectory);
   c.sessionIdleMinutes = readPositive<unsigned>(doc, "SessionIdleMinutes", c.sessionIdleMinutes);
   c.validate();
   return c;
@@ -141,7 +142,7 @@ std::string NodeConfig::toJsonText() const {
               {"ProtocolsDirectory", protocolsDirectory}, {"TaskLeaseSeconds", taskLeaseSeconds}, {"Pacs", pacs},
               {"OutboxMaxBackoffSeconds", outboxMaxBackoffSeconds},
               {"PacsTlsTrustedCertificates", pacsTlsTrustedCertificates}, {"PacsTlsCertificate", pacsTlsCertificate},
-              {"PacsTlsPrivateKey", pacsTlsPrivateKey}, {"WorkstationDirectory", workstationDirectory},
+              {"PacsTlsPrivateKey", pacsTlsPrivateKey}, {"WorkstationDirectory", workstationDirectory}, {"ViewerDirectory", viewerDirectory},
               {"SessionIdleMinutes", sessionIdleMinutes}};
   return doc.dump(2);
 }

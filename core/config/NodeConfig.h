@@ -37,6 +37,7 @@ struct NodeConfig {
   std::string pacsTlsCertificate;           // PEM; our client certificate towards the PACS (optional)
   std::string pacsTlsPrivateKey;            // PEM, unencrypted
   std::string workstationDirectory;         // the labeling workstation's built files; empty: the build's
+  std::string viewerDirectory;              // the OHIF viewer's files (served at /viewer); empty: the build's
   unsigned sessionIdleMinutes = 15;         // a browser session ends after this long without a request
 
   // Parses a configuration document. Throws std::invalid_argument naming the offending key.

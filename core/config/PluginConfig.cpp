@@ -45,7 +45,7 @@ PluginConfig PluginConfig::fromOrthancConfiguration(const std::string& jsonText)
   if (!section.is_object()) throw std::invalid_argument(std::string("'") + kSection + "' must be a JSON object");
   try {
     config::rejectUnknownKeys(section, {"Enabled", "DataDirectory", "ProtocolsDirectory", "Destinations", "TaskLeaseSeconds",
-                                        "OutboxMaxBackoffSeconds", "InitialAdmin", "LogLevel", "WorkstationDirectory",
+                                        "OutboxMaxBackoffSeconds", "InitialAdmin", "LogLevel", "WorkstationDirectory", "ViewerDirectory",
                                         "SessionIdleMinutes"});
     c.enabled = config::readBool(section, "Enabled", c.enabled);
     c.dataDirectory = config::readString(section, "DataDirectory", c.dataDirectory);
@@ -56,6 +56,7 @@ PluginConfig PluginConfig::fromOrthancConfiguration(const std::string& jsonText)
     c.initialAdmin = config::readString(section, "InitialAdmin", c.initialAdmin);
     c.logLevel = config::readString(section, "LogLevel", c.logLevel);
     c.workstationDirectory = config::readString(section, "WorkstationDirectory", c.workstationDirectory);
+    c.viewerDirectory = config::readString(section, "ViewerDirectory", c.viewerDirectory);
     c.sessionIdleMinutes = config::readPositive<unsigned>(section, "SessionIdleMinutes", c.sessionIdleMinutes);
     Log::parseLevel(c.logLevel);  // throws on an unknown level
     if (c.dataDirectory.empty()) throw std::invalid_argument("configuration key 'DataDirectory' must not be empty");

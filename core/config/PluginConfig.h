@@ -22,6 +22,7 @@ struct PluginConfig {
   std::string orthancDicomwebRoot = "/dicom-web/";  // Orthanc's DicomWeb.Root: searches go through it
   bool orthancHttps = false;                // Orthanc's SslEnabled: session cookies get the Secure attribute
   std::string workstationDirectory;         // the labeling workstation's built files; empty: the build's
+  std::string viewerDirectory;              // the OHIF viewer's files (served at /annotation/viewer); empty: the build's
   unsigned sessionIdleMinutes = 15;
 
   static constexpr const char* kSection = "AnnotationNode";

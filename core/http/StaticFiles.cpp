@@ -52,6 +52,18 @@ std::string mediaTypeForFile(const std::string& name) {
   return "application/octet-stream";
 }
 
+bool StaticFiles::servesIndex(const std::string& relativePath) const {
+  std::vector<std::string> segments;
+  if (!safeSegments(relativePath, segments)) return false;
+  if (segments.empty()) return true;
+  // Routes of the application have no extension; a missing "x.js" stays a 404.
+  if (!options_.singlePageApplication || segments.back().find('.') != std::string::npos) return false;
+  std::string path = options_.root;
+  for (const auto& s : segments) path += "/" + s;
+  struct stat st {};
+  return ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode);
+}
+
 bool StaticFiles::load(const std::string& path, Cached& out) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
@@ -64,6 +76,13 @@ bool StaticFiles::load(const std::string& path, Cached& out) {
     std::ostringstream bytes;
     bytes << in.rdbuf();
     entry.body = bytes.str();
+    if (endsWith(path, ".html")) {
+      for (const auto& [placeholder, value] : options_.htmlSubstitutions) {
+        for (size_t at = entry.body.find(placeholder); at != std::string::npos; at = entry.body.find(placeholder, at + value.size())) {
+          entry.body.replace(at, placeholder.size(), value);
+        }
+      }
+    }
     entry.mtimeNs = mtimeNs;
     entry.size = st.st_size;
     entry.etag = "\"" + sha256Hex(entry.body).substr(0, 32) + "\"";
@@ -80,10 +99,11 @@ HttpResponse StaticFiles::serve(const std::string& relativePath, const HttpReque
   if (::stat(options_.root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     return errorResponse(503, "these pages are not built (" + options_.root + " is missing): " + options_.missingHint);
   }
+  const bool index = servesIndex(relativePath);
   std::string path = options_.root;
   for (const auto& s : segments) path += "/" + s;
-  const std::string name = segments.empty() ? options_.indexFile : segments.back();
-  if (segments.empty()) path += "/" + options_.indexFile;
+  const std::string name = index ? options_.indexFile : segments.back();
+  if (index) path = options_.root + "/" + options_.indexFile;
   Cached file;
   if (!load(path, file)) return errorResponse(404, "no file " + relativePath);
 

@@ -18,6 +18,11 @@ struct StaticFilesOptions {
   std::string indexFile = "index.html";
   std::string contentSecurityPolicy;  // sent with HTML documents
   std::string missingHint;            // what to do when the folder is absent ("run scripts/build.sh")
+  // A single-page application: a path that names no file (a route of the application, such as
+  // OHIF's "viewer?StudyInstanceUIDs=…") gets the index document.
+  bool singlePageApplication = false;
+  // Placeholders in HTML documents and their values (where the application is mounted).
+  std::vector<std::pair<std::string, std::string>> htmlSubstitutions;
 };
 
 class StaticFiles {
@@ -25,6 +30,8 @@ class StaticFiles {
   explicit StaticFiles(StaticFilesOptions options) : options_(std::move(options)) {}
   // `relativePath` is the decoded path below the mount point ("" or "/" for the index).
   HttpResponse serve(const std::string& relativePath, const HttpRequest& request);
+  // Whether serve() answers this path with the index document (for callers that guard it).
+  bool servesIndex(const std::string& relativePath) const;
   const std::string& root() const { return options_.root; }
 
  private:

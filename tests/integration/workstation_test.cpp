@@ -211,6 +211,10 @@ TEST(Workstation, TheSameWorkstationLabelsInsideOrthanc) {
   const auto empty = site.call(site.adminToken, "GET", "/api/v1/tasks?");
   EXPECT_EQ(empty.status, 200) << empty.body;
   EXPECT_EQ(site.call(site.adminToken, "GET", "/api/v1/tasks?&state=").status, 200);
+  // Orthanc hands query arguments over still percent-encoded; the plugin decodes them as the node does.
+  EXPECT_EQ(site.call(site.adminToken, "GET", "/api/v1/tasks?state=IN%20PROGRESS").status, 200);
+  EXPECT_EQ(site.call(site.adminToken, "GET", "/api/v1/tasks?state=IN+PROGRESS").status, 200);
+  EXPECT_EQ(site.call(site.adminToken, "GET", "/dicomweb/studies?includefield=00081030%2C00080060").status, 200);
   // The workstation's files, from the same build as the node's.
   const auto page = httpGet(orthanc.httpPort(), "/annotation/ui/index.html");
   EXPECT_EQ(page.status, 200);
@@ -340,4 +344,86 @@ TEST(Workstation, ShowsCompressedMultiFrameAndColourImages) {
   EXPECT_EQ(grey, 2);
   EXPECT_EQ(colour, 1);
   EXPECT_EQ(multiFrame, 1);
+}
+
+namespace {
+// A one-reader protocol whose lesion is a box with a long axis and may be painted, in magenta.
+void writeLesionProtocol(const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  const json code = {{"code", "52988006"}, {"scheme", "SCT"}, {"meaning", "Lesion"}};
+  const json protocol = {
+      {"id", "ct-lesion"}, {"version", "1"}, {"title", "CT lesion"}, {"appliesTo", {{"modalities", {"CT"}}}},
+      {"procedure", {{"code", "25045-6"}, {"scheme", "LN"}, {"meaning", "CT unspecified body region"}}},
+      {"readers", 1}, {"review", false},
+      {"labels", {{{"key", "lesion"}, {"finding", code}, {"geometries", {"bbox"}}, {"segmentation", true}, {"color", {230, 0, 230}},
+                   {"measurements", {{{"concept", {{"code", "103339001"}, {"scheme", "SCT"}, {"meaning", "Long Axis"}}},
+                                      {"unit", {{"code", "mm"}, {"scheme", "UCUM"}, {"meaning", "millimeter"}}}}}}}}}};
+  writeFile(dir + "/ct-lesion.json", protocol.dump(2));
+}
+
+// One reader labels a box and a mask through the API; the SR and SEG are written on submit.
+// Returns the study.
+std::string labelThroughTheApi(const Site& site, const TempDir& tmp, uint16_t dicomPort) {
+  const std::string study = generateStudy(tmp / "ct", {"--slices", "6", "--rows", "128", "--columns", "128", "--patient-id", "OHIF-1"});
+  const auto slices = listFiles(tmp / "ct", ".dcm");
+  EXPECT_EQ(storescu(dicomPort, {tmp / "ct"}).exitCode, 0);
+  const std::string reader = site.addUser("rita", "annotator");
+  json tasks;
+  EXPECT_TRUE(eventually([&] { tasks = site.get("/api/v1/tasks?study=" + study)["tasks"]; return tasks.size() == 1; }, std::chrono::seconds(60)));
+  if (tasks.empty()) return study;
+  const std::string task = std::to_string(tasks[0]["id"].get<int>());
+  EXPECT_EQ(site.call(reader, "POST", "/api/v1/tasks/" + task + "/claim").status, 200);
+  const std::string slice = sopInstanceUidOf(slices.at(3));
+  json runs = json::array();
+  for (int row = 40; row < 70; ++row) runs.push_back({row * 128 + 30, 30});
+  const json doc = {
+      {"observer", {{"name", "Reader^Rita"}}},
+      {"findings", {{{"label", "lesion"},
+                     {"geometry", {{"type", "bbox"}, {"image", {{"sopInstanceUid", slice}}}, {"points", {{30, 40}, {60, 70}}}}},
+                     {"measurements", {{{"concept", {{"code", "103339001"}, {"scheme", "SCT"}, {"meaning", "Long Axis"}}}, {"value", 14.5},
+                                        {"unit", {{"code", "mm"}, {"scheme", "UCUM"}, {"meaning", "millimeter"}}}}}}}}},
+      {"segmentation", {{"segments", {{{"label", "Lesion"},
+                                       {"category", {{"code", "49755003"}, {"scheme", "SCT"}, {"meaning", "Morphologically Abnormal Structure"}}},
+                                       {"type", {{"code", "52988006"}, {"scheme", "SCT"}, {"meaning", "Lesion"}}},
+                                       {"algorithm", {{"type", "MANUAL"}}}, {"color", {230, 0, 230}}}}},
+                        {"masks", {{{"segment", 1}, {"image", {{"sopInstanceUid", slice}}}, {"runs", runs}}}}}}};
+  const auto saved = site.call(reader, "PUT", "/api/v1/tasks/" + task + "/annotation", doc.dump());
+  EXPECT_EQ(saved.status, 201) << saved.body;
+  EXPECT_EQ(site.call(reader, "POST", "/api/v1/tasks/" + task + "/submit").status, 200);
+  EXPECT_TRUE(eventually([&] { return site.get("/api/v1/tasks/" + task)["outputs"].size() == 2; }, std::chrono::seconds(30)));
+  return study;
+}
+
+void expectOhifShowsTheResults(const Site& site, const std::string& study, const std::string& shots) {
+  const json report = runScript("ohif.mjs", {"--base", site.ui(), "--user", "admin:" + site.adminToken, "--study", study,
+                                             "--sr", "Labels", "--seg", "Masks", "--expect", "14.50 mm", "--color", "230,0,230",
+                                             "--screenshots", shots});
+  ASSERT_TRUE(report.contains("ct")) << report.dump();
+  EXPECT_EQ(report["signInAsked"], "Sign in to open the viewer.");
+  EXPECT_NE(report["backAt"].get<std::string>().find("/viewer/viewer?StudyInstanceUIDs=" + study), std::string::npos);
+  EXPECT_GT(report["ct"]["spread"].get<double>(), 20.0) << "the CT is drawn";
+  EXPECT_NE(report["srText"].get<std::string>().find("14.50 mm"), std::string::npos) << "the SR's measurement, with its value: " << report["srText"];
+  EXPECT_GT(report["seg"]["segmentColourFraction"].get<double>() - report["ct"]["segmentColourFraction"].get<double>(), 0.003)
+      << "the SEG's segment is painted in its colour: " << report.dump();
+  EXPECT_EQ(report["httpErrors"], json::array()) << "no request of the viewer failed";
+  EXPECT_EQ(report["errors"], json::array());
+}
+}  // namespace
+
+TEST(Ohif, ThePublishedViewerOpensTheNodesStudyWithItsSrAndSeg) {
+  TempDir tmp;
+  writeLesionProtocol(tmp / "protocols");
+  RunningNode node(tmp / "data", NodeSettings{1, {{"ProtocolsDirectory", tmp / "protocols"}}});
+  const Site site{node.httpPort(), "", node.adminToken()};
+  const std::string study = labelThroughTheApi(site, tmp, node.dicomPort());
+  expectOhifShowsTheResults(site, study, screenshotDir(tmp));
+}
+
+TEST(Ohif, ThePublishedViewerOpensTheStudyInsideOrthanc) {
+  TempDir tmp;
+  writeLesionProtocol(tmp / "protocols");
+  RunningOrthanc orthanc(tmp / "orthanc", OrthancSettings{true, 1, {{"ProtocolsDirectory", tmp / "protocols"}}});
+  const Site site{orthanc.httpPort(), "/annotation", orthanc.adminToken()};
+  const std::string study = labelThroughTheApi(site, tmp, orthanc.dicomPort());
+  expectOhifShowsTheResults(site, study, tmp.path());
 }

@@ -62,3 +62,8 @@ export async function api(method, path, { body, query, keepalive = false, quietU
   }
   return json;
 }
+
+// The OHIF viewer on this server, opened on one study (when the server has it installed).
+export function viewerLink(studyUid) {
+  return new URL(`viewer/viewer?StudyInstanceUIDs=${encodeURIComponent(studyUid)}`, apiRoot).href;
+}

@@ -16,6 +16,13 @@ let user = null;
 let page = null;  // {unmount(), actions: {name: fn}, confirmLeave?()}
 let signedOutMessage = '';
 
+// Where to go once signed in: the OHIF viewer sends browsers without a session here with
+// ?next=<its address>. Only a path of this server is followed.
+function nextAddress() {
+  const next = new URLSearchParams(window.location.search).get('next') || '';
+  return /^\/[^/\\]/.test(next) && /\/viewer(\/|\?|$)/.test(next) ? next : '';
+}
+
 async function boot() {
   try {
     const session = await api('GET', 'api/v1/session', { quietUnauthorized: true });
@@ -24,6 +31,10 @@ async function boot() {
   } catch (e) {
     user = null;
     if (e.status !== 401) signedOutMessage = e.message;
+  }
+  if (user && nextAddress()) {
+    window.location.assign(nextAddress());
+    return;
   }
   render();
 }
@@ -70,12 +81,13 @@ function render() {
   if (!user) {
     clear(root);
     page = mountSignIn(root, {
-      message: signedOutMessage,
+      message: signedOutMessage || (nextAddress() ? 'Sign in to open the viewer.' : ''),
       onSignedIn: (session) => {
         user = session;
         setCsrfToken(session.csrfToken);
         signedOutMessage = '';
-        render();
+        if (nextAddress()) window.location.assign(nextAddress());
+        else render();
       },
     });
     return;

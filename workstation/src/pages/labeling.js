@@ -5,7 +5,7 @@
 import { annotation as annotationApi } from '@cornerstonejs/tools';
 import { utilities as coreUtilities } from '@cornerstonejs/core';
 
-import { ApiError, api } from '../api.js';
+import { ApiError, api, viewerLink } from '../api.js';
 import { clear, h } from '../dom.js';
 import { geometriesOfTool } from '../model/annotationModel.js';
 import {
@@ -608,7 +608,9 @@ class LabelingPage {
     clear(this.panel,
       h('div', { class: 'task-head' },
         h('h2', {}, this.protocol.title || this.protocol.id),
-        h('div', { class: 'muted' }, this.statusLine())),
+        h('div', { class: 'muted' }, this.statusLine()),
+        this.user.viewer ? h('a', { href: viewerLink(this.task.studyInstanceUid), target: '_blank', rel: 'noopener',
+          'data-testid': 'ohif-link' }, 'Open the study and its results in OHIF') : null),
       (this.task.reviews || []).filter((r) => r.decision === 'reject' && r.task === this.task.id).slice(-1).map((r) =>
         h('div', { class: 'returned', role: 'note' }, h('strong', {}, `Sent back by ${r.reviewer}: `), r.comment || '(no reason given)')),
       this.reviewing ? renderReviewPanel(this) : null,

@@ -1,6 +1,6 @@
 // My worklist: the tasks I may claim or already hold (annotators see label tasks only), filtered
 // by protocol, state, priority and due date; N claims and opens the next one.
-import { ApiError, api } from '../api.js';
+import { ApiError, api, viewerLink } from '../api.js';
 import { clear, dicomDate, h, personName } from '../dom.js';
 
 const STATES = ['SCHEDULED', 'IN PROGRESS', 'COMPLETED'];
@@ -114,7 +114,9 @@ export function mountWorklist(root, { user, navigate }) {
       h('td', {}, h('span', { class: `state ${t.state.replace(' ', '-').toLowerCase()}` }, t.state)),
       h('td', {}, t.assignee || ''),
       h('td', {}, t.revisions ? `${t.revisions} rev.` : ''),
-      h('td', {}, h('button', { class: mine(t) || t.state === 'SCHEDULED' ? 'primary' : '', onclick: () => open(t), 'data-testid': `open-${t.id}` }, action)));
+      h('td', { class: 'row-actions' },
+        h('button', { class: mine(t) || t.state === 'SCHEDULED' ? 'primary' : '', onclick: () => open(t), 'data-testid': `open-${t.id}` }, action),
+        user.viewer ? h('a', { href: viewerLink(t.studyInstanceUid), target: '_blank', rel: 'noopener', title: 'Open the study, with its SR and SEG results, in the OHIF viewer' }, 'OHIF') : null));
   }
 
   async function open(t) {
