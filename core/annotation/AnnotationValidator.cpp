@@ -288,7 +288,10 @@ std::string newUid() {
   return dcmGenerateUniqueIdentifier(buf, SITE_INSTANCE_UID_ROOT);
 }
 
-ResolvedDraft resolveDraft(const AnnotationDocument& input, const SourceImageSet& images, const Protocol* protocol) {
+namespace {
+// Resolves a document; what is wrong always refuses it, what is missing only when `complete`
+// (reported together, so that one answer lists everything to fix).
+ResolvedDraft resolve(const AnnotationDocument& input, const SourceImageSet& images, const Protocol* protocol, bool complete) {
   AnnotationDocument doc = input;
   Resolver r(images, protocol);
   if (doc.protocol && !protocol) r.problem("protocol", "unknown protocol '" + doc.protocol->id + "' version '" + doc.protocol->version + "'");
@@ -338,14 +341,18 @@ ResolvedDraft resolveDraft(const AnnotationDocument& input, const SourceImageSet
   if (doc.findings.empty() && doc.classifications.empty() && !doc.segmentation) {
     r.absent("document", "has neither findings nor classifications nor a segmentation");
   }
+  if (complete) r.problems.insert(r.problems.end(), r.missing.begin(), r.missing.end());
   if (!r.problems.empty()) throw AnnotationError(r.problems);
   return {std::move(doc), std::move(r.missing)};
 }
+}  // namespace
+
+ResolvedDraft resolveDraft(const AnnotationDocument& input, const SourceImageSet& images, const Protocol* protocol) {
+  return resolve(input, images, protocol, false);
+}
 
 AnnotationDocument resolveAnnotation(const AnnotationDocument& input, const SourceImageSet& images, const Protocol* protocol) {
-  ResolvedDraft resolved = resolveDraft(input, images, protocol);
-  if (!resolved.missing.empty()) throw AnnotationError(resolved.missing);
-  return std::move(resolved.document);
+  return resolve(input, images, protocol, true).document;
 }
 
 }  // namespace annot

@@ -115,11 +115,11 @@ struct Site {
 void labelReviewAndCheckThePacs(const Site& site, const RunningOrthanc& pacs, const std::string& study, const TempDir& tmp,
                                 const std::string& shots) {
   const std::string rita = site.addUser("rita", "annotator"), bob = site.addUser("bob", "annotator");
-  const std::string rev = site.addUser("rev", "reviewer");
+  const std::string rev = site.addUser("rev", "reviewer"), admin = site.addUser("ada", "admin");
   ASSERT_TRUE(eventually([&] { return site.get("/api/v1/tasks?study=" + study)["tasks"].size() == 2; }, std::chrono::seconds(60)));
 
   const json report = runScript("labeling.mjs", {"--base", site.ui(), "--reader", "rita:" + rita, "--reader", "bob:" + bob,
-                                                 "--reviewer", "rev:" + rev, "--screenshots", shots});
+                                                 "--reviewer", "rev:" + rev, "--admin", "ada:" + admin, "--screenshots", shots});
   ASSERT_EQ(report["readers"].size(), 2u) << report.dump();
   for (const auto& r : report["readers"]) {
     EXPECT_NE(r["flash"].get<std::string>().find("Submitted"), std::string::npos) << r["flash"];
@@ -127,6 +127,10 @@ void labelReviewAndCheckThePacs(const Site& site, const RunningOrthanc& pacs, co
   }
   EXPECT_NE(report["reviewFlash"].get<std::string>().find("Consensus signed off"), std::string::npos);
   EXPECT_NE(report["agreement"].get<std::string>().find("Mask Dice"), std::string::npos);
+  // The admin page: users, protocols, the PACS destination and an intact audit chain.
+  EXPECT_NE(report["admin"]["users"].get<std::string>().find("rita"), std::string::npos) << report["admin"].dump();
+  EXPECT_NE(report["admin"]["protocols"].get<std::string>().find("chest-ct-lung-nodules"), std::string::npos);
+  EXPECT_NE(report["admin"]["audit"].get<std::string>().find("Intact"), std::string::npos);
 
   // The review task's results: the consensus SR and SEG, at the PACS.
   json review;
@@ -244,6 +248,7 @@ TEST(Workstation, BadInputIsShownNextToItsItemAndNothingSavedIsLost) {
   EXPECT_EQ(report["sameOnServer"], true);
   EXPECT_EQ(report["sameAfterReload"], true);
   EXPECT_EQ(report["errors"], json::array());
+  EXPECT_NE(report["wrongToken"].get<std::string>().find("do not match an active user"), std::string::npos) << report.dump();
 }
 
 namespace {

@@ -629,6 +629,8 @@ class LabelingPage {
         return [box.left + cx, box.top + cy];
       },
       imageIndex: () => this.viewer.index(),
+      firstImageMs: () => this.viewer.firstRenderAt,
+      go: (index) => this.viewer.go(index),
       series: () => this.series.map((s, i) => ({ uid: s.SeriesInstanceUID, modality: s.Modality, frames: this.framesOfSeries[i].length })),
       seriesIndex: () => this.seriesIndex,
       image: () => {

@@ -85,6 +85,13 @@ export class StackViewer {
     this.listeners = [];
     this.listen(this.element, CoreEnums.Events.STACK_NEW_IMAGE, () => this.imageChanged());
     this.listen(this.element, CoreEnums.Events.VOI_MODIFIED, () => this.updateOverlay());
+    // Renders, counted for the benchmark (bench/workstation): first image and scroll rate.
+    this.renders = 0;
+    this.firstRenderAt = 0;
+    this.listen(this.element, CoreEnums.Events.IMAGE_RENDERED, () => {
+      this.renders++;
+      if (!this.firstRenderAt) this.firstRenderAt = performance.now();
+    });
     this.listen(this.element, CoreEnums.Events.CAMERA_MODIFIED, () => this.updateOverlay());
     this.listen(eventTarget, CoreEnums.Events.IMAGE_LOAD_ERROR, (e) => this.loadFailed(e));
     this.resizeObserver = new ResizeObserver(() => this.engine.resize(true, true));
@@ -165,6 +172,8 @@ export class StackViewer {
     this.frames = frames;
     this.error = '';
     await this.viewport.setStack(frames.map((f) => f.imageId), Math.min(index, frames.length - 1));
+    // Neighbouring images are fetched ahead of the reader's scrolling.
+    toolUtilities.stackContextPrefetch.enable(this.element);
     this.viewport.render();
     this.imageChanged();
   }

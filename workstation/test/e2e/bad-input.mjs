@@ -8,8 +8,16 @@ import { Session, fail, parseArgs, sleep } from './workstation.mjs';
 
 const args = parseArgs(process.argv);
 const [name, token] = args.reader[0].split(':');
-const session = await Session.open(args.base[0], { ignore: [/status of 422/, /^422 /] });
+const session = await Session.open(args.base[0], { ignore: [/status of 422/, /^422 /, /status of 401/, /^401 /] });
 const { page } = session;
+// A wrong token first: the sign-in says so, and nothing else happens.
+await page.goto(args.base[0], { waitUntil: 'domcontentloaded' });
+await page.waitForSelector('#signin-name');
+await page.type('#signin-name', name);
+await page.type('#signin-token', `${token}x`);
+await page.click('form.signin button[type=submit]');
+await page.waitForFunction(() => /do not match/.test(document.querySelector('[data-testid=signin-message]')?.textContent || ''), { timeout: 20000 });
+const wrongToken = await session.text('[data-testid=signin-message]');
 await session.signIn(name, token);
 await session.openNextTask();
 const task = await session.ws(() => Number(window.location.hash.split('/')[2]));
@@ -63,6 +71,7 @@ await page.reload({ waitUntil: 'domcontentloaded' });
 await session.waitForTask();
 const reloaded = await session.state();
 console.log(JSON.stringify({
+  wrongToken,
   shown,
   revisionBefore: goodOnServer.revision,
   revisionAfter: after.revision,

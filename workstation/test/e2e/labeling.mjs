@@ -25,7 +25,14 @@ const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
 async function label(session, slot) {
   const d = slot * 6;  // the readers draw close to, not on top of, each other
-  await session.openNextTask();
+  if (slot === 0) {
+    await session.openNextTask();
+  } else {
+    // The second reader opens the next task with the keyboard.
+    await session.page.waitForSelector('table.tasks tbody tr', { timeout: 30000 });
+    await session.key('n');
+    await session.waitForTask();
+  }
   const task = await session.ws(() => Number(window.location.hash.split('/')[2]));
 
   // A nodule drawn as a box, with its answers and a measured long axis.
@@ -53,6 +60,9 @@ async function label(session, slot) {
   await session.key('ArrowDown');
   await sleep(300);
   await session.drag([[78 + d, 78], [86 + d, 84]]);
+  // Part of it erased again.
+  await session.key('x');
+  await session.drag([[86 + d, 84], [88 + d, 86]]);
   await session.key('ArrowUp');
   // The study-level question.
   await session.choose('Pulmonary emphysema', slot === 0 ? 'Absent' : 'Present');
@@ -115,6 +125,25 @@ await review.page.click('[data-testid=adjudicate]');
 result.reviewFlash = await review.waitForWorklist();
 if (review.log.errors.length) fail('the browser reported errors for the reviewer', review.log.errors);
 await review.close();
+
+// The administrator sees the users, the protocols, what went to the PACS and the audit chain.
+if (args.admin) {
+  const [adminName, adminToken] = args.admin[0].split(':');
+  const admin = await Session.open(base, { browser });
+  await admin.signIn(adminName, adminToken);
+  await admin.page.goto(`${base}/index.html#/admin`);
+  await admin.page.waitForFunction(() => /Intact/.test(document.querySelector('[data-testid=audit-verification]')?.textContent || ''), { timeout: 30000 })
+    .catch(async () => fail(`the admin page shows no intact audit chain: ${await admin.text('[data-testid=admin-audit]')}`));
+  result.admin = {
+    users: await admin.text('[data-testid=admin-users]'),
+    outbox: await admin.text('[data-testid=admin-outbox]'),
+    audit: await admin.text('[data-testid=audit-verification]'),
+    protocols: await admin.text('[data-testid=admin-protocols]'),
+  };
+  await admin.screenshot(shots && `${shots}/workstation-admin.png`);
+  if (admin.log.errors.length) fail('the browser reported errors for the admin', admin.log.errors);
+  await admin.close();
+}
 await browser.close();
 
 const text = JSON.stringify(result);
