@@ -1,6 +1,7 @@
 #include "protocol/Protocol.h"
 
 #include "common/JsonFieldReader.h"
+#include "common/Log.h"
 
 #include <dirent.h>
 
@@ -284,6 +285,14 @@ ProtocolSet ProtocolSet::loadDirectory(const std::string& dir) {
 }
 
 void ProtocolSet::add(Protocol protocol) {
+  // Not an error (the SR is valid), but a label without a default site draws nothing in OHIF
+  // 3.13, which skips a TID 1500 measurement whose group names no Finding Site.
+  for (const auto& l : protocol.labels) {
+    if (!l.findingSite && !l.geometries.empty()) {
+      LOG_WARN("protocol", protocol.sourceFile << ": label '" << l.key << "' has no findingSite; OHIF does not draw "
+                                               << "measurements without one unless the reader gives a site");
+    }
+  }
   for (const auto& p : protocols_) {
     if (p.id == protocol.id && p.version == protocol.version) {
       throw ProtocolError("protocol " + protocol.id + " version " + protocol.version + " is defined twice (" +

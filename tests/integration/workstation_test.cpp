@@ -360,7 +360,9 @@ void writeLesionProtocol(const std::string& dir) {
       {"id", "ct-lesion"}, {"version", "1"}, {"title", "CT lesion"}, {"appliesTo", {{"modalities", {"CT"}}}},
       {"procedure", {{"code", "25045-6"}, {"scheme", "LN"}, {"meaning", "CT unspecified body region"}}},
       {"readers", 1}, {"review", false},
-      {"labels", {{{"key", "lesion"}, {"finding", code}, {"geometries", {"bbox"}}, {"segmentation", true}, {"color", {230, 0, 230}},
+      // OHIF 3.13 draws an SR measurement only when its group names a finding site.
+      {"labels", {{{"key", "lesion"}, {"finding", code}, {"findingSite", {{"code", "39607008"}, {"scheme", "SCT"}, {"meaning", "Lung structure"}}},
+                   {"geometries", {"bbox"}}, {"segmentation", true}, {"color", {230, 0, 230}},
                    {"measurements", {{{"concept", {{"code", "103339001"}, {"scheme", "SCT"}, {"meaning", "Long Axis"}}},
                                       {"unit", {{"code", "mm"}, {"scheme", "UCUM"}, {"meaning", "millimeter"}}}}}}}}}};
   writeFile(dir + "/ct-lesion.json", protocol.dump(2));

@@ -273,17 +273,23 @@ class LabelingPage {
       studyDate: this.study.StudyDate, studyDescription: this.study.StudyDescription,
     }, { modality: s.Modality, seriesDescription: s.SeriesDescription });
     await this.viewer.show(frames, Math.floor(frames.length / 2));
+    // Masks are shown where there are some; the reader's own labelmaps are made when a mask tool
+    // is first picked (a labelmap per slice costs every image change, and most tasks paint none).
     const uid = this.series[index].SeriesInstanceUID;
-    if (this.maskLabels.length) {
-      for (const l of this.layers()) {
-        if (l === this.layer || l.segmentations.has(uid)) await l.showMasks(uid, frames);
-      }
-      // Shown last so the reader's own masks are on top, and active for painting.
-      await this.layer.showMasks(uid, frames);
-      this.layer.setActiveMaskLabel(uid, this.activeMaskValue || 1);
-      for (const l of this.layers()) l.setMaskStyle(this.maskFilled);
+    for (const l of this.layers()) {
+      if (l.segmentations.has(uid)) await l.showMasks(uid, frames);
     }
+    if (this.layer.segmentations.has(uid)) await this.showOwnMasks();
+    else for (const l of this.layers()) l.setMaskStyle(this.maskFilled);
     this.renderSeriesStrip();
+  }
+
+  // The reader's own masks of the series shown, on top of the others and active for painting.
+  async showOwnMasks() {
+    const uid = this.series[this.seriesIndex].SeriesInstanceUID;
+    await this.layer.showMasks(uid, this.framesOfSeries[this.seriesIndex]);
+    this.layer.setActiveMaskLabel(uid, this.activeMaskValue || 1);
+    for (const l of this.layers()) l.setMaskStyle(this.maskFilled);
   }
 
   layers() {
@@ -332,7 +338,14 @@ class LabelingPage {
       this.say(`${TOOL_NAMES[tool]} is not available for ${this.editable ? `'${this.activeLabel}' in this protocol` : 'a read-only task'}.`, 'warning');
       return;
     }
-    if (['Brush', 'Eraser', 'ThresholdBrush', 'PaintFill'].includes(tool)) this.selectMaskLabel(this.activeLabel);
+    if (['Brush', 'Eraser', 'ThresholdBrush', 'PaintFill'].includes(tool)) {
+      const uid = this.series[this.seriesIndex].SeriesInstanceUID;
+      if (!this.layer.segmentations.has(uid) || !this.layer.shown?.has(uid)) {
+        this.showOwnMasks().then(() => this.setTool(tool));
+        return;
+      }
+      this.selectMaskLabel(this.activeLabel);
+    }
     this.viewer.setTool(tool);
     this.renderToolbar();
   }

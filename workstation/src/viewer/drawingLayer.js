@@ -38,6 +38,7 @@ export class DrawingLayer {
     this.findings = new Map();  // annotationUID -> finding
     this.retired = new Map();   // removed findings, for redo
     this.segmentations = new Map();  // seriesUid -> {segmentationId, labelmapOf: Map(imageId -> labelmap imageId)}
+    this.shown = new Set();          // series whose masks are on the viewer
     this.listeners = [];
     if (options.editable) this.listenToTools();
   }
@@ -208,12 +209,14 @@ export class DrawingLayer {
     });
     // Only the active segmentation is painted: other readers' masks stay as they were.
     if (this.o.editable) segmentation.activeSegmentation.setActiveSegmentation(this.viewer.id, s.segmentationId);
+    this.shown.add(seriesUid);
     this.viewer.render();
   }
 
   hideMasks(seriesUid) {
     const s = this.segmentations.get(seriesUid);
     if (!s) return;
+    this.shown.delete(seriesUid);
     segmentation.removeSegmentationRepresentation(this.viewer.id, { segmentationId: s.segmentationId, type: SegmentationRepresentations.Labelmap });
   }
 

@@ -100,13 +100,24 @@ await page.waitForFunction(() => /I:\s*\d+/.test(document.querySelector('[data-c
 await sleep(1500);
 report.ct = await viewportStats();
 
-// The SR, read-only (OHIF asks whether to track its measurements: not now).
+// The SR, read-only (OHIF asks whether to track its measurements: not now). OHIF opens it on the
+// series' middle image; the reader scrolls (the wheel) through the series to its measurements.
 await openSeries(args.sr[0], 'SR', 'No');
-await page.waitForFunction((wanted) => {
-  const text = [...document.querySelectorAll('[data-cy=viewport-pane] svg text')].map((t) => t.textContent).join(' | ');
-  return wanted.every((w) => text.includes(w));
-}, { timeout: 60000 }, args.expect).catch(() => {});
-report.srText = await page.evaluate(() => [...document.querySelectorAll('[data-cy=viewport-pane] svg text')].map((t) => t.textContent).join(' | '));
+const svgText = () => page.evaluate(() => [...document.querySelectorAll('[data-cy=viewport-pane] svg text')].map((t) => t.textContent).join(' | '));
+const imageCount = await page.evaluate(() => Number((/\/(\d+)\)/.exec(document.querySelector('[data-cy=viewport-overlay-bottom-right]')?.textContent || '') || [])[1] || 1));
+const pane = await page.$eval('[data-cy=viewport-pane]', (e) => { const r = e.getBoundingClientRect(); return { x: r.x + r.width / 2, y: r.y + r.height / 2 }; });
+await page.mouse.move(pane.x, pane.y);
+for (let i = 0; i < imageCount; i++) await page.mouse.wheel({ deltaY: -120 });
+await sleep(800);
+const seen = new Set();
+for (let i = 0; i < imageCount && !args.expect.every((w) => [...seen].join(' ').includes(w)); i++) {
+  const text = await svgText();
+  if (text) seen.add(text);
+  if (args.expect.every((w) => text.includes(w))) break;
+  await page.mouse.wheel({ deltaY: 120 });
+  await sleep(700);
+}
+report.srText = [...seen].join(' | ');
 if (shots) await page.screenshot({ path: `${shots}/ohif-sr.png` });
 
 // The SEG, loaded: its segments painted in their colours.
