@@ -772,27 +772,12 @@ TEST(Dicomweb, ColourJpegFramesComeAsStoredNotDecodedToAnotherColourModel) {
   dcmGenerateUniqueIdentifier(study, SITE_STUDY_UID_ROOT);
   dcmGenerateUniqueIdentifier(series, SITE_SERIES_UID_ROOT);
   dcmGenerateUniqueIdentifier(sop, SITE_INSTANCE_UID_ROOT);
-  DcmFileFormat rgb;
-  DcmDataset& ds = *rgb.getDataset();
-  ds.putAndInsertString(DCM_SOPClassUID, UID_SecondaryCaptureImageStorage);
-  ds.putAndInsertString(DCM_SOPInstanceUID, sop);
-  ds.putAndInsertString(DCM_StudyInstanceUID, study);
-  ds.putAndInsertString(DCM_SeriesInstanceUID, series);
-  ds.putAndInsertString(DCM_PatientID, "COLOUR-1");
-  ds.putAndInsertString(DCM_Modality, "OT");
-  ds.putAndInsertUint16(DCM_Rows, 16);
-  ds.putAndInsertUint16(DCM_Columns, 16);
-  ds.putAndInsertUint16(DCM_SamplesPerPixel, 3);
-  ds.putAndInsertString(DCM_PhotometricInterpretation, "RGB");
-  ds.putAndInsertUint16(DCM_PlanarConfiguration, 0);
-  ds.putAndInsertUint16(DCM_BitsAllocated, 8);
-  ds.putAndInsertUint16(DCM_BitsStored, 8);
-  ds.putAndInsertUint16(DCM_HighBit, 7);
-  ds.putAndInsertUint16(DCM_PixelRepresentation, 0);
-  std::vector<Uint8> pixels(16 * 16 * 3);
-  for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<Uint8>((i * 7) % 251);
-  ds.putAndInsertUint8Array(DCM_PixelData, pixels.data(), static_cast<unsigned long>(pixels.size()));
-  ASSERT_TRUE(rgb.saveFile((tmp / "rgb.dcm").c_str(), EXS_LittleEndianExplicit).good());
+  writeRgbCapture(tmp / "rgb.dcm", RgbCapture{study, series, sop},
+                  [](unsigned x, unsigned y) {
+                    const size_t i = (size_t{y} * 16 + x) * 3;
+                    return std::array<Uint8, 3>{static_cast<Uint8>((i * 7) % 251), static_cast<Uint8>(((i + 1) * 7) % 251),
+                                                static_cast<Uint8>(((i + 2) * 7) % 251)};
+                  });
   ASSERT_EQ(runCommand({"dcmcjpeg", "+eb", "+un", tmp / "rgb.dcm", tmp / "jpeg.dcm"}).exitCode, 0);
   ASSERT_EQ(dumpValue(tmp / "jpeg.dcm", "0028,0004"), "YBR_FULL_422");
 

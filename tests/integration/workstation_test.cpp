@@ -13,6 +13,7 @@
 #include "NodeHarness.h"
 #include "OrthancHarness.h"
 #include "Validators.h"
+#include "support/DicomFixtures.h"
 
 using namespace annot::test;
 using nlohmann::json;
@@ -252,42 +253,16 @@ TEST(Workstation, BadInputIsShownNextToItsItemAndNothingSavedIsLost) {
 }
 
 namespace {
-// A colour secondary capture in a given study, compressed as JPEG baseline (YBR_FULL_422).
+// A colour secondary capture in a given study, compressed as JPEG baseline (YBR_FULL_422): red
+// on the left half, blue on the right, plainly colour on the screen.
 void writeColourJpeg(const TempDir& tmp, const std::string& study, const std::string& patientId, const std::string& out) {
   char series[100], sop[100];
   dcmGenerateUniqueIdentifier(series, SITE_SERIES_UID_ROOT);
   dcmGenerateUniqueIdentifier(sop, SITE_INSTANCE_UID_ROOT);
-  DcmFileFormat file;
-  DcmDataset& ds = *file.getDataset();
-  ds.putAndInsertString(DCM_SOPClassUID, UID_SecondaryCaptureImageStorage);
-  ds.putAndInsertString(DCM_SOPInstanceUID, sop);
-  ds.putAndInsertString(DCM_StudyInstanceUID, study.c_str());
-  ds.putAndInsertString(DCM_SeriesInstanceUID, series);
-  ds.putAndInsertString(DCM_PatientID, patientId.c_str());
-  ds.putAndInsertString(DCM_Modality, "OT");
-  ds.putAndInsertString(DCM_SeriesNumber, "9");
-  ds.putAndInsertString(DCM_SeriesDescription, "Colour capture");
-  ds.putAndInsertUint16(DCM_Rows, 64);
-  ds.putAndInsertUint16(DCM_Columns, 64);
-  ds.putAndInsertUint16(DCM_SamplesPerPixel, 3);
-  ds.putAndInsertString(DCM_PhotometricInterpretation, "RGB");
-  ds.putAndInsertUint16(DCM_PlanarConfiguration, 0);
-  ds.putAndInsertUint16(DCM_BitsAllocated, 8);
-  ds.putAndInsertUint16(DCM_BitsStored, 8);
-  ds.putAndInsertUint16(DCM_HighBit, 7);
-  ds.putAndInsertUint16(DCM_PixelRepresentation, 0);
-  // Red on the left half, blue on the right: plainly colour on the screen.
-  std::vector<Uint8> pixels(64 * 64 * 3);
-  for (size_t y = 0; y < 64; ++y) {
-    for (size_t x = 0; x < 64; ++x) {
-      Uint8* p = &pixels[(y * 64 + x) * 3];
-      p[0] = x < 32 ? 220 : 30;
-      p[1] = 40;
-      p[2] = x < 32 ? 30 : 220;
-    }
-  }
-  ds.putAndInsertUint8Array(DCM_PixelData, pixels.data(), static_cast<unsigned long>(pixels.size()));
-  ASSERT_TRUE(file.saveFile((tmp / "rgb.dcm").c_str(), EXS_LittleEndianExplicit).good());
+  RgbCapture spec{study, series, sop, patientId, 64, 64};
+  writeRgbCapture(tmp / "rgb.dcm", spec, [](unsigned x, unsigned) {
+    return x < 32 ? std::array<Uint8, 3>{220, 40, 30} : std::array<Uint8, 3>{30, 40, 220};
+  });
   ASSERT_EQ(runCommand({"dcmcjpeg", "+eb", "+un", tmp / "rgb.dcm", out}).exitCode, 0);
 }
 }  // namespace

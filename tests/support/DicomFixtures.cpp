@@ -91,4 +91,35 @@ InstanceRecord makeRecord(const TestInstance& s, int64_t receivedAtMs, uint64_t 
   return r;
 }
 
+void writeRgbCapture(const std::string& path, const RgbCapture& spec, const std::function<std::array<Uint8, 3>(unsigned, unsigned)>& pixel) {
+  DcmFileFormat file;
+  DcmDataset& ds = *file.getDataset();
+  ds.putAndInsertString(DCM_SOPClassUID, UID_SecondaryCaptureImageStorage);
+  ds.putAndInsertString(DCM_SOPInstanceUID, spec.sopUid.c_str());
+  ds.putAndInsertString(DCM_StudyInstanceUID, spec.studyUid.c_str());
+  ds.putAndInsertString(DCM_SeriesInstanceUID, spec.seriesUid.c_str());
+  ds.putAndInsertString(DCM_PatientID, spec.patientId.c_str());
+  ds.putAndInsertString(DCM_Modality, "OT");
+  ds.putAndInsertString(DCM_SeriesNumber, "9");
+  ds.putAndInsertString(DCM_SeriesDescription, "Colour capture");
+  ds.putAndInsertUint16(DCM_Rows, static_cast<Uint16>(spec.rows));
+  ds.putAndInsertUint16(DCM_Columns, static_cast<Uint16>(spec.columns));
+  ds.putAndInsertUint16(DCM_SamplesPerPixel, 3);
+  ds.putAndInsertString(DCM_PhotometricInterpretation, "RGB");
+  ds.putAndInsertUint16(DCM_PlanarConfiguration, 0);
+  ds.putAndInsertUint16(DCM_BitsAllocated, 8);
+  ds.putAndInsertUint16(DCM_BitsStored, 8);
+  ds.putAndInsertUint16(DCM_HighBit, 7);
+  ds.putAndInsertUint16(DCM_PixelRepresentation, 0);
+  std::vector<Uint8> pixels(size_t{spec.rows} * spec.columns * 3);
+  for (unsigned y = 0; y < spec.rows; ++y) {
+    for (unsigned x = 0; x < spec.columns; ++x) {
+      const auto rgb = pixel(x, y);
+      std::copy(rgb.begin(), rgb.end(), pixels.begin() + (size_t{y} * spec.columns + x) * 3);
+    }
+  }
+  ds.putAndInsertUint8Array(DCM_PixelData, pixels.data(), static_cast<unsigned long>(pixels.size()));
+  if (file.saveFile(path.c_str(), EXS_LittleEndianExplicit).bad()) throw std::runtime_error("cannot write " + path);
+}
+
 }  // namespace annot::test

@@ -3,6 +3,8 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
 
+#include <array>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -40,5 +42,13 @@ void writeTestInstance(const std::string& path, const TestInstance& spec);
 TestInstance instanceIn(const std::string& studyUid, const std::string& seriesUid, const std::string& sopUid);
 
 InstanceRecord makeRecord(const TestInstance& spec, int64_t receivedAtMs = 1000, uint64_t size = 1234);
+
+// An RGB Secondary Capture (8 bits, uncompressed) of `rows` x `columns` in the given study;
+// `pixel(x, y)` gives each pixel's red, green and blue. Returns its SOP Instance UID.
+struct RgbCapture {
+  std::string studyUid, seriesUid, sopUid, patientId = "COLOUR-1";
+  unsigned rows = 16, columns = 16;
+};
+void writeRgbCapture(const std::string& path, const RgbCapture& spec, const std::function<std::array<Uint8, 3>(unsigned, unsigned)>& pixel);
 
 }  // namespace annot::test

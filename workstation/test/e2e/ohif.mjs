@@ -37,44 +37,12 @@ async function press(text) {
     return !!b;
   }, text);
 }
-// How the viewport looks: the spread of its grey levels (an image is drawn) and the share of
-// pixels with the hue of the segment colour (a mask is painted).
-const [er, eg, eb] = args.color[0].split(',').map(Number);
-function hue(r, g, b) {
-  const max = Math.max(r, g, b), min = Math.min(r, g, b);
-  if (max === min) return -1;
-  const d = max - min;
-  const h = max === r ? ((g - b) / d) % 6 : max === g ? (b - r) / d + 2 : (r - g) / d + 4;
-  return (h * 60 + 360) % 360;
-}
-const expectedHue = hue(er, eg, eb);
-async function viewportStats() {
-  const box = await page.$eval('[data-cy=viewport-pane]', (e) => { const r = e.getBoundingClientRect(); return { x: r.x, y: r.y, width: r.width, height: r.height }; });
-  const png = await page.screenshot({ clip: box, encoding: 'base64' });
-  return page.evaluate(async (png, expectedHue, hueSource) => {
-    const hue = new Function(`return ${hueSource}`)();
-    const img = new Image();
-    img.src = `data:image/png;base64,${png}`;
-    await img.decode();
-    const c = document.createElement('canvas');
-    c.width = img.width;
-    c.height = img.height;
-    const ctx = c.getContext('2d');
-    ctx.drawImage(img, 0, 0);
-    const { data } = ctx.getImageData(0, 0, c.width, c.height);
-    let sum = 0, sum2 = 0, n = 0, inHue = 0;
-    for (let i = 0; i < data.length; i += 8) {
-      const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
-      const y = (r + g + b) / 3;
-      sum += y; sum2 += y * y; n++;
-      const h = hue(r, g, b);
-      const distance = Math.min(Math.abs(h - expectedHue), 360 - Math.abs(h - expectedHue));
-      if (h >= 0 && Math.max(r, g, b) - Math.min(r, g, b) > 60 && distance < 20) inHue++;
-    }
-    const mean = sum / n;
-    return { spread: Math.sqrt(sum2 / n - mean * mean), segmentColourFraction: inHue / n };
-  }, png, expectedHue, hue.toString());
-}
+const colour = args.color[0].split(',').map(Number);
+const viewportStats = async () => {
+  const { spread, colourFraction } = await session.screenStats('[data-cy=viewport-pane]', colour);
+  return { spread, segmentColourFraction: colourFraction };
+};
+
 // Opens a result series in the viewport by double-clicking its thumbnail, as users do, and
 // waits until the viewport shows it (its modality badge), then answers OHIF's question.
 async function openSeries(text, modality, answer) {

@@ -14,32 +14,6 @@ await session.signIn(name, token);
 await session.page.goto(`${args.base[0]}#/task/${args.task[0]}`);
 await session.waitForTask();
 
-// What the viewport shows: mean, spread and colourfulness of its pixels on the screen.
-async function screenStats() {
-  const box = await session.page.$eval('.viewport', (e) => { const r = e.getBoundingClientRect(); return { x: r.x, y: r.y, width: r.width, height: r.height }; });
-  const png = await session.page.screenshot({ clip: box, encoding: 'base64' });
-  return session.ws(async (png) => {
-    const img = new Image();
-    img.src = `data:image/png;base64,${png}`;
-    await img.decode();
-    const canvas = document.createElement('canvas');
-    canvas.width = img.width;
-    canvas.height = img.height;
-    const ctx = canvas.getContext('2d');
-    ctx.drawImage(img, 0, 0);
-    const { data } = ctx.getImageData(0, 0, img.width, img.height);
-    let sum = 0, sum2 = 0, chroma = 0, n = 0;
-    for (let i = 0; i < data.length; i += 16) {
-      const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
-      const y = (r + g + b) / 3;
-      sum += y; sum2 += y * y; n++;
-      chroma += Math.max(r, g, b) - Math.min(r, g, b);
-    }
-    const mean = sum / n;
-    return { mean, spread: Math.sqrt(sum2 / n - mean * mean), chroma: chroma / n };
-  }, png);
-}
-
 const series = await session.ws(() => window.labelingWorkstation.series());
 const report = [];
 for (let i = 0; i < series.length; i++) {
@@ -48,7 +22,7 @@ for (let i = 0; i < series.length; i++) {
   await session.page.waitForFunction(() => window.labelingWorkstation.image(), { timeout: 30000 });
   await sleep(800);
   const image = await session.ws(() => window.labelingWorkstation.image());
-  const screen = await screenStats();
+  const screen = await session.screenStats('.viewport');
   const entry = { ...series[i], image, screen, overlay: await session.text('.overlay .bottom-left') };
   if (series[i].frames > 1 && image.frame) {
     // Scrolled to the next frame of the multi-frame image, a box there keeps its frame number.

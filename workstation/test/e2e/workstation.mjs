@@ -13,6 +13,15 @@ export function parseArgs(argv) {
   return args;
 }
 
+// The hue of a colour in degrees, -1 for a grey.
+export function hue(r, g, b) {
+  const max = Math.max(r, g, b), min = Math.min(r, g, b);
+  if (max === min) return -1;
+  const d = max - min;
+  const h = max === r ? ((g - b) / d) % 6 : max === g ? (b - r) / d + 2 : (r - g) / d + 4;
+  return (h * 60 + 360) % 360;
+}
+
 export function fail(message, extra) {
   const error = new Error(message);
   error.extra = extra;
@@ -155,6 +164,43 @@ export class Session {
     await this.page.waitForFunction(() => window.location.hash === '#/worklist' && document.querySelector('[data-testid=flash]'), { timeout: 60000 })
       .catch(async () => fail(`did not return to the worklist: ${await this.text('[data-testid=banner]')} | ${await this.text('[data-testid=panel]')}`));
     return this.text('[data-testid=flash]');
+  }
+
+  // How the element looks on the screen: the spread of its grey levels (an image is drawn), how
+  // colourful it is, and (given a colour) the share of pixels with that colour's hue.
+  async screenStats(selector, colour = null) {
+    const box = await this.page.$eval(selector, (e) => { const r = e.getBoundingClientRect(); return { x: r.x, y: r.y, width: r.width, height: r.height }; });
+    const png = await this.page.screenshot({ clip: box, encoding: 'base64' });
+    // The page decodes the screenshot; every eighth pixel comes back as [r, g, b, ...].
+    const rgb = await this.ws(async (png) => {
+      const img = new Image();
+      img.src = `data:image/png;base64,${png}`;
+      await img.decode();
+      const canvas = document.createElement('canvas');
+      canvas.width = img.width;
+      canvas.height = img.height;
+      const ctx = canvas.getContext('2d');
+      ctx.drawImage(img, 0, 0);
+      const { data } = ctx.getImageData(0, 0, img.width, img.height);
+      const out = [];
+      for (let i = 0; i < data.length; i += 32) out.push(data[i], data[i + 1], data[i + 2]);
+      return out;
+    }, png);
+    const wanted = colour ? hue(...colour) : -1;
+    let sum = 0, sum2 = 0, chroma = 0, inHue = 0;
+    const n = rgb.length / 3;
+    for (let i = 0; i < rgb.length; i += 3) {
+      const [r, g, b] = [rgb[i], rgb[i + 1], rgb[i + 2]];
+      const y = (r + g + b) / 3;
+      sum += y;
+      sum2 += y * y;
+      const c = Math.max(r, g, b) - Math.min(r, g, b);
+      chroma += c;
+      const h = hue(r, g, b);
+      if (colour && h >= 0 && c > 60 && Math.min(Math.abs(h - wanted), 360 - Math.abs(h - wanted)) < 20) inHue++;
+    }
+    const mean = sum / n;
+    return { mean, spread: Math.sqrt(sum2 / n - mean * mean), chroma: chroma / n, colourFraction: inHue / n };
   }
 
   async screenshot(path) {
