@@ -33,20 +33,19 @@ HttpRequest toHttpRequest(const std::string& path, const OrthancPluginHttpReques
 }
 
 void sendResponse(OrthancPluginContext* context, OrthancPluginRestOutput* output, const HttpResponse& response) {
-  std::string allow, realm = "annotation-node", location;
+  std::string allow, location;
   for (const auto& [name, value] : response.headers) {
     if (name == "Allow") allow = value;
-    else if (name == "WWW-Authenticate") realm = value;
     else if (name == "Location") location = value;
     else OrthancPluginSetHttpHeader(context, output, name.c_str(), value.c_str());
   }
-  // The SDK insists on dedicated calls for 200, 401 and 405; every other status carries its
-  // body through SendHttpStatus (Orthanc's HttpDescribeErrors must stay on, its default).
+  // The SDK has dedicated calls for 200 and 405; every other status carries its body through
+  // SendHttpStatus (Orthanc's HttpDescribeErrors must stay on, its default). A 401 goes that way
+  // too, with the product's Bearer challenge: the SDK's own call adds a Basic one, which makes
+  // browsers ask for Orthanc credentials when a workstation session ends.
   if (response.status == 200) {
     OrthancPluginAnswerBuffer(context, output, response.body.data(), static_cast<uint32_t>(response.body.size()),
                               response.contentType.c_str());
-  } else if (response.status == 401) {
-    OrthancPluginSendUnauthorized(context, output, realm.c_str());
   } else if (response.status == 405) {
     OrthancPluginSendMethodNotAllowed(context, output, allow.c_str());
   } else if (response.status >= 300 && response.status < 400 && !location.empty()) {

@@ -317,8 +317,10 @@ HttpResponse ApiHandler::signIn(const Call& call) {
   const std::string name = body["name"];
   Call attempt{call.request, {}, users_.authenticate(body["token"].get<std::string>()), std::nullopt};
   if (!attempt.user || attempt.user->name != name) {
-    // Who tried is recorded by the name given; the token never is.
-    AuditEvent e{"", "", "sign-in", "user", name, "denied", "user name and token do not match an active user", call.request.remoteAddress};
+    // Who tried is recorded by the name given, unless it cannot be a user name (a token pasted
+    // into the wrong field): secrets never reach the trail.
+    AuditEvent e{"", "", "sign-in", "user", isValidUserName(name) ? name : "(not a user name)", "denied",
+                 "user name and token do not match an active user", call.request.remoteAddress};
     audit_.record(e);
     return errorResponse(401, "user name and token do not match an active user");
   }

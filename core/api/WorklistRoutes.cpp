@@ -53,10 +53,11 @@ bool flag(const HttpRequest& request, const char* name, bool fallback) {
   throw BadRequest(std::string("'") + name + "' must be true or false");
 }
 
-// Blinding: an annotator sees open tasks and their own, never another reader's work.
+// Blinding: an annotator sees open label tasks and their own, never another reader's work nor
+// a review (which names the case's readers and how far they agree).
 bool mayView(const User& user, const Task& task) {
   if (user.role != Role::Annotator) return true;
-  return task.state == TaskState::Scheduled || task.assignee == user.name;
+  return task.step == "label" && (task.state == TaskState::Scheduled || task.assignee == user.name);
 }
 }  // namespace
 

@@ -14,13 +14,17 @@ const std::pair<Role, const char*> kRoles[] = {
 
 std::string saltedHash(const std::string& salt, const std::string& secret) { return sha256Hex(salt + ":" + secret); }
 
-bool validName(const std::string& name) {
+}  // namespace
+
+bool isValidUserName(const std::string& name) {
   if (name.empty() || name.size() > 64) return false;
   for (unsigned char c : name) {
     if (!std::isalnum(c) && c != '.' && c != '_' && c != '-' && c != '@') return false;
   }
   return true;
 }
+
+namespace {
 
 User readUser(const sqlite::Statement& st) {
   User u;
@@ -46,7 +50,7 @@ const char* roleName(Role role) { return enumName(kRoles, role); }
 std::optional<Role> roleFromName(const std::string& name) { return enumFromName(kRoles, name); }
 
 IssuedToken UserStore::addUser(const std::string& name, Role role) {
-  if (!validName(name)) {
+  if (!isValidUserName(name)) {
     throw UserError(UserError::Kind::Invalid, "user name '" + name + "' is not valid (1-64 letters, digits, '.', '_', '-', '@')");
   }
   return db_.with([&](sqlite::Database& db) {

@@ -38,6 +38,9 @@ class UserError : public std::runtime_error {
   Kind kind_;
 };
 
+// 1-64 of letters, digits, '.', '_', '-', '@': what a user name may be (a token is not one).
+bool isValidUserName(const std::string& name);
+
 class UserStore {
  public:
   explicit UserStore(StateDatabase& db) : db_(db) {}

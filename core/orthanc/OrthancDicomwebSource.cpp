@@ -49,9 +49,15 @@ std::string OrthancDicomwebSource::searchUri(const dicomweb::Query& q, const std
     if (std::find(studies->begin(), studies->end(), q.studyUid) == studies->end()) return "";
     studies.reset();  // the path already scopes the search to an allowed study
   }
+  // Orthanc (1.10) hands query arguments to plugins as they are written, without decoding them,
+  // its DICOMweb plugin included: values go as they are (a percent-encoded "A%2B1" would be
+  // matched literally). What would split the query cannot be passed, and is refused.
   std::string query;
   auto add = [&query](const std::string& key, const std::string& value) {
-    query += (query.empty() ? "?" : "&") + percentEncode(key) + "=" + percentEncode(value);
+    if (value.find_first_of("&#") != std::string::npos) {
+      throw dicomweb::DicomwebError(400, "'" + key + "': values with '&' or '#' cannot be searched through Orthanc's DICOMweb plugin");
+    }
+    query += (query.empty() ? "?" : "&") + key + "=" + value;
   };
   bool hasLimit = false;
   for (const auto& [key, value] : params) {

@@ -81,14 +81,13 @@ std::vector<OutboxItem> Outbox::forInstance(const std::string& sop) {
 
 std::vector<OutboxItem> Outbox::list(const std::string& state, unsigned limit) {
   std::string where;
-  if (state == "pending" || state == "sent") where = " WHERE state = ?";
+  if (state == "pending") where = " WHERE state = 'pending' AND attempts = 0";
+  else if (state == "sent") where = " WHERE state = 'sent'";
   else if (state == "failed") where = " WHERE state = 'pending' AND attempts > 0";
   else if (!state.empty()) throw std::invalid_argument("state must be pending, failed or sent");
   return db_.with([&](sqlite::Database& db) {
     auto st = db.prepare(std::string("SELECT ") + kColumns + " FROM outbox" + where + " ORDER BY id DESC LIMIT ?");
-    int next = 1;
-    if (state == "pending" || state == "sent") st.bind(next++, state);
-    st.bind(next, static_cast<int64_t>(limit));
+    st.bind(1, static_cast<int64_t>(limit));
     std::vector<OutboxItem> out;
     while (st.step()) out.push_back(readItem(st));
     return out;
@@ -97,7 +96,7 @@ std::vector<OutboxItem> Outbox::list(const std::string& state, unsigned limit) {
 
 std::map<std::string, Outbox::DestinationCounts> Outbox::counts() {
   return db_.with([&](sqlite::Database& db) {
-    auto st = db.prepare("SELECT destination, sum(state = 'pending'), sum(state = 'pending' AND attempts > 0), sum(state = 'sent') "
+    auto st = db.prepare("SELECT destination, sum(state = 'pending' AND attempts = 0), sum(state = 'pending' AND attempts > 0), sum(state = 'sent') "
                          "FROM outbox GROUP BY destination");
     std::map<std::string, DestinationCounts> out;
     while (st.step()) out[st.text(0)] = {st.integer(1), st.integer(2), st.integer(3)};

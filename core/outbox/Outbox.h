@@ -45,9 +45,11 @@ class Outbox {
   // acknowledged: the destination answered success or warning.
   void recordAttempt(int64_t id, bool acknowledged, const std::string& status, const std::string& message);
   std::vector<OutboxItem> forInstance(const std::string& sopInstanceUid);
-  // Newest first. state: "" (all), "pending", "sent", or "failed" (pending after a failed attempt).
+  // Newest first. state: "" (all), "pending" (not tried yet), "failed" (tried, not acknowledged
+  // yet: retried) or "sent".
   std::vector<OutboxItem> list(const std::string& state, unsigned limit);
-  // Per destination, how many objects are pending, failed (pending, last attempt failed) and sent.
+  // Per destination, how many objects are pending (not tried yet), failed (tried, still owed)
+  // and sent; each object in one of the three.
   struct DestinationCounts {
     int64_t pending = 0, failed = 0, sent = 0;
   };

@@ -183,6 +183,10 @@ ALTER TABLE users ADD COLUMN identified_access INTEGER NOT NULL DEFAULT 0;
       R"SQL(
 ALTER TABLE revisions ADD COLUMN complete INTEGER NOT NULL DEFAULT 1;
 )SQL",
+      // 10: agreements belong to a case, which may be one series of a study.
+      R"SQL(
+ALTER TABLE agreements ADD COLUMN series_uid TEXT NOT NULL DEFAULT '';
+)SQL",
   };
   return steps;
 }

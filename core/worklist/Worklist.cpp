@@ -359,6 +359,12 @@ Task Worklist::submit(int64_t id, const User& user) {
     const int64_t now = nowMillis();
     if (!leaseHeldBy(t, user.name, now)) throw WorklistError(WorklistError::Kind::Conflict, "claim task " + std::to_string(id) + " first");
     if (t.revisions == 0) throw WorklistError(WorklistError::Kind::Conflict, "save an annotation before submitting");
+    // Checked again under the lock: a draft saved since the check above (another tab) is not submitted.
+    auto latest = db.prepare("SELECT complete FROM revisions WHERE task_fk = ? ORDER BY number DESC LIMIT 1");
+    latest.bind(1, id);
+    if (latest.step() && latest.integer(0) == 0 && t.revisions != before.revisions) {
+      throw WorklistError(WorklistError::Kind::Conflict, "a draft revision was saved while submitting: complete it and submit again");
+    }
     db.prepare("UPDATE tasks SET state = 'COMPLETED', lease_expires_ms = 0, updated_ms = ? WHERE id = ?").bind(1, now).bind(2, id).run();
     if (t.step == "label" && protocol.review) {
       auto open = db.prepare("SELECT count(*) FROM tasks WHERE study_uid = ? AND series_uid = ? AND protocol_id = ? AND protocol_version = ? "
@@ -551,9 +557,9 @@ nlohmann::json Worklist::computeAgreement(const Task& task, const std::vector<Ta
 void Worklist::recordAgreement(const Task& review, const std::vector<Task>& readers) {
   const nlohmann::json result = computeAgreement(review, readers);
   db_.with([&](sqlite::Database& db) {
-    db.prepare("INSERT INTO agreements(study_uid, protocol_id, protocol_version, computed_ms, result) VALUES(?,?,?,?,?)")
-        .bind(1, review.studyInstanceUid).bind(2, review.protocolId).bind(3, review.protocolVersion).bind(4, nowMillis())
-        .bind(5, result.dump()).run();
+    db.prepare("INSERT INTO agreements(study_uid, series_uid, protocol_id, protocol_version, computed_ms, result) VALUES(?,?,?,?,?,?)")
+        .bind(1, review.studyInstanceUid).bind(2, review.seriesInstanceUid).bind(3, review.protocolId).bind(4, review.protocolVersion)
+        .bind(5, nowMillis()).bind(6, result.dump()).run();
   });
 }
 
@@ -570,7 +576,7 @@ std::vector<Task> Worklist::caseReaders(const Task& task) {
 }
 
 nlohmann::json Worklist::caseAgreement(const Task& task) {
-  nlohmann::json stored = storedAgreement(task.studyInstanceUid, task.protocolId);
+  nlohmann::json stored = storedAgreement(task);
   if (!stored.is_null()) return stored;
   const std::vector<Task> readers = caseReaders(task);
   const bool allSubmitted = readers.size() >= 2 && std::all_of(readers.begin(), readers.end(), [](const Task& t) {
@@ -590,10 +596,11 @@ std::vector<ReviewDecision> Worklist::reviewsOf(int64_t id) {
   });
 }
 
-nlohmann::json Worklist::storedAgreement(const std::string& studyUid, const std::string& protocolId) {
+nlohmann::json Worklist::storedAgreement(const Task& task) {
   return db_.with([&](sqlite::Database& db) {
-    auto st = db.prepare("SELECT result FROM agreements WHERE study_uid = ? AND protocol_id = ? ORDER BY id DESC LIMIT 1");
-    st.bind(1, studyUid).bind(2, protocolId);
+    auto st = db.prepare("SELECT result FROM agreements WHERE study_uid = ? AND series_uid = ? AND protocol_id = ? AND protocol_version = ? "
+                         "ORDER BY id DESC LIMIT 1");
+    st.bind(1, task.studyInstanceUid).bind(2, task.seriesInstanceUid).bind(3, task.protocolId).bind(4, task.protocolVersion);
     return st.step() ? nlohmann::json::parse(st.text(0)) : nlohmann::json(nullptr);
   });
 }

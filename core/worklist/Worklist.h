@@ -156,8 +156,8 @@ class Worklist {
   nlohmann::json agreementReport(const std::string& protocolId);
   // Labeled vs pending cases by patient sex, age band, modality and manufacturer.
   nlohmann::json balanceReport(const std::string& protocolId);
-  // The agreement recorded when a case's review was decided (null when none).
-  nlohmann::json storedAgreement(const std::string& studyUid, const std::string& protocolId);
+  // The agreement recorded when the review of a task's case was decided (null when none).
+  nlohmann::json storedAgreement(const Task& task);
   const ProtocolSet& protocols() const { return protocols_; }
 
  private:

@@ -134,6 +134,11 @@ TEST(Worklist, AStableStudyBecomesLabeledReviewedWorkWithNothingLost) {
   EXPECT_EQ(review["step"], "review");
   const std::string r = std::to_string(review["id"].get<int>());
   EXPECT_EQ(as(*node, ann1, "POST", "/api/v1/tasks/" + r + "/claim").status, 403) << "annotators do not review";
+  // Nor see a review: it names the case's readers and how far they agree.
+  EXPECT_EQ(as(*node, ann1, "GET", "/api/v1/tasks/" + r).status, 403) << "blinded to the review";
+  const json seenByReviewer = json::parse(as(*node, rev, "GET", "/api/v1/tasks/" + r).body);
+  ASSERT_EQ(seenByReviewer["readers"].size(), 2u) << seenByReviewer.dump();
+  EXPECT_TRUE(seenByReviewer["agreement"].is_object()) << "computed before the decision, once every reader submitted";
   ASSERT_EQ(as(*node, rev, "POST", "/api/v1/tasks/" + r + "/claim").status, 200);
   EXPECT_EQ(as(*node, rev2, "POST", "/api/v1/tasks/" + r + "/claim").status, 409) << "claimed";
   EXPECT_EQ(as(*node, rev, "GET", "/api/v1/tasks/" + a + "/annotation").status, 200) << "reviewers see every reader";

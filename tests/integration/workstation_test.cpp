@@ -212,6 +212,12 @@ TEST(Workstation, TheSameWorkstationLabelsInsideOrthanc) {
   RunningOrthanc orthanc(tmp / "orthanc", OrthancSettings{true, 1, {{"Destinations", {"modality:PACS"}}, {"OutboxMaxBackoffSeconds", 1}},
                                                            {{"DicomModalities", modalities}}});
   const Site site{orthanc.httpPort(), "/annotation", orthanc.adminToken()};
+  // Without credentials: the product's Bearer challenge and its JSON message, never a Basic
+  // challenge that would make browsers ask for Orthanc credentials when a session ends.
+  const auto anonymous = httpGet(orthanc.httpPort(), "/annotation/api/v1/tasks");
+  EXPECT_EQ(anonymous.status, 401);
+  EXPECT_EQ(anonymous.headers.count("www-authenticate") ? anonymous.headers.at("www-authenticate") : "", "Bearer realm=\"annotation-node\"");
+  EXPECT_NE(anonymous.body.find("a valid token is required"), std::string::npos) << anonymous.body;
   // What Orthanc hands over for "tasks?" (an empty query) means no filter, as on the node.
   const auto empty = site.call(site.adminToken, "GET", "/api/v1/tasks?");
   EXPECT_EQ(empty.status, 200) << empty.body;
@@ -227,8 +233,14 @@ TEST(Workstation, TheSameWorkstationLabelsInsideOrthanc) {
   const std::string csp = page.headers.count("content-security-policy") ? page.headers.at("content-security-policy") : "";
   EXPECT_NE(csp.find("script-src 'self' 'wasm-unsafe-eval';"), std::string::npos) << csp;
   const std::string study = generateStudy(tmp / "ct", {"--slices", "12", "--rows", "128", "--columns", "128", "--body-part", "CHEST",
-                                                       "--patient-id", "WS-2"});
+                                                       "--patient-id", "WS+2"});
   ASSERT_EQ(storescu(orthanc.dicomPort(), {tmp / "ct"}).exitCode, 0);
+  // A '+' sent as %2B is decoded once (not to a space) and reaches Orthanc's DICOMweb plugin as '+'.
+  ASSERT_TRUE(eventually([&] {
+    const auto found = site.call(site.adminToken, "GET", "/dicomweb/studies?PatientID=WS%2B2");
+    return found.status == 200 && json::parse(found.body).size() == 1;
+  })) << site.call(site.adminToken, "GET", "/dicomweb/studies?PatientID=WS%2B2").body;
+  EXPECT_EQ(json::parse(site.call(site.adminToken, "GET", "/dicomweb/studies?PatientID=WS%202").body).size(), 0u);
   labelReviewAndCheckThePacs(site, pacs, study, tmp, tmp.path());
 }
 

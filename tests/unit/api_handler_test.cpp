@@ -249,6 +249,8 @@ TEST_F(ApiTest, SignInGivesAnHttpOnlySessionWhoseChangesNeedItsCsrfToken) {
   EXPECT_TRUE(header(r, "Set-Cookie").empty());
   r = call("POST", "/api/v1/session", R"({"name": "rita"})");
   EXPECT_EQ(r.status, 400);
+  // A token pasted into the name field is refused and never written to the trail.
+  EXPECT_EQ(call("POST", "/api/v1/session", json{{"name", token}, {"token", "x"}}.dump()).status, 401);
 
   r = call("POST", "/api/v1/session", json{{"name", "rita"}, {"token", token}}.dump());
   ASSERT_EQ(r.status, 201);
@@ -400,12 +402,17 @@ TEST_F(ApiTest, TheOutboxIsListedForAdmins) {
   auto r = get("/api/v1/outbox");
   ASSERT_EQ(r.status, 200) << r.body;
   json body = json::parse(r.body);
-  EXPECT_EQ(body["destinations"]["PACS"], (json{{"pending", 1}, {"failed", 1}, {"sent", 1}}));
+  // Each object counted once: 1.2.3.1 sent, 1.2.3.2 failing, none left untried.
+  EXPECT_EQ(body["destinations"]["PACS"], (json{{"pending", 0}, {"failed", 1}, {"sent", 1}}));
   EXPECT_EQ(body["destinations"]["ARCHIVE"], (json{{"pending", 1}, {"failed", 0}, {"sent", 0}}));
   EXPECT_EQ(body["items"].size(), 3u);
   body = json::parse(get("/api/v1/outbox?state=failed").body);
   ASSERT_EQ(body["items"].size(), 1u);
   EXPECT_EQ(body["items"][0]["lastError"], "connection refused");
+  body = json::parse(get("/api/v1/outbox?state=pending").body);
+  ASSERT_EQ(body["items"].size(), 1u);
+  EXPECT_EQ(body["items"][0]["destination"], "ARCHIVE");
+  EXPECT_EQ(body["items"][0]["state"], "pending");
   EXPECT_EQ(get("/api/v1/outbox?state=lost").status, 400);
   const std::string reader = users.addUser("reader", Role::Annotator).token;
   EXPECT_EQ(get("/api/v1/outbox", reader).status, 403);

@@ -91,7 +91,7 @@ TEST(OrthancDicomwebSource, StandardKeysGoToOrthancsDicomwebPluginAndLabelKeysNa
   // Standard keys pass through (encoded); UID lists use ',' as Orthanc's plugin reads them; the
   // node's default page applies when the caller gives none.
   EXPECT_EQ(uriOf(dicomweb::Level::Study, {{"PatientID", "A B"}, {"StudyInstanceUID", "1.2\\1.3"}}),
-            "/dicom-web/studies?PatientID=A%20B&StudyInstanceUID=1.2%2C1.3&limit=1000");
+            "/dicom-web/studies?PatientID=A B&StudyInstanceUID=1.2,1.3&limit=1000");
   // The product's keys never reach Orthanc; the studies they allow do, intersected with the caller's.
   EXPECT_EQ(uriOf(dicomweb::Level::Study,
                   {{"annotation.status", "approved"}, {"StudyInstanceUID", "1.2,1.3"}, {"includefield", "annotation.summary,StudyDescription"},
@@ -111,5 +111,9 @@ TEST(OrthancDicomwebSource, StandardKeysGoToOrthancsDicomwebPluginAndLabelKeysNa
   OrthancDicomwebSource source(rest, "/dicom-web/");
   dicomweb::Query q = dicomweb::parseQuery(dicomweb::Level::Study, {});
   q.includeFields = {"PatientID", "IssuerOfPatientID"};
-  EXPECT_EQ(source.searchUri(q, {}), "/dicom-web/studies?includefield=IssuerOfPatientID%2CPatientID&limit=1000");
+  EXPECT_EQ(source.searchUri(q, {}), "/dicom-web/studies?includefield=IssuerOfPatientID,PatientID&limit=1000");
+  // Values go as they are: Orthanc hands them to its DICOMweb plugin without decoding.
+  EXPECT_EQ(uriOf(dicomweb::Level::Study, {{"PatientID", "A+1"}, {"PatientName", "Doe^J*"}}),
+            "/dicom-web/studies?PatientID=A+1&PatientName=Doe^J*&limit=1000");
+  EXPECT_THROW(uriOf(dicomweb::Level::Study, {{"PatientID", "A&limit=1"}}), dicomweb::DicomwebError);
 }

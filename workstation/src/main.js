@@ -5,6 +5,7 @@ import './styles.css';
 import { api, onSignedOut, setCsrfToken } from './api.js';
 import { h, clear } from './dom.js';
 import { helpOverlay } from './help.js';
+import { viewerReturnAddress } from './model/returnAddress.js';
 import { actionFor } from './shortcuts.js';
 import { mountAdmin } from './pages/admin.js';
 import { mountLabeling } from './pages/labeling.js';
@@ -17,10 +18,9 @@ let page = null;  // {unmount(), actions: {name: fn}, confirmLeave?()}
 let signedOutMessage = '';
 
 // Where to go once signed in: the OHIF viewer sends browsers without a session here with
-// ?next=<its address>. Only a path of this server is followed.
+// ?next=<its address>; only the viewer of this server is followed (model/returnAddress.js).
 function nextAddress() {
-  const next = new URLSearchParams(window.location.search).get('next') || '';
-  return /^\/[^/\\]/.test(next) && /\/viewer(\/|\?|$)/.test(next) ? next : '';
+  return viewerReturnAddress(new URLSearchParams(window.location.search).get('next') || '', window.location.href);
 }
 
 async function boot() {

@@ -54,6 +54,9 @@ class LabelingPage {
     this.navigate = navigate;
     this.alive = true;
     this.work = { observer: { name: user.name }, findings: [], classifications: [] };
+    // What a saved revision holds but this page cannot show (images outside the task): kept and
+    // saved again as it was, so that no save drops it.
+    this.hidden = { findings: [], masks: [] };
     this.problems = [];
     this.dirty = false;
     this.saving = null;
@@ -192,10 +195,11 @@ class LabelingPage {
     if (!this.task.revisions) return;
     const saved = await api('GET', `api/v1/tasks/${this.task.id}/annotation`);
     this.revision = saved.revision;
-    this.applyDocument(this.layer, saved.annotation, (work) => {
+    const hidden = this.applyDocument(this.layer, saved.annotation, (work) => {
       this.work.findings = work.findings;
       this.work.classifications = work.classifications;
     });
+    this.hidden = hidden;
     this.lastSaved = JSON.stringify(this.document());
     this.setSaveStatus(`Revision ${saved.revision}${saved.complete ? '' : ' (draft)'} loaded`);
   }
@@ -213,12 +217,14 @@ class LabelingPage {
     });
     take({ ...work, findings: shown });
     const lost = work.findings.length - shown.length;
+    const hidden = { findings: work.findings.filter((f) => !shown.includes(f)), masks: notPlaced };
     const notes = [];
     if (lost) notes.push(`${lost} shape(s) refer to images not in this task`);
     if (notPlaced.length) notes.push(`${notPlaced.length} mask frame(s) refer to images not in this task`);
     if (work.unknownSegments.length) notes.push(`segments not in the protocol: ${work.unknownSegments.join(', ')}`);
-    if (notes.length) this.say(`Shown with gaps: ${notes.join('; ')}.`, 'warning');
+    if (notes.length) this.say(`Shown with gaps: ${notes.join('; ')} (kept as they are when saving).`, 'warning');
     this.viewer.render();
+    return hidden;
   }
 
   async loadReaders() {
@@ -248,7 +254,8 @@ class LabelingPage {
     if (this.work.findings.length && !window.confirm('Replace the consensus built so far with this reader\'s work?')) return;
     for (const f of [...this.work.findings]) this.layer.remove(f);
     this.work.findings = [];
-    this.applyDocument(this.layer, reader.document, (work) => {
+    this.layer.clearMasks();
+    this.hidden = this.applyDocument(this.layer, reader.document, (work) => {
       this.work.findings = work.findings;
       this.work.classifications = work.classifications;
     });
@@ -479,9 +486,12 @@ class LabelingPage {
     this.saveStatus.textContent = text;
   }
 
-  document() {
-    return buildDocument(this.protocol, { ...this.work, masks: this.maskLabels.length ? this.layer.masks() : [] },
-      (f) => this.layer.geometryOf(f));
+  // The document of the reader's work; `findings` (default: all) lets a save keep the list it
+  // sent, to adopt what the server made of it onto the same findings.
+  document(findings = this.work.findings) {
+    const masks = [...(this.maskLabels.length ? this.layer.masks() : []), ...this.hidden.masks];
+    return buildDocument(this.protocol, { ...this.work, findings: [...findings, ...this.hidden.findings], masks },
+      (f) => (this.hidden.findings.includes(f) ? f.geometry : this.layer.geometryOf(f)));
   }
 
   // Saves a revision: a draft (what is present must be right) or complete (nothing missing).
@@ -489,11 +499,20 @@ class LabelingPage {
   async save({ draft }) {
     if (!this.editable) return false;
     clearTimeout(this.autosave);
-    if (this.saving) {
+    // One save at a time, each based on the revision the previous one made.
+    while (this.saving) {
       await this.saving;
       if (draft && !this.dirty) return true;
     }
-    const body = this.document();
+    let body;
+    const findings = [...this.work.findings];
+    try {
+      body = this.document(findings);
+    } catch (e) {
+      this.setSaveStatus(`Not saved: ${e.message}`);
+      this.say(`Not saved: ${e.message}`, 'error');
+      return false;
+    }
     const text = JSON.stringify(body);
     // A draft identical to the last revision saves nothing (a finding drawn and undone, a
     // window changed): revisions are for what the reader changed.
@@ -512,10 +531,12 @@ class LabelingPage {
         body,
         query: { draft: draft ? 'true' : 'false', basedOn: this.revision },
       });
-      this.lastSaved = text;
+      this.everSaved = true;
       this.revision = saved.revision;
       this.task.revisions = saved.revision;
-      adoptTracking(this.work.findings, saved.annotation);
+      adoptTracking(findings, saved.annotation);
+      // What the next unchanged draft would send: with the tracking identifiers just adopted.
+      this.lastSaved = findings.length === this.work.findings.length ? JSON.stringify(this.document()) : text;
       this.problems = (saved.missing || []).map((p) => ({ ...placeProblem(p), missing: true }));
       const time = new Date().toLocaleTimeString();
       this.setSaveStatus(saved.complete ? `Saved revision ${saved.revision} at ${time}` : `Draft revision ${saved.revision} saved at ${time}`);
@@ -665,12 +686,10 @@ class LabelingPage {
   // ---------- leaving ----------
 
   async confirmLeave() {
-    if (this.dirty && this.editable) {
-      if (!(await this.save({ draft: true }))) {
-        return window.confirm('Your latest changes could not be saved. Leave anyway and lose them?');
-      }
-    }
-    return true;
+    while (this.saving) await this.saving;
+    if (!this.dirty) return true;
+    if (this.editable && (await this.save({ draft: true }))) return true;
+    return window.confirm('Your latest changes are not saved (see the message at the top). Leave anyway and lose them?');
   }
 
   unmount() {
@@ -678,8 +697,9 @@ class LabelingPage {
     delete window.labelingWorkstation;
     clearTimeout(this.autosave);
     clearInterval(this.leaseTimer);
-    // Nothing saved: give the task back so that it does not wait for the lease to lapse.
-    if (this.editable && this.task && !this.task.revisions && !this.dirty) {
+    // Nothing saved, nothing being saved: give the task back so that it does not wait for the
+    // lease to lapse.
+    if (this.editable && this.task && !this.task.revisions && !this.dirty && !this.saving && !this.everSaved) {
       api('POST', `api/v1/tasks/${this.task.id}/release`, { keepalive: true }).catch(() => {});
     }
     for (const r of this.readers) r.layer?.destroy();

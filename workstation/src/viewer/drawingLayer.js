@@ -225,13 +225,14 @@ export class DrawingLayer {
     if (s) segmentation.segmentIndex.setActiveSegmentIndex(s.segmentationId, value);
   }
 
-  // Every painted frame of every series: [{segment, image, runs}].
+  // Every painted frame of every series: [{segment, image, runs}]. A labelmap gone from
+  // Cornerstone's cache refuses the save rather than leaving its mask out.
   masks() {
     const frames = [];
     for (const s of this.segmentations.values()) {
       for (const f of s.frames) {
         const image = cache.getImage(s.labelmapOf.get(f.imageId));
-        if (!image) continue;
+        if (!image) throw new Error(`the mask of image ${f.sopInstanceUid} is no longer in memory: reload the task`);
         frames.push({
           image: f.frame ? { sopInstanceUid: f.sopInstanceUid, frame: f.frame } : { sopInstanceUid: f.sopInstanceUid },
           labelmap: scalarData(image),
@@ -253,6 +254,17 @@ export class DrawingLayer {
     });
     segmentation.triggerSegmentationEvents.triggerSegmentationDataModified(s.segmentationId);
     return notPlaced;
+  }
+
+  // Clears every labelmap of this layer (a consensus started again from another reader).
+  clearMasks() {
+    for (const s of this.segmentations.values()) {
+      for (const f of s.frames) {
+        const image = cache.getImage(s.labelmapOf.get(f.imageId));
+        if (image) scalarData(image).fill(0);
+      }
+      segmentation.triggerSegmentationEvents.triggerSegmentationDataModified(s.segmentationId);
+    }
   }
 
   setMaskStyle(filled) {

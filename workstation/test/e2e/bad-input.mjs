@@ -36,8 +36,11 @@ const good = await session.state();
 const savedOnServer = () => session.ws(async (task) => (await (await fetch(`../api/v1/tasks/${task}/annotation`)).json()), task);
 const goodOnServer = await savedOnServer();
 
-// The next save's body is changed on its way out, as a faulty client would send it.
+// The next save's body is changed on its way out, as a faulty client would send it. A real
+// edit comes first: a draft identical to the last revision is not sent at all.
+let edits = 0;
 async function saveTampered(tamper) {
+  await session.type('Comment on finding 1', `edit ${++edits}`);
   await page.setRequestInterception(true);
   const handler = (request) => {
     if (request.method() === 'PUT' && request.url().includes('/annotation')) {
