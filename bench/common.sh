@@ -1,5 +1,6 @@
-# Shared by the bench/*/run.sh scripts: options, the build under test, medians.
-# Sets: root, build, reps, slices (callers set defaults for reps and slices before sourcing).
+# Shared by the bench/*/run.sh scripts: options, the build under test, a scratch directory,
+# free ports, medians. Sets: root, build, reps, slices, work, pids (callers set defaults for
+# reps and slices before sourcing).
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build="$root/build"
@@ -16,6 +17,22 @@ gen_bin="$build/tests/annot-testdata"
 for b in "$node_bin" "$gen_bin"; do
   [ -x "$b" ] || { echo "missing $b: build first (scripts/build.sh)" >&2; exit 1; }
 done
+
+# A scratch directory ($work) and the background processes a run starts ($pids): both are gone
+# when the script exits, however it exits.
+work=$(mktemp -d "/tmp/annot-bench-$(basename "$(dirname "$0")").XXXXXX")
+pids=()
+cleanup() {
+  for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# An unused TCP port on loopback, asked of the kernel.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
 
 # Touches and frees a gigabyte (warm_memory_mb) just before a timed run. This VM's balloon
 # reports free memory to the host after about two seconds, and the host then drops it: the

@@ -13,21 +13,6 @@ source "$(dirname "$0")/../common.sh"
 for t in storescu storescp echoscu Orthanc; do command -v "$t" >/dev/null || { echo "missing $t: run scripts/install-deps.sh" >&2; exit 1; }; done
 
 export TCP_NODELAY=1
-work=$(mktemp -d /tmp/annot-bench-ingest.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() {
-  # Ask the kernel for an unused port.
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
-    echo $((20000 + RANDOM % 20000))
-}
-
 echo "generating $slices slices..." >&2
 "$gen_bin" --out "$work/ct" --slices "$slices" >/dev/null
 bytes=$(du -sb "$work/ct" | cut -f1)

@@ -17,12 +17,6 @@ done
 reps=1; slices=$per_study
 source "$(dirname "$0")/../common.sh" "${args[@]}"
 export TCP_NODELAY=1
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
-              node -e 'const s=require("net").createServer().listen(0,()=>{console.log(s.address().port);s.close()})'; }
 
 start_node() {  # $1 data dir
   node_http=$(free_port); node_dicom=$(free_port)

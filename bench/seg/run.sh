@@ -9,8 +9,6 @@ reps=3
 slices=300
 source "$here/../common.sh"
 [ -d "$root/tests/compat/node_modules" ] || { echo "run scripts/install-deps.sh --test first" >&2; exit 1; }
-work=$(mktemp -d /tmp/annot-bench-seg.XXXXXX)
-trap 'rm -rf "$work"' EXIT
 "$gen_bin" --out "$work/ct" --slices "$slices" --rows 512 --columns 512 >/dev/null
 
 measure() {  # command... -> "seconds maxrss_kb"

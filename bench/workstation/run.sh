@@ -7,11 +7,6 @@ set -euo pipefail
 reps=3; slices=300
 source "$(dirname "$0")/../common.sh" "$@"
 export TCP_NODELAY=1
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-free_port() { node -e 'const s=require("net").createServer().listen(0,()=>{console.log(s.address().port);s.close()})'; }
 
 study=$("$gen_bin" --out "$work/ct" --slices "$slices" --rows 512 --columns 512 --body-part CHEST)
 http=$(free_port); dicom=$(free_port)

@@ -160,15 +160,7 @@ ApiHandler::ApiHandler(StudyIndex& catalog, Metrics& metrics, UserStore& users, 
       // The page's relative links resolve against the folder it is served from. Orthanc hands
       // "/annotation/ui/" to the plugin as "/ui", so the entry is a named file, not the folder;
       // the query (the worklist's ?study=) goes along.
-      {"GET", "/ui", {}, [this](const Call& c) {
-         HttpResponse r;
-         r.status = 302;
-         r.contentType = "text/plain; charset=utf-8";
-         std::string query;
-         for (const auto& [k, v] : c.request.query) query += (query.empty() ? "?" : "&") + percentEncode(k) + "=" + percentEncode(v);
-         r.headers.emplace_back("Location", info_.routePrefix + "/ui/index.html" + query);
-         return r;
-       }},
+      {"GET", "/ui", {}, [this](const Call& c) { return redirect(info_.routePrefix + "/ui/index.html" + encodeQuery(c.request.query)); }},
       {"GET", "/ui/*", {}, [this](const Call& c) { return workstation_.serve(c.params.at(0), c.request); }},
       {"GET", "/viewer", {}, [this](const Call& c) { return viewer(c, ""); }},
       {"GET", "/viewer/*", {}, [this](const Call& c) { return viewer(c, c.params.at(0)); }},
@@ -284,19 +276,12 @@ bool ApiHandler::viewerInstalled() const {
 
 HttpResponse ApiHandler::viewer(const Call& open, const std::string& relativePath) {
   // The viewer's page is for signed-in browsers: anyone else signs in first and comes back.
-  if (viewer_.servesIndex(relativePath) || relativePath == "index.html" || relativePath == "/index.html") {
+  if (viewer_.servesIndex(relativePath)) {
     Call call = open;
     authenticate(call);
     if (!call.user) {
-      std::string back = info_.routePrefix + "/viewer" + (relativePath.empty() ? "" : "/" + relativePath);
-      std::string query;
-      for (const auto& [k, v] : open.request.query) query += (query.empty() ? "?" : "&") + percentEncode(k) + "=" + percentEncode(v);
-      HttpResponse r;
-      r.status = 302;
-      r.contentType = "text/plain; charset=utf-8";
-      r.headers.emplace_back("Location", info_.routePrefix + "/ui/index.html?next=" + percentEncode(back + query));
-      r.headers.emplace_back("Cache-Control", "no-store");
-      return r;
+      const std::string back = info_.routePrefix + "/viewer" + (relativePath.empty() ? "" : "/" + relativePath) + encodeQuery(open.request.query);
+      return redirect(info_.routePrefix + "/ui/index.html?next=" + percentEncode(back), /*noStore=*/true);
     }
   }
   return viewer_.serve(relativePath, open.request);
@@ -374,7 +359,7 @@ HttpResponse ApiHandler::listOutbox(const Call& call) {
     for (const auto& [name, c] : outbox_->counts()) destinations[name] = {{"pending", c.pending}, {"failed", c.failed}, {"sent", c.sent}};
     for (const auto& item : outbox_->list(state, limit)) {
       items.push_back({{"id", item.id}, {"sopInstanceUid", item.sopInstanceUid}, {"destination", item.destination},
-                       {"state", item.state == "pending" && item.attempts > 0 ? "failed" : item.state}, {"attempts", item.attempts},
+                       {"state", stateOf(item)}, {"attempts", item.attempts},
                        {"lastStatus", item.lastStatus}, {"lastError", item.lastError},
                        {"sent", item.sentMs ? isoTimeFromMillis(item.sentMs) : ""}});
     }

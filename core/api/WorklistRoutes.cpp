@@ -2,6 +2,7 @@
 #include "api/ApiHandler.h"
 #include "api/ApiSupport.h"
 #include "api/StudyJson.h"
+#include "common/Clock.h"
 
 namespace annot {
 namespace {
@@ -109,7 +110,7 @@ HttpResponse ApiHandler::listTasks(const Call& call) {
     throw BadRequest("priority must be HIGH, MEDIUM or LOW");
   }
   q.dueBefore = r.queryValue("dueBefore");
-  if (!q.dueBefore.empty() && (q.dueBefore.size() != 10 || q.dueBefore[4] != '-' || q.dueBefore[7] != '-')) {
+  if (!q.dueBefore.empty() && !isIsoDate(q.dueBefore)) {
     throw BadRequest("dueBefore must be a date YYYY-MM-DD");
   }
   if (call.user->role == Role::Annotator) {

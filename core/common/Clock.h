@@ -1,7 +1,10 @@
 #pragma once
 #include <cstdint>
+#include <string>
 
 namespace annot {
 // Wall-clock time in milliseconds since the Unix epoch.
 int64_t nowMillis();
+// Whether `text` is an ISO 8601 calendar date, YYYY-MM-DD (month 01-12, day 01-31).
+bool isIsoDate(const std::string& text);
 }  // namespace annot

@@ -95,4 +95,19 @@ HttpResponse errorResponse(int status, const std::string& message) {
   return r;
 }
 
+std::string encodeQuery(const std::multimap<std::string, std::string>& query) {
+  std::string out;
+  for (const auto& [key, value] : query) out += (out.empty() ? "?" : "&") + percentEncode(key) + "=" + percentEncode(value);
+  return out;
+}
+
+HttpResponse redirect(const std::string& location, bool noStore) {
+  HttpResponse r;
+  r.status = 302;
+  r.contentType = "text/plain; charset=utf-8";
+  r.headers.emplace_back("Location", location);
+  if (noStore) r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
 }  // namespace annot

@@ -46,4 +46,9 @@ std::string percentEncode(const std::string& text);
 // A JSON error body {"error": {"status": N, "message": "..."}} with the given status.
 HttpResponse errorResponse(int status, const std::string& message);
 
+// "?k=v&..." of query parameters, percent-encoded ("" when there are none).
+std::string encodeQuery(const std::multimap<std::string, std::string>& query);
+// A 302 to `location`; `noStore` when it depends on who asks (a browser keeps redirects).
+HttpResponse redirect(const std::string& location, bool noStore = false);
+
 }  // namespace annot

@@ -55,7 +55,7 @@ std::string mediaTypeForFile(const std::string& name) {
 bool StaticFiles::servesIndex(const std::string& relativePath) const {
   std::vector<std::string> segments;
   if (!safeSegments(relativePath, segments)) return false;
-  if (segments.empty()) return true;
+  if (segments.empty() || (segments.size() == 1 && segments[0] == options_.indexFile)) return true;
   // Routes of the application have no extension; a missing "x.js" stays a 404.
   if (!options_.singlePageApplication || segments.back().find('.') != std::string::npos) return false;
   std::string path = options_.root;

@@ -79,6 +79,10 @@ std::vector<OutboxItem> Outbox::forInstance(const std::string& sop) {
   });
 }
 
+std::string stateOf(const OutboxItem& item) {
+  return item.state == "pending" && item.attempts > 0 ? "failed" : item.state;
+}
+
 std::vector<OutboxItem> Outbox::list(const std::string& state, unsigned limit) {
   std::string where;
   if (state == "pending") where = " WHERE state = 'pending' AND attempts = 0";

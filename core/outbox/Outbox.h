@@ -25,6 +25,10 @@ struct OutboxItem {
   int64_t sentMs = 0;
 };
 
+// What an item is, as people read it: "pending" (not tried yet), "failed" (tried, still owed:
+// retried) or "sent". Outbox::list and Outbox::counts use the same three.
+std::string stateOf(const OutboxItem& item);
+
 // How a stored result reaches a destination. The node sends C-STORE itself (DimseTransport);
 // the Orthanc plugin asks Orthanc to send to one of its modalities or peers.
 class OutboxTransport {

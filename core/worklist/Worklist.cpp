@@ -63,13 +63,15 @@ Task requireTask(sqlite::Database& db, int64_t id) {
   return *t;
 }
 
-bool isIsoDate(const std::string& s) {
-  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
-  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
-    if (s[i] < '0' || s[i] > '9') return false;
-  }
-  const int month = std::stoi(s.substr(5, 2)), day = std::stoi(s.substr(8, 2));
-  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+// The label tasks of the case a task belongs to: same study, series and protocol version.
+std::vector<Task> readersOf(sqlite::Database& db, const Task& task) {
+  auto labels = db.prepare(std::string("SELECT ") + kTaskColumns +
+                           " FROM tasks t WHERE study_uid = ? AND series_uid = ? AND protocol_id = ? AND protocol_version = ? "
+                           "AND step = 'label' ORDER BY reader_slot");
+  labels.bind(1, task.studyInstanceUid).bind(2, task.seriesInstanceUid).bind(3, task.protocolId).bind(4, task.protocolVersion);
+  std::vector<Task> readers;
+  while (labels.step()) readers.push_back(readTask(labels));
+  return readers;
 }
 
 bool leaseHeldBy(const Task& t, const std::string& user, int64_t now) {
@@ -170,35 +172,22 @@ std::vector<Task> Worklist::list(const TaskQuery& q) {
   return db_.with([&](sqlite::Database& db) {
     std::string sql = std::string("SELECT ") + kTaskColumns + " FROM tasks t WHERE 1=1";
     std::vector<std::string> params;
-    if (q.state) {
-      sql += " AND t.state = ?";
-      params.push_back(taskStateName(*q.state));
-    }
-    if (!q.step.empty()) {
-      sql += " AND t.step = ?";
-      params.push_back(q.step);
-    }
-    if (!q.protocolId.empty()) {
-      sql += " AND t.protocol_id = ?";
-      params.push_back(q.protocolId);
-    }
-    if (!q.studyInstanceUid.empty()) {
-      sql += " AND t.study_uid = ?";
-      params.push_back(q.studyInstanceUid);
-    }
-    if (!q.assignee.empty()) {
-      sql += q.unassignedOrAssignee ? " AND (t.assignee = ? OR t.state = 'SCHEDULED')" : " AND t.assignee = ?";
-      params.push_back(q.assignee);
-    }
-    if (!q.priority.empty()) {
-      sql += " AND t.priority = ?";
-      params.push_back(q.priority);
-    }
-    if (!q.dueBefore.empty()) {
-      // ISO dates compare as text; "2026-12-06T10:00" is due on the 6th.
-      sql += " AND t.due <> '' AND substr(t.due, 1, 10) <= ?";
-      params.push_back(q.dueBefore);
-    }
+    // Each filter given narrows the list by one condition with one bound value.
+    const auto narrow = [&](bool given, const char* condition, std::string value) {
+      if (!given) return;
+      sql += condition;
+      params.push_back(std::move(value));
+    };
+    narrow(q.state.has_value(), " AND t.state = ?", q.state ? taskStateName(*q.state) : "");
+    narrow(!q.step.empty(), " AND t.step = ?", q.step);
+    narrow(!q.protocolId.empty(), " AND t.protocol_id = ?", q.protocolId);
+    narrow(!q.studyInstanceUid.empty(), " AND t.study_uid = ?", q.studyInstanceUid);
+    narrow(!q.assignee.empty(),
+           q.unassignedOrAssignee ? " AND (t.assignee = ? OR t.state = 'SCHEDULED')" : " AND t.assignee = ?",
+           q.assignee);
+    narrow(!q.priority.empty(), " AND t.priority = ?", q.priority);
+    // ISO dates compare as text; "2026-12-06T10:00" is due on the 6th.
+    narrow(!q.dueBefore.empty(), " AND t.due <> '' AND substr(t.due, 1, 10) <= ?", q.dueBefore);
     // Most urgent first: priority, then the nearest due date (tasks without one last).
     sql += " ORDER BY CASE t.priority WHEN 'HIGH' THEN 0 WHEN 'MEDIUM' THEN 1 ELSE 2 END, t.due = '', t.due, t.id LIMIT ? OFFSET ?";
     auto st = db.prepare(sql);
@@ -403,12 +392,7 @@ Task Worklist::review(int64_t id, const User& user, const std::string& decision,
     const int64_t now = nowMillis();
     if (t.step != "review") throw WorklistError(WorklistError::Kind::Invalid, "task " + std::to_string(id) + " is not a review task");
     if (!leaseHeldBy(t, user.name, now)) throw WorklistError(WorklistError::Kind::Conflict, "claim review task " + std::to_string(id) + " first");
-    auto labels = db.prepare(std::string("SELECT ") + kTaskColumns +
-                             " FROM tasks t WHERE study_uid = ? AND series_uid = ? AND protocol_id = ? AND protocol_version = ? "
-                             "AND step = 'label' ORDER BY reader_slot");
-    labels.bind(1, t.studyInstanceUid).bind(2, t.seriesInstanceUid).bind(3, t.protocolId).bind(4, t.protocolVersion);
-    std::vector<Task> readers;
-    while (labels.step()) readers.push_back(readTask(labels));
+    const std::vector<Task> readers = readersOf(db, t);
     if (decision == "reject") {
       const auto target = std::find_if(readers.begin(), readers.end(), [&](const Task& r) { return r.id == labelTaskId; });
       if (target == readers.end()) {
@@ -564,15 +548,7 @@ void Worklist::recordAgreement(const Task& review, const std::vector<Task>& read
 }
 
 std::vector<Task> Worklist::caseReaders(const Task& task) {
-  return db_.with([&](sqlite::Database& db) {
-    auto labels = db.prepare(std::string("SELECT ") + kTaskColumns +
-                             " FROM tasks t WHERE study_uid = ? AND series_uid = ? AND protocol_id = ? AND protocol_version = ? "
-                             "AND step = 'label' ORDER BY reader_slot");
-    labels.bind(1, task.studyInstanceUid).bind(2, task.seriesInstanceUid).bind(3, task.protocolId).bind(4, task.protocolVersion);
-    std::vector<Task> readers;
-    while (labels.step()) readers.push_back(readTask(labels));
-    return readers;
-  });
+  return db_.with([&](sqlite::Database& db) { return readersOf(db, task); });
 }
 
 nlohmann::json Worklist::caseAgreement(const Task& task) {

@@ -38,21 +38,26 @@ std::vector<json> tasksOf(const RunningNode& node, const std::string& study) {
   return std::vector<json>(list["tasks"].begin(), list["tasks"].end());
 }
 
-// A small chest CT sent to the node, its first label task claimed by `reader`: the task's id
-// ("" when something failed, reported), and a slice of it in `slice`.
-std::string claimedChestTask(const RunningNode& node, const TempDir& tmp, const std::string& reader, std::string& slice) {
-  const std::string study = generateStudy(tmp / "ct", {"--slices", "2", "--rows", "64", "--columns", "64"});
-  slice = sopInstanceUidOf(listFiles(tmp / "ct", ".dcm").at(0));
-  EXPECT_EQ(storescu(node.dicomPort(), {tmp / "ct"}).exitCode, 0);
-  if (!eventually([&] { return tasksOf(node, study).size() == 2; })) {
-    ADD_FAILURE() << "no tasks for the study";
-    return "";
-  }
-  const std::string task = std::to_string(tasksOf(node, study)[0]["id"].get<int>());
-  EXPECT_EQ(as(node, reader, "POST", "/api/v1/tasks/" + task + "/claim").status, 200);
-  return task;
-}
 }  // namespace
+
+// A small chest CT sent to a fresh node, its first label task claimed by a reader: `task` is
+// its id, `slice` one of its images.
+class ClaimedChestTask : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    reader = node.addUser("reader", "annotator");
+    const std::string study = generateStudy(tmp / "ct", {"--slices", "2", "--rows", "64", "--columns", "64"});
+    slice = sopInstanceUidOf(listFiles(tmp / "ct", ".dcm").at(0));
+    ASSERT_EQ(storescu(node.dicomPort(), {tmp / "ct"}).exitCode, 0);
+    ASSERT_TRUE(eventually([&] { return tasksOf(node, study).size() == 2; })) << "no tasks for the study";
+    task = std::to_string(tasksOf(node, study)[0]["id"].get<int>());
+    ASSERT_EQ(as(node, reader, "POST", "/api/v1/tasks/" + task + "/claim").status, 200);
+  }
+
+  TempDir tmp;
+  RunningNode node{tmp / "data", NodeSettings{1}};
+  std::string reader, slice, task;
+};
 
 TEST(Worklist, AStableStudyBecomesLabeledReviewedWorkWithNothingLost) {
   TempDir tmp;
@@ -344,13 +349,7 @@ TEST(Worklist, MaskLabelsBecomeASegNextToTheSr) {
   EXPECT_EQ(segSeries, 1);
 }
 
-TEST(Worklist, ADraftMayLackWhatTheProtocolRequiresButSubmittingNeedsItAll) {
-  TempDir tmp;
-  RunningNode node(tmp / "data", NodeSettings{1});
-  const std::string reader = node.addUser("reader", "annotator");
-  std::string slice;
-  const std::string task = claimedChestTask(node, tmp, reader, slice);
-  ASSERT_FALSE(task.empty());
+TEST_F(ClaimedChestTask, ADraftMayLackWhatTheProtocolRequiresButSubmittingNeedsItAll) {
   const std::string path = "/api/v1/tasks/" + task + "/annotation";
 
   // A nodule drawn, nothing answered: kept as a draft that lists what is missing.
@@ -393,13 +392,7 @@ TEST(Worklist, ADraftMayLackWhatTheProtocolRequiresButSubmittingNeedsItAll) {
   EXPECT_EQ(as(node, reader, "POST", "/api/v1/tasks/" + task + "/submit").status, 200);
 }
 
-TEST(Worklist, ASaveFromAStaleEditorIsRefusedInsteadOfWinning) {
-  TempDir tmp;
-  RunningNode node(tmp / "data", NodeSettings{1});
-  const std::string reader = node.addUser("reader", "annotator");
-  std::string slice;
-  const std::string task = claimedChestTask(node, tmp, reader, slice);
-  ASSERT_FALSE(task.empty());
+TEST_F(ClaimedChestTask, ASaveFromAStaleEditorIsRefusedInsteadOfWinning) {
   const std::string path = "/api/v1/tasks/" + task + "/annotation?draft=true&basedOn=";
   const std::string doc = noduleAnnotation(slice, "Reader^Rita").dump();
   // Two tabs open the task with nothing saved; the first saves revision 1.

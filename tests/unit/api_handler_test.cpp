@@ -389,6 +389,91 @@ TEST_F(ApiTest, AnEmptyQueryOrAnEmptyParameterMeansNoFilter) {
   EXPECT_EQ(get("/api/v1/studies?&limit=").status, 200);
 }
 
+TEST_F(ApiTest, TheMostUrgentTasksComeFirstAndCanBeNarrowedByPriorityAndDueDate) {
+  test::TestInstance extra;
+  extra.studyUid = "8.3";
+  extra.seriesUid = "8.3.1";
+  extra.sopUid = "8.3.1.1";
+  catalog.addInstances({test::makeRecord(extra)});
+  auto schedule = [&](const std::string& study, const std::string& priority, const std::string& due) {
+    const json body = {{"study", study}, {"protocol", "chest-ct-lung-nodules"}, {"priority", priority}, {"due", due}};
+    const auto r = call("POST", "/api/v1/tasks", body.dump(), {{"authorization", "Bearer " + admin}});
+    ASSERT_EQ(r.status, 201) << r.body;
+  };
+  schedule("8.0", "MEDIUM", "2026-12-01");
+  schedule("8.1", "HIGH", "2026-12-20");
+  schedule("8.2", "HIGH", "2026-12-08T09:00");
+  schedule("8.3", "MEDIUM", "");
+  // Each study in the order its tasks are listed (two readers: two tasks each).
+  auto studies = [&](const std::string& filter) {
+    std::vector<std::string> out;
+    const json list = json::parse(get("/api/v1/tasks?" + filter).body);
+    for (const auto& t : list["tasks"]) {
+      if (out.empty() || out.back() != t["studyInstanceUid"]) out.push_back(t["studyInstanceUid"]);
+    }
+    return out;
+  };
+  using List = std::vector<std::string>;
+  // Priority first, then the nearest due date; a task without one after those with one.
+  EXPECT_EQ(studies(""), (List{"8.2", "8.1", "8.0", "8.3"}));
+  EXPECT_EQ(studies("priority=HIGH"), (List{"8.2", "8.1"}));
+  EXPECT_EQ(studies("priority=LOW"), List{});
+  // Due on a day, whatever the time; tasks without a due date are never due.
+  EXPECT_EQ(studies("dueBefore=2026-12-08"), (List{"8.2", "8.0"}));
+  EXPECT_EQ(studies("dueBefore=2026-12-07"), (List{"8.0"}));
+  EXPECT_EQ(studies("dueBefore=2026-12-31&priority=MEDIUM"), (List{"8.0"}));
+  EXPECT_EQ(json::parse(get("/api/v1/tasks?dueBefore=2026-12-08").body)["tasks"].size(), 4u);
+  // A due date that is no date is refused when scheduling, saying what is expected.
+  const auto r = call("POST", "/api/v1/tasks", json{{"study", "8.0"}, {"protocol", "chest-ct-lung-nodules"}, {"due", "soon"}}.dump(),
+                      {{"authorization", "Bearer " + admin}});
+  EXPECT_EQ(r.status, 422);
+  EXPECT_NE(messageOf(r).find("ISO 8601 date"), std::string::npos) << r.body;
+}
+
+TEST_F(ApiTest, TheViewerAsksForASignInAndIsToldWhereItIsMounted) {
+  const std::string root = dir / "ohif";
+  std::filesystem::create_directories(root);
+  test::writeFile(root + "/index.html", R"(<script>window.PUBLIC_URL="%VIEWER_BASE%/"</script><script src="%VIEWER_BASE%/app.js"></script>)");
+  test::writeFile(root + "/app.js", "export {};");
+  BrowserSettings browser;
+  browser.viewerDirectory = root;
+  ApiHandler served{catalog, metrics, users, audit, worklist, ApiInfo{"annotation-node", "test", "ANNOTNODE", "/annotation"}, browser};
+
+  // The page, under any of the viewer's own routes, is for signed-in browsers only: others sign
+  // in and come back to where they were going.
+  const std::vector<std::pair<std::string, std::string>> pages = {
+      {"/viewer", "/annotation/viewer"},
+      {"/viewer/", "/annotation/viewer"},
+      {"/viewer/index.html", "/annotation/viewer/index.html"},
+      {"/viewer/viewer?StudyInstanceUIDs=1.2&x=a%20b", "/annotation/viewer/viewer?StudyInstanceUIDs=1.2&x=a b"}};
+  for (const auto& [page, back] : pages) {
+    const auto r = call("GET", page, "", {}, &served);
+    EXPECT_EQ(r.status, 302) << page;
+    EXPECT_EQ(header(r, "Cache-Control"), "no-store") << page;
+    const std::string location = header(r, "Location");
+    ASSERT_EQ(location.rfind("/annotation/ui/index.html?next=", 0), 0u) << location;
+    // The return address arrives whole, its own query included (decoded once here, once more
+    // by the viewer's router).
+    std::string path, next;
+    std::multimap<std::string, std::string> query, nextQuery;
+    ASSERT_TRUE(parseRequestTarget(location, path, query));
+    ASSERT_EQ(query.count("next"), 1u) << location;
+    ASSERT_TRUE(parseRequestTarget(query.find("next")->second, next, nextQuery)) << location;
+    EXPECT_EQ(next + (nextQuery.empty() ? "" : "?StudyInstanceUIDs=" + nextQuery.find("StudyInstanceUIDs")->second + "&x=" + nextQuery.find("x")->second), back)
+        << location;
+  }
+  // Signed in, a route of the application gets the page, told where the viewer is mounted.
+  const auto page = call("GET", "/viewer/viewer?StudyInstanceUIDs=1.2", "", {{"authorization", "Bearer " + admin}}, &served);
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_EQ(page.contentType, "text/html; charset=utf-8");
+  EXPECT_NE(page.body.find(R"(window.PUBLIC_URL="/annotation/viewer/")"), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find(R"(src="/annotation/viewer/app.js")"), std::string::npos) << page.body;
+  EXPECT_EQ(page.body.find("%VIEWER_BASE%"), std::string::npos);
+  // The viewer's code is not patient data: served to anyone; a missing file stays a 404.
+  EXPECT_EQ(call("GET", "/viewer/app.js", "", {}, &served).status, 200);
+  EXPECT_EQ(call("GET", "/viewer/missing.js", "", {}, &served).status, 404);
+}
+
 TEST_F(ApiTest, TheOutboxIsListedForAdmins) {
   Outbox outbox{state, 1000};
   api.setOutbox(&outbox);

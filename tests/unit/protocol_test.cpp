@@ -98,6 +98,32 @@ TEST(Protocols, LoadTimeErrorsSayWhatToFix) {
   EXPECT_NE(errorOf(j).find("test.json"), std::string::npos);
 }
 
+TEST(Protocols, AMaskLabelCarriesItsSegmentCategoryColourAndSitesToTheBrowser) {
+  json j = minimal();
+  j["labels"][0]["segmentation"] = true;
+  j["labels"][0]["segmentCategory"] = {{"code", "91723000"}, {"scheme", "SCT"}, {"meaning", "Anatomical Structure"}};
+  j["labels"][0]["color"] = {0, 128, 255};
+  j["labels"][0]["allowedSites"] = {{{"code", "39607008"}, {"scheme", "SCT"}, {"meaning", "Lung"}}};
+  const json shown = toJson(parseProtocol(j, "test.json"))["labels"][0];
+  EXPECT_EQ(shown["segmentCategory"]["code"], "91723000");
+  EXPECT_EQ(shown["color"], json({0, 128, 255}));
+  ASSERT_EQ(shown["allowedSites"].size(), 1u);
+  EXPECT_EQ(shown["allowedSites"][0]["meaning"], "Lung");
+  // Without them the browser picks its defaults: nothing is invented here.
+  const json plain = toJson(parseProtocol(minimal(), "test.json"))["labels"][0];
+  EXPECT_FALSE(plain.contains("segmentCategory"));
+  EXPECT_FALSE(plain.contains("color"));
+  EXPECT_EQ(plain["allowedSites"], json::array());
+
+  for (const json& bad : {json{0, 128}, json{0, 128, 256}, json{0, -1, 0}, json{0.5, 0, 0}, json("red")}) {
+    j["labels"][0]["color"] = bad;
+    EXPECT_NE(errorOf(j).find("labels[0].color: must be [red, green, blue], each 0-255"), std::string::npos) << bad;
+  }
+  j["labels"][0]["color"] = {0, 128, 255};
+  j["labels"][0]["segmentCategory"] = {{"code", "91723000"}, {"scheme", "SCT"}};
+  EXPECT_NE(errorOf(j).find("labels[0].segmentCategory: needs a non-empty string 'meaning'"), std::string::npos);
+}
+
 TEST(Protocols, AFolderWithABrokenFileNamesTheFile) {
   test::TempDir dir;
   test::writeFile(dir / "good.json", minimal().dump());

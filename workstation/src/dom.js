@@ -55,3 +55,8 @@ export function personName(pn) {
 export function dicomDate(d) {
   return d && /^\d{8}$/.test(d) ? `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}` : d || '';
 }
+
+// An [r, g, b] colour as CSS.
+export function cssColor([r, g, b]) {
+  return `rgb(${r}, ${g}, ${b})`;
+}

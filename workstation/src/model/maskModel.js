@@ -50,7 +50,8 @@ export function masksFromLabelmaps(frames) {
   return masks;
 }
 
-// The key a frame is found by: "SOP" or "SOP:frame" for multi-frame images.
+// The key a frame is found by, from an image reference or a frame record: "SOP", or
+// "SOP:frame" for a frame of a multi-frame image.
 export function frameKey(image) {
   return image.frame ? `${image.sopInstanceUid}:${image.frame}` : image.sopInstanceUid;
 }

@@ -8,6 +8,7 @@ import { utilities as coreUtilities } from '@cornerstonejs/core';
 import { ApiError, api, viewerLink } from '../api.js';
 import { clear, h } from '../dom.js';
 import { geometriesOfTool } from '../model/annotationModel.js';
+import { frameKey } from '../model/maskModel.js';
 import {
   PALETTE,
   adoptTracking,
@@ -22,9 +23,9 @@ import { renderReviewPanel } from '../panels/reviewPanel.js';
 import { renderWorkPanel } from '../panels/workPanel.js';
 import { shortcutsFor } from '../shortcuts.js';
 import { DrawingLayer } from '../viewer/drawingLayer.js';
-import { initImaging, loadSeries, planeOf } from '../viewer/imaging.js';
+import { imageRefOf, initImaging, loadSeries, planeOf } from '../viewer/imaging.js';
 import { imageToWorld } from '../model/planeGeometry.js';
-import { DRAWING_TOOLS, PRESETS, StackViewer } from '../viewer/viewer.js';
+import { DRAWING_TOOLS, MASK_TOOLS, PRESETS, StackViewer } from '../viewer/viewer.js';
 
 const AUTOSAVE_MS = 3000;
 // Colours of the readers' layers in review (the consensus keeps the protocol's label colours).
@@ -130,7 +131,7 @@ class LabelingPage {
       for (const frames of this.framesOfSeries) {
         for (const f of frames) {
           this.frameByImageId.set(f.imageId, f);
-          this.imageIdByKey.set(f.frame ? `${f.sopInstanceUid}:${f.frame}` : f.sopInstanceUid, f.imageId);
+          this.imageIdByKey.set(frameKey(f), f.imageId);
         }
       }
       if (!this.alive) return;
@@ -183,7 +184,7 @@ class LabelingPage {
       color,
       maskColors: this.maskLabels.map((l) => colorOfLabel(this.protocol, l.key)),
       frameOf: (imageId) => this.frameByImageId.get(imageId),
-      imageIdOf: (image) => this.imageIdByKey.get(image.frame ? `${image.sopInstanceUid}:${image.frame}` : image.sopInstanceUid),
+      imageIdOf: (image) => this.imageIdByKey.get(frameKey(image)),
       onFindingAdded: (uid, toolName) => this.findingDrawn(uid, toolName),
       onFindingRemoved: (uid) => this.findingRemoved(uid),
       onChange: () => this.changed(),
@@ -310,7 +311,7 @@ class LabelingPage {
   currentImageRef() {
     const f = this.viewer?.currentFrame();
     if (!f) return null;
-    return f.frame ? { sopInstanceUid: f.sopInstanceUid, frame: f.frame } : { sopInstanceUid: f.sopInstanceUid };
+    return imageRefOf(f);
   }
 
   renderSeriesStrip() {
@@ -328,10 +329,10 @@ class LabelingPage {
 
   // Drawing tools the active label allows; mask tools when it may be painted.
   toolAllowed(tool) {
-    if (!this.editable) return !DRAWING_TOOLS.includes(tool) && !['Brush', 'Eraser', 'ThresholdBrush', 'PaintFill'].includes(tool);
+    if (!this.editable) return !DRAWING_TOOLS.includes(tool) && !MASK_TOOLS.includes(tool);
     const rule = this.labelRule();
     if (DRAWING_TOOLS.includes(tool)) return !!rule && geometriesOfTool(tool).some((g) => rule.geometries.includes(g));
-    if (['Brush', 'Eraser', 'ThresholdBrush', 'PaintFill'].includes(tool)) return !!rule && rule.segmentation;
+    if (MASK_TOOLS.includes(tool)) return !!rule && rule.segmentation;
     return true;
   }
 
@@ -345,7 +346,7 @@ class LabelingPage {
       this.say(`${TOOL_NAMES[tool]} is not available for ${this.editable ? `'${this.activeLabel}' in this protocol` : 'a read-only task'}.`, 'warning');
       return;
     }
-    if (['Brush', 'Eraser', 'ThresholdBrush', 'PaintFill'].includes(tool)) {
+    if (MASK_TOOLS.includes(tool)) {
       const uid = this.series[this.seriesIndex].SeriesInstanceUID;
       if (!this.layer.segmentations.has(uid) || !this.layer.shown?.has(uid)) {
         this.showOwnMasks().then(() => this.setTool(tool));
@@ -393,7 +394,7 @@ class LabelingPage {
         h('option', { value: 'default' }, 'Image default (0)')),
       h('button', { class: 'tool', title: 'Reset view (R)', onclick: () => this.viewer.reset() }, 'Reset'),
       this.editable ? group('Draw', DRAWING_TOOLS) : null,
-      masking ? group('Paint', ['Brush', 'Eraser', 'ThresholdBrush', 'PaintFill']) : null,
+      masking ? group('Paint', MASK_TOOLS) : null,
       masking ? h('label', { class: 'brush-size', title: 'Brush size ([ and ])' }, 'Size ',
         h('input', { type: 'range', min: 1, max: 100, value: this.viewer?.brushSize() || 10, 'aria-label': 'Brush size',
           oninput: (e) => this.viewer.setBrushSize(Number(e.target.value)) })) : null,

@@ -1,9 +1,8 @@
 // The reviewer's part of the panel: the readers' work (shown locked, each in its colour), how
 // far they agree, and the decision: approve, send one reader's work back with a reason, or
 // adjudicate a consensus built from a reader's work.
-import { h } from '../dom.js';
+import { cssColor, h } from '../dom.js';
 
-const rgb = (c) => `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
 const mean = (xs) => (xs && xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
 const fixed = (v, digits = 2) => (v === null || v === undefined ? '—' : Number(v).toFixed(digits));
 
@@ -25,7 +24,7 @@ function answersTable(page) {
   const readers = page.readers.filter((r) => r.document);
   if (!rules.length || !readers.length) return null;
   return h('table', { class: 'answers' },
-    h('tr', {}, h('th', {}, ''), readers.map((r) => h('th', {}, h('span', { class: 'swatch', style: { background: rgb(r.color) } }), `Reader ${r.readerSlot}`))),
+    h('tr', {}, h('th', {}, ''), readers.map((r) => h('th', {}, h('span', { class: 'swatch', style: { background: cssColor(r.color) } }), `Reader ${r.readerSlot}`))),
     rules.map((rule) => h('tr', {}, h('th', {}, rule.concept.meaning), readers.map((r) => {
       const answers = (r.document.classifications || []).filter((c) => c.label === rule.key).map((c) => c.value.meaning);
       return h('td', {}, answers.join(', ') || '—');
@@ -43,7 +42,7 @@ export function renderReviewPanel(page) {
     h('ul', { class: 'readers' }, page.readers.map((r) => h('li', {},
       h('label', {},
         h('input', { type: 'checkbox', checked: r.visible, disabled: !r.layer, onchange: (e) => { r.visible = e.target.checked; r.layer.setVisible(r.visible); } }),
-        h('span', { class: 'swatch', style: { background: rgb(r.color) } }),
+        h('span', { class: 'swatch', style: { background: cssColor(r.color) } }),
         ` Reader ${r.readerSlot} · ${r.assignee || 'unassigned'} · ${r.state}`,
         r.revision ? h('span', { class: 'muted' }, ` · rev. ${r.revision}, ${r.findings.length} finding(s)`) : h('span', { class: 'muted' }, ' · nothing saved')),
       r.error ? h('div', { class: 'error' }, r.error) : null,

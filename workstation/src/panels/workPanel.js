@@ -1,10 +1,9 @@
 // The reader's side panel: which label to draw, every finding with the protocol's questions
 // about it, the classifications, the masks, and save/submit. Problems the API reports are shown
 // next to the item they concern.
-import { codeSelect, h } from '../dom.js';
+import { codeSelect, cssColor, h } from '../dom.js';
 import { colorOfLabel, sameCode } from '../model/labelingDocument.js';
 
-const rgb = (c) => `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
 const GEOMETRY_NAMES = { point: 'point', polyline: 'line', polygon: 'polygon', bbox: 'box', ellipse: 'ellipse', circle: 'circle' };
 
 function problemList(items) {
@@ -112,7 +111,7 @@ function findingCard(page, finding, index) {
     'data-testid': `finding-${index}`,
   },
   h('div', { class: 'finding-head' },
-    h('span', { class: 'swatch', style: { background: rgb(color) } }),
+    h('span', { class: 'swatch', style: { background: cssColor(color) } }),
     h('button', { class: 'link', title: 'Show it', onclick: () => page.goTo(finding) },
       `${index + 1}. ${rule ? rule.finding.meaning : finding.label}`),
     h('span', { class: 'muted' }, ` ${geometry ? GEOMETRY_NAMES[geometry.type] : ''} · ${imageLabel(page, finding)}`),
@@ -157,7 +156,7 @@ function labelPicker(page) {
         'data-label': l.key,
         onclick: () => page.selectLabel(l.key),
         title: `${l.geometries.map((g) => GEOMETRY_NAMES[g]).join(', ')}${l.segmentation ? `${l.geometries.length ? ', ' : ''}mask` : ''}`,
-      }, h('span', { class: 'swatch', style: { background: rgb(colorOfLabel(page.protocol, l.key)) } }), l.finding.meaning))));
+      }, h('span', { class: 'swatch', style: { background: cssColor(colorOfLabel(page.protocol, l.key)) } }), l.finding.meaning))));
 }
 
 function masksSection(page) {

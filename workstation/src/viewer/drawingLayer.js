@@ -11,12 +11,12 @@
 import { cache, eventTarget, imageLoader } from '@cornerstonejs/core';
 import { AnnotationTool, Enums as ToolEnums, annotation as annotationApi, segmentation } from '@cornerstonejs/tools';
 
+import { cssColor } from '../dom.js';
 import { annotationFor, geometryOf } from '../model/annotationModel.js';
 import { frameKey, masksFromLabelmaps, paintMasks } from '../model/maskModel.js';
-import { planeOf } from './imaging.js';
+import { imageRefOf, planeOf } from './imaging.js';
 
 const { Events, SegmentationRepresentations } = ToolEnums;
-const rgb = (c) => `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
 
 function scalarData(image) {
   return image.voxelManager ? image.voxelManager.getScalarData() : image.getPixelData();
@@ -107,7 +107,7 @@ export class DrawingLayer {
   }
 
   styleFinding(finding) {
-    const color = rgb(this.o.color(finding.label));
+    const color = cssColor(this.o.color(finding.label));
     // Another reader's shapes: dashed, in that reader's colour, without the statistics boxes
     // that would cover the image twice over (the panel compares the readers).
     annotationApi.config.style.setAnnotationStyles(finding.annotationUID, {
@@ -144,8 +144,7 @@ export class DrawingLayer {
     const a = annotationApi.state.getAnnotation(finding.annotationUID);
     if (!a) throw new Error(`the shape of ${finding.label} is gone from the viewer`);
     const frame = this.o.frameOf(a.metadata.referencedImageId);
-    const image = frame.frame ? { sopInstanceUid: frame.sopInstanceUid, frame: frame.frame } : { sopInstanceUid: frame.sopInstanceUid };
-    return geometryOf(a, image, planeOf(a.metadata.referencedImageId));
+    return geometryOf(a, imageRefOf(frame), planeOf(a.metadata.referencedImageId));
   }
 
   // The image a finding is drawn on (its imageId), to go there.
@@ -234,7 +233,7 @@ export class DrawingLayer {
         const image = cache.getImage(s.labelmapOf.get(f.imageId));
         if (!image) throw new Error(`the mask of image ${f.sopInstanceUid} is no longer in memory: reload the task`);
         frames.push({
-          image: f.frame ? { sopInstanceUid: f.sopInstanceUid, frame: f.frame } : { sopInstanceUid: f.sopInstanceUid },
+          image: imageRefOf(f),
           labelmap: scalarData(image),
         });
       }
@@ -246,7 +245,7 @@ export class DrawingLayer {
   // image is not in that series.
   paint(seriesUid, frames, masks) {
     const s = this.segmentationFor(seriesUid, frames);
-    const byKey = new Map(frames.map((f) => [frameKey(f.frame ? { sopInstanceUid: f.sopInstanceUid, frame: f.frame } : { sopInstanceUid: f.sopInstanceUid }), f]));
+    const byKey = new Map(frames.map((f) => [frameKey(f), f]));
     const notPlaced = paintMasks(masks, (image) => {
       const f = byKey.get(frameKey(image));
       const labelmap = f && cache.getImage(s.labelmapOf.get(f.imageId));

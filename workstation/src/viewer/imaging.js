@@ -100,6 +100,12 @@ export async function loadSeries(studyUid, seriesUid) {
   return frames;
 }
 
+// The annotation document's reference to the image a frame record shows: {sopInstanceUid} or,
+// for a frame of a multi-frame image, {sopInstanceUid, frame}.
+export function imageRefOf(frame) {
+  return frame.frame ? { sopInstanceUid: frame.sopInstanceUid, frame: frame.frame } : { sopInstanceUid: frame.sopInstanceUid };
+}
+
 // The image plane Cornerstone renders this imageId on (origin at the first pixel's centre).
 export function planeOf(imageId) {
   const m = metaData.get('imagePlaneModule', imageId) || {};
