@@ -125,6 +125,8 @@ void labelReviewAndCheckThePacs(const Site& site, const RunningOrthanc& pacs, co
   for (const auto& r : report["readers"]) {
     EXPECT_NE(r["flash"].get<std::string>().find("Submitted"), std::string::npos) << r["flash"];
     EXPECT_EQ(r["findings"].size(), 3u);
+    // The painted mask covers a visible part of the image, before and after reopening the task.
+    EXPECT_GT(r["massOnScreen"]["painted"].get<double>(), 0.005) << r["massOnScreen"];
   }
   EXPECT_NE(report["reviewFlash"].get<std::string>().find("Consensus signed off"), std::string::npos);
   EXPECT_NE(report["agreement"].get<std::string>().find("Mask Dice"), std::string::npos);
@@ -368,12 +370,16 @@ std::string labelThroughTheApi(const Site& site, const TempDir& tmp, uint16_t di
   const std::string task = std::to_string(tasks[0]["id"].get<int>());
   EXPECT_EQ(site.call(reader, "POST", "/api/v1/tasks/" + task + "/claim").status, 200);
   const std::string slice = sopInstanceUidOf(slices.at(3));
+  // The phantom's dense disc sits near (82, 77) on the first slices: the box and the mask cover it.
   json runs = json::array();
-  for (int row = 40; row < 70; ++row) runs.push_back({row * 128 + 30, 30});
+  for (int row = 68; row <= 86; ++row) {
+    const int half = static_cast<int>(std::sqrt(81.0 - (row - 77) * (row - 77)));
+    runs.push_back({row * 128 + 82 - half, 2 * half + 1});
+  }
   const json doc = {
       {"observer", {{"name", "Reader^Rita"}}},
       {"findings", {{{"label", "lesion"},
-                     {"geometry", {{"type", "bbox"}, {"image", {{"sopInstanceUid", slice}}}, {"points", {{30, 40}, {60, 70}}}}},
+                     {"geometry", {{"type", "bbox"}, {"image", {{"sopInstanceUid", slice}}}, {"points", {{72, 67}, {92, 87}}}}},
                      {"measurements", {{{"concept", {{"code", "103339001"}, {"scheme", "SCT"}, {"meaning", "Long Axis"}}}, {"value", 14.5},
                                         {"unit", {{"code", "mm"}, {"scheme", "UCUM"}, {"meaning", "millimeter"}}}}}}}}},
       {"segmentation", {{"segments", {{{"label", "Lesion"},

@@ -145,6 +145,7 @@ class LabelingPage {
       await this.showSeries(0);
       await this.loadOwnWork();
       if (this.reviewing) await this.loadReaders();
+      await this.showMasksOfSeries();
       this.setTool(this.editable ? this.defaultDrawingTool() : 'WindowLevel');
       this.renderPanel();
       this.say(this.statusLine());
@@ -171,11 +172,16 @@ class LabelingPage {
     }
   }
 
-  statusLine() {
+  // "Task 7 · Reader 2", "Task 9 · Review · read-only": which task this is. The status line
+  // over the image adds the protocol; the panel shows the protocol as its heading.
+  taskLine() {
     const t = this.task;
     const who = this.reviewing ? 'Review' : `Reader ${t.readerSlot}`;
-    const mode = this.editable ? '' : ' · read-only';
-    return `Task ${t.id} · ${who} · ${this.protocol.title || this.protocol.id}${mode}`;
+    return `Task ${t.id} · ${who}${this.editable ? '' : ' · read-only'}`;
+  }
+
+  statusLine() {
+    return `${this.taskLine()} · ${this.protocol.title || this.protocol.id}`;
   }
 
   makeLayer({ editable, color }) {
@@ -247,11 +253,10 @@ class LabelingPage {
       }
       this.readers.push(entry);
     }
-    await this.showSeries(this.seriesIndex);
   }
 
   // The reviewer starts the consensus from one reader's work and edits it.
-  startConsensusFrom(reader) {
+  async startConsensusFrom(reader) {
     if (this.work.findings.length && !window.confirm('Replace the consensus built so far with this reader\'s work?')) return;
     for (const f of [...this.work.findings]) this.layer.remove(f);
     this.work.findings = [];
@@ -262,6 +267,7 @@ class LabelingPage {
     });
     // Tracking identifiers stay the reader's: the consensus continues those findings.
     this.renderPanel();
+    await this.showMasksOfSeries();
     setTimeout(() => this.changed(), 0);
   }
 
@@ -281,15 +287,22 @@ class LabelingPage {
       studyDate: this.study.StudyDate, studyDescription: this.study.StudyDescription,
     }, { modality: s.Modality, seriesDescription: s.SeriesDescription });
     await this.viewer.show(frames, Math.floor(frames.length / 2));
-    // Masks are shown where there are some; the reader's own labelmaps are made when a mask tool
-    // is first picked (a labelmap per slice costs every image change, and most tasks paint none).
-    const uid = this.series[index].SeriesInstanceUID;
+    await this.showMasksOfSeries();
+    this.renderSeriesStrip();
+  }
+
+  // Shows every layer's masks of the series on screen, the reader's own on top and active for
+  // painting. Called whenever the series changes or a revision painted masks into a layer. The
+  // reader's own labelmaps are made when there are masks or a mask tool is first picked (a
+  // labelmap per slice costs every image change, and most tasks paint none).
+  async showMasksOfSeries() {
+    const uid = this.series[this.seriesIndex].SeriesInstanceUID;
+    const frames = this.framesOfSeries[this.seriesIndex];
     for (const l of this.layers()) {
-      if (l.segmentations.has(uid)) await l.showMasks(uid, frames);
+      if (l.segmentations.has(uid) && l !== this.layer) await l.showMasks(uid, frames);
     }
     if (this.layer.segmentations.has(uid)) await this.showOwnMasks();
     else for (const l of this.layers()) l.setMaskStyle(this.maskFilled);
-    this.renderSeriesStrip();
   }
 
   // The reader's own masks of the series shown, on top of the others and active for painting.
@@ -643,7 +656,7 @@ class LabelingPage {
     clear(this.panel,
       h('div', { class: 'task-head' },
         h('h2', {}, this.protocol.title || this.protocol.id),
-        h('div', { class: 'muted' }, this.statusLine()),
+        h('div', { class: 'muted' }, this.taskLine()),
         this.user.viewer ? h('a', { href: viewerLink(this.task.studyInstanceUid), target: '_blank', rel: 'noopener',
           'data-testid': 'ohif-link' }, 'Open the study and its results in OHIF') : null),
       (this.task.reviews || []).filter((r) => r.decision === 'reject' && r.task === this.task.id).slice(-1).map((r) =>

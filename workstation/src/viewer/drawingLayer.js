@@ -199,9 +199,13 @@ export class DrawingLayer {
     return s;
   }
 
-  // Shows this layer's masks of the series on the viewer (call after the series is shown).
+  // Shows this layer's masks of the series on the viewer (call after the series is shown); once.
   async showMasks(seriesUid, frames) {
     const s = this.segmentationFor(seriesUid, frames);
+    if (this.shown.has(seriesUid)) {
+      this.viewer.render();
+      return;
+    }
     await segmentation.addSegmentationRepresentations(this.viewer.id, [{ segmentationId: s.segmentationId, type: SegmentationRepresentations.Labelmap }]);
     this.o.maskColors.forEach((c, i) => {
       segmentation.config.color.setSegmentIndexColor(this.viewer.id, s.segmentationId, i + 1, [...c, 255]);

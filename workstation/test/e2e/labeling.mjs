@@ -68,6 +68,11 @@ async function label(session, slot) {
   await session.choose('Pulmonary emphysema', slot === 0 ? 'Absent' : 'Present');
   const status = await session.saveDraft();
   const before = await session.state();
+  // How much of the image is in the mass's colour (its outline and its mask) on this slice.
+  const massColour = await session.ws(() =>
+    getComputedStyle(document.querySelector('[data-label=mass] .swatch')).backgroundColor.match(/\d+/g).slice(0, 3).map(Number));
+  const massOnScreen = async () => (await session.screenStats('.viewport', massColour)).colourFraction;
+  const paintedShown = await massOnScreen();
   if (before.findings.length !== 3) fail(`expected 3 findings, the page has ${before.findings.length}`);
   if (before.masks.length < 2) fail(`expected masks on two slices, the page has ${before.masks.length}`);
 
@@ -83,13 +88,16 @@ async function label(session, slot) {
   const idle = await session.state();
   if (idle.revision !== before.revision) fail(`reopening the task saved revision ${idle.revision} over ${before.revision}`);
   if (await session.ws(() => window.labelingWorkstation.dirty())) fail('reopening the task marked the work unsaved');
+  // The masks are on the screen again, not only in memory (the outline alone covers far less).
+  const reopenedShown = await massOnScreen();
+  if (!(reopenedShown > 0.7 * paintedShown)) fail('the saved masks are not shown when the task is reopened', { paintedShown, reopenedShown });
   const margin = await session.ws(() => document.querySelector('[aria-label="Margin description of finding 1"]').value);
   if (margin !== 'smooth, well defined') fail(`the margin description came back as '${margin}'`);
   if (slot === 0) await session.screenshot(shots && `${shots}/workstation-labeling.png`);
 
   await session.page.click('[data-testid=submit]');
   const flash = await session.waitForWorklist();
-  return { task, status, flash, ...after };
+  return { task, status, flash, massOnScreen: { painted: paintedShown, reopened: reopenedShown }, ...after };
 }
 
 for (const [slot, [name, token]] of readers.entries()) {
