@@ -18,8 +18,10 @@ PACKAGES=(
   sqlite3 curl openssl procps
 )
 
-# The browser tests drive Debian's Chromium (never a browser an npm package downloads).
-if [ "${1:-}" = "--test" ]; then PACKAGES+=(chromium fonts-dejavu-core); fi
+# The browser tests drive Debian's Chromium (never a browser an npm package downloads); the
+# image-kind tests read public sample files (a radiograph, captures, an RT Dose, an ECG) that
+# Debian ships with python3-pydicom (only the files are used).
+if [ "${1:-}" = "--test" ]; then PACKAGES+=(chromium fonts-dejavu-core python3-pydicom); fi
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

@@ -52,19 +52,11 @@ class Resolver {
       return nullptr;
     }
     studies.insert(img->studyInstanceUid);
-    if (img->multiFrame) {
-      if (ref.frame == 0) {
-        problem(path, "image " + ref.sopInstanceUid + " is multi-frame (" + std::to_string(img->frames) +
-                          " frames): give a frame number");
-      } else if (ref.frame > img->frames) {
-        problem(path + ".frame", "frame " + std::to_string(ref.frame) + " is out of range (the image has " +
-                                     std::to_string(img->frames) + " frame" + (img->frames == 1 ? "" : "s") + ")");
-      }
-    } else if (ref.frame > 1) {
-      problem(path + ".frame", "frame " + std::to_string(ref.frame) + " is out of range (single-frame image)");
-    } else {
-      ref.frame = 0;
+    if (auto why = unlabelableReason(*img)) {
+      problem(path, *why);
+      return nullptr;
     }
+    if (auto wrong = resolveFrame(*img, ref.frame)) problem(path + (ref.frame ? ".frame" : ""), *wrong);
     return img;
   }
 
@@ -72,10 +64,6 @@ class Resolver {
     Geometry& g = *f.geometry;
     const SourceImage* img = image(g.image, path + ".image");
     if (!img) return;
-    if (img->rows == 0 || img->columns == 0) {
-      problem(path + ".image", "image " + img->sopInstanceUid + " has no pixel matrix (Rows/Columns) to annotate");
-      return;
-    }
     bool inside = true;
     for (size_t i = 0; i < g.points.size(); ++i) {
       const auto& p = g.points[i];

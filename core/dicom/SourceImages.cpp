@@ -10,6 +10,7 @@
 
 #include "dicom/DatasetAccess.h"
 #include "dicom/PiecesInputStream.h"
+#include "dicom/SopClasses.h"
 #include "dicom/Uid.h"
 
 namespace annot {
@@ -130,10 +131,10 @@ SourceImage sourceImageFrom(DcmFileFormat& file, const std::string& path) {
   img.rows = rows;
   img.columns = columns;
   Sint32 frames = 0;
-  if (ds.findAndGetSint32(DCM_NumberOfFrames, frames).good()) {
-    img.multiFrame = true;
-    img.frames = frames > 0 ? static_cast<uint32_t>(frames) : 1;
-  }
+  if (ds.findAndGetSint32(DCM_NumberOfFrames, frames).good() && frames > 1) img.frames = static_cast<uint32_t>(frames);
+  // Frames are referenced by number for a multi-frame class even when it holds one; a
+  // single-frame class carrying Number of Frames = 1 is still referenced without one.
+  img.multiFrame = isMultiFrameSopClass(img.sopClassUid) || img.frames > 1;
   if (auto s = spacing(ds, DCM_PixelSpacing)) {
     img.pixelSpacing = s;
     img.spacingSource = SourceImage::SpacingSource::PixelSpacing;
@@ -181,6 +182,34 @@ SourceImage readSourceImageFromMemory(const std::string& bytes, const std::strin
   DcmFileFormat file;
   parsePart10(bytes, name, file);
   return sourceImageFrom(file, name);
+}
+
+std::optional<std::string> resolveFrame(const SourceImage& img, uint32_t& frame) {
+  if (!img.multiFrame) {
+    if (frame > 1) return "frame " + std::to_string(frame) + " is out of range (single-frame image)";
+    frame = 0;
+    return std::nullopt;
+  }
+  if (frame == 0) {
+    if (img.frames == 1) {
+      frame = 1;
+      return std::nullopt;
+    }
+    return "image " + img.sopInstanceUid + " is multi-frame (" + std::to_string(img.frames) + " frames): give a frame number";
+  }
+  if (frame > img.frames) {
+    return "frame " + std::to_string(frame) + " is out of range (the image has " + std::to_string(img.frames) + " frame" +
+           (img.frames == 1 ? "" : "s") + ")";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> unlabelableReason(const SourceImage& img) {
+  if (auto why = notAnImageReason(img.sopClassUid)) {
+    return "image " + img.sopInstanceUid + " (" + sopClassName(img.sopClassUid) + ") cannot be labeled: " + *why;
+  }
+  if (img.rows == 0 || img.columns == 0) return "image " + img.sopInstanceUid + " has no pixel matrix (Rows/Columns) to annotate";
+  return std::nullopt;
 }
 
 SourceImageSet SourceImageSet::load(const std::vector<std::string>& paths) {

@@ -28,7 +28,7 @@ struct SourceImage {
   uint32_t rows = 0;
   uint32_t columns = 0;
   uint32_t frames = 1;
-  bool multiFrame = false;  // NumberOfFrames present: frames are referenced by number
+  bool multiFrame = false;  // a multi-frame SOP class (or more than one frame): frames are referenced by number
   // Spacing between row centres and between column centres in mm (PixelSpacing order).
   std::optional<std::array<double, 2>> pixelSpacing;
   enum class SpacingSource { PixelSpacing, ImagerPixelSpacing, None } spacingSource = SpacingSource::None;
@@ -55,6 +55,15 @@ class SourceImageSet {
   std::vector<SourceImage> images_;
   std::unordered_map<std::string, size_t> bySopInstanceUid_;
 };
+
+// Checks a reference to frame `frame` of `image` (0: none given) and puts it in the form the
+// SOP class takes: 0 for a single-frame class (frame 1 given is accepted), 1..N for a
+// multi-frame class (none given is frame 1 when the image has one frame). Returns what is wrong
+// with the reference, in words for the user, or nullopt.
+std::optional<std::string> resolveFrame(const SourceImage& image, uint32_t& frame);
+
+// Why `image` cannot carry labels (a dose grid, a waveform, no pixel matrix...), or nullopt.
+std::optional<std::string> unlabelableReason(const SourceImage& image);
 
 // Reads one image header. Throws std::runtime_error.
 SourceImage readSourceImage(const std::string& path);

@@ -172,17 +172,13 @@ Segmentation parseSegmentation(const json& j, const SourceImageSet& images, bool
         r.problem(path + ".image", "SOP Instance UID " + frame.image.sopInstanceUid + " is not among the referenced images");
         continue;
       }
-      if (img->multiFrame) {
-        if (frame.image.frame < 1 || frame.image.frame > img->frames) {
-          r.problem(path + ".image.frame", "image " + img->sopInstanceUid + " has " + std::to_string(img->frames) +
-                                               " frames: give a frame from 1 to " + std::to_string(img->frames));
-          continue;
-        }
-      } else if (frame.image.frame > 1) {
-        r.problem(path + ".image.frame", "frame " + std::to_string(frame.image.frame) + " is out of range (single-frame image)");
+      if (auto why = unlabelableReason(*img)) {
+        r.problem(path + ".image", *why);
         continue;
-      } else {
-        frame.image.frame = 0;
+      }
+      if (auto wrong = resolveFrame(*img, frame.image.frame)) {
+        r.problem(path + ".image.frame", *wrong);
+        continue;
       }
       const uint64_t pixels = static_cast<uint64_t>(img->rows) * img->columns;
       if (seg.rows == 0) {

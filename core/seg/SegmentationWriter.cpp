@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "annotation/AnnotationValidator.h"
@@ -44,11 +45,33 @@ std::string now(const char* format) {
   return buf;
 }
 
-struct FrameGeometry {
+struct FramePlace {
   const SourceImage* image;
-  std::array<double, 3> position;
-  double along;  // position along the slice normal
+  std::array<double, 3> position;  // of the frame's first pixel (planar only)
+  double order;                    // along the slice normal (planar), else the source order
 };
+
+bool hasPlaneGeometry(const SourceImage* img) {
+  return img->orientation && img->framePositions.size() == img->frames && img->pixelSpacing &&
+         img->spacingSource == SourceImage::SpacingSource::PixelSpacing && !img->frameOfReferenceUid.empty();
+}
+
+// Why `img` cannot share one segmentation's geometry with `reference`, or nullopt.
+std::optional<std::string> planeMismatch(const SourceImage& img, const SourceImage& reference) {
+  if (img.frameOfReferenceUid != reference.frameOfReferenceUid) {
+    return "image " + img.sopInstanceUid + " is in another frame of reference than " + reference.sopInstanceUid;
+  }
+  double diff = 0;
+  for (size_t k = 0; k < 6; ++k) diff = std::max(diff, std::abs((*img.orientation)[k] - (*reference.orientation)[k]));
+  if (diff > 1e-4) {
+    return "image " + img.sopInstanceUid + " is not parallel to " + reference.sopInstanceUid + ": one segmentation needs one plane orientation";
+  }
+  if (std::abs((*img.pixelSpacing)[0] - (*reference.pixelSpacing)[0]) > 1e-6 ||
+      std::abs((*img.pixelSpacing)[1] - (*reference.pixelSpacing)[1]) > 1e-6) {
+    return "image " + img.sopInstanceUid + " has another pixel spacing than " + reference.sopInstanceUid;
+  }
+  return std::nullopt;
+}
 }  // namespace
 
 std::array<uint16_t, 3> rgbToDicomLab(const std::array<uint8_t, 3>& rgb) {
@@ -77,10 +100,11 @@ SegWriteResult writeSegmentation(Segmentation seg, const SourceImageSet& images,
     if (s.category.empty() || s.type.empty()) problems.push_back("segments[" + std::to_string(i) + "]: category and type codes are required");
     if (s.label.empty()) problems.push_back("segments[" + std::to_string(i) + "]: a label is required");
   }
-  // Geometry of every referenced frame; all must share one plane orientation, pixel spacing,
-  // frame of reference and size, or viewers would draw the masks in the wrong place.
-  std::map<std::pair<std::string, uint32_t>, FrameGeometry> geometry;
-  const SourceImage* reference = nullptr;
+  // Where each referenced frame lies. Cross-sections with plane geometry are placed in patient
+  // space (plane position and orientation in one Frame of Reference); images without it
+  // (radiographs, captures, ultrasound, angiograms) are placed by reference alone: the
+  // Derivation Image Sequence ties each SEG frame to its source frame, as PS3.3 C.8.20 allows.
+  std::vector<const SourceImage*> sources;
   for (const auto& f : seg.frames) {
     const SourceImage* img = images.find(f.image.sopInstanceUid);
     if (!img) {
@@ -92,42 +116,36 @@ SegWriteResult writeSegmentation(Segmentation seg, const SourceImageSet& images,
                          img->sopInstanceUid + " (" + std::to_string(img->columns) + "x" + std::to_string(img->rows) + ")");
       continue;
     }
-    if (!img->orientation || img->framePositions.size() != img->frames || !img->pixelSpacing ||
-        img->spacingSource != SourceImage::SpacingSource::PixelSpacing || img->frameOfReferenceUid.empty()) {
-      problems.push_back("image " + img->sopInstanceUid + " lacks plane geometry (Image Position/Orientation (Patient), "
-                         "Pixel Spacing, Frame of Reference): a segmentation could not be placed on it");
-      continue;
-    }
-    if (!reference) reference = img;
-    if (img->frameOfReferenceUid != reference->frameOfReferenceUid) {
-      problems.push_back("image " + img->sopInstanceUid + " is in another frame of reference than " + reference->sopInstanceUid);
-      continue;
-    }
-    const auto& o = *img->orientation;
-    const auto& ro = *reference->orientation;
-    double diff = 0;
-    for (size_t k = 0; k < 6; ++k) diff = std::max(diff, std::abs(o[k] - ro[k]));
-    if (diff > 1e-4) {
-      problems.push_back("image " + img->sopInstanceUid + " is not parallel to " + reference->sopInstanceUid +
-                         ": one segmentation needs one plane orientation");
-      continue;
-    }
-    if (std::abs((*img->pixelSpacing)[0] - (*reference->pixelSpacing)[0]) > 1e-6 ||
-        std::abs((*img->pixelSpacing)[1] - (*reference->pixelSpacing)[1]) > 1e-6) {
-      problems.push_back("image " + img->sopInstanceUid + " has another pixel spacing than " + reference->sopInstanceUid);
-      continue;
-    }
+    sources.push_back(img);
+  }
+  const bool planar = !sources.empty() && std::all_of(sources.begin(), sources.end(), hasPlaneGeometry);
+  const SourceImage* reference = sources.empty() ? nullptr : sources.front();
+  std::map<std::pair<std::string, uint32_t>, FramePlace> places;
+  for (size_t i = 0; i < seg.frames.size() && problems.empty(); ++i) {
+    const SegmentFrame& f = seg.frames[i];
+    const SourceImage* img = images.find(f.image.sopInstanceUid);
     const uint32_t index = img->multiFrame ? f.image.frame - 1 : 0;
+    if (!planar) {
+      // Source order: the images as given, then their frames.
+      const auto position = static_cast<double>(img - images.all().data());
+      places[{img->sopInstanceUid, f.image.frame}] = {img, {}, position * 65536.0 + index};
+      continue;
+    }
+    if (auto wrong = planeMismatch(*img, *reference)) {
+      problems.push_back(*wrong);
+      continue;
+    }
+    const auto& ro = *reference->orientation;
     const std::array<double, 3> normal{ro[1] * ro[5] - ro[2] * ro[4], ro[2] * ro[3] - ro[0] * ro[5], ro[0] * ro[4] - ro[1] * ro[3]};
     const auto& p = img->framePositions[index];
-    geometry[{img->sopInstanceUid, f.image.frame}] = {img, p, normal[0] * p[0] + normal[1] * p[1] + normal[2] * p[2]};
+    places[{img->sopInstanceUid, f.image.frame}] = {img, p, normal[0] * p[0] + normal[1] * p[1] + normal[2] * p[2]};
   }
   if (seg.frames.empty()) problems.push_back("masks: there are none");
   if (!problems.empty()) throw SegmentationError(problems);
 
-  // Distinct positions in slice order give the second dimension index.
+  // Distinct positions in slice order give the second dimension index (planar only).
   std::vector<double> positions;
-  for (const auto& [key, g] : geometry) positions.push_back(g.along);
+  for (const auto& [key, g] : places) positions.push_back(g.order);
   std::sort(positions.begin(), positions.end());
   positions.erase(std::unique(positions.begin(), positions.end(), [](double a, double b) { return std::abs(a - b) < 1e-3; }),
                   positions.end());
@@ -145,7 +163,7 @@ SegWriteResult writeSegmentation(Segmentation seg, const SourceImageSet& images,
   if (frames.empty()) throw SegmentationError({"masks: every mask is empty; nothing to store (use keepEmptyFrames to store empty frames)"});
   std::stable_sort(frames.begin(), frames.end(), [&](const SegmentFrame* a, const SegmentFrame* b) {
     if (a->segment != b->segment) return a->segment < b->segment;
-    return geometry.at({a->image.sopInstanceUid, a->image.frame}).along < geometry.at({b->image.sopInstanceUid, b->image.frame}).along;
+    return places.at({a->image.sopInstanceUid, a->image.frame}).order < places.at({b->image.sopInstanceUid, b->image.frame}).order;
   });
 
   DcmDataset& ds = *out.getDataset();
@@ -163,8 +181,10 @@ SegWriteResult writeSegmentation(Segmentation seg, const SourceImageSet& images,
   put(ds, DCM_SeriesInstanceUID, seriesUid);
   put(ds, DCM_SeriesNumber, seg.seriesNumber);
   put(ds, DCM_SeriesDescription, seg.seriesDescription);
-  put(ds, DCM_FrameOfReferenceUID, reference->frameOfReferenceUid);
-  put(ds, DCM_PositionReferenceIndicator, "");
+  if (planar) {
+    put(ds, DCM_FrameOfReferenceUID, reference->frameOfReferenceUid);
+    put(ds, DCM_PositionReferenceIndicator, "");
+  }
   put(ds, DCM_Manufacturer, "Annotation node");
   put(ds, DCM_ManufacturerModelName, "dicom-node");
   put(ds, DCM_DeviceSerialNumber, "1");
@@ -174,6 +194,8 @@ SegWriteResult writeSegmentation(Segmentation seg, const SourceImageSet& images,
   put(ds, DCM_ContentDate, now("%Y%m%d"));
   put(ds, DCM_ContentTime, now("%H%M%S"));
   put(ds, DCM_ImageType, "DERIVED\\PRIMARY");
+  // Without plane geometry the patient's orientation on screen is the source's (Type 2C).
+  if (!planar) put(ds, DCM_PatientOrientation, getString(*reference->header, DCM_PatientOrientation));
   put(ds, DCM_ContentLabel, seg.contentLabel);
   put(ds, DCM_ContentDescription, seg.contentDescription);
   put(ds, DCM_ContentCreatorName, seg.contentCreator);
@@ -215,25 +237,29 @@ SegWriteResult writeSegmentation(Segmentation seg, const SourceImageSet& images,
   must(ds.putAndInsertUint16(DCM_BitsStored, bitsAllocated), "bits");
   must(ds.putAndInsertUint16(DCM_HighBit, static_cast<Uint16>(bitsAllocated - 1)), "bits");
   must(ds.putAndInsertUint16(DCM_PixelRepresentation, 0), "bits");
-  // Multi-frame Dimension: segment, then position.
+  // Multi-frame Dimension: segment, then position in patient space when there is one (without
+  // a frame of reference the segment number is the only dimension, as highdicom writes).
   const std::string dimensionUid = newUid();
   put(append(ds, DCM_DimensionOrganizationSequence), DCM_DimensionOrganizationUID, dimensionUid);
-  put(ds, DCM_DimensionOrganizationType, "3D");
   {
     DcmItem& bySegment = append(ds, DCM_DimensionIndexSequence);
     must(bySegment.putAndInsertTagKey(DCM_DimensionIndexPointer, DCM_ReferencedSegmentNumber), "dimension");
     must(bySegment.putAndInsertTagKey(DCM_FunctionalGroupPointer, DCM_SegmentIdentificationSequence), "dimension");
     put(bySegment, DCM_DimensionOrganizationUID, dimensionUid);
     put(bySegment, DCM_DimensionDescriptionLabel, "ReferencedSegmentNumber");
+  }
+  if (planar) {
+    put(ds, DCM_DimensionOrganizationType, "3D");
     DcmItem& byPosition = append(ds, DCM_DimensionIndexSequence);
     must(byPosition.putAndInsertTagKey(DCM_DimensionIndexPointer, DCM_ImagePositionPatient), "dimension");
     must(byPosition.putAndInsertTagKey(DCM_FunctionalGroupPointer, DCM_PlanePositionSequence), "dimension");
     put(byPosition, DCM_DimensionOrganizationUID, dimensionUid);
     put(byPosition, DCM_DimensionDescriptionLabel, "ImagePositionPatient");
   }
-  // Shared functional groups: one plane orientation and pixel measures for all frames.
-  DcmItem& shared = append(ds, DCM_SharedFunctionalGroupsSequence);
-  {
+  // Shared functional groups: one plane orientation and pixel measures for all frames; none to
+  // share without plane geometry.
+  if (planar) {
+    DcmItem& shared = append(ds, DCM_SharedFunctionalGroupsSequence);
     const auto& o = *reference->orientation;
     std::string iop;
     for (size_t k = 0; k < 6; ++k) iop += (k ? "\\" : "") + decimalString(o[k]);
@@ -241,10 +267,17 @@ SegWriteResult writeSegmentation(Segmentation seg, const SourceImageSet& images,
     DcmItem& measures = append(shared, DCM_PixelMeasuresSequence);
     put(measures, DCM_PixelSpacing, decimalString((*reference->pixelSpacing)[0]) + "\\" + decimalString((*reference->pixelSpacing)[1]));
     put(measures, DCM_SliceThickness, reference->sliceThickness.empty() ? "1" : reference->sliceThickness);
+  } else {
+    // No position in patient space, but the in-plane orientation viewers assume for an image
+    // without one (rows left to right, columns top to bottom): OHIF's SEG loader (Cornerstone
+    // adapters) refuses a SEG without Plane Orientation and flips masks whose orientation
+    // differs from the one it assumes for the source.
+    DcmItem& shared = append(ds, DCM_SharedFunctionalGroupsSequence);
+    put(append(shared, DCM_PlaneOrientationSequence), DCM_ImageOrientationPatient, "1\\0\\0\\0\\1\\0");
   }
   // Per-frame functional groups.
   for (const SegmentFrame* f : frames) {
-    const FrameGeometry& g = geometry.at({f->image.sopInstanceUid, f->image.frame});
+    const FramePlace& g = places.at({f->image.sopInstanceUid, f->image.frame});
     DcmItem& perFrame = append(ds, DCM_PerFrameFunctionalGroupsSequence);
     DcmItem& derivation = append(perFrame, DCM_DerivationImageSequence);
     DcmItem& source = append(derivation, DCM_SourceImageSequence);
@@ -255,17 +288,21 @@ SegWriteResult writeSegmentation(Segmentation seg, const SourceImageSet& images,
     put(source, DCM_SpatialLocationsPreserved, "YES");
     putCode(derivation, DCM_DerivationCodeSequence, {"113076", "DCM", "Segmentation"});
     DcmItem& content = append(perFrame, DCM_FrameContentSequence);
-    const Uint32 index[2] = {f->segment, positionIndex(g.along)};
-    must(content.putAndInsertUint32Array(DCM_DimensionIndexValues, index, 2), "dimension index values");
-    put(append(perFrame, DCM_PlanePositionSequence), DCM_ImagePositionPatient,
-        decimalString(g.position[0]) + "\\" + decimalString(g.position[1]) + "\\" + decimalString(g.position[2]));
+    if (planar) {
+      const Uint32 index[2] = {f->segment, positionIndex(g.order)};
+      must(content.putAndInsertUint32Array(DCM_DimensionIndexValues, index, 2), "dimension index values");
+      put(append(perFrame, DCM_PlanePositionSequence), DCM_ImagePositionPatient,
+          decimalString(g.position[0]) + "\\" + decimalString(g.position[1]) + "\\" + decimalString(g.position[2]));
+    } else {
+      must(content.putAndInsertUint32(DCM_DimensionIndexValues, f->segment), "dimension index values");
+    }
     must(append(perFrame, DCM_SegmentIdentificationSequence).putAndInsertUint16(DCM_ReferencedSegmentNumber, f->segment),
          "segment identification");
   }
   put(ds, DCM_NumberOfFrames, std::to_string(frames.size()));
   // Common Instance Reference: the source series and instances (OHIF needs it).
   std::map<std::string, std::set<std::pair<std::string, std::string>>> bySeries;
-  for (const auto& [key, g] : geometry) bySeries[g.image->seriesInstanceUid].insert({g.image->sopClassUid, g.image->sopInstanceUid});
+  for (const auto& [key, g] : places) bySeries[g.image->seriesInstanceUid].insert({g.image->sopClassUid, g.image->sopInstanceUid});
   for (const auto& [series, instances] : bySeries) {
     DcmItem& item = append(ds, DCM_ReferencedSeriesSequence);
     put(item, DCM_SeriesInstanceUID, series);

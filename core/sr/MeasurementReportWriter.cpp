@@ -93,9 +93,11 @@ class TreeBuilder {
 
   void imageRef(size_t parent, DSRTypes::E_RelationshipType rel, const SourceImage& image, uint32_t frame) {
     add(parent, rel, DSRTypes::VT_Image, Code{});
-    DSRImageReferenceValue ref(image.sopClassUid.c_str(), image.sopInstanceUid.c_str());
+    // The reference names the instance the PACS holds, as it is: UIDs from old archives that
+    // break the UI rules (leading zeros, "999." roots) are referenced unchecked, not refused.
+    DSRImageReferenceValue ref(image.sopClassUid.c_str(), image.sopInstanceUid.c_str(), /*check=*/OFFalse);
     if (frame > 0) ref.getFrameList().addItem(static_cast<Sint32>(frame));
-    must(tree_.getCurrentContentItem().setImageReference(ref), "image reference");
+    must(tree_.getCurrentContentItem().setImageReference(ref, /*check=*/OFFalse), "image reference to " + image.sopInstanceUid);
   }
 
   DSRDocumentTree& tree() { return tree_; }
@@ -276,7 +278,7 @@ SrWriteResult writeMeasurementReport(const AnnotationDocument& doc, const Source
     // some validators' context groups, which then report errors.
     TID1600_ImageLibrary::ConceptNameList skip;
     skip.push_back(CODE_DCM_TargetRegion);
-    const OFCondition added = library.addImageEntry(*img->header, TID1600_ImageLibrary::withoutSelectedDescriptors, skip);
+    const OFCondition added = library.addImageEntry(*img->header, TID1600_ImageLibrary::withoutSelectedDescriptors, skip, /*check=*/OFFalse);
     if (added.bad() && added != CMR_EC_NoImageLibraryEntryDescriptorsToBeAdded) {
       throw SrWriteError("image library entry for " + img->sopInstanceUid + ": " + added.text());
     }
@@ -304,7 +306,10 @@ SrWriteResult writeMeasurementReport(const AnnotationDocument& doc, const Source
   }
   attachClassificationImages(builder, doc, images);
 
-  for (const auto* img : used) must(sr.getCurrentRequestedProcedureEvidence().addItem(*img->header), "evidence");
+  // Unchecked for the same reason as the image references: the evidence names what the PACS holds.
+  for (const auto* img : used) {
+    must(sr.getCurrentRequestedProcedureEvidence().addItem(*img->header, /*check=*/OFFalse), "evidence for " + img->sopInstanceUid);
+  }
   if (options.predecessor) {
     const SopReference& p = *options.predecessor;
     must(sr.getPredecessorDocuments().addItem(p.studyInstanceUid.c_str(), p.seriesInstanceUid.c_str(),

@@ -1,6 +1,8 @@
 // annot-testdata: writes synthetic but realistic CT/MR series (patient/study/series modules,
 // image plane geometry, 16-bit pixels of a simple phantom) so tests and benchmarks need no
-// download. Every instance is a valid Part 10 file.
+// download, and the other kinds of image a PACS holds, without plane geometry: radiographs
+// (DX, CR, MG), angiograms (XA), ultrasound (US), secondary captures (SC) and NM, single- and
+// multi-frame, monochrome and colour. Every instance is a valid Part 10 file.
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
 
@@ -35,6 +37,9 @@ struct Options {
   double pixelSpacing = 0.7;
   double sliceThickness = 1.25;
   bool enhanced = false;  // one Enhanced CT instance with `slices` frames instead of a series
+  unsigned frames = 1;    // XA, US, NM: frames of one multi-frame instance (multi-frame class)
+  bool rgb = false;       // US, SC: colour pixels
+  bool legacyUids = false;  // UIDs as old archives have them ("999." root, leading zeros)
   unsigned studies = 1;   // >1: DIR/studyNNNNNN/..., patients <id>-N, dates and modalities varied
 };
 
@@ -48,7 +53,9 @@ void usage() {
                "         [--series N] [--patient-id ID] [--patient-name N] [--sex M|F|O] [--birth-date YYYYMMDD]\n"
                "         [--age 055Y] [--study-date YYYYMMDD] [--study-uid UID] [--accession A]\n"
                "         [--body-part CHEST] [--description TEXT] [--manufacturer TEXT] [--enhanced]\n"
-               "         [--studies N]\n"
+               "         [--studies N] [--frames N] [--rgb] [--legacy-uids]\n"
+               "--modality DX|CR|MG|XA|US|SC|NM writes --slices images (default 1) without plane\n"
+               "geometry; XA, US and NM with --frames N are multi-frame (US and SC may be --rgb).\n"
                "Writes DIR/<series>/<slice>.dcm (with --enhanced: one multi-frame Enhanced CT per\n"
                "series, DIR/<series>/enhanced.dcm) and prints the Study Instance UID. With --studies N:\n"
                "N studies in DIR/studyNNNNNN/ (patients <id>-N, study dates one day apart, CT and MR\n"
@@ -269,7 +276,177 @@ void writeEnhancedCt(const Options& o, const std::string& path, const std::strin
 
 }  // namespace
 
+bool isProjection(const std::string& modality) {
+  for (const char* m : {"DX", "CR", "MG", "XA", "US", "SC", "NM"}) {
+    if (modality == m) return true;
+  }
+  return false;
+}
+
+// A UID as some old archives hold them: a "999." root and leading zeros in a component. Orthanc
+// stores such instances; the product must be able to reference them.
+std::string legacyUid(unsigned serial) {
+  static const std::string stamp = std::to_string(std::time(nullptr) % 100000000);
+  return "999.999.2.19941105." + stamp + ".0" + std::to_string(serial);
+}
+
+// The SOP class of a projection kind, multi-frame when the kind has a multi-frame class and
+// more than one frame was asked for (NM and XA are multi-frame classes whatever the count).
+std::string projectionSopClass(const Options& o) {
+  if (o.modality == "DX") return UID_DigitalXRayImageStorageForPresentation;
+  if (o.modality == "CR") return UID_ComputedRadiographyImageStorage;
+  if (o.modality == "MG") return UID_DigitalMammographyXRayImageStorageForPresentation;
+  if (o.modality == "XA") return UID_XRayAngiographicImageStorage;
+  if (o.modality == "NM") return UID_NuclearMedicineImageStorage;
+  if (o.modality == "US") return o.frames > 1 ? UID_UltrasoundMultiframeImageStorage : UID_UltrasoundImageStorage;
+  return UID_SecondaryCaptureImageStorage;
+}
+
+// One projection image: a bright field with a darker "lesion" disc that moves from frame to
+// frame, so every frame differs and a mask has something to outline.
+void writeProjection(const Options& o, const std::string& path, const std::string& studyUid, const std::string& seriesUid,
+                     const std::string& sopUid, unsigned index) {
+  DcmFileFormat file;
+  DcmDataset* ds = file.getDataset();
+  auto put = [&](const DcmTagKey& tag, const std::string& value) { check(ds->putAndInsertString(tag, value.c_str()), "put"); };
+  auto put16 = [&](const DcmTagKey& tag, unsigned v) { check(ds->putAndInsertUint16(tag, static_cast<Uint16>(v)), "put"); };
+  const std::string& m = o.modality;
+  const bool rgb = o.rgb && (m == "US" || m == "SC");
+  const bool eightBit = rgb || m == "XA" || m == "US" || m == "SC";
+  const bool multiFrameClass = m == "XA" || m == "NM" || (m == "US" && o.frames > 1);
+  const unsigned frames = multiFrameClass ? o.frames : 1;
+  put(DCM_SpecificCharacterSet, "ISO_IR 100");
+  put(DCM_SOPClassUID, projectionSopClass(o));
+  put(DCM_SOPInstanceUID, sopUid);
+  put(DCM_StudyDate, o.studyDate);
+  put(DCM_SeriesDate, o.studyDate);
+  put(DCM_ContentDate, o.studyDate);
+  put(DCM_StudyTime, "101500");
+  put(DCM_ContentTime, "101500");
+  put(DCM_AccessionNumber, o.accession);
+  put(DCM_Modality, m == "SC" ? "OT" : m);
+  put(DCM_Manufacturer, o.manufacturer);
+  put(DCM_ReferringPhysicianName, "Referrer^Rita");
+  put(DCM_StudyDescription, o.description.empty() ? m + " study" : o.description);
+  put(DCM_SeriesDescription, m + (frames > 1 ? " cine" : " image"));
+  put(DCM_PatientName, o.patientName);
+  put(DCM_PatientID, o.patientId);
+  put(DCM_PatientBirthDate, o.birthDate);
+  put(DCM_PatientSex, o.patientSex);
+  put(DCM_PatientAge, o.patientAge);
+  put(DCM_BodyPartExamined, o.bodyPart.empty() ? (m == "MG" ? "BREAST" : m == "XA" ? "HEART" : "CHEST") : o.bodyPart);
+  put(DCM_StudyInstanceUID, studyUid);
+  put(DCM_SeriesInstanceUID, seriesUid);
+  put(DCM_StudyID, "1");
+  put(DCM_SeriesNumber, "1");
+  put(DCM_InstanceNumber, std::to_string(index + 1));
+  put(DCM_PatientOrientation, m == "MG" ? "A\\R" : "L\\F");
+  put(DCM_ImageType, std::string(m == "SC" ? "DERIVED" : "ORIGINAL") + "\\PRIMARY" + (m == "XA" ? "\\SINGLE PLANE" : ""));
+  put(DCM_BurnedInAnnotation, "NO");
+  put(DCM_LossyImageCompression, "00");
+  char spacing[64];
+  std::snprintf(spacing, sizeof spacing, "%.4f\\%.4f", o.pixelSpacing, o.pixelSpacing);
+  if (m == "DX" || m == "CR" || m == "MG") {
+    put(DCM_ImagerPixelSpacing, spacing);
+    put(DCM_ViewPosition, m == "MG" ? "CC" : "PA");
+    put(DCM_PresentationIntentType, "FOR PRESENTATION");
+    put(DCM_PixelIntensityRelationship, "LOG");
+    check(ds->putAndInsertSint16(DCM_PixelIntensityRelationshipSign, 1), "put");
+    put(DCM_RescaleIntercept, "0");
+    put(DCM_RescaleSlope, "1");
+    put(DCM_RescaleType, "US");
+    put(DCM_PresentationLUTShape, "IDENTITY");
+    put(DCM_WindowCenter, "2048");
+    put(DCM_WindowWidth, "4096");
+    put(DCM_ImageLaterality, m == "MG" ? "R" : "U");
+    put(DCM_DetectorType, "DIRECT");
+    put(DCM_PositionerType, m == "MG" ? "MAMMOGRAPHIC" : "NONE");
+    DcmItem* region = nullptr;
+    check(ds->findOrCreateSequenceItem(DCM_AnatomicRegionSequence, region, -2), "anatomic region");
+    const bool breast = m == "MG";
+    check(region->putAndInsertString(DCM_CodeValue, breast ? "76752008" : "51185008"), "put");
+    check(region->putAndInsertString(DCM_CodingSchemeDesignator, "SCT"), "put");
+    check(region->putAndInsertString(DCM_CodeMeaning, breast ? "Breast" : "Thorax"), "put");
+  }
+  if (m == "SC") put(DCM_ConversionType, "WSD");
+  if (m == "XA") {
+    put(DCM_KVP, "80");
+    put(DCM_PositionerPrimaryAngle, "30");
+    put(DCM_PositionerSecondaryAngle, "0");
+    put(DCM_ImagerPixelSpacing, spacing);
+    put(DCM_PixelIntensityRelationship, "LIN");
+    put(DCM_RadiationSetting, "GR");
+    put(DCM_XRayTubeCurrent, "400");
+    put(DCM_ExposureTime, "10");
+  }
+  if (m == "NM") put(DCM_PixelSpacing, spacing);
+  if (frames > 1 || multiFrameClass) {
+    put(DCM_NumberOfFrames, std::to_string(frames));
+    if (m == "NM") {
+      check(ds->putAndInsertTagKey(DCM_FrameIncrementPointer, DCM_EnergyWindowVector), "put");
+      put16(DCM_NumberOfEnergyWindows, 1);
+      check(ds->putAndInsertUint16(DCM_EnergyWindowVector, 1), "put");
+      put16(DCM_NumberOfDetectors, 1);
+      check(ds->putAndInsertUint16(DCM_DetectorVector, 1), "put");
+    } else {
+      check(ds->putAndInsertTagKey(DCM_FrameIncrementPointer, DCM_FrameTime), "put");
+      put(DCM_FrameTime, "33.3");
+    }
+  }
+  put16(DCM_SamplesPerPixel, rgb ? 3 : 1);
+  put(DCM_PhotometricInterpretation, rgb ? "RGB" : "MONOCHROME2");
+  if (rgb) put16(DCM_PlanarConfiguration, 0);
+  put16(DCM_Rows, o.rows);
+  put16(DCM_Columns, o.columns);
+  put16(DCM_BitsAllocated, eightBit ? 8 : 16);
+  // NM takes only 8 or 16 stored bits.
+  put16(DCM_BitsStored, eightBit ? 8 : m == "NM" ? 16 : 12);
+  put16(DCM_HighBit, eightBit ? 7 : m == "NM" ? 15 : 11);
+  put16(DCM_PixelRepresentation, 0);
+  const size_t pixels = static_cast<size_t>(o.rows) * o.columns;
+  const unsigned samples = rgb ? 3 : 1;
+  std::vector<Uint8> bytes(eightBit ? pixels * samples * frames : 0);
+  std::vector<Uint16> words(eightBit ? 0 : pixels * frames);
+  for (unsigned f = 0; f < frames; ++f) {
+    const double lx = o.columns * (0.35 + 0.05 * (f + index)), ly = o.rows * 0.45, l2 = std::pow(0.08 * std::min(o.rows, o.columns), 2);
+    for (unsigned y = 0; y < o.rows; ++y) {
+      for (unsigned x = 0; x < o.columns; ++x) {
+        const bool lesion = (x - lx) * (x - lx) + (y - ly) * (y - ly) < l2;
+        const size_t i = f * pixels + static_cast<size_t>(y) * o.columns + x;
+        const unsigned texture = (x * 7 + y * 13 + f) & 15;
+        if (!eightBit) {
+          words[i] = static_cast<Uint16>((lesion ? 900 : 2400) + texture * 8);
+        } else if (rgb) {
+          bytes[i * 3] = static_cast<Uint8>(lesion ? 220 : 40 + texture);
+          bytes[i * 3 + 1] = static_cast<Uint8>(lesion ? 60 : 90 + texture);
+          bytes[i * 3 + 2] = static_cast<Uint8>(lesion ? 40 : 160 + texture);
+        } else {
+          bytes[i] = static_cast<Uint8>((lesion ? 50 : 180) + texture);
+        }
+      }
+    }
+  }
+  if (eightBit) {
+    check(ds->putAndInsertUint8Array(DCM_PixelData, bytes.data(), static_cast<unsigned long>(bytes.size())), "pixels");
+  } else {
+    check(ds->putAndInsertUint16Array(DCM_PixelData, words.data(), static_cast<unsigned long>(words.size())), "pixels");
+  }
+  check(file.saveFile(path.c_str(), EXS_LittleEndianExplicit), ("write " + path).c_str());
+}
+
+
 bool writeStudy(const Options& o, const std::string& studyUid) {
+  if (isProjection(o.modality)) {
+    const std::string seriesDir = o.outDir + "/series1";
+    if (std::system(("mkdir -p '" + seriesDir + "'").c_str()) != 0) return false;
+    const std::string seriesUid = o.legacyUids ? legacyUid(1) : newUid();
+    for (unsigned k = 0; k < o.slices; ++k) {
+      char name[32];
+      std::snprintf(name, sizeof name, "/%05u.dcm", k + 1);
+      writeProjection(o, seriesDir + name, studyUid, seriesUid, o.legacyUids ? legacyUid(100 + k) : newUid(), k);
+    }
+    return true;
+  }
   const std::string forUid = newUid();
   // A water cylinder (0 HU) with a denser disc that moves through the slices: enough structure
   // for segmentation and measurement tests.
@@ -308,6 +485,7 @@ bool writeStudy(const Options& o, const std::string& studyUid) {
 
 int main(int argc, char** argv) {
   Options o;
+  bool explicitSlices = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -316,7 +494,10 @@ int main(int argc, char** argv) {
     };
     if (a == "--out") o.outDir = next();
     else if (a == "--modality") o.modality = next();
-    else if (a == "--slices") o.slices = static_cast<unsigned>(std::stoul(next()));
+    else if (a == "--slices") {
+      o.slices = static_cast<unsigned>(std::stoul(next()));
+      explicitSlices = true;
+    }
     else if (a == "--rows") o.rows = static_cast<unsigned>(std::stoul(next()));
     else if (a == "--columns") o.columns = static_cast<unsigned>(std::stoul(next()));
     else if (a == "--series") o.seriesCount = static_cast<unsigned>(std::stoul(next()));
@@ -333,15 +514,19 @@ int main(int argc, char** argv) {
     else if (a == "--manufacturer") o.manufacturer = next();
     else if (a == "--enhanced") o.enhanced = true;
     else if (a == "--studies") o.studies = static_cast<unsigned>(std::stoul(next()));
+    else if (a == "--frames") o.frames = static_cast<unsigned>(std::stoul(next()));
+    else if (a == "--rgb") o.rgb = true;
+    else if (a == "--legacy-uids") o.legacyUids = true;
     else { usage(); return 2; }
   }
-  if (o.outDir.empty() || (o.modality != "CT" && o.modality != "MR") || (o.enhanced && o.modality != "CT") || o.slices == 0 || o.rows == 0 || o.columns == 0 ||
+  if (isProjection(o.modality) && !explicitSlices) o.slices = 1;
+  if (o.outDir.empty() || (o.modality != "CT" && o.modality != "MR" && !isProjection(o.modality)) || o.frames == 0 || (o.enhanced && o.modality != "CT") || o.slices == 0 || o.rows == 0 || o.columns == 0 ||
       o.rows > 4096 || o.columns > 4096) {
     usage();
     return 2;
   }
   if (o.studies <= 1) {
-    const std::string studyUid = o.studyUid.empty() ? newUid() : o.studyUid;
+    const std::string studyUid = !o.studyUid.empty() ? o.studyUid : o.legacyUids ? legacyUid(0) : newUid();
     if (!writeStudy(o, studyUid)) return 1;
     std::cout << studyUid << '\n';
     return 0;

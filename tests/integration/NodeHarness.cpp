@@ -141,6 +141,12 @@ CommandResult storescu(uint16_t port, const std::vector<std::string>& paths, con
   return runCommand(argv);
 }
 
+CommandResult storescuUncompressedClassesOfFiles(uint16_t port, const std::vector<std::string>& paths) {
+  std::vector<std::string> argv{"storescu", "-v", "-aec", "ANNOTNODE", "-R", "127.0.0.1", std::to_string(port)};
+  argv.insert(argv.end(), paths.begin(), paths.end());
+  return runCommand(argv);
+}
+
 CommandResult rawStore(uint16_t port, const std::vector<std::string>& args) {
   std::vector<std::string> argv{ANNOT_RAWSCU_BIN, "--port", std::to_string(port)};
   argv.insert(argv.end(), args.begin(), args.end());

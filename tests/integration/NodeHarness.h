@@ -55,6 +55,9 @@ std::string firstTaskOf(const RunningNode& node, const std::string& study);
 std::string generateStudy(const std::string& outDir, const std::vector<std::string>& args);
 // storescu over one association, TCP_NODELAY on, recursing into folders.
 CommandResult storescu(uint16_t port, const std::vector<std::string>& paths, const std::string& callingAet = "STORESCU");
+// storescu proposing only the SOP classes of the given files, uncompressed: for classes its
+// default list lacks (Segmentation among them); compressed files need storescu() instead.
+CommandResult storescuUncompressedClassesOfFiles(uint16_t port, const std::vector<std::string>& paths);
 // Our raw sender (see raw_store_scu.cpp); returns its output ("status 0x....").
 CommandResult rawStore(uint16_t port, const std::vector<std::string>& args);
 
