@@ -4,6 +4,7 @@
 #include <dcmtk/dcmdata/dcuid.h>
 
 #include <algorithm>
+#include <cctype>
 #include <iterator>
 
 namespace annot {
@@ -85,7 +86,17 @@ std::optional<std::string> notAnImageReason(const std::string& uid) {
 
 std::string sopClassName(const std::string& uid) {
   const char* name = dcmFindNameOfUID(uid.c_str(), nullptr);
-  return name ? name : uid;
+  if (!name) return uid;
+  // DCMTK's names run the words together ("RTDoseStorage"): spaced for people to read.
+  const std::string joined = name;
+  std::string spaced;
+  for (size_t i = 0; i < joined.size(); ++i) {
+    const auto upper = [&](size_t k) { return k < joined.size() && std::isupper(static_cast<unsigned char>(joined[k])); };
+    const auto lower = [&](size_t k) { return k < joined.size() && std::islower(static_cast<unsigned char>(joined[k])); };
+    if (i > 0 && upper(i) && (lower(i - 1) || (upper(i - 1) && lower(i + 1)))) spaced += ' ';
+    spaced += joined[i];
+  }
+  return spaced;
 }
 
 }  // namespace annot

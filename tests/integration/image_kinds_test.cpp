@@ -360,3 +360,99 @@ TEST(UnlabelableObjects, AreRefusedWithTheReasonNotALibraryMessage) {
     }
   }
 }
+
+namespace {
+HttpResult as(const RunningNode& node, const std::string& token, const std::string& method, const std::string& target,
+              const std::string& body = "") {
+  return httpRequest(node.httpPort(), method, target, body, {{"Authorization", "Bearer " + token}});
+}
+}  // namespace
+
+// The chest-radiograph protocol's whole path: a DX received over C-STORE becomes a task; a
+// reader boxes a pneumothorax and paints it and a lung field; a reviewer approves; the SR and
+// the SEG reach a real Orthanc PACS, valid, with the pixels where they were painted.
+TEST(ChestRadiograph, BoxAndMasksOnADxGoFromCStoreThroughReviewToThePacs) {
+  TempDir tmp;
+  // The shipped protocol, with one reader and a reviewer so the review step is on the path.
+  json protocol = json::parse(readFile(std::string(ANNOT_WORKSTATION_SOURCE_DIR) + "/../sr-templates/protocols/chest-xray-findings.json"));
+  protocol["readers"] = 1;
+  protocol["review"] = true;
+  std::filesystem::create_directories(tmp / "protocols");
+  writeFile(tmp / "protocols/chest-xray-findings.json", protocol.dump());
+  RunningOrthanc pacs(tmp / "pacs");
+  pacs.start();
+  const std::string destination = "ORTHANC@127.0.0.1:" + std::to_string(pacs.dicomPort());
+  RunningNode node(tmp / "data", NodeSettings{1, {{"Pacs", {destination}}, {"ProtocolsDirectory", tmp / "protocols"}}});
+  const std::string reader = node.addUser("reader", "annotator"), reviewer = node.addUser("reviewer", "reviewer");
+
+  const std::string study = generateStudy(tmp / "dx", {"--modality", "DX", "--rows", "64", "--columns", "80", "--body-part", "CHEST",
+                                                       "--patient-id", "CXR-1"});
+  const std::string dx = sopInstanceUidOf(listFiles(tmp / "dx", ".dcm").at(0));
+  ASSERT_EQ(storescu(node.dicomPort(), {tmp / "dx"}).exitCode, 0);
+  const std::string task = firstTaskOf(node, study);
+  EXPECT_EQ(node.getJson("/api/v1/tasks/" + task)["protocol"]["id"], "chest-xray-findings");
+  ASSERT_EQ(as(node, reader, "POST", "/api/v1/tasks/" + task + "/claim").status, 200);
+
+  const json image = {{"sopInstanceUid", dx}};
+  const json pneumothoraxRuns = {{20 * 80 + 50, 12}, {21 * 80 + 50, 12}, {22 * 80 + 51, 10}};
+  const json lungRuns = {{30 * 80 + 10, 25}, {31 * 80 + 10, 25}, {32 * 80 + 12, 20}};
+  const json doc = {
+      {"observer", {{"name", "Reader^Rita"}}},
+      {"findings", {{{"label", "pneumothorax"}, {"geometry", {{"type", "bbox"}, {"image", image}, {"points", {{49, 19}, {63, 24}}}}}}}},
+      {"classifications", {{{"label", "overall"}, {"value", codedConcept("263654008", "SCT", "Abnormal")}, {"image", image}}}},
+      {"segmentation",
+       {{"segments",
+         {{{"label", "Pneumothorax"}, {"category", codedConcept("49755003", "SCT", "Morphologically Abnormal Structure")},
+           {"type", codedConcept("36118008", "SCT", "Pneumothorax")}, {"color", {255, 80, 60}}},
+          {{"label", "Lung field"}, {"category", codedConcept("123037004", "SCT", "Anatomical Structure")},
+           {"type", codedConcept("39607008", "SCT", "Lung structure")}, {"color", {80, 170, 255}}}}},
+        {"masks", {{{"segment", 1}, {"image", image}, {"runs", pneumothoraxRuns}}, {{"segment", 2}, {"image", image}, {"runs", lungRuns}}}}}}};
+  const HttpResult saved = as(node, reader, "PUT", "/api/v1/tasks/" + task + "/annotation", doc.dump());
+  ASSERT_EQ(saved.status, 201) << saved.body;
+  const HttpResult submitted = as(node, reader, "POST", "/api/v1/tasks/" + task + "/submit");
+  ASSERT_EQ(submitted.status, 200) << submitted.body;
+
+  std::string review;
+  const json tasks = node.getJson("/api/v1/tasks?study=" + study);
+  for (const auto& t : tasks["tasks"]) {
+    if (t["step"] == "review") review = std::to_string(t["id"].get<int>());
+  }
+  ASSERT_FALSE(review.empty()) << node.getJson("/api/v1/tasks?study=" + study).dump();
+  ASSERT_EQ(as(node, reviewer, "POST", "/api/v1/tasks/" + review + "/claim").status, 200);
+  ASSERT_EQ(as(node, reviewer, "POST", "/api/v1/tasks/" + review + "/review", R"({"decision": "approve"})").status, 200);
+
+  // Both results are sent; what the PACS holds is checked, not what the node kept.
+  std::map<std::string, std::string> sent;  // kind -> SOP Instance UID
+  ASSERT_TRUE(eventually([&] {
+    const json outputs = node.getJson("/api/v1/tasks/" + task)["outputs"];
+    sent.clear();
+    for (const auto& o : outputs) {
+      if (!o["exports"].empty() && o["exports"][0]["state"] == "sent") sent[o["kind"]] = o["sopInstanceUid"];
+    }
+    return sent.size() == 2;
+  }, std::chrono::seconds(30))) << node.getJson("/api/v1/tasks/" + task).dump();
+  for (const auto& [kind, uid] : sent) {
+    const std::string id = pacs.findInstance(uid);
+    ASSERT_FALSE(id.empty()) << kind;
+    writeFile(tmp / (kind + ".dcm"), pacs.instanceFile(id));
+    const json where = json::parse(httpGet(pacs.httpPort(), "/instances/" + id + "/study").body);
+    EXPECT_EQ(where["MainDicomTags"]["StudyInstanceUID"], study) << kind;
+    EXPECT_EQ(where["PatientMainDicomTags"]["PatientID"], "CXR-1") << kind;
+  }
+  EXPECT_EQ(dciodvfyErrors(tmp / "SR.dcm", "EnhancedSR"), std::vector<std::string>{});
+  EXPECT_EQ(dciodvfyErrors(tmp / "SEG.dcm", "Segmentation"), std::vector<std::string>{});
+  const ValidatorResult pixelmed = pixelmedSrValidator(tmp / "SR.dcm");
+  EXPECT_TRUE(pixelmed.completed) << pixelmed.output;
+  EXPECT_EQ(pixelmed.errors, 0) << pixelmed.output;
+
+  const json seg = json::parse(runCommand({nodeBinary(), "read-seg", tmp / "SEG.dcm", "--runs"}).output);
+  ASSERT_EQ(seg["masks"].size(), 2u) << seg.dump();
+  for (const auto& m : seg["masks"]) {
+    EXPECT_EQ(m["image"], image) << "no frame number for a single-frame DX";
+    EXPECT_EQ(m["runs"], m["segment"] == 1 ? pneumothoraxRuns : lungRuns) << m.dump();
+  }
+  EXPECT_EQ(seg["segments"][1]["category"]["code"], "123037004");
+  const json sr = json::parse(runCommand({nodeBinary(), "read-sr", tmp / "SR.dcm"}).output);
+  EXPECT_EQ(sr["annotation"]["findings"][0]["geometry"]["image"], image);
+  EXPECT_EQ(sr["annotation"]["findings"][0]["finding"]["code"], "36118008");
+}

@@ -9,6 +9,8 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <set>
 
 #include "NodeHarness.h"
 #include "OrthancHarness.h"
@@ -244,6 +246,65 @@ TEST(Workstation, TheSameWorkstationLabelsInsideOrthanc) {
   })) << site.call(site.adminToken, "GET", "/dicomweb/studies?PatientID=WS%2B2").body;
   EXPECT_EQ(json::parse(site.call(site.adminToken, "GET", "/dicomweb/studies?PatientID=WS%202").body).size(), 0u);
   labelReviewAndCheckThePacs(site, pacs, study, tmp, tmp.path());
+}
+
+// A chest radiograph has no plane geometry: the reader still boxes and paints it on the stack,
+// and the SEG at the PACS has every painted pixel on the DX, by reference.
+TEST(Workstation, ARadiographIsBoxedAndPaintedAndItsMasksReachThePacs) {
+  TempDir tmp;
+  json protocol = json::parse(readFile(std::string(ANNOT_WORKSTATION_SOURCE_DIR) + "/../sr-templates/protocols/chest-xray-findings.json"));
+  protocol["readers"] = 1;  // results go to the PACS on submission
+  std::filesystem::create_directories(tmp / "protocols");
+  writeFile(tmp / "protocols/chest-xray-findings.json", protocol.dump());
+  RunningOrthanc pacs(tmp / "pacs");
+  pacs.start();
+  RunningNode node(tmp / "data", NodeSettings{1, {{"Pacs", {"ORTHANC@127.0.0.1:" + std::to_string(pacs.dicomPort())}},
+                                                  {"ProtocolsDirectory", tmp / "protocols"}}});
+  const std::string reader = node.addUser("rita", "annotator");
+  const std::string study = generateStudy(tmp / "dx", {"--modality", "DX", "--rows", "180", "--columns", "240", "--body-part", "CHEST"});
+  const std::string dx = sopInstanceUidOf(listFiles(tmp / "dx", ".dcm").at(0));
+  ASSERT_EQ(storescu(node.dicomPort(), {tmp / "dx"}).exitCode, 0);
+  firstTaskOf(node, study);
+
+  const json report = runScript("radiograph.mjs", {"--base", Site{node.httpPort(), "", ""}.ui(), "--reader", "rita:" + reader,
+                                                   "--screenshots", screenshotDir(tmp)});
+  ASSERT_EQ(report["masks"].size(), 2u) << report.dump();
+  EXPECT_NE(report["flash"].get<std::string>().find("Submitted"), std::string::npos) << report["flash"];
+  for (const auto& m : report["masks"]) EXPECT_EQ(m["image"], json({{"sopInstanceUid", dx}})) << "no frame on a DX";
+
+  json outputs;
+  ASSERT_TRUE(eventually([&] {
+    outputs = node.getJson("/api/v1/tasks/" + std::to_string(report["task"].get<int>()))["outputs"];
+    if (outputs.size() != 2) return false;
+    for (const auto& o : outputs) {
+      if (o["exports"].empty() || o["exports"][0]["state"] != "sent") return false;
+    }
+    return true;
+  }, std::chrono::seconds(60))) << outputs.dump();
+  for (const auto& o : outputs) {
+    if (o["kind"] == "SR") {
+      const Delivered sr = fetchFromPacs(pacs, o["sopInstanceUid"], tmp / "sr.dcm", "read-sr");
+      ASSERT_EQ(sr.read["annotation"]["findings"].size(), 1u);
+      EXPECT_TRUE(sameGeometry(report["findings"][0]["geometry"], sr.read["annotation"]["findings"][0]["geometry"]));
+      continue;
+    }
+    const Delivered seg = fetchFromPacs(pacs, o["sopInstanceUid"], tmp / "seg.dcm", "read-seg");
+    ASSERT_EQ(seg.read["segments"].size(), 2u) << seg.read.dump();
+    // The runs painted in the browser are the runs in the PACS's SEG, each under its label: the
+    // pneumothorax was painted right of the image's middle (x 160-190), the lung field left.
+    std::set<json> painted, stored;
+    for (const auto& m : report["masks"]) painted.insert(m["runs"]);
+    for (const auto& m : seg.read["masks"]) {
+      stored.insert(m["runs"]);
+      EXPECT_EQ(m["image"], json({{"sopInstanceUid", dx}}));
+      const std::string type = seg.read["segments"][m["segment"].get<int>() - 1]["type"]["code"];
+      const uint64_t x = m["runs"][0][0].get<uint64_t>() % 240;
+      if (type == "36118008") EXPECT_GT(x, 140u) << "pneumothorax";
+      else if (type == "39607008") EXPECT_LT(x, 100u) << "lung field";
+      else ADD_FAILURE() << "unexpected segment type " << type;
+    }
+    EXPECT_EQ(stored, painted);
+  }
 }
 
 TEST(Workstation, BadInputIsShownNextToItsItemAndNothingSavedIsLost) {

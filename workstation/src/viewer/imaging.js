@@ -55,7 +55,7 @@ function positionAlongNormal(position, orientation) {
 
 // The frames of one series, in viewing order, each with its imageId and the image it shows.
 //   -> [{imageId, sopInstanceUid, frame (multi-frame only), rows, columns, frameOfReferenceUid,
-//        modality, instanceNumber}]
+//        modality, instanceNumber, orientation, patientOrientation}]
 export async function loadSeries(studyUid, seriesUid) {
   const base = `${dicomwebRoot}/studies/${studyUid}/series/${seriesUid}`;
   const instances = await dicomJson(`${base}/metadata`);
@@ -88,8 +88,11 @@ export async function loadSeries(studyUid, seriesUid) {
         modality: first(instance, '00080060') || '',
         instanceNumber: Number(first(instance, '00200013') || 0),
         order: positionAlongNormal(position, orientation),
-        // Without Image Orientation (a capture, a radiograph) nothing says where the patient is.
+        // Without Image Orientation (a capture, a radiograph) nothing says where the patient is
+        // in space, but a radiograph's Patient Orientation names the directions of its rows and
+        // columns (e.g. L, F).
         orientation: orientation || null,
+        patientOrientation: tag(instance, '00200020') || null,
       });
     }
   }

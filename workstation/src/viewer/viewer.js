@@ -61,6 +61,12 @@ export function orientationLetters(v) {
   return letters.join('');
 }
 
+// The direction opposite a Patient Orientation value (PS3.3 C.7.6.1.1.1: A, P, R, L, H, F).
+export function oppositeDirection(letters) {
+  const opposite = { A: 'P', P: 'A', R: 'L', L: 'R', H: 'F', F: 'H' };
+  return [...letters].map((c) => opposite[c] || '').join('');
+}
+
 let counter = 0;
 
 export class StackViewer {
@@ -260,12 +266,25 @@ export class StackViewer {
         h('div', { class: 'slice', 'data-testid': 'slice' }, `Im ${this.index() + 1} / ${this.frames.length}`),
         frame.frame ? h('div', {}, `Frame ${frame.frame}`) : null),
       h('div', { class: 'corner bottom-right' }, h('div', {}, windowText), h('div', {}, `Zoom ${zoom.toFixed(2)}×`)),
-      h('div', { class: 'marker left' }, marker(negate(row))),
-      h('div', { class: 'marker right' }, marker(row)),
-      h('div', { class: 'marker top' }, marker(negate(column))),
-      h('div', { class: 'marker bottom' }, marker(column)),
+      ...this.markers(frame, marker, negate, row, column),
       this.error ? h('div', { class: 'viewport-error', role: 'alert' }, this.error) : null,
     );
+  }
+
+  // Orientation markers at the four edges: from Image Orientation (Patient) when the image has
+  // it, else from a radiograph's Patient Orientation (rows towards the first value, columns
+  // towards the second).
+  markers(frame, marker, negate, row, column) {
+    const po = !row && frame.patientOrientation && frame.patientOrientation.length === 2 ? frame.patientOrientation : null;
+    const [left, right, top, bottom] = po
+      ? [oppositeDirection(po[0]), po[0], oppositeDirection(po[1]), po[1]]
+      : [marker(negate(row)), marker(row), marker(negate(column)), marker(column)];
+    return [
+      h('div', { class: 'marker left', 'data-testid': 'marker-left' }, left),
+      h('div', { class: 'marker right', 'data-testid': 'marker-right' }, right),
+      h('div', { class: 'marker top', 'data-testid': 'marker-top' }, top),
+      h('div', { class: 'marker bottom', 'data-testid': 'marker-bottom' }, bottom),
+    ];
   }
 
   destroy() {
