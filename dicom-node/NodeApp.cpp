@@ -73,7 +73,7 @@ int serve(const NodeConfig& config) {
   StabilityMonitor stability(catalog, bus, metrics, std::chrono::seconds(config.stableAgeSeconds));
 
   StateDatabase state(config.dataDirectory + "/state.sqlite");
-  UserStore users(state);
+  UserStore users(state, config.tokenLifetimeDays);
   AuditLog audit(state);
   if (users.list().empty()) {
     LOG_WARN("node", "no users yet: create one with 'dicom-node user add NAME --role admin --data-dir " << config.dataDirectory

@@ -34,7 +34,7 @@ PluginApp::PluginApp(OrthancPluginContext* context, const PluginConfig& config)
       config_(config),
       rest_(context),
       state_(ensured(config.dataDirectory) + "/state.sqlite"),
-      users_(state_),
+      users_(state_, config_.tokenLifetimeDays),
       audit_(state_),
       protocols_(ProtocolSet::loadDirectory(protocolsDirectory(config))),
       headers_(rest_),

@@ -11,6 +11,7 @@
 
 #include "api/ApiSupport.h"
 #include "api/StudyJson.h"
+#include "common/Clock.h"
 #include "common/Log.h"
 #include "dicom/Uid.h"
 
@@ -149,6 +150,8 @@ ApiHandler::ApiHandler(StudyIndex& catalog, Metrics& metrics, UserStore& users, 
       info_(std::move(info)),
       secureCookies_(browser.secureCookies),
       sessions_(browser.sessions),
+      throttle_(browser.throttle),
+      access_(users, audit, [&worklist](const std::string& name) { return worklist.returnClaimsOf(name); }),
       workstation_(StaticFilesOptions{browser.workstationDirectory, "index.html", kWorkstationPolicy,
                                       "build the product with scripts/build.sh (it bundles the workstation)", false, {}}),
       viewer_(StaticFilesOptions{browser.viewerDirectory, "index.html", kViewerPolicy,
@@ -171,11 +174,9 @@ ApiHandler::ApiHandler(StudyIndex& catalog, Metrics& metrics, UserStore& users, 
       {"GET", "/api/v1/outbox", kAdmin, [this](const Call& c) { return listOutbox(c); }},
       {"GET", "/api/v1/studies", kAnyRole, [this](const Call& c) { return listStudies(c); }},
       {"GET", "/api/v1/studies/{}", kAnyRole, [this](const Call& c) { return getStudy(c); }},
-      {"GET", "/api/v1/users", kAdmin, [this](const Call& c) { return listUsers(c); }},
-      {"POST", "/api/v1/users", kAdmin, [this](const Call& c) { return createUser(c); }},
       {"GET", "/api/v1/audit", kAdmin, [this](const Call& c) { return queryAudit(c); }},
-      {"PUT", "/api/v1/users/{}/identified-access", kAdmin, [this](const Call& c) { return grantIdentifiedAccess(c); }},
   };
+  addUserRoutes();
   addWorklistRoutes();
   addDicomwebRoutes();
 }
@@ -208,12 +209,18 @@ HttpResponse ApiHandler::route(const HttpRequest& request) {
     }
     Call call{request, std::move(params), std::nullopt, std::nullopt};
     if (!r.roles.empty()) {
+      const bool sent = !request.header("authorization").empty() || !request.header("x-annotation-token").empty() ||
+                        !cookieValue(request.header("cookie"), kSessionCookie).empty();
+      if (sent) {
+        if (auto locked = lockedOut(call, "")) return *locked;
+      }
       authenticate(call);
       if (!call.user) {
-        const bool sent = !request.header("authorization").empty() || !request.header("x-annotation-token").empty() ||
-                          !cookieValue(request.header("cookie"), kSessionCookie).empty();
-        audit(call, "authenticate", "route", request.path, "denied", sent ? "unknown, revoked or expired credentials" : "no credentials");
-        HttpResponse denied = errorResponse(401, sent ? "the token or session is not valid any more: sign in again"
+        AuditEvent e{call.deniedUser, "", "authenticate", "route", request.path, "denied",
+                     sent ? (call.denial.empty() ? "unknown credentials" : call.denial) : "no credentials", request.remoteAddress};
+        audit_.record(e);
+        if (call.guessed) countFailure(call, "");
+        HttpResponse denied = errorResponse(401, sent ? (call.denial.empty() ? "the token or session is not valid any more: sign in again" : call.denial)
                                                       : "a valid token is required (Authorization: Bearer <token>, or "
                                                         "X-Annotation-Token: <token>), or a signed-in session");
         denied.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"annotation-node\"");
@@ -245,27 +252,69 @@ void ApiHandler::authenticate(Call& call) {
   const HttpRequest& request = call.request;
   // X-Annotation-Token exists for deployments where the Authorization header belongs to
   // someone else: Orthanc's own HTTP authentication in front of the plugin, a proxy.
-  const std::string token = request.header("x-annotation-token");
-  if (!token.empty()) {
-    call.user = users_.authenticate(token);
-    return;
-  }
+  std::string token = request.header("x-annotation-token");
   const std::string header = request.header("authorization");
   static const std::string kBearer = "Bearer ";
-  if (header.size() > kBearer.size() && header.compare(0, kBearer.size(), kBearer) == 0) {
-    call.user = users_.authenticate(header.substr(kBearer.size()));
+  if (token.empty() && header.size() > kBearer.size() && header.compare(0, kBearer.size(), kBearer) == 0) {
+    token = header.substr(kBearer.size());
+  }
+  if (!token.empty()) {
+    const TokenCheck checked = users_.check(token);
+    call.user = checked.user;
+    if (!call.user) {
+      call.denial = tokenProblemMessage(checked);
+      call.deniedUser = checked.userName;
+      call.guessed = checked.problem == TokenProblem::Malformed || checked.problem == TokenProblem::Unknown ||
+                     checked.problem == TokenProblem::WrongSecret;
+    }
     return;
   }
   const std::string id = cookieValue(request.header("cookie"), kSessionCookie);
   if (id.empty()) return;
   call.session = sessions_.touch(id);
-  if (!call.session) return;
-  // The user is read again on every request: a disabled user's session stops at once.
-  call.user = users_.find(call.session->userName);
-  if (!call.user || call.user->disabled) {
+  if (!call.session) {
+    call.denial = "the session ended (signed out, idle for too long, or the server restarted): sign in again";
+    return;
+  }
+  // The user and the token signed in with are read again on every request: a disabled user's
+  // session, or one opened with a token since revoked or expired, stops at once.
+  call.user = users_.holderOf(call.session->tokenId);
+  if (!call.user || call.user->name != call.session->userName) {
+    call.denial = "the session ended: its user was disabled or the token it was opened with was revoked or expired";
+    call.deniedUser = call.session->userName;
     sessions_.close(id);
     call.user.reset();
     call.session.reset();
+  }
+}
+
+std::optional<HttpResponse> ApiHandler::lockedOut(const Call& call, const std::string& userName) {
+  const int64_t now = nowMillis();
+  std::optional<int64_t> until = throttle_.lockedUntil(SignInThrottle::addressKey(call.request.remoteAddress), now);
+  std::string who = "this address";
+  if (!until && !userName.empty()) {
+    until = throttle_.lockedUntil(SignInThrottle::userKey(userName), now);
+    who = "user '" + userName + "'";
+  }
+  if (!until) return std::nullopt;
+  HttpResponse r = errorResponse(429, "too many failed sign-ins or unknown tokens from " + who + ": try again after " + readableUtc(*until));
+  r.headers.emplace_back("Retry-After", std::to_string((*until - now + 999) / 1000));
+  return r;
+}
+
+void ApiHandler::countFailure(const Call& call, const std::string& userName) {
+  const int64_t now = nowMillis();
+  const auto& limits = throttle_.settings();
+  const std::string address = call.request.remoteAddress;
+  if (throttle_.fail(SignInThrottle::addressKey(address), limits.failuresPerAddress, now)) {
+    audit_.record({"", "", "lockout", "address", address, "denied",
+                   std::to_string(limits.failuresPerAddress) + " failed sign-ins or unknown tokens; locked for " +
+                       std::to_string(limits.lockout.count() / 60) + " min", address});
+  }
+  if (!userName.empty() && throttle_.fail(SignInThrottle::userKey(userName), limits.failuresPerUser, now)) {
+    audit_.record({userName, "", "lockout", "user", userName, "denied",
+                   std::to_string(limits.failuresPerUser) + " failed sign-ins; sign-in locked for " +
+                       std::to_string(limits.lockout.count() / 60) + " min", address});
   }
 }
 
@@ -300,16 +349,22 @@ HttpResponse ApiHandler::signIn(const Call& call) {
     throw BadRequest("body must be {\"name\": \"user name\", \"token\": \"the user's API token\"}");
   }
   const std::string name = body["name"];
-  Call attempt{call.request, {}, users_.authenticate(body["token"].get<std::string>()), std::nullopt};
+  // Who tried is recorded by the name given, unless it cannot be a user name (a token pasted
+  // into the wrong field): secrets never reach the trail.
+  const std::string named = isValidUserName(name) ? name : "";
+  if (auto locked = lockedOut(call, named)) return *locked;
+  const TokenCheck checked = users_.check(body["token"].get<std::string>());
+  Call attempt{call.request, {}, checked.user, std::nullopt};
   if (!attempt.user || attempt.user->name != name) {
-    // Who tried is recorded by the name given, unless it cannot be a user name (a token pasted
-    // into the wrong field): secrets never reach the trail.
-    AuditEvent e{"", "", "sign-in", "user", isValidUserName(name) ? name : "(not a user name)", "denied",
-                 "user name and token do not match an active user", call.request.remoteAddress};
-    audit_.record(e);
-    return errorResponse(401, "user name and token do not match an active user");
+    const bool ended = checked.problem == TokenProblem::Revoked || checked.problem == TokenProblem::Expired ||
+                       checked.problem == TokenProblem::Disabled;
+    const std::string why = ended && checked.userName == name ? tokenProblemMessage(checked) : "user name and token do not match an active user";
+    audit_.record({"", "", "sign-in", "user", named.empty() ? "(not a user name)" : named, "denied", why, call.request.remoteAddress});
+    if (!ended || checked.userName != name) countFailure(call, named);
+    return errorResponse(401, why);
   }
-  const SessionStore::Opened opened = sessions_.open(attempt.user->name);
+  throttle_.succeed(SignInThrottle::userKey(name));
+  const SessionStore::Opened opened = sessions_.open(attempt.user->name, checked.tokenId);
   audit(attempt, "sign-in", "user", attempt.user->name);
   HttpResponse r = jsonResponse(201, {{"signedIn", true}, {"name", attempt.user->name}, {"role", roleName(attempt.user->role)},
                                       {"csrfToken", opened.session.csrfToken}, {"viewer", viewerInstalled()},
@@ -366,6 +421,12 @@ HttpResponse ApiHandler::listOutbox(const Call& call) {
   }
   audit(call, "list-outbox", "outbox", state);
   return jsonResponse(200, {{"destinations", destinations}, {"items", items}});
+}
+
+std::vector<ApiHandler::RouteInfo> ApiHandler::routeTable() const {
+  std::vector<RouteInfo> out;
+  for (const auto& r : routes_) out.push_back({r.method, r.pattern, r.roles});
+  return out;
 }
 
 void ApiHandler::audit(const Call& call, const std::string& action, const std::string& objectType, const std::string& objectId,
@@ -462,47 +523,6 @@ HttpResponse ApiHandler::getStudy(const Call& call) {
   if (!detail) return errorResponse(404, "study " + studyUid + " is not in the catalog");
   audit(call, "view-study", "study", studyUid);
   return jsonResponse(200, toJson(*detail));
-}
-
-HttpResponse ApiHandler::listUsers(const Call& call) {
-  json list = json::array();
-  for (const auto& u : users_.list()) {
-    list.push_back({{"name", u.name}, {"role", roleName(u.role)}, {"created", isoTimeFromMillis(u.createdMs)}, {"disabled", u.disabled},
-                    {"identifiedAccess", u.identifiedAccess}});
-  }
-  audit(call, "list-users", "user", "");
-  return jsonResponse(200, {{"users", list}});
-}
-
-HttpResponse ApiHandler::grantIdentifiedAccess(const Call& call) {
-  const json body = api::parseJsonBody(call.request);
-  if (!body.is_object() || !body.contains("granted") || !body["granted"].is_boolean()) throw BadRequest("body must be {\"granted\": true|false}");
-  const std::string name = call.params.at(0);
-  const auto user = users_.find(name);
-  if (!user) return errorResponse(404, "no user '" + name + "'");
-  if (user->role != Role::Researcher) return errorResponse(409, "only researchers have a de-identified view; '" + name + "' is " + roleName(user->role));
-  users_.setIdentifiedAccess(name, body["granted"].get<bool>());
-  audit(call, body["granted"].get<bool>() ? "grant-identified-access" : "withdraw-identified-access", "user", name);
-  return jsonResponse(200, {{"name", name}, {"identifiedAccess", body["granted"].get<bool>()}});
-}
-
-HttpResponse ApiHandler::createUser(const Call& call) {
-  const json body = api::parseJsonBody(call.request);
-  if (!body.is_object() || !body.contains("name") || !body["name"].is_string() || !body.contains("role") || !body["role"].is_string()) {
-    throw BadRequest("body must be {\"name\": \"...\", \"role\": \"annotator|reviewer|admin|researcher\"}");
-  }
-  const auto role = roleFromName(body["role"].get<std::string>());
-  if (!role) throw BadRequest("role must be annotator, reviewer, admin or researcher");
-  try {
-    const IssuedToken issued = users_.addUser(body["name"].get<std::string>(), *role);
-    audit(call, "create-user", "user", issued.user.name, "success", std::string("role ") + roleName(*role));
-    HttpResponse r = jsonResponse(201, {{"name", issued.user.name}, {"role", roleName(issued.user.role)}, {"token", issued.token}});
-    r.headers.emplace_back("Cache-Control", "no-store");
-    return r;
-  } catch (const UserError& e) {
-    const int status = e.kind() == UserError::Kind::Conflict ? 409 : e.kind() == UserError::Kind::Invalid ? 422 : 404;
-    return errorResponse(status, e.what());
-  }
 }
 
 HttpResponse ApiHandler::queryAudit(const Call& call) {

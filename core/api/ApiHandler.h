@@ -13,6 +13,11 @@
 //   GET  /api/v1/users                  users                                 (admin)
 //   POST /api/v1/users                  {"name", "role"} -> a first token     (admin)
 //   PUT  /api/v1/users/{name}/identified-access  {"granted": bool}: a researcher sees identified data (admin)
+//   PUT  /api/v1/users/{name}/disabled  {"disabled": bool}: end or restore a user's access (admin)
+//   GET  /api/v1/users/{name}/tokens    the user's tokens: id, creation, last use, expiry (admin)
+//   POST /api/v1/users/{name}/tokens    {"lifetimeDays"}: another token, shown once (admin)
+//   DELETE /api/v1/users/{name}/tokens[/{id}]  revoke all of the user's tokens, or one (admin)
+//   GET  /api/v1/routes                 this table: method, path pattern, roles (admin)
 //   GET  /api/v1/audit                  the audit trail, ?verify=true checks its chain (admin)
 //   GET  /api/v1/outbox                 results owed to each PACS: counts and items (admin)
 //   GET  /api/v1/protocols              labeling protocols                    (any role)
@@ -32,6 +37,8 @@
 #include <vector>
 
 #include "audit/AuditLog.h"
+#include "auth/AccessAdministration.h"
+#include "auth/SignInThrottle.h"
 #include "auth/SessionStore.h"
 #include "auth/UserStore.h"
 #include "catalog/StudyIndex.h"
@@ -55,6 +62,7 @@ struct BrowserSettings {
   std::string workstationDirectory;  // empty: /ui answers 503 saying how to build it
   std::string viewerDirectory;       // the OHIF viewer's files (served at /viewer); empty: none
   SessionSettings sessions;
+  ThrottleSettings throttle;
   bool secureCookies = false;  // the page is served over HTTPS: cookies get the Secure attribute
 };
 
@@ -78,7 +86,20 @@ class ApiHandler : public HttpHandler {
     std::vector<std::string> params;
     std::optional<User> user;  // empty on open routes
     std::optional<Session> session;  // set when the caller came with a browser session
+    // When credentials were sent but did not authenticate: what to tell the caller, whether
+    // they look like a guess (counted towards a lockout), and whose they were when known.
+    std::string denial;
+    bool guessed = false;
+    std::string deniedUser;
   };
+
+  // The routes, for the access checks the tests generate from them and GET /api/v1/routes.
+  struct RouteInfo {
+    std::string method;
+    std::string pattern;
+    std::set<Role> roles;  // empty: open
+  };
+  std::vector<RouteInfo> routeTable() const;
 
  private:
   struct Route {
@@ -104,6 +125,18 @@ class ApiHandler : public HttpHandler {
   HttpResponse listUsers(const Call& call);
   HttpResponse createUser(const Call& call);
   HttpResponse grantIdentifiedAccess(const Call& call);
+  // User administration (UserRoutes.cpp).
+  void addUserRoutes();
+  HttpResponse setDisabled(const Call& call);
+  HttpResponse listTokens(const Call& call);
+  HttpResponse issueToken(const Call& call);
+  HttpResponse revokeTokens(const Call& call);
+  HttpResponse listRoutes(const Call& call);
+  Actor actorOf(const Call& call) const;
+  // 429 when the caller's address (or, signing in, the named user) is locked out.
+  std::optional<HttpResponse> lockedOut(const Call& call, const std::string& userName);
+  // Counts a failed guess; audits the lockout it starts.
+  void countFailure(const Call& call, const std::string& userName);
   HttpResponse queryAudit(const Call& call);
   HttpResponse listOutbox(const Call& call);
   // Worklist routes (WorklistRoutes.cpp).
@@ -137,6 +170,8 @@ class ApiHandler : public HttpHandler {
   ApiInfo info_;
   const bool secureCookies_;
   SessionStore sessions_;
+  SignInThrottle throttle_;
+  AccessAdministration access_;
   StaticFiles workstation_;
   StaticFiles viewer_;
   HttpResponse viewer(const Call& call, const std::string& relativePath);

@@ -6,11 +6,11 @@
 
 namespace annot {
 
-SessionStore::Opened SessionStore::open(const std::string& userName) {
+SessionStore::Opened SessionStore::open(const std::string& userName, int64_t tokenId) {
   Opened opened;
   opened.id = randomHex(32);
   const int64_t now = nowMillis();
-  opened.session = {userName, randomHex(32), now, now};
+  opened.session = {userName, tokenId, randomHex(32), now, now};
   std::lock_guard<std::mutex> lock(mutex_);
   forgetExpired(now);
   sessions_[sha256Hex(opened.id)] = opened.session;

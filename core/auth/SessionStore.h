@@ -24,6 +24,7 @@ struct SessionSettings {
 
 struct Session {
   std::string userName;
+  int64_t tokenId = 0;  // the token signed in with: the session ends when it is revoked or expires
   std::string csrfToken;
   int64_t createdMs = 0;
   int64_t lastSeenMs = 0;
@@ -37,7 +38,7 @@ class SessionStore {
     std::string id;  // the cookie's value: shown once, kept only as a hash
     Session session;
   };
-  Opened open(const std::string& userName);
+  Opened open(const std::string& userName, int64_t tokenId);
   // The live session with this id, its idle clock restarted; nothing when unknown or expired.
   std::optional<Session> touch(const std::string& id);
   void close(const std::string& id);

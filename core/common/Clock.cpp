@@ -1,6 +1,7 @@
 #include "common/Clock.h"
 
 #include <chrono>
+#include <ctime>
 
 namespace annot {
 int64_t nowMillis() {
@@ -14,6 +15,16 @@ bool isIsoDate(const std::string& s) {
   }
   const int month = std::stoi(s.substr(5, 2)), day = std::stoi(s.substr(8, 2));
   return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
+std::string readableUtc(int64_t ms) {
+  if (ms == 0) return "never";
+  const std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &utc);
+  return buf;
 }
 
 }  // namespace annot

@@ -31,7 +31,7 @@ const std::set<std::string>& knownKeys() {
       "StableAge", "LogLevel",
       "MinFreeDiskSpaceMB", "ProtocolsDirectory", "TaskLeaseSeconds", "Pacs",
       "OutboxMaxBackoffSeconds", "PacsTlsTrustedCertificates", "PacsTlsCertificate", "PacsTlsPrivateKey",
-      "WorkstationDirectory", "ViewerDirectory", "SessionIdleMinutes"};
+      "WorkstationDirectory", "ViewerDirectory", "SessionIdleMinutes", "TokenLifetimeDays"};
   return keys;
 }
 }  // namespace
@@ -77,6 +77,7 @@ NodeConfig NodeConfig::fromJsonText(const std::string& text) {
   c.workstationDirectory = readString(doc, "WorkstationDirectory", c.workstationDirectory);
   c.viewerDirectory = readString(doc, "ViewerDirectory", c.viewerDirectory);
   c.sessionIdleMinutes = readPositive<unsigned>(doc, "SessionIdleMinutes", c.sessionIdleMinutes);
+  c.tokenLifetimeDays = readUnsigned<unsigned>(doc, "TokenLifetimeDays", c.tokenLifetimeDays);
   c.validate();
   return c;
 }
@@ -143,7 +144,7 @@ std::string NodeConfig::toJsonText() const {
               {"OutboxMaxBackoffSeconds", outboxMaxBackoffSeconds},
               {"PacsTlsTrustedCertificates", pacsTlsTrustedCertificates}, {"PacsTlsCertificate", pacsTlsCertificate},
               {"PacsTlsPrivateKey", pacsTlsPrivateKey}, {"WorkstationDirectory", workstationDirectory}, {"ViewerDirectory", viewerDirectory},
-              {"SessionIdleMinutes", sessionIdleMinutes}};
+              {"SessionIdleMinutes", sessionIdleMinutes}, {"TokenLifetimeDays", tokenLifetimeDays}};
   return doc.dump(2);
 }
 

@@ -39,6 +39,7 @@ struct NodeConfig {
   std::string workstationDirectory;         // the labeling workstation's built files; empty: the build's
   std::string viewerDirectory;              // the OHIF viewer's files (served at /viewer); empty: the build's
   unsigned sessionIdleMinutes = 15;         // a browser session ends after this long without a request
+  unsigned tokenLifetimeDays = 90;          // API tokens issued without a lifetime expire after this; 0: never
 
   // Parses a configuration document. Throws std::invalid_argument naming the offending key.
   static NodeConfig fromJsonText(const std::string& text);

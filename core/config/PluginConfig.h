@@ -24,6 +24,7 @@ struct PluginConfig {
   std::string workstationDirectory;         // the labeling workstation's built files; empty: the build's
   std::string viewerDirectory;              // the OHIF viewer's files (served at /annotation/viewer); empty: the build's
   unsigned sessionIdleMinutes = 15;
+  unsigned tokenLifetimeDays = 90;  // API tokens issued without a lifetime; 0: never expire
 
   static constexpr const char* kSection = "AnnotationNode";
   // Reads the whole Orthanc configuration (as OrthancPluginGetConfiguration returns it). Throws

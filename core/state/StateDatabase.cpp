@@ -187,6 +187,12 @@ ALTER TABLE revisions ADD COLUMN complete INTEGER NOT NULL DEFAULT 1;
       R"SQL(
 ALTER TABLE agreements ADD COLUMN series_uid TEXT NOT NULL DEFAULT '';
 )SQL",
+      // 11: tokens expire (0: never). Tokens issued before expire 90 days after the upgrade,
+      // the default lifetime, rather than never.
+      R"SQL(
+ALTER TABLE tokens ADD COLUMN expires_ms INTEGER NOT NULL DEFAULT 0;
+UPDATE tokens SET expires_ms = CAST(strftime('%s', 'now') AS INTEGER) * 1000 + 90 * 86400000 WHERE revoked = 0;
+)SQL",
   };
   return steps;
 }

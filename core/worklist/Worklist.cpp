@@ -252,6 +252,22 @@ Task Worklist::release(int64_t id, const User& user) {
   });
 }
 
+std::vector<int64_t> Worklist::returnClaimsToPool(StateDatabase& state, const std::string& userName) {
+  return state.with([&](sqlite::Database& db) {
+    sqlite::Transaction tx(db);
+    std::vector<int64_t> ids;
+    auto held = db.prepare("SELECT id FROM tasks WHERE state = 'IN PROGRESS' AND assignee = ? ORDER BY id");
+    held.bind(1, userName);
+    while (held.step()) ids.push_back(held.integer(0));
+    held.reset();
+    db.prepare("UPDATE tasks SET state = 'SCHEDULED', assignee = '', lease_expires_ms = 0, transaction_uid = '', updated_ms = ? "
+               "WHERE state = 'IN PROGRESS' AND assignee = ?")
+        .bind(1, nowMillis()).bind(2, userName).run();
+    tx.commit();
+    return ids;
+  });
+}
+
 ResolvedDraft Worklist::resolveFor(const Task& task, const std::string& documentText, bool draft) {
   const Protocol& protocol = protocolOf(task);
   try {

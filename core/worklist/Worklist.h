@@ -120,6 +120,11 @@ class Worklist {
   Task get(int64_t id);
   Task claim(int64_t id, const User& user);
   Task release(int64_t id, const User& user);
+  // Returns every task a user holds to the pool, as when their access ends: their saved
+  // revisions stay, and the next reader who claims a task goes on from them. Returns the ids.
+  // Static: the command line ends access without the node's protocols and studies.
+  static std::vector<int64_t> returnClaimsToPool(StateDatabase& db, const std::string& userName);
+  std::vector<int64_t> returnClaimsOf(const std::string& userName) { return returnClaimsToPool(db_, userName); }
   // Saves the next immutable revision. A draft is checked like any revision except for what the
   // protocol requires (listed in the answer's `missing`); submitting needs a complete one.
   // `basedOn`: the revision the editor started from; when another was saved since (a second

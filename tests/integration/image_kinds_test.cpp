@@ -109,16 +109,12 @@ std::vector<std::string> dciodvfyErrors(const std::string& path, const std::stri
   return errors;
 }
 
-class RunningPacs {
- public:
-  static RunningOrthanc& get() {
-    static TempDir dir;
-    static RunningOrthanc orthanc(dir.path());
-    static bool started = (orthanc.start(), true);
-    (void)started;
-    return orthanc;
-  }
-};
+// One Orthanc for the kinds' results, started on first use (by its constructor).
+RunningOrthanc& sharedPacs() {
+  static TempDir dir;
+  static RunningOrthanc orthanc(dir.path());
+  return orthanc;
+}
 
 struct Written {
   std::string sr, seg;
@@ -263,7 +259,7 @@ TEST_P(ImageKinds, MasksAndMarksLandOnTheRightFrameAndEveryReaderAgrees) {
   EXPECT_EQ(seen, expected) << loaded.dump();
 
   // A real PACS takes the image and both results.
-  RunningOrthanc& pacs = RunningPacs::get();
+  RunningOrthanc& pacs = sharedPacs();
   // The image as it is (storescu offers no JPEG context for the public JPEG capture), the
   // results over C-STORE as the outbox sends them.
   const HttpResult sentImage = httpRequest(pacs.httpPort(), "POST", "/instances", readFile(image->path));
@@ -318,7 +314,7 @@ TEST(LegacyImages, UidsThatBreakTheRulesAreReferencedAsThePacsHoldsThem) {
   EXPECT_EQ(read.studyInstanceUid, study);
   EXPECT_NE(readFile(dir / "sr.dcm").find(xa.sopInstanceUid), std::string::npos);
 
-  RunningOrthanc& pacs = RunningPacs::get();
+  RunningOrthanc& pacs = sharedPacs();
   const CommandResult sent = storescuUncompressedClassesOfFiles(pacs.dicomPort(), {xa.path, dir / "sr.dcm", dir / "seg.dcm"});
   EXPECT_EQ(sent.exitCode, 0) << sent.output;
   EXPECT_NE(pacs.findInstance(xa.sopInstanceUid), "");
@@ -380,7 +376,6 @@ TEST(ChestRadiograph, BoxAndMasksOnADxGoFromCStoreThroughReviewToThePacs) {
   std::filesystem::create_directories(tmp / "protocols");
   writeFile(tmp / "protocols/chest-xray-findings.json", protocol.dump());
   RunningOrthanc pacs(tmp / "pacs");
-  pacs.start();
   const std::string destination = "ORTHANC@127.0.0.1:" + std::to_string(pacs.dicomPort());
   RunningNode node(tmp / "data", NodeSettings{1, {{"Pacs", {destination}}, {"ProtocolsDirectory", tmp / "protocols"}}});
   const std::string reader = node.addUser("reader", "annotator"), reviewer = node.addUser("reviewer", "reviewer");

@@ -257,7 +257,6 @@ TEST(Workstation, ARadiographIsBoxedAndPaintedAndItsMasksReachThePacs) {
   std::filesystem::create_directories(tmp / "protocols");
   writeFile(tmp / "protocols/chest-xray-findings.json", protocol.dump());
   RunningOrthanc pacs(tmp / "pacs");
-  pacs.start();
   RunningNode node(tmp / "data", NodeSettings{1, {{"Pacs", {"ORTHANC@127.0.0.1:" + std::to_string(pacs.dicomPort())}},
                                                   {"ProtocolsDirectory", tmp / "protocols"}}});
   const std::string reader = node.addUser("rita", "annotator");
@@ -305,6 +304,29 @@ TEST(Workstation, ARadiographIsBoxedAndPaintedAndItsMasksReachThePacs) {
     }
     EXPECT_EQ(stored, painted);
   }
+}
+
+// An administrator disables a reader on the admin page while the reader's browser is signed
+// in: the reader's next action signs the page out with the reason, and the same token cannot
+// sign in again.
+TEST(Workstation, AnAdminEndsAReadersOpenSessionFromTheAdminPage) {
+  TempDir tmp;
+  RunningNode node(tmp / "data", NodeSettings{1, {}});
+  const std::string reader = node.addUser("rita", "annotator");
+  const std::string admin = node.addUser("ada", "admin");
+  const std::string study = generateStudy(tmp / "ct", {"--slices", "2", "--rows", "64", "--columns", "64", "--body-part", "CHEST"});
+  ASSERT_EQ(storescu(node.dicomPort(), {tmp / "ct"}).exitCode, 0);
+  firstTaskOf(node, study);
+
+  const json report = runScript("access.mjs", {"--base", Site{node.httpPort(), "", ""}.ui(), "--reader", "rita:" + reader,
+                                               "--admin", "ada:" + admin, "--screenshots", screenshotDir(tmp)});
+  EXPECT_EQ(report["adminSees"], "disabled") << report.dump();
+  EXPECT_NE(report["signedOutMessage"].get<std::string>().find("signed out"), std::string::npos) << report.dump();
+  EXPECT_NE(report["signInAgain"].get<std::string>().find("user 'rita' is disabled"), std::string::npos) << report.dump();
+  const json trail = node.getJson("/api/v1/audit?action=disable-user");
+  ASSERT_EQ(trail["entries"].size(), 1u);
+  EXPECT_EQ(trail["entries"][0]["user"], "ada") << "the admin who did it";
+  EXPECT_EQ(trail["entries"][0]["objectId"], "rita");
 }
 
 TEST(Workstation, BadInputIsShownNextToItsItemAndNothingSavedIsLost) {

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/ApiHandler.h"
+#include "common/Clock.h"
 #include "catalog/SqliteCatalog.h"
 #include "state/StateDatabase.h"
 #include "storage/FileInstanceStore.h"
@@ -501,4 +502,140 @@ TEST_F(ApiTest, TheOutboxIsListedForAdmins) {
   EXPECT_EQ(get("/api/v1/outbox?state=lost").status, 400);
   const std::string reader = users.addUser("reader", Role::Annotator).token;
   EXPECT_EQ(get("/api/v1/outbox", reader).status, 403);
+}
+
+namespace {
+// A path that matches a route pattern: "{}" and "*" filled with a plausible segment.
+std::string pathFor(const std::string& pattern) {
+  std::string path = pattern;
+  for (size_t at; (at = path.find("{}")) != std::string::npos;) path.replace(at, 2, "1");
+  if (!path.empty() && path.back() == '*') path.back() = 'x';
+  return path;
+}
+
+std::string tokenIdOf(const std::string& token) { return token.substr(3, token.find('_', 3) - 3); }
+}  // namespace
+
+// Generated from the route table: every route that needs credentials refuses, with 401, a
+// disabled user's token, a revoked token, an expired token and a session whose user was
+// disabled, on the first request after the change; the expired token is told so.
+TEST_F(ApiTest, EndedAccessIsRefusedOnEveryRouteAtTheNextRequest) {
+  const std::string disabled = users.addUser("gone", Role::Admin).token;
+  const std::string revoked = users.addUser("leaked", Role::Admin).token;
+  const std::string expired = users.addUser("lapsed", Role::Admin).token;
+  const std::string sessionHolder = users.addUser("browser", Role::Admin).token;
+  const auto [cookie, csrf] = signIn("browser", sessionHolder);
+  // Each credential works before the change.
+  for (const auto& token : {disabled, revoked, expired}) EXPECT_EQ(get("/api/v1/studies", token).status, 200);
+  EXPECT_EQ(call("GET", "/api/v1/studies", "", {{"cookie", cookie}}).status, 200);
+
+  ASSERT_EQ(call("PUT", "/api/v1/users/gone/disabled", R"({"disabled": true})", {{"authorization", "Bearer " + admin}}).status, 200);
+  ASSERT_EQ(call("DELETE", "/api/v1/users/leaked/tokens/" + tokenIdOf(revoked), "", {{"authorization", "Bearer " + admin}}).status, 200);
+  state.with([&](sqlite::Database& db) {
+    db.prepare("UPDATE tokens SET expires_ms = ? WHERE id = ?").bind(1, nowMillis() - 1000).bind(2, std::stoll(tokenIdOf(expired))).run();
+  });
+  ASSERT_EQ(call("PUT", "/api/v1/users/browser/disabled", R"({"disabled": true})", {{"authorization", "Bearer " + admin}}).status, 200);
+
+  size_t checked = 0;
+  for (const auto& route : api.routeTable()) {
+    if (route.roles.empty()) continue;
+    const std::string path = pathFor(route.pattern);
+    const std::map<std::string, std::map<std::string, std::string>> credentials = {
+        {"disabled user", {{"authorization", "Bearer " + disabled}}},
+        {"revoked token", {{"x-annotation-token", revoked}}},
+        {"expired token", {{"authorization", "Bearer " + expired}}},
+        {"disabled user's session", {{"cookie", cookie}, {"x-csrf-token", csrf}}}};
+    for (const auto& [what, headers] : credentials) {
+      const HttpResponse r = call(route.method, path, "{}", headers);
+      EXPECT_EQ(r.status, 401) << route.method << ' ' << path << " with a " << what << ": " << r.body;
+      if (what == "expired token") EXPECT_NE(r.body.find("expired on"), std::string::npos) << r.body;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 4u * 30) << "every route with roles, four ways";
+  // What ended each credential is in the audit trail, and no secret is.
+  const json trail = json::parse(get("/api/v1/audit?limit=1000").body);
+  const std::string text = trail.dump();
+  for (const auto& token : {disabled, revoked, expired, sessionHolder, admin}) {
+    EXPECT_EQ(text.find(token.substr(token.rfind('_') + 1)), std::string::npos) << "a secret reached the audit trail";
+  }
+  for (const char* action : {"\"disable-user\"", "\"revoke-token\""}) EXPECT_NE(text.find(action), std::string::npos) << action;
+  EXPECT_NE(text.find("this token expired on"), std::string::npos);
+  // Enabled again, the user's token works again; the revoked one never does.
+  ASSERT_EQ(call("PUT", "/api/v1/users/gone/disabled", R"({"disabled": false})", {{"authorization", "Bearer " + admin}}).status, 200);
+  EXPECT_EQ(get("/api/v1/studies", disabled).status, 200);
+  EXPECT_EQ(get("/api/v1/studies", revoked).status, 401);
+}
+
+TEST_F(ApiTest, TokensExpireListTheirUseAndCanBeRevokedOneByOneOrAll) {
+  const IssuedToken first = users.addUser("rita", Role::Annotator, 30u);
+  const auto issued = call("POST", "/api/v1/users/rita/tokens", R"({"lifetimeDays": 0})", {{"authorization", "Bearer " + admin}});
+  ASSERT_EQ(issued.status, 201) << issued.body;
+  const json second = json::parse(issued.body);
+  EXPECT_TRUE(second["expires"].is_null()) << "0 days: never expires";
+  EXPECT_EQ(header(issued, "Cache-Control"), "no-store");
+  EXPECT_EQ(call("POST", "/api/v1/users/rita/tokens", R"({"lifetimeDays": -1})", {{"authorization", "Bearer " + admin}}).status, 400);
+  EXPECT_EQ(get("/api/v1/studies", first.token).status, 200);
+  users.flushLastUse();
+  const json listed = json::parse(get("/api/v1/users/rita/tokens").body);
+  ASSERT_EQ(listed["tokens"].size(), 2u);
+  const json& older = listed["tokens"][1];
+  EXPECT_EQ(older["tokenId"], first.info.id);
+  EXPECT_EQ(older["state"], "active");
+  EXPECT_FALSE(older["lastUsed"].is_null()) << "its use was recorded";
+  const int64_t days = (first.info.expiresMs - first.info.createdMs) / 86400000;
+  EXPECT_EQ(days, 30);
+  EXPECT_TRUE(listed["tokens"][0]["lastUsed"].is_null());
+  // Revoking every token ends both at once.
+  const auto revoked = call("DELETE", "/api/v1/users/rita/tokens", "", {{"authorization", "Bearer " + admin}});
+  EXPECT_EQ(json::parse(revoked.body)["revoked"], 2);
+  EXPECT_EQ(get("/api/v1/studies", first.token).status, 401);
+  EXPECT_EQ(get("/api/v1/studies", second["token"]).status, 401);
+  EXPECT_NE(get("/api/v1/studies", first.token).body.find("revoked"), std::string::npos);
+  EXPECT_EQ(json::parse(get("/api/v1/users/rita/tokens").body)["tokens"][0]["state"], "revoked");
+  EXPECT_EQ(call("DELETE", "/api/v1/users/rita/tokens/999", "", {{"authorization", "Bearer " + admin}}).status, 404);
+  EXPECT_EQ(call("PUT", "/api/v1/users/root/disabled", R"({"disabled": true})", {{"authorization", "Bearer " + admin}}).status, 409)
+      << "an administrator does not lock themselves out";
+}
+
+TEST_F(ApiTest, ADisabledReadersClaimedTaskGoesBackToThePoolWithItsWork) {
+  // A task on the CT study of the fixture, claimed and worked on by a reader.
+  const auto scheduled = call("POST", "/api/v1/tasks", json{{"study", "8.0"}, {"protocol", "chest-ct-lung-nodules"}}.dump(),
+                              {{"authorization", "Bearer " + admin}});
+  ASSERT_EQ(scheduled.status, 201) << scheduled.body;
+  const std::string task = std::to_string(json::parse(scheduled.body)["tasks"][0]["id"].get<int>());
+  const std::string reader = users.addUser("leaver", Role::Annotator).token;
+  const std::string other = users.addUser("stayer", Role::Annotator).token;
+  ASSERT_EQ(call("POST", "/api/v1/tasks/" + task + "/claim", "", {{"authorization", "Bearer " + reader}}).status, 200);
+  EXPECT_EQ(call("POST", "/api/v1/tasks/" + task + "/claim", "", {{"authorization", "Bearer " + other}}).status, 409) << "held";
+  const auto disabled = call("PUT", "/api/v1/users/leaver/disabled", R"({"disabled": true})", {{"authorization", "Bearer " + admin}});
+  ASSERT_EQ(disabled.status, 200);
+  EXPECT_EQ(json::parse(disabled.body)["releasedTasks"], json::array({std::stoi(task)}));
+  EXPECT_EQ(call("POST", "/api/v1/tasks/" + task + "/claim", "", {{"authorization", "Bearer " + other}}).status, 200) << "claimable at once";
+}
+
+TEST_F(ApiTest, GuessingTokensOrSignInsLocksTheAddressOrTheUserForAWhile) {
+  ApiHandler strict{catalog, metrics, users, audit, worklist, ApiInfo{"annotation-node", "test", "ANNOTNODE", ""},
+                    BrowserSettings{"", "", {}, ThrottleSettings{6, 3, std::chrono::seconds(600), std::chrono::seconds(600)}}};
+  const std::string rita = users.addUser("rita", Role::Annotator).token;
+  // A user's sign-in: three wrong tokens lock it, even with the right one afterwards.
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(call("POST", "/api/v1/session", json{{"name", "rita"}, {"token", "an_1_" + std::string(64, 'a')}}.dump(), {}, &strict).status, 401);
+  }
+  const auto locked = call("POST", "/api/v1/session", json{{"name", "rita"}, {"token", rita}}.dump(), {}, &strict);
+  EXPECT_EQ(locked.status, 429) << locked.body;
+  EXPECT_NE(header(locked, "Retry-After"), "");
+  // Her token still works for scripts: only sign-in by name was locked.
+  EXPECT_EQ(call("GET", "/api/v1/studies", "", {{"authorization", "Bearer " + rita}}, &strict).status, 200);
+  // Unknown tokens from one address: with the three failed sign-ins, the sixth failure locks
+  // the address, for good tokens too.
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(call("GET", "/api/v1/studies", "", {{"authorization", "Bearer guess-" + std::to_string(i)}}, &strict).status, 401);
+  }
+  EXPECT_EQ(call("GET", "/api/v1/studies", "", {{"authorization", "Bearer " + rita}}, &strict).status, 429);
+  const json lockouts = json::parse(get("/api/v1/audit?action=lockout").body)["entries"];
+  ASSERT_EQ(lockouts.size(), 2u) << lockouts.dump();
+  EXPECT_EQ(lockouts.dump().find("guess-"), std::string::npos) << "no token in the trail";
+  // The default handler keeps its own counts: nothing is locked there.
+  EXPECT_EQ(get("/api/v1/studies", rita).status, 200);
 }

@@ -1,5 +1,6 @@
-// Administration: users and their roles (with a new user's token shown once), the protocols
-// loaded, what is owed to each PACS, and whether the audit trail's chain is intact.
+// Administration: users and their roles (with a new user's token shown once), ending and
+// restoring their access (disable, revoke tokens, a new token), the protocols loaded, what is
+// owed to each PACS, and whether the audit trail's chain is intact.
 import { api } from '../api.js';
 import { clear, formatTime, h } from '../dom.js';
 
@@ -22,8 +23,11 @@ export function mountAdmin(root) {
       const message = h('p', { role: 'status' });
       clear(users,
         h('h2', {}, 'Users'),
-        h('table', {}, h('tr', {}, ['Name', 'Role', 'Created', 'Status'].map((t) => h('th', {}, t))),
-          list.map((u) => h('tr', {}, h('td', {}, u.name), h('td', {}, u.role), h('td', {}, formatTime(u.created)), h('td', {}, u.disabled ? 'disabled' : 'active')))),
+        h('table', {}, h('tr', {}, ['Name', 'Role', 'Created', 'Status', 'Tokens', 'Access'].map((t) => h('th', {}, t))),
+          list.map((u) => h('tr', { 'data-user': u.name }, h('td', {}, u.name), h('td', {}, u.role), h('td', {}, formatTime(u.created)),
+            h('td', { 'data-testid': 'user-status' }, u.disabled ? 'disabled' : 'active'),
+            h('td', {}, tokenSummary(u.tokens || [])),
+            h('td', { class: 'access' }, accessButtons(u))))),
         issued ? h('div', { class: 'token', role: 'alert' },
           h('p', {}, `Token of ${issued.name} (shown once, give it to them in person or through a secure channel):`),
           h('code', { 'data-testid': 'issued-token' }, issued.token)) : null,
@@ -44,6 +48,40 @@ export function mountAdmin(root) {
     } catch (e) {
       failed(users, 'Users', e);
     }
+  }
+
+  // Live tokens and when the newest was last used; the details are a hover away.
+  function tokenSummary(tokens) {
+    const active = tokens.filter((t) => t.state === 'active');
+    const used = active.map((t) => t.lastUsed).filter(Boolean).sort().pop();
+    const title = tokens.map((t) => `token ${t.tokenId}: ${t.state}, expires ${t.expires ? formatTime(t.expires) : 'never'}, last used ${t.lastUsed ? formatTime(t.lastUsed) : 'never'}`).join('\n');
+    return h('span', { title }, `${active.length} active${used ? ` · used ${formatTime(used)}` : ''}`);
+  }
+
+  // Ending access takes one click and a confirmation; every change is audited by the server.
+  function accessButtons(u) {
+    const act = (label, question, method, path, body) => h('button', {
+      type: 'button',
+      'data-action': label.toLowerCase().replace(/ /g, '-'),
+      onclick: async () => {
+        if (question && !window.confirm(question)) return;
+        try {
+          const answer = await api(method, path, body ? { body } : {});
+          loadUsers(answer.token ? answer : undefined);
+        } catch (err) {
+          failed(users, 'Users', err);
+        }
+      },
+    }, label);
+    const path = `api/v1/users/${encodeURIComponent(u.name)}`;
+    return [
+      u.disabled
+        ? act('Enable', null, 'PUT', `${path}/disabled`, { disabled: false })
+        : act('Disable', `Disable ${u.name}? Their tokens and open sessions stop working now and their claimed tasks return to the pool.`,
+          'PUT', `${path}/disabled`, { disabled: true }),
+      act('Revoke tokens', `Revoke every token of ${u.name}? Scripts using them stop working.`, 'DELETE', `${path}/tokens`),
+      act('New token', null, 'POST', `${path}/tokens`, {}),
+    ];
   }
 
   async function loadProtocols() {

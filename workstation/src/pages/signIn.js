@@ -26,7 +26,9 @@ export function mountSignIn(root, { message, onSignedIn }) {
       onSignedIn(session);
     } catch (e) {
       status.className = 'error';
-      status.textContent = e instanceof ApiError && e.status === 401
+      // A guess gets the plain answer; a token that ended (disabled, revoked, expired) or a
+      // lockout gets the server's words, which say what to do.
+      status.textContent = e instanceof ApiError && e.status === 401 && /do not match/.test(e.message)
         ? 'The user name and token do not match an active user. Check both, or ask your administrator for a new token.'
         : `Signing in failed: ${e.message}`;
       button.disabled = false;
