@@ -108,6 +108,7 @@ int serve(const NodeConfig& config) {
   browser.viewerDirectory = config.viewerDirectory.empty() ? std::string(ANNOT_DEFAULT_VIEWER_DIR) : config.viewerDirectory;
   browser.sessions.idle = std::chrono::minutes(config.sessionIdleMinutes);
   browser.secureCookies = !config.httpsCertificate.empty();
+  browser.ldap = config.ldap;
   ApiHandler api(catalog, metrics, users, audit, worklist, ApiInfo{"annotation-node", ANNOT_VERSION, config.dicomAet, ""}, browser);
   api.setOutbox(&outbox);
   dicomweb::IndexedDicomwebSource dicomwebSource(catalog, store);

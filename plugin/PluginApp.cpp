@@ -20,6 +20,7 @@ BrowserSettings browserSettings(const PluginConfig& c) {
   b.viewerDirectory = c.viewerDirectory.empty() ? std::string(ANNOT_DEFAULT_VIEWER_DIR) : c.viewerDirectory;
   b.sessions.idle = std::chrono::minutes(c.sessionIdleMinutes);
   b.secureCookies = c.orthancHttps;
+  b.ldap = c.ldap;
   return b;
 }
 // The data directory must exist before the state database opens in it.

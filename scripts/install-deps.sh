@@ -12,7 +12,7 @@ PACKAGES=(
   build-essential cmake pkg-config ninja-build
   # libraries
   libdcmtk-dev libboost-dev libsqlite3-dev libssl-dev nlohmann-json3-dev
-  libgtest-dev googletest orthanc-dev
+  libgtest-dev googletest orthanc-dev libldap-dev
   # runtime tools and test peers
   dcmtk orthanc orthanc-dicomweb dicom3tools pixelmed-apps default-jre-headless
   sqlite3 curl openssl procps
@@ -20,8 +20,9 @@ PACKAGES=(
 
 # The browser tests drive Debian's Chromium (never a browser an npm package downloads); the
 # image-kind tests read public sample files (a radiograph, captures, an RT Dose, an ECG) that
-# Debian ships with python3-pydicom (only the files are used).
-if [ "${1:-}" = "--test" ]; then PACKAGES+=(chromium fonts-dejavu-core python3-pydicom); fi
+# Debian ships with python3-pydicom (only the files are used). The hospital sign-in tests run
+# their own throwaway LDAP directory with Debian's slapd.
+if [ "${1:-}" = "--test" ]; then PACKAGES+=(chromium fonts-dejavu-core python3-pydicom slapd ldap-utils); fi
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -51,6 +52,13 @@ if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet orthanc 2
 fi
 if [ -x /etc/init.d/orthanc ] && pgrep -x Orthanc >/dev/null 2>&1; then
   $SUDO /etc/init.d/orthanc stop >/dev/null 2>&1 || true
+fi
+# The same for the packaged slapd: the tests start their own directory on a free port.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet slapd 2>/dev/null; then
+  $SUDO systemctl stop slapd || true
+fi
+if [ -x /etc/init.d/slapd ] && pgrep -x slapd >/dev/null 2>&1; then
+  $SUDO /etc/init.d/slapd stop >/dev/null 2>&1 || true
 fi
 
 # The labeling workstation is bundled by the normal build from its pinned npm packages.

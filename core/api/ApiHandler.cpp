@@ -152,6 +152,7 @@ ApiHandler::ApiHandler(StudyIndex& catalog, Metrics& metrics, UserStore& users, 
       sessions_(browser.sessions),
       throttle_(browser.throttle),
       access_(users, audit, [&worklist](const std::string& name) { return worklist.returnClaimsOf(name); }),
+      ldap_(browser.ldap),
       workstation_(StaticFilesOptions{browser.workstationDirectory, "index.html", kWorkstationPolicy,
                                       "build the product with scripts/build.sh (it bundles the workstation)", false, {}}),
       viewer_(StaticFilesOptions{browser.viewerDirectory, "index.html", kViewerPolicy,
@@ -278,7 +279,13 @@ void ApiHandler::authenticate(Call& call) {
   }
   // The user and the token signed in with are read again on every request: a disabled user's
   // session, or one opened with a token since revoked or expired, stops at once.
-  call.user = users_.holderOf(call.session->tokenId);
+  // A directory sign-in rests on no token: the user alone must still be enabled.
+  if (call.session->tokenId) {
+    call.user = users_.holderOf(call.session->tokenId);
+  } else {
+    call.user = users_.find(call.session->userName);
+    if (call.user && call.user->disabled) call.user.reset();
+  }
   if (!call.user || call.user->name != call.session->userName) {
     call.denial = "the session ended: its user was disabled or the token it was opened with was revoked or expired";
     call.deniedUser = call.session->userName;
@@ -345,14 +352,19 @@ std::string ApiHandler::sessionCookie(const std::string& value, bool expire) con
 
 HttpResponse ApiHandler::signIn(const Call& call) {
   const json body = api::parseJsonBody(call.request);
-  if (!body.is_object() || !body.contains("name") || !body["name"].is_string() || !body.contains("token") || !body["token"].is_string()) {
-    throw BadRequest("body must be {\"name\": \"user name\", \"token\": \"the user's API token\"}");
+  const bool withToken = body.is_object() && body.contains("token") && body["token"].is_string();
+  const bool withPassword = body.is_object() && body.contains("password") && body["password"].is_string();
+  if (!body.is_object() || !body.contains("name") || !body["name"].is_string() || withToken == withPassword) {
+    throw BadRequest(ldap_.enabled() ? "body must be {\"name\": \"user name\", \"password\": \"the hospital password\"} or "
+                                       "{\"name\", \"token\": \"an API token\"}"
+                                     : "body must be {\"name\": \"user name\", \"token\": \"the user's API token\"}");
   }
   const std::string name = body["name"];
   // Who tried is recorded by the name given, unless it cannot be a user name (a token pasted
   // into the wrong field): secrets never reach the trail.
   const std::string named = isValidUserName(name) ? name : "";
   if (auto locked = lockedOut(call, named)) return *locked;
+  if (withPassword) return signInWithDirectory(call, named, body["password"].get<std::string>());
   const TokenCheck checked = users_.check(body["token"].get<std::string>());
   Call attempt{call.request, {}, checked.user, std::nullopt};
   if (!attempt.user || attempt.user->name != name) {
@@ -363,10 +375,51 @@ HttpResponse ApiHandler::signIn(const Call& call) {
     if (!ended || checked.userName != name) countFailure(call, named);
     return errorResponse(401, why);
   }
+  audit(attempt, "sign-in", "user", attempt.user->name, "success", "token " + std::to_string(checked.tokenId));
+  return openSession(attempt, checked.tokenId);
+}
+
+HttpResponse ApiHandler::signInWithDirectory(const Call& call, const std::string& name, const std::string& password) {
+  const auto denied = [&](int status, const std::string& why, const std::string& detail) {
+    audit_.record({"", "", "sign-in", "user", name.empty() ? "(not a user name)" : name, "denied", detail, call.request.remoteAddress});
+    return errorResponse(status, why);
+  };
+  if (!ldap_.enabled()) return denied(400, "sign-in with a password is not configured here: use your API token", "no directory configured");
+  if (name.empty()) {
+    countFailure(call, "");
+    return denied(401, "user name and password do not match", "not a user name");
+  }
+  const LdapOutcome outcome = ldap_.signIn(name, password);
+  switch (outcome.kind) {
+    case LdapOutcome::Kind::WrongCredentials:
+      countFailure(call, name);
+      return denied(401, "user name and password do not match", "ldap: " + outcome.detail);
+    case LdapOutcome::Kind::NoRole:
+      return denied(403, "your hospital account is not in a group that grants access to labeling: ask an administrator",
+                    "ldap: " + outcome.detail);
+    case LdapOutcome::Kind::Unavailable:
+      LOG_WARN("auth", "LDAP sign-in of " << name << " failed: " << outcome.detail);
+      return denied(503, "the hospital directory could not be reached: try again, or sign in with an API token",
+                    "ldap unavailable: " + outcome.detail);
+    case LdapOutcome::Kind::Granted: break;
+  }
+  const User user = users_.ensureDirectoryUser(name, outcome.role);
+  if (user.disabled) return denied(401, "user '" + name + "' is disabled: ask an administrator", "ldap: disabled here");
   throttle_.succeed(SignInThrottle::userKey(name));
-  const SessionStore::Opened opened = sessions_.open(attempt.user->name, checked.tokenId);
-  audit(attempt, "sign-in", "user", attempt.user->name);
-  HttpResponse r = jsonResponse(201, {{"signedIn", true}, {"name", attempt.user->name}, {"role", roleName(attempt.user->role)},
+  const Call attempt{call.request, {}, user, std::nullopt};
+  audit(attempt, "sign-in", "user", name, "success", outcome.detail);
+  return openSession(attempt, 0);
+}
+
+json ApiHandler::signInMethods() const {
+  json methods = json::array({"token"});
+  if (ldap_.enabled()) methods.push_back("password");
+  return methods;
+}
+
+HttpResponse ApiHandler::openSession(const Call& signedIn, int64_t tokenId) {
+  const SessionStore::Opened opened = sessions_.open(signedIn.user->name, tokenId);
+  HttpResponse r = jsonResponse(201, {{"signedIn", true}, {"name", signedIn.user->name}, {"role", roleName(signedIn.user->role)},
                                       {"csrfToken", opened.session.csrfToken}, {"viewer", viewerInstalled()},
                                       {"idleTimeoutSeconds", sessions_.settings().idle.count()}});
   r.headers.emplace_back("Set-Cookie", sessionCookie(opened.id, false));
@@ -378,12 +431,13 @@ HttpResponse ApiHandler::currentSession(const Call& open) {
   Call call = open;
   authenticate(call);
   if (!call.user) {
-    HttpResponse r = jsonResponse(200, {{"signedIn", false}});
+    HttpResponse r = jsonResponse(200, {{"signedIn", false}, {"signInMethods", signInMethods()}});
     r.headers.emplace_back("Cache-Control", "no-store");
     return r;
   }
   json body = {{"signedIn", true}, {"name", call.user->name}, {"role", roleName(call.user->role)}, {"via", call.session ? "session" : "token"},
                {"viewer", viewerInstalled()}};
+  body["signInMethods"] = signInMethods();
   if (call.session) {
     body["csrfToken"] = call.session->csrfToken;
     body["idleTimeoutSeconds"] = sessions_.settings().idle.count();

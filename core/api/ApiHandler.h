@@ -38,6 +38,7 @@
 
 #include "audit/AuditLog.h"
 #include "auth/AccessAdministration.h"
+#include "auth/LdapDirectory.h"
 #include "auth/SignInThrottle.h"
 #include "auth/SessionStore.h"
 #include "auth/UserStore.h"
@@ -63,6 +64,7 @@ struct BrowserSettings {
   std::string viewerDirectory;       // the OHIF viewer's files (served at /viewer); empty: none
   SessionSettings sessions;
   ThrottleSettings throttle;
+  LdapSettings ldap;  // hospital sign-in with a password; off unless configured
   bool secureCookies = false;  // the page is served over HTTPS: cookies get the Secure attribute
 };
 
@@ -113,6 +115,10 @@ class ApiHandler : public HttpHandler {
   // The caller, from a token header (scripts, DICOMweb clients) or a session cookie (browsers).
   void authenticate(Call& call);
   HttpResponse signIn(const Call& call);
+  HttpResponse signInWithDirectory(const Call& call, const std::string& name, const std::string& password);
+  HttpResponse openSession(const Call& signedIn, int64_t tokenId);
+  // What the sign-in page offers: "token", and "password" when a directory is configured.
+  nlohmann::json signInMethods() const;
   HttpResponse currentSession(const Call& call);
   HttpResponse signOut(const Call& call);
   std::string sessionCookie(const std::string& value, bool expire) const;
@@ -172,6 +178,7 @@ class ApiHandler : public HttpHandler {
   SessionStore sessions_;
   SignInThrottle throttle_;
   AccessAdministration access_;
+  LdapDirectory ldap_;
   StaticFiles workstation_;
   StaticFiles viewer_;
   HttpResponse viewer(const Call& call, const std::string& relativePath);

@@ -259,6 +259,34 @@ std::vector<TokenInfo> UserStore::tokensOf(const std::string& name) {
   });
 }
 
+User UserStore::ensureDirectoryUser(const std::string& name, Role role) {
+  if (!isValidUserName(name)) throw UserError(UserError::Kind::Invalid, "user name '" + name + "' is not valid");
+  return db_.with([&](sqlite::Database& db) {
+    sqlite::Transaction tx(db);
+    auto st = db.prepare(std::string("SELECT ") + kUserColumns + " FROM users WHERE name = ?");
+    st.bind(1, name);
+    User user;
+    if (st.step()) {
+      user = readUser(st);
+      st.reset();
+      if (user.role != role) {
+        db.prepare("UPDATE users SET role = ? WHERE id = ?").bind(1, std::string(roleName(role))).bind(2, user.id).run();
+        user.role = role;
+      }
+    } else {
+      st.reset();
+      user.name = name;
+      user.role = role;
+      user.createdMs = nowMillis();
+      db.prepare("INSERT INTO users(name, role, created_ms) VALUES(?,?,?)").bind(1, name).bind(2, std::string(roleName(role)))
+          .bind(3, user.createdMs).run();
+      user.id = db.lastInsertRowId();
+    }
+    tx.commit();
+    return user;
+  });
+}
+
 void UserStore::setIdentifiedAccess(const std::string& name, bool granted) {
   db_.with([&](sqlite::Database& db) {
     auto st = db.prepare("UPDATE users SET identified_access = ? WHERE name = ?");

@@ -90,6 +90,10 @@ class UserStore {
   // a browser session lives no longer than the token it was opened with.
   std::optional<User> holderOf(int64_t tokenId);
   std::optional<User> find(const std::string& name);
+  // The local record of a user the hospital directory vouched for: created on first sign-in
+  // (without a token), its role brought in line with the directory's on every sign-in. A user
+  // an administrator disabled here stays disabled.
+  User ensureDirectoryUser(const std::string& name, Role role);
   // Grants or withdraws a researcher's access to identified data (admin decision, audited by the caller).
   void setIdentifiedAccess(const std::string& name, bool granted);
   // Disables or enables a user; returns false when it already was so. Throws NotFound.

@@ -31,7 +31,7 @@ const std::set<std::string>& knownKeys() {
       "StableAge", "LogLevel",
       "MinFreeDiskSpaceMB", "ProtocolsDirectory", "TaskLeaseSeconds", "Pacs",
       "OutboxMaxBackoffSeconds", "PacsTlsTrustedCertificates", "PacsTlsCertificate", "PacsTlsPrivateKey",
-      "WorkstationDirectory", "ViewerDirectory", "SessionIdleMinutes", "TokenLifetimeDays"};
+      "WorkstationDirectory", "ViewerDirectory", "SessionIdleMinutes", "TokenLifetimeDays", "Ldap"};
   return keys;
 }
 }  // namespace
@@ -78,6 +78,7 @@ NodeConfig NodeConfig::fromJsonText(const std::string& text) {
   c.viewerDirectory = readString(doc, "ViewerDirectory", c.viewerDirectory);
   c.sessionIdleMinutes = readPositive<unsigned>(doc, "SessionIdleMinutes", c.sessionIdleMinutes);
   c.tokenLifetimeDays = readUnsigned<unsigned>(doc, "TokenLifetimeDays", c.tokenLifetimeDays);
+  if (doc.contains("Ldap")) c.ldap = parseLdapSettings(doc.at("Ldap"));
   c.validate();
   return c;
 }

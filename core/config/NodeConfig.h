@@ -2,6 +2,8 @@
 // The node's configuration: a JSON file in the spirit of Orthanc's configuration file,
 // overridden by command-line flags. Unknown keys are rejected so typos do not pass silently.
 #include <cstdint>
+
+#include "auth/LdapDirectory.h"
 #include <string>
 #include <vector>
 
@@ -39,7 +41,8 @@ struct NodeConfig {
   std::string workstationDirectory;         // the labeling workstation's built files; empty: the build's
   std::string viewerDirectory;              // the OHIF viewer's files (served at /viewer); empty: the build's
   unsigned sessionIdleMinutes = 15;         // a browser session ends after this long without a request
-  unsigned tokenLifetimeDays = 90;          // API tokens issued without a lifetime expire after this; 0: never
+  unsigned tokenLifetimeDays = 90;
+  LdapSettings ldap;                        // "Ldap": hospital sign-in with a password (off when absent)          // API tokens issued without a lifetime expire after this; 0: never
 
   // Parses a configuration document. Throws std::invalid_argument naming the offending key.
   static NodeConfig fromJsonText(const std::string& text);

@@ -3,6 +3,8 @@
 // file, plus what it reuses of Orthanc's own settings (AE title, storage directory). Stable age
 // is Orthanc's StableAge: the plugin reacts to Orthanc's StableStudy event.
 #include <cstdint>
+
+#include "auth/LdapDirectory.h"
 #include <string>
 #include <vector>
 
@@ -24,7 +26,8 @@ struct PluginConfig {
   std::string workstationDirectory;         // the labeling workstation's built files; empty: the build's
   std::string viewerDirectory;              // the OHIF viewer's files (served at /annotation/viewer); empty: the build's
   unsigned sessionIdleMinutes = 15;
-  unsigned tokenLifetimeDays = 90;  // API tokens issued without a lifetime; 0: never expire
+  unsigned tokenLifetimeDays = 90;
+  LdapSettings ldap;  // "Ldap": hospital sign-in with a password (off when absent)  // API tokens issued without a lifetime; 0: never expire
 
   static constexpr const char* kSection = "AnnotationNode";
   // Reads the whole Orthanc configuration (as OrthancPluginGetConfiguration returns it). Throws

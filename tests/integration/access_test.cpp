@@ -8,6 +8,7 @@
 
 #include <filesystem>
 
+#include "DirectoryHarness.h"
 #include "NodeHarness.h"
 #include "OrthancHarness.h"
 
@@ -98,6 +99,60 @@ std::vector<std::string> endAccessOn(const Site& site, const std::function<void(
   return {leaver, leaked, lapsed, site.adminToken};
 }
 
+HttpResult signInWithPassword(const Site& site, const std::string& name, const std::string& password) {
+  return httpRequest(site.httpPort, "POST", site.root + "/api/v1/session", json{{"name", name}, {"password", password}}.dump(),
+                     {{"Content-Type", "application/json"}});
+}
+
+// Hospital sign-in on one deployment: each group's role, refusals with their reasons, and a
+// directory that is down.
+void signInThroughTheDirectory(const Site& site, RunningDirectory& directory) {
+  const json methods = json::parse(httpRequest(site.httpPort, "GET", site.root + "/api/v1/session").body)["signInMethods"];
+  EXPECT_EQ(methods, json({"token", "password"})) << site.name;
+  const std::map<std::string, std::string> roles = {{"rad1", "annotator"}, {"rev1", "reviewer"}, {"adm1", "admin"}};
+  for (const auto& [user, role] : roles) {
+    const HttpResult r = signInWithPassword(site, user, RunningDirectory::password(user));
+    ASSERT_EQ(r.status, 201) << site.name << ' ' << user << ": " << r.body;
+    EXPECT_EQ(json::parse(r.body)["role"], role) << user << ": the most powerful role of their groups";
+  }
+  // The session is a real one: the worklist answers with its cookie.
+  const HttpResult signedIn = signInWithPassword(site, "rad1", RunningDirectory::password("rad1"));
+  std::string cookie;
+  for (const auto& [k, v] : signedIn.headers) if (k == "set-cookie") cookie = v.substr(0, v.find(';'));
+  EXPECT_EQ(httpRequest(site.httpPort, "GET", site.root + "/api/v1/tasks", "", {{"Cookie", cookie}}).status, 200) << site.name;
+
+  EXPECT_EQ(signInWithPassword(site, "rad1", "wrong").status, 401);
+  EXPECT_EQ(signInWithPassword(site, "rad1", "").status, 401) << "an empty password is an anonymous bind: refused before it";
+  EXPECT_EQ(signInWithPassword(site, "nobody", "whatever").status, 401);
+  const HttpResult visitor = signInWithPassword(site, "visitor", RunningDirectory::password("visitor"));
+  EXPECT_EQ(visitor.status, 403) << "in no group that grants a role: " << visitor.body;
+  EXPECT_NE(visitor.body.find("not in a group"), std::string::npos) << visitor.body;
+  // A name that tries to reach another entry through the DN is escaped, not followed.
+  EXPECT_EQ(signInWithPassword(site, "rad1,ou=people", RunningDirectory::password("rad1")).status, 401);
+
+  // An administrator's local decision wins over the directory.
+  ASSERT_EQ(site.call(site.adminToken, "PUT", "/api/v1/users/rad1/disabled", R"({"disabled": true})").status, 200);
+  EXPECT_EQ(httpRequest(site.httpPort, "GET", site.root + "/api/v1/tasks", "", {{"Cookie", cookie}}).status, 401) << "the open session ends";
+  const HttpResult refused = signInWithPassword(site, "rad1", RunningDirectory::password("rad1"));
+  EXPECT_EQ(refused.status, 401);
+  EXPECT_NE(refused.body.find("disabled"), std::string::npos) << refused.body;
+
+  // The directory down: a clear 503, and token sign-in still works.
+  directory.stop();
+  const HttpResult down = signInWithPassword(site, "rev1", RunningDirectory::password("rev1"));
+  EXPECT_EQ(down.status, 503) << down.body;
+  EXPECT_EQ(site.call(site.adminToken, "GET", "/api/v1/tasks").status, 200);
+  directory.start();
+  EXPECT_EQ(signInWithPassword(site, "rev1", RunningDirectory::password("rev1")).status, 201);
+
+  // The trail has each sign-in and refusal, and no password.
+  const std::string trail = site.call(site.adminToken, "GET", "/api/v1/audit?action=sign-in&limit=1000").body;
+  EXPECT_NE(trail.find("ldap: role reviewer"), std::string::npos) << trail;
+  for (const char* user : {"rad1", "rev1", "adm1", "visitor"}) {
+    EXPECT_EQ(trail.find(RunningDirectory::password(user)), std::string::npos) << "a password is in the audit trail";
+  }
+}
+
 void expectNoSecretIn(const std::string& where, const std::string& text, const std::vector<std::string>& secrets) {
   for (const auto& token : secrets) EXPECT_EQ(text.find(secretOf(token)), std::string::npos) << "a token's secret is in " << where;
 }
@@ -168,4 +223,26 @@ TEST(Access, EndsOnEveryRouteOfThePluginInsideOrthanc) {
   });
   expectNoSecretIn("Orthanc's log", orthanc.log(), secrets);
   expectNoSecretIn("the audit trail", site.call(site.adminToken, "GET", "/api/v1/audit?limit=1000").body, secrets);
+}
+
+TEST(Access, HospitalStaffSignInWithTheirDirectoryPasswordOnTheNode) {
+  TempDir tmp;
+  RunningDirectory directory(tmp / "ldap");
+  RunningNode node(tmp / "data", NodeSettings{60, {{"Ldap", directory.settings()}}});
+  const Site site{"node", node.httpPort(), "", node.adminToken(), tmp / "data/state.sqlite"};
+  signInThroughTheDirectory(site, directory);
+  for (const char* user : {"rad1", "rev1", "adm1"}) {
+    EXPECT_EQ(node.process().log().find(RunningDirectory::password(user)), std::string::npos) << "a password is in the log";
+  }
+}
+
+TEST(Access, HospitalStaffSignInWithTheirDirectoryPasswordInsideOrthanc) {
+  TempDir tmp;
+  RunningDirectory directory(tmp / "ldap");
+  RunningOrthanc orthanc(tmp / "orthanc", OrthancSettings{true, 60, {{"Ldap", directory.settings()}}});
+  const Site site{"plugin", orthanc.httpPort(), "/annotation", orthanc.adminToken(), orthanc.pluginDataDir() + "/state.sqlite"};
+  signInThroughTheDirectory(site, directory);
+  for (const char* user : {"rad1", "rev1", "adm1"}) {
+    EXPECT_EQ(orthanc.log().find(RunningDirectory::password(user)), std::string::npos) << "a password is in Orthanc's log";
+  }
 }

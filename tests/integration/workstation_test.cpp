@@ -12,6 +12,7 @@
 #include <map>
 #include <set>
 
+#include "DirectoryHarness.h"
 #include "NodeHarness.h"
 #include "OrthancHarness.h"
 #include "Validators.h"
@@ -306,12 +307,13 @@ TEST(Workstation, ARadiographIsBoxedAndPaintedAndItsMasksReachThePacs) {
   }
 }
 
-// An administrator disables a reader on the admin page while the reader's browser is signed
-// in: the reader's next action signs the page out with the reason, and the same token cannot
+// A radiologist signs in with the hospital password. An administrator disables a reader on
+// the admin page while the reader's browser is signed in: the reader's next action signs the page out with the reason, and the same token cannot
 // sign in again.
-TEST(Workstation, AnAdminEndsAReadersOpenSessionFromTheAdminPage) {
+TEST(Workstation, StaffSignInWithTheHospitalPasswordAndAnAdminEndsAReadersOpenSession) {
   TempDir tmp;
-  RunningNode node(tmp / "data", NodeSettings{1, {}});
+  RunningDirectory directory(tmp / "ldap");
+  RunningNode node(tmp / "data", NodeSettings{1, {{"Ldap", directory.settings()}}});
   const std::string reader = node.addUser("rita", "annotator");
   const std::string admin = node.addUser("ada", "admin");
   const std::string study = generateStudy(tmp / "ct", {"--slices", "2", "--rows", "64", "--columns", "64", "--body-part", "CHEST"});
@@ -319,7 +321,12 @@ TEST(Workstation, AnAdminEndsAReadersOpenSessionFromTheAdminPage) {
   firstTaskOf(node, study);
 
   const json report = runScript("access.mjs", {"--base", Site{node.httpPort(), "", ""}.ui(), "--reader", "rita:" + reader,
-                                               "--admin", "ada:" + admin, "--screenshots", screenshotDir(tmp)});
+                                               "--admin", "ada:" + admin, "--hospital", "rev1:" + RunningDirectory::password("rev1"),
+                                               "--screenshots", screenshotDir(tmp)});
+  // A radiologist signs in with the hospital password through the same form.
+  EXPECT_NE(report["passwordLabel"].get<std::string>().find("Hospital password"), std::string::npos) << report.dump();
+  EXPECT_NE(report["hospitalUser"].get<std::string>().find("rev1"), std::string::npos) << report.dump();
+  EXPECT_NE(report["hospitalUser"].get<std::string>().find("reviewer"), std::string::npos) << report.dump();
   EXPECT_EQ(report["adminSees"], "disabled") << report.dump();
   EXPECT_NE(report["signedOutMessage"].get<std::string>().find("signed out"), std::string::npos) << report.dump();
   EXPECT_NE(report["signInAgain"].get<std::string>().find("user 'rita' is disabled"), std::string::npos) << report.dump();

@@ -15,6 +15,7 @@ import { mountWorklist } from './pages/worklist.js';
 const root = document.getElementById('app');
 let user = null;
 let page = null;  // {unmount(), actions: {name: fn}, confirmLeave?()}
+let signInMethods = ['token'];
 let signedOutMessage = '';
 
 // Where to go once signed in: the OHIF viewer sends browsers without a session here with
@@ -27,6 +28,7 @@ async function boot() {
   try {
     const session = await api('GET', 'api/v1/session', { quietUnauthorized: true });
     user = session.signedIn ? session : null;
+    signInMethods = session.signInMethods || signInMethods;
     setCsrfToken(session.csrfToken);
   } catch (e) {
     user = null;
@@ -81,6 +83,7 @@ function render() {
   if (!user) {
     clear(root);
     page = mountSignIn(root, {
+      methods: signInMethods,
       message: signedOutMessage || (nextAddress() ? 'Sign in to open the viewer.' : ''),
       onSignedIn: (session) => {
         user = session;

@@ -1,9 +1,14 @@
-// Sign-in: a user name and the token an administrator issued. The token is exchanged for a
-// browser session (an HttpOnly cookie); the page never keeps it.
+// Sign-in: a user name and the token an administrator issued, or, where the hospital directory
+// is connected, the hospital password. Either is exchanged for a browser session (an HttpOnly
+// cookie); the page never keeps it.
 import { ApiError, api } from '../api.js';
 import { h } from '../dom.js';
 
-export function mountSignIn(root, { message, onSignedIn }) {
+// A product token reads "an_<id>_<secret>"; anything else typed is a password.
+const looksLikeToken = (text) => /^an_\d+_[0-9a-f]{64}$/.test(text);
+
+export function mountSignIn(root, { message, onSignedIn, methods = ['token'] }) {
+  const passwords = methods.includes('password');
   const name = h('input', { id: 'signin-name', name: 'username', autocomplete: 'username', required: true, autofocus: true });
   const token = h('input', { id: 'signin-token', name: 'token', type: 'password', autocomplete: 'current-password', required: true });
   const status = h('p', { class: message && !message.startsWith('Signed out') ? 'error' : 'info', role: 'alert', 'data-testid': 'signin-message' }, message || '');
@@ -11,9 +16,11 @@ export function mountSignIn(root, { message, onSignedIn }) {
   const form = h('form', { class: 'signin', onsubmit: submit },
     h('h1', {}, 'Labeling workstation'),
     h('label', { for: 'signin-name' }, 'User name'), name,
-    h('label', { for: 'signin-token' }, 'Token'), token,
+    h('label', { for: 'signin-token' }, passwords ? 'Hospital password (or API token)' : 'Token'), token,
     button, status,
-    h('p', { class: 'hint' }, 'Your administrator gives you a user name and a token (dicom-node user add NAME, or the Administration page). The session ends when you sign out or after a while without activity.'));
+    h('p', { class: 'hint' }, passwords
+      ? 'Sign in with your hospital account. An API token from your administrator works too. The session ends when you sign out or after a while without activity.'
+      : 'Your administrator gives you a user name and a token (dicom-node user add NAME, or the Administration page). The session ends when you sign out or after a while without activity.'));
 
   async function submit(event) {
     event.preventDefault();
@@ -21,7 +28,8 @@ export function mountSignIn(root, { message, onSignedIn }) {
     status.className = 'info';
     status.textContent = 'Signing in…';
     try {
-      const session = await api('POST', 'api/v1/session', { body: { name: name.value.trim(), token: token.value.trim() }, quietUnauthorized: true });
+      const secret = passwords && !looksLikeToken(token.value.trim()) ? { password: token.value } : { token: token.value.trim() };
+      const session = await api('POST', 'api/v1/session', { body: { name: name.value.trim(), ...secret }, quietUnauthorized: true });
       token.value = '';
       onSignedIn(session);
     } catch (e) {
@@ -29,7 +37,7 @@ export function mountSignIn(root, { message, onSignedIn }) {
       // A guess gets the plain answer; a token that ended (disabled, revoked, expired) or a
       // lockout gets the server's words, which say what to do.
       status.textContent = e instanceof ApiError && e.status === 401 && /do not match/.test(e.message)
-        ? 'The user name and token do not match an active user. Check both, or ask your administrator for a new token.'
+        ? (passwords ? 'The user name and password (or token) do not match. Check both, or ask your administrator.' : 'The user name and token do not match an active user. Check both, or ask your administrator for a new token.')
         : `Signing in failed: ${e.message}`;
       button.disabled = false;
     }

@@ -2,7 +2,11 @@
 // signed in elsewhere, disables the reader on the admin page. The reader's next action signs
 // the page out with the reason, and signing in again is refused with the server's words.
 //
-//   node access.mjs --base http://127.0.0.1:PORT/ui/ --reader NAME:TOKEN --admin NAME:TOKEN [--screenshots DIR]
+// With --hospital NAME:PASSWORD (a directory is configured), that radiologist first signs in
+// with the hospital password through the same form.
+//
+//   node access.mjs --base http://127.0.0.1:PORT/ui/ --reader NAME:TOKEN --admin NAME:TOKEN
+//                   [--hospital NAME:PASSWORD] [--screenshots DIR]
 import { launch } from './browser.mjs';
 import { Session, fail, parseArgs, sleep } from './workstation.mjs';
 
@@ -12,6 +16,17 @@ const [adminName, adminToken] = args.admin[0].split(':');
 const shots = args.screenshots ? args.screenshots[0] : '';
 const browser = await launch();
 const result = {};
+
+if (args.hospital) {
+  const [name, password] = args.hospital[0].split(':');
+  const staff = await Session.open(args.base[0], { browser });
+  await staff.page.goto(staff.base, { waitUntil: 'domcontentloaded' });
+  await staff.page.waitForSelector('#signin-name', { timeout: 30000 });
+  result.passwordLabel = await staff.text('label[for=signin-token]');
+  await staff.signIn(name, password);
+  result.hospitalUser = await staff.text('[data-testid=who]');
+  await staff.close();
+}
 
 const reader = await Session.open(args.base[0], { browser });
 await reader.signIn(readerName, readerToken);
