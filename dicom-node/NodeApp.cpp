@@ -109,6 +109,7 @@ int serve(const NodeConfig& config) {
   browser.sessions.idle = std::chrono::minutes(config.sessionIdleMinutes);
   browser.secureCookies = !config.httpsCertificate.empty();
   browser.ldap = config.ldap;
+  browser.oidc = config.oidc;
   ApiHandler api(catalog, metrics, users, audit, worklist, ApiInfo{"annotation-node", ANNOT_VERSION, config.dicomAet, ""}, browser);
   api.setOutbox(&outbox);
   dicomweb::IndexedDicomwebSource dicomwebSource(catalog, store);

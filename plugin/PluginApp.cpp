@@ -21,6 +21,7 @@ BrowserSettings browserSettings(const PluginConfig& c) {
   b.sessions.idle = std::chrono::minutes(c.sessionIdleMinutes);
   b.secureCookies = c.orthancHttps;
   b.ldap = c.ldap;
+  b.oidc = c.oidc;
   return b;
 }
 // The data directory must exist before the state database opens in it.

@@ -153,6 +153,7 @@ ApiHandler::ApiHandler(StudyIndex& catalog, Metrics& metrics, UserStore& users, 
       throttle_(browser.throttle),
       access_(users, audit, [&worklist](const std::string& name) { return worklist.returnClaimsOf(name); }),
       ldap_(browser.ldap),
+      oidc_(browser.oidc),
       workstation_(StaticFilesOptions{browser.workstationDirectory, "index.html", kWorkstationPolicy,
                                       "build the product with scripts/build.sh (it bundles the workstation)", false, {}}),
       viewer_(StaticFilesOptions{browser.viewerDirectory, "index.html", kViewerPolicy,
@@ -172,6 +173,9 @@ ApiHandler::ApiHandler(StudyIndex& catalog, Metrics& metrics, UserStore& users, 
       // Open: a page asks whether it is signed in before it shows a sign-in form.
       {"GET", "/api/v1/session", {}, [this](const Call& c) { return currentSession(c); }},
       {"DELETE", "/api/v1/session", kAnyRole, [this](const Call& c) { return signOut(c); }},
+      // Open: the browser comes here before it has a session, and back from the provider.
+      {"GET", "/api/v1/session/oidc/start", {}, [this](const Call& c) { return startOidc(c); }},
+      {"GET", "/api/v1/session/oidc/callback", {}, [this](const Call& c) { return finishOidc(c); }},
       {"GET", "/api/v1/outbox", kAdmin, [this](const Call& c) { return listOutbox(c); }},
       {"GET", "/api/v1/studies", kAnyRole, [this](const Call& c) { return listStudies(c); }},
       {"GET", "/api/v1/studies/{}", kAnyRole, [this](const Call& c) { return getStudy(c); }},
@@ -411,9 +415,68 @@ HttpResponse ApiHandler::signInWithDirectory(const Call& call, const std::string
   return openSession(attempt, 0);
 }
 
+HttpResponse ApiHandler::startOidc(const Call& call) {
+  if (!oidc_.enabled()) return errorResponse(404, "sign-in through an OpenID provider is not configured here");
+  try {
+    return redirect(oidc_.begin(call.request.queryValue("next")), /*noStore=*/true);
+  } catch (const std::exception& e) {
+    LOG_WARN("auth", "OpenID sign-in could not start: " << e.what());
+    return redirect(info_.routePrefix + "/ui/index.html?signin_error=" +
+                        percentEncode("the hospital sign-in could not be reached: try again, or sign in with an API token"),
+                    true);
+  }
+}
+
+HttpResponse ApiHandler::finishOidc(const Call& call) {
+  if (!oidc_.enabled()) return errorResponse(404, "sign-in through an OpenID provider is not configured here");
+  const auto back = [&](const std::string& message) {
+    return redirect(info_.routePrefix + "/ui/index.html?signin_error=" + percentEncode(message), true);
+  };
+  const std::string providerError = call.request.queryValue("error");
+  if (!providerError.empty()) {
+    audit_.record({"", "", "sign-in", "user", "(oidc)", "denied", "provider answered " + providerError, call.request.remoteAddress});
+    return back("the hospital sign-in was not completed (" + providerError + ")");
+  }
+  if (auto locked = lockedOut(call, "")) return *locked;
+  const OidcOutcome outcome = oidc_.finish(call.request.queryValue("code"), call.request.queryValue("state"));
+  const std::string who = outcome.user.empty() ? "(oidc)" : outcome.user;
+  switch (outcome.kind) {
+    case OidcOutcome::Kind::Refused:
+      audit_.record({"", "", "sign-in", "user", who, "denied", "oidc: " + outcome.detail, call.request.remoteAddress});
+      countFailure(call, "");
+      return back("the hospital sign-in could not be accepted: start it again");
+    case OidcOutcome::Kind::Unavailable:
+      LOG_WARN("auth", "OpenID sign-in failed: " << outcome.detail);
+      audit_.record({"", "", "sign-in", "user", who, "denied", "oidc unavailable: " + outcome.detail, call.request.remoteAddress});
+      return back("the hospital sign-in could not be reached: try again, or sign in with an API token");
+    case OidcOutcome::Kind::NoRole:
+      audit_.record({"", "", "sign-in", "user", who, "denied", outcome.detail, call.request.remoteAddress});
+      return back("your hospital account is not in a group that grants access to labeling: ask an administrator");
+    case OidcOutcome::Kind::Granted: break;
+  }
+  const User user = users_.ensureDirectoryUser(outcome.user, outcome.role);
+  if (user.disabled) {
+    audit_.record({"", "", "sign-in", "user", user.name, "denied", "oidc: disabled here", call.request.remoteAddress});
+    return back("user '" + user.name + "' is disabled: ask an administrator");
+  }
+  const Call attempt{call.request, {}, user, std::nullopt};
+  audit(attempt, "sign-in", "user", user.name, "success", outcome.detail);
+  HttpResponse r = openSession(attempt, 0);
+  // Back to the page the browser came from: only this server's workstation or viewer.
+  const std::string& next = outcome.next;
+  const bool ours = (next.rfind(info_.routePrefix + "/ui/", 0) == 0 || next.rfind(info_.routePrefix + "/viewer", 0) == 0) &&
+                    next.find("//") == std::string::npos && next.find('\\') == std::string::npos;
+  HttpResponse moved = redirect(ours ? next : info_.routePrefix + "/ui/index.html", true);
+  for (const auto& h : r.headers) {
+    if (h.first == "Set-Cookie") moved.headers.push_back(h);
+  }
+  return moved;
+}
+
 json ApiHandler::signInMethods() const {
   json methods = json::array({"token"});
   if (ldap_.enabled()) methods.push_back("password");
+  if (oidc_.enabled()) methods.push_back("oidc");
   return methods;
 }
 

@@ -8,6 +8,7 @@
 //   GET  /viewer/...                    the OHIF viewer, for a signed-in browser, on the same DICOMweb
 //   POST /api/v1/session                {"name", "token"} -> a browser session cookie and its CSRF token
 //   GET  /api/v1/session                who is signed in; DELETE signs out
+//   GET  /api/v1/session/oidc/start|callback   hospital sign-in through an OpenID provider
 //   GET  /api/v1/studies                paged, filterable study list          (any role)
 //   GET  /api/v1/studies/{StudyUID}     one study with series and instances   (any role)
 //   GET  /api/v1/users                  users                                 (admin)
@@ -39,6 +40,7 @@
 #include "audit/AuditLog.h"
 #include "auth/AccessAdministration.h"
 #include "auth/LdapDirectory.h"
+#include "auth/OpenIdConnect.h"
 #include "auth/SignInThrottle.h"
 #include "auth/SessionStore.h"
 #include "auth/UserStore.h"
@@ -65,6 +67,7 @@ struct BrowserSettings {
   SessionSettings sessions;
   ThrottleSettings throttle;
   LdapSettings ldap;  // hospital sign-in with a password; off unless configured
+  OidcSettings oidc;  // hospital sign-in through an OpenID provider; off unless configured
   bool secureCookies = false;  // the page is served over HTTPS: cookies get the Secure attribute
 };
 
@@ -117,6 +120,8 @@ class ApiHandler : public HttpHandler {
   HttpResponse signIn(const Call& call);
   HttpResponse signInWithDirectory(const Call& call, const std::string& name, const std::string& password);
   HttpResponse openSession(const Call& signedIn, int64_t tokenId);
+  HttpResponse startOidc(const Call& call);
+  HttpResponse finishOidc(const Call& call);
   // What the sign-in page offers: "token", and "password" when a directory is configured.
   nlohmann::json signInMethods() const;
   HttpResponse currentSession(const Call& call);
@@ -179,6 +184,7 @@ class ApiHandler : public HttpHandler {
   SignInThrottle throttle_;
   AccessAdministration access_;
   LdapDirectory ldap_;
+  OpenIdConnect oidc_;
   StaticFiles workstation_;
   StaticFiles viewer_;
   HttpResponse viewer(const Call& call, const std::string& relativePath);

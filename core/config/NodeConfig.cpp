@@ -31,7 +31,7 @@ const std::set<std::string>& knownKeys() {
       "StableAge", "LogLevel",
       "MinFreeDiskSpaceMB", "ProtocolsDirectory", "TaskLeaseSeconds", "Pacs",
       "OutboxMaxBackoffSeconds", "PacsTlsTrustedCertificates", "PacsTlsCertificate", "PacsTlsPrivateKey",
-      "WorkstationDirectory", "ViewerDirectory", "SessionIdleMinutes", "TokenLifetimeDays", "Ldap"};
+      "WorkstationDirectory", "ViewerDirectory", "SessionIdleMinutes", "TokenLifetimeDays", "Ldap", "OpenIdConnect"};
   return keys;
 }
 }  // namespace
@@ -79,6 +79,7 @@ NodeConfig NodeConfig::fromJsonText(const std::string& text) {
   c.sessionIdleMinutes = readPositive<unsigned>(doc, "SessionIdleMinutes", c.sessionIdleMinutes);
   c.tokenLifetimeDays = readUnsigned<unsigned>(doc, "TokenLifetimeDays", c.tokenLifetimeDays);
   if (doc.contains("Ldap")) c.ldap = parseLdapSettings(doc.at("Ldap"));
+  if (doc.contains("OpenIdConnect")) c.oidc = parseOidcSettings(doc.at("OpenIdConnect"));
   c.validate();
   return c;
 }

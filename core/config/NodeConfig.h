@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "auth/LdapDirectory.h"
+#include "auth/OpenIdConnect.h"
 #include <string>
 #include <vector>
 
@@ -42,7 +43,8 @@ struct NodeConfig {
   std::string viewerDirectory;              // the OHIF viewer's files (served at /viewer); empty: the build's
   unsigned sessionIdleMinutes = 15;         // a browser session ends after this long without a request
   unsigned tokenLifetimeDays = 90;
-  LdapSettings ldap;                        // "Ldap": hospital sign-in with a password (off when absent)          // API tokens issued without a lifetime expire after this; 0: never
+  LdapSettings ldap;                        // "Ldap": hospital sign-in with a password (off when absent)
+  OidcSettings oidc;                        // "OpenIdConnect": hospital sign-in through an OpenID provider          // API tokens issued without a lifetime expire after this; 0: never
 
   // Parses a configuration document. Throws std::invalid_argument naming the offending key.
   static NodeConfig fromJsonText(const std::string& text);

@@ -46,7 +46,7 @@ PluginConfig PluginConfig::fromOrthancConfiguration(const std::string& jsonText)
   try {
     config::rejectUnknownKeys(section, {"Enabled", "DataDirectory", "ProtocolsDirectory", "Destinations", "TaskLeaseSeconds",
                                         "OutboxMaxBackoffSeconds", "InitialAdmin", "LogLevel", "WorkstationDirectory", "ViewerDirectory",
-                                        "SessionIdleMinutes", "TokenLifetimeDays", "Ldap"});
+                                        "SessionIdleMinutes", "TokenLifetimeDays", "Ldap", "OpenIdConnect"});
     c.enabled = config::readBool(section, "Enabled", c.enabled);
     c.dataDirectory = config::readString(section, "DataDirectory", c.dataDirectory);
     c.protocolsDirectory = config::readString(section, "ProtocolsDirectory", c.protocolsDirectory);
@@ -60,6 +60,7 @@ PluginConfig PluginConfig::fromOrthancConfiguration(const std::string& jsonText)
     c.sessionIdleMinutes = config::readPositive<unsigned>(section, "SessionIdleMinutes", c.sessionIdleMinutes);
     c.tokenLifetimeDays = config::readUnsigned<unsigned>(section, "TokenLifetimeDays", c.tokenLifetimeDays);
     if (section.contains("Ldap")) c.ldap = parseLdapSettings(section.at("Ldap"));
+    if (section.contains("OpenIdConnect")) c.oidc = parseOidcSettings(section.at("OpenIdConnect"));
     Log::parseLevel(c.logLevel);  // throws on an unknown level
     if (c.dataDirectory.empty()) throw std::invalid_argument("configuration key 'DataDirectory' must not be empty");
     for (const auto& d : c.destinations) {

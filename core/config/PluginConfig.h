@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "auth/LdapDirectory.h"
+#include "auth/OpenIdConnect.h"
 #include <string>
 #include <vector>
 
@@ -27,7 +28,8 @@ struct PluginConfig {
   std::string viewerDirectory;              // the OHIF viewer's files (served at /annotation/viewer); empty: the build's
   unsigned sessionIdleMinutes = 15;
   unsigned tokenLifetimeDays = 90;
-  LdapSettings ldap;  // "Ldap": hospital sign-in with a password (off when absent)  // API tokens issued without a lifetime; 0: never expire
+  LdapSettings ldap;  // "Ldap": hospital sign-in with a password (off when absent)
+  OidcSettings oidc;  // "OpenIdConnect": hospital sign-in through an OpenID provider  // API tokens issued without a lifetime; 0: never expire
 
   static constexpr const char* kSection = "AnnotationNode";
   // Reads the whole Orthanc configuration (as OrthancPluginGetConfiguration returns it). Throws

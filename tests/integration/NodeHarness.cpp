@@ -35,6 +35,9 @@ RunningNode::RunningNode(const std::string& dataDir, NodeSettings settings) : da
                            {"StableAge", settings.stableAgeSeconds},
                            {"LogLevel", "debug"}};
   for (const auto& item : settings.extraConfig.items()) config[item.key()] = item.value();
+  // A test that must know the address beforehand (a redirect URI registered elsewhere) gives it.
+  httpPort_ = config["HttpPort"].get<uint16_t>();
+  dicomPort_ = config["DicomPort"].get<uint16_t>();
   const std::string configPath = dataDir_ + ".config.json";
   writeFile(configPath, config.dump(2));
   if (!readFile(dataDir_ + "/state.sqlite").empty()) {

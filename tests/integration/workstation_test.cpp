@@ -336,6 +336,54 @@ TEST(Workstation, StaffSignInWithTheHospitalPasswordAndAnAdminEndsAReadersOpenSe
   EXPECT_EQ(trail["entries"][0]["objectId"], "rita");
 }
 
+// Hospital sign-in through a real OpenID provider (oidc-provider from npm, with its own login
+// form): authorization code with PKCE, the ID token's signature checked against the provider's
+// published key, the groups claim mapped to a role; an outsider is refused with the reason; a
+// forged answer is refused and audited.
+TEST(Workstation, StaffSignInThroughTheHospitalsOpenIdProvider) {
+  TempDir tmp;
+  const uint16_t providerPort = freePort(), nodePort = freePort();
+  const std::string secret = "client-secret-" + std::to_string(providerPort) + "-Qm81";
+  writeFile(tmp / "users.json", json{{"rad1", {{"password", "pw-rad1-Zt4"}, {"groups", {"radiologists", "qa-reviewers"}}, {"name", "Rita Ray"}}},
+                                     {"visitor", {{"password", "pw-visitor-Zt4"}, {"groups", {"cafeteria"}}, {"name", "Vic Visitor"}}}}
+                                    .dump());
+  const std::string callback = "http://127.0.0.1:" + std::to_string(nodePort) + "/api/v1/session/oidc/callback";
+  ChildProcess provider({"node", std::string(ANNOT_COMPAT_DIR) + "/oidc-provider.mjs", "--port", std::to_string(providerPort),
+                         "--client-id", "annotation-node", "--client-secret", secret, "--redirect-uri", callback, "--users", tmp / "users.json"},
+                        tmp / "provider.log");
+  ASSERT_TRUE(eventually([&] { return provider.log().find("\"ready\":true") != std::string::npos; })) << provider.log();
+  const std::string issuer = "http://127.0.0.1:" + std::to_string(providerPort);
+  RunningNode node(tmp / "data", NodeSettings{1, {{"HttpPort", nodePort},
+                                                  {"OpenIdConnect", {{"Issuer", issuer}, {"ClientId", "annotation-node"}, {"ClientSecret", secret},
+                                                                     {"RedirectUri", callback}, {"Scopes", "openid profile groups"},
+                                                                     {"Roles", {{"radiologists", "annotator"}, {"qa-reviewers", "reviewer"}}}}}}});
+
+  const json report = runScript("oidc.mjs", {"--base", Site{node.httpPort(), "", ""}.ui(), "--user", "rad1:pw-rad1-Zt4",
+                                             "--outsider", "visitor:pw-visitor-Zt4", "--screenshots", screenshotDir(tmp)});
+  EXPECT_EQ(report["providerPage"], std::to_string(providerPort)) << "the password was typed at the provider, not here";
+  EXPECT_NE(report["who"].get<std::string>().find("rad1"), std::string::npos) << report.dump();
+  EXPECT_EQ(report["session"]["role"], "reviewer") << "the most powerful role of the groups: " << report.dump();
+  EXPECT_EQ(report["session"]["via"], "session");
+  EXPECT_EQ(report["landedOn"], "/ui/index.html");
+  EXPECT_NE(report["outsiderMessage"].get<std::string>().find("not in a group"), std::string::npos) << report.dump();
+  EXPECT_EQ(report["outsiderSession"]["signedIn"], false);
+
+  // An answer the node did not ask for (a forged or replayed state) is refused.
+  HttpResult forged = httpGet(node.httpPort(), "/api/v1/session/oidc/callback?code=abc&state=forged");
+  EXPECT_EQ(forged.status, 302);
+  EXPECT_NE(forged.headers["location"].find("signin_error="), std::string::npos) << forged.headers["location"];
+  EXPECT_TRUE(forged.headers["set-cookie"].empty()) << "no session for a forged answer";
+
+  const std::string trail = node.get("/api/v1/audit?action=sign-in&limit=100").body;
+  EXPECT_NE(trail.find("oidc: role reviewer"), std::string::npos) << trail;
+  EXPECT_NE(trail.find("none of which grants a role"), std::string::npos) << trail;
+  EXPECT_NE(trail.find("unknown or already used state"), std::string::npos) << trail;
+  for (const std::string& text : {trail, node.process().log()}) {
+    EXPECT_EQ(text.find(secret), std::string::npos) << "the client secret leaked";
+    EXPECT_EQ(text.find("pw-rad1-Zt4"), std::string::npos) << "a password leaked";
+  }
+}
+
 TEST(Workstation, BadInputIsShownNextToItsItemAndNothingSavedIsLost) {
   TempDir tmp;
   RunningNode node(tmp / "data", NodeSettings{1});
