@@ -179,7 +179,7 @@ std::string datasetBytes(const std::string& dicomFile) {
 }
 
 nlohmann::json dicomwebClient(const std::string& url, const std::string& token, const std::string& operation,
-                              const nlohmann::json& options, const std::vector<std::string>& files) {
+                              const nlohmann::json& options, const std::vector<std::string>& files, bool failureExpected) {
   std::vector<std::string> argv = {"node", std::string(ANNOT_COMPAT_DIR) + "/dicomweb.mjs", url, token.empty() ? "-" : token, operation,
                                    options.dump()};
   argv.insert(argv.end(), files.begin(), files.end());
@@ -187,6 +187,11 @@ nlohmann::json dicomwebClient(const std::string& url, const std::string& token, 
   const auto lastLine = r.output.substr(r.output.rfind('\n', r.output.size() - 2) + 1);
   const nlohmann::json out = nlohmann::json::parse(lastLine, nullptr, false);
   if (out.is_discarded()) throw std::runtime_error(operation + ": no JSON from dicomweb-client:\n" + r.output);
+  // The script exits 2 with {"error", "status"} when the operation failed: never an answer to
+  // count or compare unless the caller expects the failure.
+  if ((r.exitCode != 0) != failureExpected) {
+    throw std::runtime_error(operation + (failureExpected ? " succeeded where it should fail: " : " failed: ") + r.output);
+  }
   return out;
 }
 

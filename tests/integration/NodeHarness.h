@@ -80,7 +80,9 @@ std::string seriesInstanceUidOf(const std::string& dicomFile);
 std::string datasetBytes(const std::string& dicomFile);
 
 // One dicomweb-client (npm, what OHIF uses) operation against a DICOMweb root; its JSON answer.
+// Throws when the operation fails (or, with `failureExpected`, when it does not fail; the
+// answer is then {"error", "status"}).
 nlohmann::json dicomwebClient(const std::string& url, const std::string& token, const std::string& operation,
-                              const nlohmann::json& options, const std::vector<std::string>& files = {});
+                              const nlohmann::json& options, const std::vector<std::string>& files = {}, bool failureExpected = false);
 
 }  // namespace annot::test

@@ -17,13 +17,24 @@ int countErrorLines(const std::string& output) {
 }
 }  // namespace
 
-ValidatorResult dciodvfy(const std::string& path) {
+ValidatorResult dciodvfy(const std::string& path, const std::string& iod) {
   const CommandResult r = runCommand({"dciodvfy", path});
   ValidatorResult v;
   v.output = r.output;
   v.errors = countErrorLines(r.output);
-  v.completed = r.exitCode >= 0;
+  // dciodvfy prints the IOD it validated against on a line of its own.
+  bool named = false;
+  std::istringstream in(r.output);
+  for (std::string line; std::getline(in, line);) named = named || line == iod;
+  v.completed = r.exitCode >= 0 && named;
   return v;
+}
+
+::testing::AssertionResult passesDciodvfy(const std::string& path, const std::string& iod) {
+  const ValidatorResult v = dciodvfy(path, iod);
+  if (!v.completed) return ::testing::AssertionFailure() << "dciodvfy did not validate " << path << " as " << iod << ":\n" << v.output;
+  if (v.errors != 0) return ::testing::AssertionFailure() << v.errors << " dciodvfy error(s) in " << path << ":\n" << v.output;
+  return ::testing::AssertionSuccess();
 }
 
 ValidatorResult pixelmedSrValidator(const std::string& path) {

@@ -93,8 +93,8 @@ bool hasReferencedFrameNumber(const std::string& path) {
 // dciodvfy's errors on `path`, less those that only repeat `allowed` values (a source's own
 // UIDs, which the results must reference as they are). The IOD name must be in the output.
 std::vector<std::string> dciodvfyErrors(const std::string& path, const std::string& iod, const std::set<std::string>& allowed = {}) {
-  const ValidatorResult v = dciodvfy(path);
-  EXPECT_NE(v.output.find(iod), std::string::npos) << "dciodvfy did not recognise a " << iod << ":\n" << v.output;
+  const ValidatorResult v = dciodvfy(path, iod);
+  EXPECT_TRUE(v.completed) << "dciodvfy did not validate " << path << " as " << iod << ":\n" << v.output;
   std::vector<std::string> errors;
   std::istringstream in(v.output);
   std::string line;
