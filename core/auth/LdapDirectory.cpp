@@ -35,15 +35,6 @@ std::string replaced(std::string text, const std::string& key, const std::string
   return text;
 }
 
-int rank(Role role) {
-  switch (role) {
-    case Role::Admin: return 3;
-    case Role::Reviewer: return 2;
-    case Role::Annotator: return 1;
-    case Role::Researcher: return 0;
-  }
-  return 0;
-}
 
 LdapOutcome unavailable(const std::string& what, int rc) {
   LdapOutcome o;
@@ -167,7 +158,7 @@ LdapOutcome LdapDirectory::signIn(const std::string& user, const std::string& pa
     ldap_memfree(entryDn);
     out.groups.push_back(group);
     const auto it = settings_.groupRoles.find(lower(group));
-    if (it != settings_.groupRoles.end() && (!best || rank(it->second) > rank(*best))) best = it->second;
+    if (it != settings_.groupRoles.end() && (!best || grantsMore(it->second, *best))) best = it->second;
   }
   if (!best) {
     out.kind = LdapOutcome::Kind::NoRole;

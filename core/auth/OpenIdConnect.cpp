@@ -19,15 +19,6 @@ constexpr int64_t kPendingMs = 10 * 60 * 1000;      // a sign-in left at the pro
 constexpr int64_t kDiscoveryMs = 60 * 60 * 1000;    // the provider's endpoints and keys are re-read hourly
 constexpr int64_t kClockSkewMs = 2 * 60 * 1000;     // tolerated between the provider's clock and ours
 
-int rank(Role role) {
-  switch (role) {
-    case Role::Admin: return 3;
-    case Role::Reviewer: return 2;
-    case Role::Annotator: return 1;
-    case Role::Researcher: return 0;
-  }
-  return 0;
-}
 
 std::string randomUrlSafe(size_t bytes) {
   const std::string hex = randomHex(bytes);
@@ -223,7 +214,7 @@ OidcOutcome OpenIdConnect::outcomeOf(const json& claims, const Pending& pending)
   std::optional<Role> best;
   for (const auto& value : values) {
     const auto it = settings_.roles.find(value);
-    if (it != settings_.roles.end() && (!best || rank(it->second) > rank(*best))) best = it->second;
+    if (it != settings_.roles.end() && (!best || grantsMore(it->second, *best))) best = it->second;
   }
   if (!best) {
     o.kind = OidcOutcome::Kind::NoRole;

@@ -65,6 +65,11 @@ std::optional<std::pair<int64_t, std::string>> parseToken(const std::string& tok
 const char* roleName(Role role) { return enumName(kRoles, role); }
 std::optional<Role> roleFromName(const std::string& name) { return enumFromName(kRoles, name); }
 
+bool grantsMore(Role a, Role b) {
+  const auto power = [](Role r) { return r == Role::Admin ? 3 : r == Role::Reviewer ? 2 : r == Role::Annotator ? 1 : 0; };
+  return power(a) > power(b);
+}
+
 UserStore::UserStore(StateDatabase& db, unsigned tokenLifetimeDays) : db_(db), lifetimeDays_(tokenLifetimeDays) {}
 
 UserStore::~UserStore() {

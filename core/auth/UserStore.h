@@ -20,6 +20,9 @@ namespace annot {
 enum class Role { Annotator, Reviewer, Admin, Researcher };
 const char* roleName(Role role);
 std::optional<Role> roleFromName(const std::string& name);
+// Whether `a` grants more than `b` (admin, reviewer, annotator, researcher): a hospital account
+// in several groups gets the most powerful of their roles.
+bool grantsMore(Role a, Role b);
 
 struct User {
   int64_t id = 0;
