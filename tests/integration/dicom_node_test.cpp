@@ -113,6 +113,14 @@ TEST(DicomNode, ServesConcurrentAssociations) {
                                      "PAT" + std::to_string(i), "--sex", i % 2 ? "M" : "F"}));
   }
   RunningNode node(tmp / "data");
+  // One association is held open for a long time; the others must be served meanwhile (a
+  // server taking one association at a time would keep them waiting until it is released).
+  generateStudy(tmp / "held", {"--slices", "1", "--rows", "32", "--columns", "32", "--patient-id", "HELD"});
+  const std::string heldFile = listFiles(tmp / "held", ".dcm").at(0);
+  ChildProcess holder({ANNOT_RAWSCU_BIN, "--port", std::to_string(node.dicomPort()), "--sop-class", "1.2.840.10008.5.1.4.1.1.2",
+                       "--sop-instance", sopInstanceUidOf(heldFile), "--hold-ms", "60000", heldFile},
+                      tmp / "holder.log");
+  ASSERT_TRUE(eventually([&] { return holder.log().find("holding") != std::string::npos; })) << holder.log();
   std::vector<std::unique_ptr<ChildProcess>> senders;
   for (int i = 0; i < 4; ++i) {
     senders.push_back(std::make_unique<ChildProcess>(
@@ -121,14 +129,18 @@ TEST(DicomNode, ServesConcurrentAssociations) {
         tmp / ("send" + std::to_string(i) + ".log")));
   }
   for (auto& s : senders) EXPECT_EQ(s->wait(std::chrono::seconds(120)), 0) << s->log();
+  EXPECT_TRUE(holder.running()) << "the four studies were stored while the first association stayed open";
+  EXPECT_GE(metricValue(node, "annot_associations_active"), 1u);
+  holder.signal(SIGTERM);
+  holder.wait();
   const json list = node.getJson("/api/v1/studies");
-  EXPECT_EQ(list["total"], 4);
+  EXPECT_EQ(list["total"], 5);
   for (int i = 0; i < 4; ++i) {
     EXPECT_EQ(catalogSopUids(node, studies[i]).size(), 15u);
     EXPECT_EQ(node.getJson("/api/v1/studies?PatientID=PAT" + std::to_string(i))["total"], 1);
   }
-  EXPECT_GE(metricValue(node, "annot_associations_total{result=\"accepted\"}"), 4u);
-  EXPECT_EQ(metricValue(node, "annot_associations_active"), 0u);
+  EXPECT_GE(metricValue(node, "annot_associations_total{result=\"accepted\"}"), 5u);
+  EXPECT_TRUE(eventually([&] { return metricValue(node, "annot_associations_active") == 0u; })) << "the killed holder's association ends";
 }
 
 TEST(DicomNode, ResendingAStudyIsIdempotent) {
@@ -203,6 +215,29 @@ void checkAcknowledgedSurvive(int sig) {
 TEST(DicomNode, AcknowledgedInstancesSurviveKillDashNine) { checkAcknowledgedSurvive(SIGKILL); }
 
 TEST(DicomNode, SigtermFinishesInFlightWorkAndExitsCleanly) { checkAcknowledgedSurvive(SIGTERM); }
+
+// SIGTERM while a C-STORE is half received: the node takes the rest, answers it, stores it and
+// only then exits; after a restart the instance is there.
+TEST(DicomNode, SigtermWaitsForTheStoreInFlightAndAnswersIt) {
+  TempDir tmp;
+  generateStudy(tmp / "ct", {"--slices", "1", "--rows", "256", "--columns", "256"});
+  const std::string file = listFiles(tmp / "ct", ".dcm").at(0);
+  const std::string sop = sopInstanceUidOf(file);
+  {
+    RunningNode node(tmp / "data");
+    ChildProcess sender({ANNOT_RAWSCU_BIN, "--port", std::to_string(node.dicomPort()), "--sop-class", "1.2.840.10008.5.1.4.1.1.2",
+                         "--sop-instance", sop, "--pause-mid-ms", "1500", file},
+                        tmp / "sender.log");
+    ASSERT_TRUE(eventually([&] { return sender.log().find("paused") != std::string::npos; })) << sender.log();
+    node.process().signal(SIGTERM);
+    EXPECT_EQ(sender.wait(std::chrono::seconds(30)), 0) << sender.log();
+    EXPECT_NE(sender.log().find("status 0x0000"), std::string::npos) << "the store in flight was answered: " << sender.log();
+    EXPECT_EQ(node.process().wait(std::chrono::seconds(30)), 0) << node.process().log();
+  }
+  RunningNode restarted(tmp / "data");
+  DcmFileFormat stored;
+  EXPECT_TRUE(stored.loadFile(storedPath(restarted, sop).c_str()).good()) << "answered and kept";
+}
 
 TEST(DicomNode, BadInputGetsDimseFailuresAndTheNodeKeepsServing) {
   TempDir tmp;

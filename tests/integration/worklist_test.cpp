@@ -64,7 +64,9 @@ TEST(Worklist, AStableStudyBecomesLabeledReviewedWorkWithNothingLost) {
   TempDir tmp;
   const std::string study = generateStudy(tmp / "ct", {"--slices", "3", "--rows", "64", "--columns", "64"});
   const std::string slice = sopInstanceUidOf(listFiles(tmp / "ct", ".dcm").at(0));
-  NodeSettings settings{1, {{"TaskLeaseSeconds", 2}}};
+  // The default lease (30 minutes): a loaded machine never lets one lapse by accident; the
+  // lapse below is made by moving the lease's end into the past.
+  NodeSettings settings{1, {}};
   auto node = std::make_unique<RunningNode>(tmp / "data", settings);
   const std::string ann1 = node->addUser("ann1", "annotator"), ann2 = node->addUser("ann2", "annotator");
   const std::string rev = node->addUser("rev", "reviewer"), rev2 = node->addUser("rev2", "reviewer");
@@ -149,8 +151,10 @@ TEST(Worklist, AStableStudyBecomesLabeledReviewedWorkWithNothingLost) {
   EXPECT_EQ(as(*node, rev2, "POST", "/api/v1/tasks/" + r + "/claim").status, 409) << "claimed";
   EXPECT_EQ(as(*node, rev, "GET", "/api/v1/tasks/" + a + "/annotation").status, 200) << "reviewers see every reader";
 
-  // Leases lapse when a holder disappears; the pool takes the task back.
-  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  // Leases lapse when a holder disappears; the pool takes the task back. Time passes: the
+  // lease's end is moved into the past in the node's own database.
+  const CommandResult lapsed = runCommand({"sqlite3", tmp / "data/state.sqlite", "UPDATE tasks SET lease_expires_ms = 1000 WHERE id = " + r + ";"});
+  ASSERT_EQ(lapsed.exitCode, 0) << lapsed.output;
   EXPECT_EQ(as(*node, rev2, "POST", "/api/v1/tasks/" + r + "/claim").status, 200);
   EXPECT_EQ(as(*node, rev, "POST", "/api/v1/tasks/" + r + "/submit").status, 409);
 

@@ -12,12 +12,13 @@
 #include <dcmtk/dcmnet/dul.h>
 
 #include <algorithm>
-
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -33,7 +34,9 @@ std::string datasetBytes(const std::string& path) {
   return bytes.size() > 144 + groupLength ? bytes.substr(144 + groupLength) : std::string();
 }
 
-OFCondition sendRaw(T_ASC_Association* assoc, T_ASC_PresentationContextID presId, std::string data, bool command) {
+// `pauseMs` > 0: after the first fragment, says "paused" and waits that long before the rest,
+// so a test can act while a store is in flight.
+OFCondition sendRaw(T_ASC_Association* assoc, T_ASC_PresentationContextID presId, std::string data, bool command, int pauseMs = 0) {
   const size_t fragment = assoc->sendPDVLength > 0 ? assoc->sendPDVLength : 16384;
   size_t offset = 0;
   do {
@@ -50,6 +53,11 @@ OFCondition sendRaw(T_ASC_Association* assoc, T_ASC_PresentationContextID presId
     const OFCondition cond = DUL_WritePDVs(&assoc->DULassociation, &list);
     if (cond.bad()) return cond;
     offset += n;
+    if (pauseMs > 0 && offset == n && offset < data.size()) {
+      std::printf("paused\n");
+      std::fflush(stdout);
+      std::this_thread::sleep_for(std::chrono::milliseconds(pauseMs));
+    }
   } while (offset < data.size());
   return EC_Normal;
 }
@@ -92,7 +100,7 @@ struct Cleanup {
 int main(int argc, char** argv) {
   std::string aec = "ANNOTNODE", aet = "RAWSCU", host = "127.0.0.1", contextClass, sopClass, sopInstance, file;
   std::string ts = UID_LittleEndianExplicitTransferSyntax;
-  int port = 0;
+  int port = 0, holdMs = 0, pauseMs = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
@@ -103,11 +111,15 @@ int main(int argc, char** argv) {
     else if (a == "--sop-class") sopClass = next();
     else if (a == "--sop-instance") sopInstance = next();
     else if (a == "--ts") ts = next();
+    else if (a == "--hold-ms") holdMs = std::stoi(next());
+    else if (a == "--pause-mid-ms") pauseMs = std::stoi(next());
     else file = a;
   }
   if (!port || sopClass.empty() || sopInstance.empty() || file.empty()) {
     std::fprintf(stderr, "usage: annot-rawstorescu --port P --sop-class UID --sop-instance UID "
-                         "[--context-sop-class UID] [--ts UID] [--aec AET] [--aet AET] FILE\n");
+                         "[--context-sop-class UID] [--ts UID] [--aec AET] [--aet AET] [--hold-ms N] [--pause-mid-ms N] FILE\n"
+                         "--hold-ms keeps the association open that long after the response (prints 'holding');\n"
+                         "--pause-mid-ms stops that long after the dataset's first fragment (prints 'paused').\n");
     return 2;
   }
   if (contextClass.empty()) contextClass = sopClass;
@@ -147,7 +159,7 @@ int main(int argc, char** argv) {
   req.Priority = DIMSE_PRIORITY_MEDIUM;
   // Command and dataset go out as raw fragments: the dataset exactly as in the file.
   cond = sendRaw(assoc, presId, encodeStoreCommand(sopClass, sopInstance, req.MessageID), true);
-  if (cond.good()) cond = sendRaw(assoc, presId, datasetBytes(file), false);
+  if (cond.good()) cond = sendRaw(assoc, presId, datasetBytes(file), false, pauseMs);
   if (cond.bad()) {
     std::printf("store failed: %s\n", cond.text());
     ASC_abortAssociation(assoc);
@@ -167,6 +179,11 @@ int main(int argc, char** argv) {
     OFString comment;
     if (detail->findAndGetOFString(DCM_ErrorComment, comment).good()) std::printf("comment %s\n", comment.c_str());
     delete detail;
+  }
+  if (holdMs > 0) {
+    std::printf("holding\n");
+    std::fflush(stdout);
+    std::this_thread::sleep_for(std::chrono::milliseconds(holdMs));
   }
   ASC_releaseAssociation(assoc);
   return 0;
