@@ -22,7 +22,8 @@ PACKAGES=(
 # image-kind tests read public sample files (a radiograph, captures, an RT Dose, an ECG) that
 # Debian ships with python3-pydicom (only the files are used). The hospital sign-in tests run
 # their own throwaway LDAP directory with Debian's slapd.
-if [ "${1:-}" = "--test" ]; then PACKAGES+=(chromium fonts-dejavu-core python3-pydicom slapd ldap-utils); fi
+# The fuzzers are built with clang and libFuzzer (compiler-rt).
+if [ "${1:-}" = "--test" ]; then PACKAGES+=(chromium fonts-dejavu-core python3-pydicom slapd ldap-utils clang libclang-rt-14-dev); fi
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

@@ -131,7 +131,9 @@ TokenCheck UserStore::check(const std::string& token) {
     out.problem = TokenProblem::Malformed;
     return out;
   }
-  const auto& [id, secret] = *parsed;
+  // Plain names: a lambda may not capture structured bindings before C++20.
+  const int64_t id = parsed->first;
+  const std::string secret = parsed->second;
   out.tokenId = id;
   const int64_t now = nowMillis();
   db_.with([&](sqlite::Database& db) {

@@ -167,9 +167,14 @@ void parsed(const OFCondition& status, const std::string& name) {
 }  // namespace
 
 void parsePart10(const std::string& bytes, const std::string& name, DcmFileFormat& file) {
-  // Every value is read: nothing may point back into `bytes` once this returns.
-  PiecesInputStream in(Pieces{bytes});
-  parsed(readWholeObject(file, in, kLoadAllValues), name);
+  // Long values are first skipped, not allocated: DCMTK allocates a value's declared length
+  // before reading it, so a length field claiming gigabytes in a small object would allocate
+  // them (found by fuzzing). Skipping checks every length against the bytes there are; then
+  // every value is read, so nothing points back into `bytes` once this returns.
+  auto owned = std::make_shared<const std::string>(bytes);
+  PiecesInputStream in(owned);
+  parsed(readWholeObject(file, in, kHeaderValuesOnly), name);
+  parsed(file.loadAllDataIntoMemory(), name);
 }
 
 void parsePart10(std::shared_ptr<const std::string> bytes, const std::string& name, DcmFileFormat& file,

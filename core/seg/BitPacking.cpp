@@ -33,6 +33,7 @@ std::vector<uint8_t> extractBits(const uint8_t* src, uint64_t srcOffset, uint64_
   const unsigned shift = static_cast<unsigned>(srcOffset & 7);
   const uint8_t* in = src + (srcOffset >> 3);
   const uint64_t bytes = out.size();
+  if (bytes == 0) return out;
   if (shift == 0) {
     std::memcpy(out.data(), in, static_cast<size_t>(bytes));
   } else {

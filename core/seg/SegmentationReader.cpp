@@ -63,6 +63,7 @@ SegmentationContent readSegmentation(DcmDataset& ds) {
   ds.findAndGetUint16(DCM_BitsAllocated, bitsAllocated);
   seg.rows = rows;
   seg.columns = columns;
+  if (rows == 0 || columns == 0) fail("no pixel matrix (Rows " + std::to_string(rows) + ", Columns " + std::to_string(columns) + ")");
   if ((seg.fractional && bitsAllocated != 8) || (!seg.fractional && bitsAllocated != 1)) {
     fail("Bits Allocated " + std::to_string(bitsAllocated) + " does not fit Segmentation Type " + type);
   }
