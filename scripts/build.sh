@@ -19,9 +19,10 @@ fi
 # Two cores on the reference machine: one compile job per core.
 cmake --build "$build_dir" --parallel "$(nproc)"
 
-# The fuzzers (tests/fuzz): clang with libFuzzer and the sanitizers over core, into
-# $build_dir/fuzz. Skipped (and their tests fail saying so) where clang is missing.
-if [ "$build_dir" = build ] && command -v clang++ >/dev/null 2>&1; then
+# The fuzzers (tests/fuzz), for the test suite (scripts/test.sh sets ANNOT_FUZZ=1): clang with
+# libFuzzer and the sanitizers over core, into build/fuzz. Without clang they are not built and
+# their tests fail saying so.
+if [ "$build_dir" = build ] && [ "${ANNOT_FUZZ:-0}" = 1 ] && command -v clang++ >/dev/null 2>&1; then
   if [ ! -f build/fuzz/CMakeCache.txt ]; then
     cmake -S tests/fuzz -B build/fuzz "${generator[@]}" -DCMAKE_CXX_COMPILER=clang++ >/dev/null
   fi

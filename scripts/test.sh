@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
-scripts/build.sh
+ANNOT_FUZZ=1 scripts/build.sh
 export TCP_NODELAY=1
 ctest --test-dir build --output-on-failure --parallel 2 "$@"
