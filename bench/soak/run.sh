@@ -41,7 +41,8 @@ cat >"$work/node.json" <<JSON
 JSON
 admin=$("$node_bin" user add soak-admin --role admin --config "$work/node.json" | tail -1)
 reader=$("$node_bin" user add soak-reader --role annotator --config "$work/node.json" | tail -1)
-"$node_bin" serve --config "$work/node.json" >"$work/node.log" 2>&1 &
+# NODE_WRAPPER (e.g. "heaptrack -o FILE") runs the node under a profiler.
+${NODE_WRAPPER:-} "$node_bin" serve --config "$work/node.json" >"$work/node.log" 2>&1 &
 node_pid=$!
 pids+=("$node_pid")
 up=""

@@ -114,8 +114,9 @@ class DicomwebService {
   LabelFilters labels_;
   deid::Deidentifier deid_;
   Ingest ingest_;
-  // Metadata per SOP instance and view (immutable once stored), bounded.
-  LruCache<std::string, std::string> metadataCache_{50000};
+  // Metadata per SOP instance and view (immutable once stored), bounded by count and by bytes.
+  LruCache<std::string, std::string> metadataCache_{
+      50000, 32u << 20, [](const std::string& key, const std::string& value) { return key.size() + value.size() + 96; }};
 };
 
 }  // namespace annot::dicomweb
