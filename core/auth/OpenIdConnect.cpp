@@ -10,6 +10,7 @@
 #include "common/SecureRandom.h"
 #include "config/ConfigReaders.h"
 #include "http/HttpClient.h"
+#include "http/HttpMessage.h"
 
 namespace annot {
 namespace {
@@ -129,8 +130,8 @@ std::string OpenIdConnect::begin(const std::string& next) {
     pending_[state] = p;
   }
   const std::string endpoint = doc["authorization_endpoint"];
-  return endpoint + (endpoint.find('?') == std::string::npos ? "?" : "&") + "response_type=code&client_id=" + formEncode(settings_.clientId) +
-         "&redirect_uri=" + formEncode(settings_.redirectUri) + "&scope=" + formEncode(settings_.scopes) + "&state=" + state +
+  return endpoint + (endpoint.find('?') == std::string::npos ? "?" : "&") + "response_type=code&client_id=" + percentEncode(settings_.clientId) +
+         "&redirect_uri=" + percentEncode(settings_.redirectUri) + "&scope=" + percentEncode(settings_.scopes) + "&state=" + state +
          "&nonce=" + p.nonce + "&code_challenge=" + s256(p.verifier) + "&code_challenge_method=S256";
 }
 
@@ -148,9 +149,9 @@ OidcOutcome OpenIdConnect::finish(const std::string& code, const std::string& st
   json tokens;
   try {
     const json doc = discovery();
-    const std::string body = "grant_type=authorization_code&code=" + formEncode(code) + "&redirect_uri=" + formEncode(settings_.redirectUri) +
-                             "&code_verifier=" + formEncode(pending.verifier) + "&client_id=" + formEncode(settings_.clientId);
-    const std::string credentials = formEncode(settings_.clientId) + ":" + formEncode(settings_.clientSecret);
+    const std::string body = "grant_type=authorization_code&code=" + percentEncode(code) + "&redirect_uri=" + percentEncode(settings_.redirectUri) +
+                             "&code_verifier=" + percentEncode(pending.verifier) + "&client_id=" + percentEncode(settings_.clientId);
+    const std::string credentials = percentEncode(settings_.clientId) + ":" + percentEncode(settings_.clientSecret);
     const auto r = httpFetch("POST", doc["token_endpoint"], body,
                              {{"Content-Type", "application/x-www-form-urlencoded"},
                               {"Authorization", "Basic " + [&] {

@@ -42,6 +42,18 @@ User readUser(const sqlite::Statement& st) {
   return u;
 }
 
+// A new user row (no token); its id filled in.
+User insertUser(sqlite::Database& db, const std::string& name, Role role) {
+  User user;
+  user.name = name;
+  user.role = role;
+  user.createdMs = nowMillis();
+  db.prepare("INSERT INTO users(name, role, created_ms) VALUES(?,?,?)").bind(1, name).bind(2, std::string(roleName(role)))
+      .bind(3, user.createdMs).run();
+  user.id = db.lastInsertRowId();
+  return user;
+}
+
 User requireUser(sqlite::Database& db, const std::string& name) {
   auto st = db.prepare(std::string("SELECT ") + kUserColumns + " FROM users WHERE name = ?");
   st.bind(1, name);
@@ -107,13 +119,7 @@ IssuedToken UserStore::addUser(const std::string& name, Role role, std::optional
     exists.bind(1, name);
     if (exists.step()) throw UserError(UserError::Kind::Conflict, "user '" + name + "' already exists");
     exists.reset();
-    User user;
-    user.name = name;
-    user.role = role;
-    user.createdMs = nowMillis();
-    db.prepare("INSERT INTO users(name, role, created_ms) VALUES(?,?,?)").bind(1, name).bind(2, std::string(roleName(role)))
-        .bind(3, user.createdMs).run();
-    user.id = db.lastInsertRowId();
+    const User user = insertUser(db, name, role);
     IssuedToken token = issue(db, user, lifetimeDays);
     tx.commit();
     return token;
@@ -282,12 +288,7 @@ User UserStore::ensureDirectoryUser(const std::string& name, Role role) {
       }
     } else {
       st.reset();
-      user.name = name;
-      user.role = role;
-      user.createdMs = nowMillis();
-      db.prepare("INSERT INTO users(name, role, created_ms) VALUES(?,?,?)").bind(1, name).bind(2, std::string(roleName(role)))
-          .bind(3, user.createdMs).run();
-      user.id = db.lastInsertRowId();
+      user = insertUser(db, name, role);
     }
     tx.commit();
     return user;

@@ -33,7 +33,4 @@ struct HttpClientOptions {
 HttpClientResponse httpFetch(const std::string& method, const std::string& url, const std::string& body = "",
                              const std::map<std::string, std::string>& headers = {}, const HttpClientOptions& options = {});
 
-// application/x-www-form-urlencoded encoding of one value.
-std::string formEncode(const std::string& value);
-
 }  // namespace annot
