@@ -22,9 +22,11 @@
 #include "outbox/Destination.h"
 #include "outbox/ExportingResultSink.h"
 #include "outbox/Outbox.h"
+#include "worklist/OwedResults.h"
 #include "worklist/Worklist.h"
 #include "catalog/SqliteCatalog.h"
 #include "common/Log.h"
+#include "MemoryReturn.h"
 #include "events/EventBus.h"
 #include "ingest/IngestPipeline.h"
 #include "ingest/IngestRecovery.h"
@@ -50,6 +52,8 @@ int serve(const NodeConfig& config) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
+  // Before any other thread: a cap on malloc arenas applies to the arenas created after it.
+  MemoryReturn memory(config.mallocArenaMax, std::chrono::seconds(30));
   // Before any thread: building a TLS layer initialises OpenSSL, and a bad certificate stops
   // the start before anything listens.
   const DicomTlsLayers tls = dicomTlsLayersFor(config);
@@ -102,6 +106,10 @@ int serve(const NodeConfig& config) {
   bus.onStudyStable([&](const StudyStableEvent& e) { worklist.scheduleForStudy(e.studyInstanceUid); });
   LOG_INFO("node", protocols.all().size() << " labeling protocol(s) loaded");
   stability.start();  // after every subscriber is in place: no stable event goes unheard
+  // Results that an approval committed before the last stop (SIGKILL, power) are written now,
+  // and any that fail later again; the outbox sends them once its sender runs.
+  OwedResults owedResults(worklist);
+  owedResults.start();
   BrowserSettings browser;
   browser.workstationDirectory =
       config.workstationDirectory.empty() ? std::string(ANNOT_DEFAULT_WORKSTATION_DIR) : config.workstationDirectory;
@@ -153,6 +161,7 @@ int serve(const NodeConfig& config) {
   signalWaiter.join();
   http.stop();
   sender.stop();
+  owedResults.stop();
   stability.stop();
   pipeline.stop();
   LOG_INFO("node", "stopped");

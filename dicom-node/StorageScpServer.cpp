@@ -7,6 +7,7 @@
 #include <dcmtk/dcmnet/scppool.h>
 #include <dcmtk/dcmnet/scpthrd.h>
 #include <dcmtk/dcmtls/tlslayer.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <optional>
@@ -260,9 +261,22 @@ class StorageScpServer::Pool : public DcmBaseSCPPool {
   // Gives each worker the shared context (DCMTK's template pool can only default-construct).
   struct Worker : public DcmBaseSCPWorker, private StoreScp {
     Worker(Pool& pool, ScpContext& context) : DcmBaseSCPWorker(pool), StoreScp(context) {}
+    // DCMTK's pool deletes a worker from the worker's own thread when its association ends
+    // (notifyThreadExit) but never joins or detaches that thread, so each association left its
+    // stack (8 MB mapped, the pages it touched resident) and thread descriptor behind: the soak
+    // grew by 27 MB a minute. A worker deleted on its own thread detaches it, so its resources
+    // go when it exits. At shutdown the pool joins the busy workers and deletes them from the
+    // listener thread: those are not detached.
+    ~Worker() override {
+      if (ownThread_ && pthread_equal(*ownThread_, pthread_self())) pthread_detach(pthread_self());
+    }
     OFCondition setSharedConfig(const DcmSharedSCPConfig& config) override { return StoreScp::setSharedConfig(config); }
     OFBool busy() override { return StoreScp::isConnected(); }
-    OFCondition workerListen(T_ASC_Association* const assoc) override { return StoreScp::serve(assoc); }
+    OFCondition workerListen(T_ASC_Association* const assoc) override {
+      ownThread_ = pthread_self();
+      return StoreScp::serve(assoc);
+    }
+    std::optional<pthread_t> ownThread_;  // set on the worker's thread
   };
 
   DcmBaseSCPWorker* createSCPWorker() override { return new Worker(*this, context_); }

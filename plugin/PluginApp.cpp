@@ -119,6 +119,7 @@ void PluginApp::orthancStarted() {
   running_ = true;
   sender_.start();
   feed_.start();
+  owedResults_.start();
   LOG_INFO("plugin", "following Orthanc's changes; API under " << kPrefix << "/api/v1, DICOMweb with label-aware search under "
                                                         << kPrefix << "/dicomweb, worklist page " << kPrefix << "/ui");
 }
@@ -126,6 +127,7 @@ void PluginApp::orthancStarted() {
 void PluginApp::orthancStopping() {
   if (!running_) return;
   running_ = false;
+  owedResults_.stop();
   feed_.stop();
   sender_.stop();
 }

@@ -24,6 +24,7 @@
 #include "protocol/Protocol.h"
 #include "state/StateDatabase.h"
 #include "worklist/IndexedStudySource.h"
+#include "worklist/OwedResults.h"
 #include "worklist/Worklist.h"
 
 namespace annot::plugin {
@@ -70,6 +71,8 @@ class PluginApp {
   dicomweb::DicomwebService dicomweb_;
   ApiHandler api_;
   OrthancChangeFeed feed_;
+  // Stores into Orthanc, so it starts with Orthanc, not with the plugin.
+  OwedResults owedResults_{worklist_};
   bool running_ = false;
 };
 

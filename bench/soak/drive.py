@@ -3,7 +3,7 @@
 
 Loads run in threads until the deadline; every 10 s the node's RSS and open descriptors are
 read from /proc. Bounds: after the first 5 minutes (warm-up: caches, SQLite pages, thread
-pools), RSS may not grow by more than 50% nor descriptors by more than 32 to the end; no
+pools), RSS may not grow by more than 50% nor descriptors by more than 32 to the end, plus the metadata cache's 32 MB bound; no
 answer other than the expected ones; every result sent once the PACS is back."""
 import argparse, json, os, random, subprocess, threading, time, urllib.error, urllib.request
 
@@ -145,11 +145,16 @@ warm = [s for s in samples if s[0] >= 300] or samples
 rss0, fd0 = warm[0][1], warm[0][2]
 rss_end, fd_end = samples[-1][1], samples[-1][2]
 rss_max, fd_max = max(s[1] for s in samples), max(s[2] for s in samples)
-grew = rss_end > rss0 * 1.5 or fd_end > fd0 + 32
+# The DICOMweb metadata cache (bounded at 32 MB) fills with the reader's requests over the whole
+# run, not in the warm-up: its bound is allowed on top of the 50%.
+METADATA_CACHE_MB = 32
+rss_bound = rss0 * 1.5 + METADATA_CACHE_MB
+grew = rss_end > rss_bound or fd_end > fd0 + 32
 print(f"| duration | {args.minutes} min |")
 for kind in sorted(counts):
     print(f"| {kind} | {counts[kind]} |")
-print(f"| node RSS (MB): after warm-up / max / end | {rss0} / {rss_max} / {rss_end} |")
+print(f"| node RSS (MB): after warm-up / max / end (bound) | {rss0} / {rss_max} / {rss_end} ({rss_bound:.0f}) |")
+print(f"| node RSS (MB) each minute | {' '.join(str(s[1]) for s in samples[::6])} |")
 print(f"| node open descriptors: after warm-up / max / end | {fd0} / {fd_max} / {fd_end} |")
 print(f"| results sent to the PACS / still pending at the end | {sent} / {pending} |")
 print(f"| unexpected answers | {len(unexpected)} |")

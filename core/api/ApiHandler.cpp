@@ -212,7 +212,7 @@ HttpResponse ApiHandler::route(const HttpRequest& request) {
       allowed += (allowed.empty() ? "" : ", ") + r.method;
       continue;
     }
-    Call call{request, std::move(params), std::nullopt, std::nullopt};
+    Call call{request, std::move(params), std::nullopt, std::nullopt, "", false, ""};
     if (!r.roles.empty()) {
       const bool sent = !request.header("authorization").empty() || !request.header("x-annotation-token").empty() ||
                         !cookieValue(request.header("cookie"), kSessionCookie).empty();
@@ -370,7 +370,7 @@ HttpResponse ApiHandler::signIn(const Call& call) {
   if (auto locked = lockedOut(call, named)) return *locked;
   if (withPassword) return signInWithDirectory(call, named, body["password"].get<std::string>());
   const TokenCheck checked = users_.check(body["token"].get<std::string>());
-  Call attempt{call.request, {}, checked.user, std::nullopt};
+  Call attempt{call.request, {}, checked.user, std::nullopt, "", false, ""};
   if (!attempt.user || attempt.user->name != name) {
     const bool ended = checked.problem == TokenProblem::Revoked || checked.problem == TokenProblem::Expired ||
                        checked.problem == TokenProblem::Disabled;
@@ -410,7 +410,7 @@ HttpResponse ApiHandler::signInWithDirectory(const Call& call, const std::string
   const User user = users_.ensureDirectoryUser(name, outcome.role);
   if (user.disabled) return denied(401, "user '" + name + "' is disabled: ask an administrator", "ldap: disabled here");
   throttle_.succeed(SignInThrottle::userKey(name));
-  const Call attempt{call.request, {}, user, std::nullopt};
+  const Call attempt{call.request, {}, user, std::nullopt, "", false, ""};
   audit(attempt, "sign-in", "user", name, "success", outcome.detail);
   return openSession(attempt, 0);
 }
@@ -459,7 +459,7 @@ HttpResponse ApiHandler::finishOidc(const Call& call) {
     audit_.record({"", "", "sign-in", "user", user.name, "denied", "oidc: disabled here", call.request.remoteAddress});
     return back("user '" + user.name + "' is disabled: ask an administrator");
   }
-  const Call attempt{call.request, {}, user, std::nullopt};
+  const Call attempt{call.request, {}, user, std::nullopt, "", false, ""};
   audit(attempt, "sign-in", "user", user.name, "success", outcome.detail);
   HttpResponse r = openSession(attempt, 0);
   // Back to the page the browser came from: only this server's workstation or viewer.

@@ -27,7 +27,7 @@ const std::set<std::string>& knownKeys() {
       "DataDirectory", "DicomAet", "DicomPort", "AllowedCallingAets",
       "CheckCalledAet", "MaxAssociations", "MaxPduSize", "DimseTimeout", "AcseTimeout",
       "DicomTlsCertificate", "DicomTlsPrivateKey", "DicomTlsTrustedCertificates",
-      "HttpPort", "HttpBindAddress", "HttpThreads", "MaxHttpBodySize", "HttpsCertificate", "HttpsPrivateKey",
+      "HttpPort", "HttpBindAddress", "HttpThreads", "MallocArenaMax", "MaxHttpBodySize", "HttpsCertificate", "HttpsPrivateKey",
       "StableAge", "LogLevel",
       "MinFreeDiskSpaceMB", "ProtocolsDirectory", "TaskLeaseSeconds", "Pacs",
       "OutboxMaxBackoffSeconds", "PacsTlsTrustedCertificates", "PacsTlsCertificate", "PacsTlsPrivateKey",
@@ -61,6 +61,7 @@ NodeConfig NodeConfig::fromJsonText(const std::string& text) {
   c.httpPort = readUnsigned<uint16_t>(doc, "HttpPort", c.httpPort);
   c.httpBindAddress = readString(doc, "HttpBindAddress", c.httpBindAddress);
   c.httpThreads = readUnsigned<unsigned>(doc, "HttpThreads", c.httpThreads);
+  c.mallocArenaMax = readUnsigned<unsigned>(doc, "MallocArenaMax", c.mallocArenaMax);
   c.maxHttpBodyBytes = readUnsigned<uint64_t>(doc, "MaxHttpBodySize", c.maxHttpBodyBytes);
   c.httpsCertificate = readString(doc, "HttpsCertificate", c.httpsCertificate);
   c.httpsPrivateKey = readString(doc, "HttpsPrivateKey", c.httpsPrivateKey);
@@ -107,6 +108,7 @@ void NodeConfig::validate() const {
   if (maxAssociations == 0 || maxAssociations > 1024) throw std::invalid_argument("MaxAssociations must be between 1 and 1024");
   if (maxPduSize < 4096 || maxPduSize > 131072) throw std::invalid_argument("MaxPduSize must be between 4096 and 131072 bytes");
   if (httpThreads == 0 || httpThreads > 256) throw std::invalid_argument("HttpThreads must be between 1 and 256");
+  if (mallocArenaMax > 64) throw std::invalid_argument("MallocArenaMax must be between 0 (glibc's default) and 64");
   if (maxHttpBodyBytes == 0) throw std::invalid_argument("MaxHttpBodySize must be positive");
   if (dicomTlsCertificate.empty() != dicomTlsPrivateKey.empty()) {
     throw std::invalid_argument("DicomTlsCertificate and DicomTlsPrivateKey must be given together");
@@ -138,7 +140,7 @@ std::string NodeConfig::toJsonText() const {
               {"AcseTimeout", acseTimeoutSeconds}, {"DicomTlsCertificate", dicomTlsCertificate},
               {"DicomTlsPrivateKey", dicomTlsPrivateKey}, {"DicomTlsTrustedCertificates", dicomTlsTrustedCertificates},
               {"HttpPort", httpPort},
-              {"HttpBindAddress", httpBindAddress}, {"HttpThreads", httpThreads},
+              {"HttpBindAddress", httpBindAddress}, {"HttpThreads", httpThreads}, {"MallocArenaMax", mallocArenaMax},
               {"MaxHttpBodySize", maxHttpBodyBytes}, {"HttpsCertificate", httpsCertificate},
               {"HttpsPrivateKey", httpsPrivateKey}, {"StableAge", stableAgeSeconds},
               {"LogLevel", logLevel}, {"MinFreeDiskSpaceMB", minFreeDiskSpaceMb},

@@ -26,6 +26,10 @@ struct NodeConfig {
   uint16_t httpPort = 8080;
   std::string httpBindAddress = "0.0.0.0";
   unsigned httpThreads = 4;
+  // glibc keeps freed memory in one arena per thread that ever allocated (up to 8 per core) and
+  // gives little of it back: a long-running node with a thread per association grows. Orthanc
+  // caps arenas for the same reason; 0 keeps glibc's default.
+  unsigned mallocArenaMax = 4;
   uint64_t maxHttpBodyBytes = 64ull * 1024 * 1024;
   std::string httpsCertificate;             // PEM chain; with httpsPrivateKey the HTTP port speaks HTTPS only
   std::string httpsPrivateKey;              // PEM, unencrypted

@@ -193,6 +193,17 @@ ALTER TABLE agreements ADD COLUMN series_uid TEXT NOT NULL DEFAULT '';
 ALTER TABLE tokens ADD COLUMN expires_ms INTEGER NOT NULL DEFAULT 0;
 UPDATE tokens SET expires_ms = CAST(strftime('%s', 'now') AS INTEGER) * 1000 + 90 * 86400000 WHERE revoked = 0;
 )SQL",
+      // 12: results owed. An approval (or a submit without review) commits together with the
+      // results it owes; they are written after the commit and again after a crash. An output
+      // row is recorded (stored = 0) before its instance is stored, so a second attempt writes
+      // it under the same UIDs instead of leaving a result at the PACS nobody lists.
+      R"SQL(
+CREATE TABLE results_due(
+  task_fk INTEGER PRIMARY KEY REFERENCES tasks(id),
+  verifier TEXT NOT NULL,
+  created_ms INTEGER NOT NULL);
+ALTER TABLE outputs ADD COLUMN stored INTEGER NOT NULL DEFAULT 1;
+)SQL",
   };
   return steps;
 }

@@ -2,7 +2,9 @@
 #include "worklist/Worklist.h"
 
 #include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcdeftag.h>
 #include <dcmtk/dcmdata/dcfilefo.h>
+#include <dcmtk/dcmdata/dcmetinf.h>
 #include <dcmtk/dcmdata/dcuid.h>
 
 #include <algorithm>
@@ -55,6 +57,23 @@ std::optional<Task> findTask(sqlite::Database& db, int64_t id) {
   st.bind(1, id);
   if (!st.step()) return std::nullopt;
   return readTask(st);
+}
+
+// Records, inside the transaction that completes a task or its case, that its results are owed.
+void oweResult(sqlite::Database& db, int64_t taskId, const std::string& verifier, int64_t now) {
+  db.prepare("INSERT OR REPLACE INTO results_due(task_fk, verifier, created_ms) VALUES(?,?,?)")
+      .bind(1, taskId).bind(2, verifier).bind(3, now).run();
+}
+
+// Gives a result written again after an interrupted attempt the identity recorded for it
+// then, so that the PACS, the catalog and the task's outputs all name one instance.
+void assignIdentity(DcmFileFormat& file, const std::string& sopInstanceUid, const std::string& seriesInstanceUid) {
+  DcmDataset& ds = *file.getDataset();
+  if (ds.putAndInsertString(DCM_SOPInstanceUID, sopInstanceUid.c_str()).bad() ||
+      ds.putAndInsertString(DCM_SeriesInstanceUID, seriesInstanceUid.c_str()).bad() ||
+      file.getMetaInfo()->putAndInsertString(DCM_MediaStorageSOPInstanceUID, sopInstanceUid.c_str()).bad()) {
+    throw std::runtime_error("could not give the result its recorded UID " + sopInstanceUid);
+  }
 }
 
 Task requireTask(sqlite::Database& db, int64_t id) {
@@ -371,6 +390,7 @@ Task Worklist::submit(int64_t id, const User& user) {
       throw WorklistError(WorklistError::Kind::Conflict, "a draft revision was saved while submitting: complete it and submit again");
     }
     db.prepare("UPDATE tasks SET state = 'COMPLETED', lease_expires_ms = 0, updated_ms = ? WHERE id = ?").bind(1, now).bind(2, id).run();
+    if (t.step == "label" && !protocol.review) oweResult(db, id, "", now);
     if (t.step == "label" && protocol.review) {
       auto open = db.prepare("SELECT count(*) FROM tasks WHERE study_uid = ? AND series_uid = ? AND protocol_id = ? AND protocol_version = ? "
                              "AND step = 'label' AND state <> 'COMPLETED'");
@@ -387,7 +407,7 @@ Task Worklist::submit(int64_t id, const User& user) {
     tx.commit();
     return updated;
   });
-  if (done.step == "label" && !protocol.review) writeResult(done, "");
+  if (done.step == "label" && !protocol.review) payResultNow(done.id, "");
   return done;
 }
 
@@ -432,6 +452,8 @@ Task Worklist::review(int64_t id, const User& user, const std::string& decision,
       }
       db.prepare("UPDATE tasks SET state = 'COMPLETED', lease_expires_ms = 0, updated_ms = ? WHERE id = ?").bind(1, now).bind(2, id).run();
       approved = readers;
+      for (const auto& r : readers) oweResult(db, r.id, user.name, now);
+      if (consensusDoc) oweResult(db, id, user.name, now);
     }
     auto insert = db.prepare("INSERT INTO reviews(review_task_fk, label_task_fk, decision, comment, reviewer, created_ms) VALUES(?,?,?,?,?,?)");
     insert.bind(1, id).bind(3, decision).bind(4, comment).bind(5, user.name).bind(6, now);
@@ -442,10 +464,44 @@ Task Worklist::review(int64_t id, const User& user, const std::string& decision,
     tx.commit();
     return updated;
   });
-  for (const auto& reader : approved) writeResult(reader, user.name);
-  if (consensusDoc) writeResult(result, user.name);
+  for (const auto& reader : approved) payResultNow(reader.id, user.name);
+  if (consensusDoc) payResultNow(result.id, user.name);
   if (approved.size() >= 2) recordAgreement(result, approved);
   return result;
+}
+
+void Worklist::payResult(int64_t taskId, const std::string& verifier) {
+  writeResult(get(taskId), verifier);
+  db_.with([&](sqlite::Database& db) { db.prepare("DELETE FROM results_due WHERE task_fk = ?").bind(1, taskId).run(); });
+}
+
+void Worklist::payResultNow(int64_t taskId, const std::string& verifier) {
+  try {
+    payResult(taskId, verifier);
+  } catch (const std::exception& e) {
+    LOG_ERROR("worklist", "task " << taskId << " is decided but its results could not be written (they will be retried): " << e.what());
+  }
+}
+
+size_t Worklist::writeResultsOwed(int64_t createdBeforeMs) {
+  const auto owed = db_.with([&](sqlite::Database& db) {
+    std::vector<std::pair<int64_t, std::string>> rows;
+    auto st = db.prepare("SELECT task_fk, verifier FROM results_due WHERE created_ms < ? ORDER BY created_ms, task_fk");
+    st.bind(1, createdBeforeMs);
+    while (st.step()) rows.emplace_back(st.integer(0), st.text(1));
+    return rows;
+  });
+  size_t paid = 0;
+  for (const auto& [taskId, verifier] : owed) {
+    try {
+      payResult(taskId, verifier);
+      ++paid;
+    } catch (const std::exception& e) {
+      LOG_ERROR("worklist", "the results of task " << taskId << " are still owed: " << e.what());
+    }
+  }
+  if (paid > 0) LOG_WARN("worklist", "wrote the owed results of " << paid << " decided task(s)");
+  return paid;
 }
 
 TaskOutput Worklist::writeResult(const Task& task, const std::string& verifier) {
@@ -454,53 +510,76 @@ TaskOutput Worklist::writeResult(const Task& task, const std::string& verifier) 
   const SourceImageSet images = imagesFor(task);
   const AnnotationDocument doc = resolveAnnotation(parseAnnotationDocument(latest.document), images, &protocol);
   const std::vector<TaskOutput> previous = outputs(task.id);
-  auto lastOf = [&](const std::string& kind) -> const TaskOutput* {
+  // The output of this revision (stored, or recorded by an attempt a stop interrupted), and the
+  // last one of an earlier revision (the predecessor; its series is the task's series).
+  auto ofThisRevision = [&](const std::string& kind) -> const TaskOutput* {
+    for (const auto& o : previous) {
+      if (o.kind == kind && o.revision == latest.info.number) return &o;
+    }
+    return nullptr;
+  };
+  auto lastEarlier = [&](const std::string& kind) -> const TaskOutput* {
     const TaskOutput* last = nullptr;
     for (const auto& o : previous) {
-      if (o.kind == kind) last = &o;
+      if (o.kind == kind && o.revision != latest.info.number) last = &o;
     }
     return last;
   };
-  auto record = [&](const TaskOutput& out) {
+  auto countEarlier = [&](const std::string& kind) {
+    return std::count_if(previous.begin(), previous.end(), [&](const TaskOutput& o) { return o.kind == kind && o.revision != latest.info.number; });
+  };
+  // Recorded before the store and marked stored after it: a crash in between leaves a row
+  // that the next attempt reuses, never a stored result without one.
+  auto storeAs = [&](DcmFileFormat& file, const TaskOutput* interrupted, TaskOutput out) {
+    if (interrupted) {
+      out = *interrupted;
+      assignIdentity(file, out.sopInstanceUid, out.seriesInstanceUid);
+    } else {
+      db_.with([&](sqlite::Database& db) {
+        db.prepare("INSERT INTO outputs(task_fk, revision, kind, sop_class_uid, sop_instance_uid, series_instance_uid, created_ms, stored) "
+                   "VALUES(?,?,?,?,?,?,?,0)")
+            .bind(1, task.id).bind(2, static_cast<int64_t>(out.revision)).bind(3, out.kind).bind(4, out.sopClassUid)
+            .bind(5, out.sopInstanceUid).bind(6, out.seriesInstanceUid).bind(7, out.createdMs).run();
+      });
+    }
+    results_.store(file);
     db_.with([&](sqlite::Database& db) {
-      db.prepare("INSERT INTO outputs(task_fk, revision, kind, sop_class_uid, sop_instance_uid, series_instance_uid, created_ms) "
-                 "VALUES(?,?,?,?,?,?,?)")
-          .bind(1, task.id).bind(2, static_cast<int64_t>(out.revision)).bind(3, out.kind).bind(4, out.sopClassUid)
-          .bind(5, out.sopInstanceUid).bind(6, out.seriesInstanceUid).bind(7, out.createdMs).run();
+      db.prepare("UPDATE outputs SET stored = 1 WHERE sop_instance_uid = ?").bind(1, out.sopInstanceUid).run();
     });
+    out.stored = true;
+    return out;
   };
   const std::string who = task.step == "review" ? std::string(" consensus") : " reader " + std::to_string(task.readerSlot);
-  const TaskOutput* lastSr = lastOf("SR");
+  const TaskOutput* thisSr = ofThisRevision("SR");
   TaskOutput sr;
-  if (lastSr && lastSr->revision == latest.info.number) {
-    sr = *lastSr;  // already written for this revision
+  if (thisSr && thisSr->stored) {
+    sr = *thisSr;  // already written for this revision
   } else {
+    const TaskOutput* lastSr = lastEarlier("SR");
     SrWriteOptions options;
     if (!verifier.empty()) options.verifiedBy = verifier;
     options.seriesDescription = "Labels " + protocol.id + who;
-    options.instanceNumber = std::to_string(std::count_if(previous.begin(), previous.end(), [](const TaskOutput& o) { return o.kind == "SR"; }) + 1);
+    options.instanceNumber = std::to_string(countEarlier("SR") + 1);
     if (lastSr) {
       options.seriesInstanceUid = lastSr->seriesInstanceUid;
       options.predecessor = SopReference{task.studyInstanceUid, lastSr->seriesInstanceUid, lastSr->sopClassUid, lastSr->sopInstanceUid};
     }
     DcmFileFormat file;
     const SrWriteResult written = writeMeasurementReport(doc, images, &protocol, options, file);
-    results_.store(file);
-    sr = {task.id, latest.info.number, "SR", UID_EnhancedSRStorage, written.sopInstanceUid, written.seriesInstanceUid, nowMillis()};
-    record(sr);
+    sr = storeAs(file, thisSr, {task.id, latest.info.number, "SR", UID_EnhancedSRStorage, written.sopInstanceUid, written.seriesInstanceUid, nowMillis()});
   }
-  const TaskOutput* lastSeg = lastOf("SEG");
-  if (doc.segmentation && !(lastSeg && lastSeg->revision == latest.info.number)) {
+  const TaskOutput* thisSeg = ofThisRevision("SEG");
+  if (doc.segmentation && !(thisSeg && thisSeg->stored)) {
+    const TaskOutput* lastSeg = lastEarlier("SEG");
     Segmentation seg = parseSegmentation(*doc.segmentation, images);
     seg.seriesDescription = "Masks " + protocol.id + who;
     seg.contentCreator = doc.observer.kind == Observer::Kind::Person ? doc.observer.name : "";
     SegWriteOptions options;
     if (lastSeg) options.seriesInstanceUid = lastSeg->seriesInstanceUid;
-    options.instanceNumber = std::to_string(std::count_if(previous.begin(), previous.end(), [](const TaskOutput& o) { return o.kind == "SEG"; }) + 1);
+    options.instanceNumber = std::to_string(countEarlier("SEG") + 1);
     DcmFileFormat file;
     const SegWriteResult written = writeSegmentation(std::move(seg), images, options, file);
-    results_.store(file);
-    record({task.id, latest.info.number, "SEG", UID_SegmentationStorage, written.sopInstanceUid, written.seriesInstanceUid, nowMillis()});
+    storeAs(file, thisSeg, {task.id, latest.info.number, "SEG", UID_SegmentationStorage, written.sopInstanceUid, written.seriesInstanceUid, nowMillis()});
   }
   return sr;
 }
@@ -515,12 +594,13 @@ bool Worklist::isOutput(const std::string& sop) {
 
 std::vector<TaskOutput> Worklist::outputs(int64_t id) {
   return db_.with([&](sqlite::Database& db) {
-    auto st = db.prepare("SELECT task_fk, revision, kind, sop_class_uid, sop_instance_uid, series_instance_uid, created_ms "
+    auto st = db.prepare("SELECT task_fk, revision, kind, sop_class_uid, sop_instance_uid, series_instance_uid, created_ms, stored "
                          "FROM outputs WHERE task_fk = ? ORDER BY id");
     st.bind(1, id);
     std::vector<TaskOutput> out;
     while (st.step()) {
-      out.push_back({st.integer(0), static_cast<int>(st.integer(1)), st.text(2), st.text(3), st.text(4), st.text(5), st.integer(6)});
+      out.push_back({st.integer(0), static_cast<int>(st.integer(1)), st.text(2), st.text(3), st.text(4), st.text(5), st.integer(6),
+                     st.integer(7) != 0});
     }
     return out;
   });
@@ -693,7 +773,7 @@ nlohmann::json Worklist::balanceReport(const std::string& protocolId) {
 
 nlohmann::json toJson(const TaskOutput& o) {
   return {{"revision", o.revision}, {"kind", o.kind}, {"sopClassUid", o.sopClassUid}, {"sopInstanceUid", o.sopInstanceUid},
-          {"seriesInstanceUid", o.seriesInstanceUid}, {"stored", true}};
+          {"seriesInstanceUid", o.seriesInstanceUid}, {"stored", o.stored}};
 }
 
 nlohmann::json toJson(const Task& t) {

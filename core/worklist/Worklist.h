@@ -72,11 +72,12 @@ struct ReviewDecision {
 struct TaskOutput {
   int64_t taskId = 0;
   int revision = 0;
-  std::string kind;  // SR
+  std::string kind;  // SR, SEG
   std::string sopClassUid;
   std::string sopInstanceUid;
   std::string seriesInstanceUid;
   int64_t createdMs = 0;
+  bool stored = true;  // false: recorded before its instance was stored, which a crash interrupted
 };
 
 struct TaskQuery {
@@ -148,6 +149,12 @@ class Worklist {
   Task review(int64_t id, const User& user, const std::string& decision, const std::string& comment, int64_t labelTaskId,
               const std::string& consensus = "");
   std::vector<TaskOutput> outputs(int64_t id);
+  // Writes the results that approvals and submits committed but that were not written: the
+  // process stopped in between, or storing failed (disk full). Only debts recorded before
+  // `createdBeforeMs`, so that a decision being paid right now is not paid twice. Returns how
+  // many tasks got their results; one whose results cannot be written stays owed (logged).
+  // OwedResults calls this at start and every minute.
+  size_t writeResultsOwed(int64_t createdBeforeMs);
   // The review decisions that concern a task: made on it (review task) or sending it back (label task).
   std::vector<ReviewDecision> reviewsOf(int64_t id);
   // The label tasks of the case a task belongs to (same study, series and protocol version).
@@ -173,6 +180,12 @@ class Worklist {
   // Writes one SR for the latest revision of a completed label task (a new instance in the
   // task's own series, with the previous one as predecessor).
   TaskOutput writeResult(const Task& task, const std::string& verifier);
+  // writeResult for a task whose results were committed as owed, then the debt cleared. Throws
+  // when they cannot be written; the debt stays.
+  void payResult(int64_t taskId, const std::string& verifier);
+  // payResult right after the decision: a failure is logged, not thrown, because the decision
+  // is committed; the results stay owed and OwedResults writes them later.
+  void payResultNow(int64_t taskId, const std::string& verifier);
   void recordAgreement(const Task& review, const std::vector<Task>& readers);
   nlohmann::json computeAgreement(const Task& task, const std::vector<Task>& readers);
   std::vector<Task> scheduleLocked(const std::string& studyUid, const std::string& seriesUid, const Protocol& protocol,

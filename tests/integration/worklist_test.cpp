@@ -236,6 +236,63 @@ TEST(Worklist, AStableStudyBecomesLabeledReviewedWorkWithNothingLost) {
   }
 }
 
+// An approval commits with the results it owes. When they cannot be stored (here the storage is
+// "full": below MinFreeDiskSpaceMB) the decision still stands and is answered as such; the
+// results are written once storage is back, under the UID recorded for the first attempt, and
+// exactly once. The crash campaign (bench/crash) found approvals whose results never came.
+TEST(Worklist, AnApprovalWhoseResultsCannotBeStoredOwesThemAndWritesThemOnceStorageIsBack) {
+  TempDir tmp;
+  writeCtProtocol(tmp / "protocols", "owed", true);
+  const std::string study = generateStudy(tmp / "ct", {"--slices", "2", "--rows", "64", "--columns", "64"});
+  const std::string slice = sopInstanceUidOf(listFiles(tmp / "ct", ".dcm").at(0));
+  const json protocols = {{"ProtocolsDirectory", tmp / "protocols"}};
+  auto node = std::make_unique<RunningNode>(tmp / "data", NodeSettings{1, protocols});
+  const std::string reader = node->addUser("reader", "annotator"), reviewer = node->addUser("rev", "reviewer");
+  ASSERT_EQ(storescu(node->dicomPort(), {tmp / "ct"}).exitCode, 0);
+  const std::string label = firstTaskOf(*node, study);
+  ASSERT_EQ(as(*node, reader, "POST", "/api/v1/tasks/" + label + "/claim").status, 200);
+  const json point = {{"observer", {{"name", "Reader^One"}}},
+                      {"findings", {{{"label", "nodule"}, {"geometry", {{"type", "point"}, {"image", {{"sopInstanceUid", slice}}}, {"points", {{20, 30}}}}}}}}};
+  ASSERT_EQ(as(*node, reader, "PUT", "/api/v1/tasks/" + label + "/annotation", point.dump()).status, 201);
+  ASSERT_EQ(as(*node, reader, "POST", "/api/v1/tasks/" + label + "/submit").status, 200);
+  std::string review;
+  ASSERT_TRUE(eventually([&] {
+    for (const auto& t : tasksOf(*node, study)) {
+      if (t["step"] == "review") review = std::to_string(t["id"].get<int>());
+    }
+    return !review.empty();
+  }));
+  ASSERT_EQ(as(*node, reviewer, "POST", "/api/v1/tasks/" + review + "/claim").status, 200);
+
+  // Storage full: the approval stands, the results are owed.
+  EXPECT_EQ(node->terminate(), 0);
+  json full = protocols;
+  full["MinFreeDiskSpaceMB"] = 1ull << 40;
+  node = std::make_unique<RunningNode>(tmp / "data", NodeSettings{1, full});
+  const HttpResult approved = as(*node, reviewer, "POST", "/api/v1/tasks/" + review + "/review", R"({"decision": "approve"})");
+  EXPECT_EQ(approved.status, 200) << "the decision is committed: " << approved.body;
+  EXPECT_EQ(node->getJson("/api/v1/tasks/" + review)["state"], "COMPLETED");
+  const json owed = node->getJson("/api/v1/tasks/" + label)["outputs"];
+  ASSERT_EQ(owed.size(), 1u) << "the result's identity is recorded before it is stored: " << owed;
+  EXPECT_FALSE(owed[0]["stored"].get<bool>());
+  const std::string uid = owed[0]["sopInstanceUid"];
+  EXPECT_NE(node->process().log().find("could not be written"), std::string::npos) << node->process().log();
+
+  // Storage back: written at the start, under the recorded UID, once.
+  EXPECT_EQ(node->terminate(), 0);
+  node = std::make_unique<RunningNode>(tmp / "data", NodeSettings{1, protocols});
+  ASSERT_TRUE(eventually([&] { return node->getJson("/api/v1/tasks/" + label)["outputs"][0]["stored"] == true; }))
+      << node->getJson("/api/v1/tasks/" + label) << node->process().log();
+  const json outputs = node->getJson("/api/v1/tasks/" + label)["outputs"];
+  ASSERT_EQ(outputs.size(), 1u) << outputs;
+  EXPECT_EQ(outputs[0]["sopInstanceUid"], uid);
+  const HttpResult srs = node->get("/dicomweb/studies/" + study + "/instances?Modality=SR");
+  ASSERT_EQ(srs.status, 200) << srs.body;
+  const json found = json::parse(srs.body);
+  ASSERT_EQ(found.size(), 1u) << "one SR in the study, the owed one: " << srs.body;
+  EXPECT_EQ(found[0]["00080018"]["Value"][0], uid);
+}
+
 TEST(Worklist, EveryRouteEnforcesItsRoles) {
   TempDir tmp;
   const std::string study = generateStudy(tmp / "ct", {"--slices", "1", "--rows", "32", "--columns", "32"});

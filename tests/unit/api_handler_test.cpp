@@ -548,7 +548,9 @@ TEST_F(ApiTest, EndedAccessIsRefusedOnEveryRouteAtTheNextRequest) {
     for (const auto& [what, headers] : credentials) {
       const HttpResponse r = call(route.method, path, "{}", headers);
       EXPECT_EQ(r.status, 401) << route.method << ' ' << path << " with a " << what << ": " << r.body;
-      if (what == "expired token") EXPECT_NE(r.body.find("expired on"), std::string::npos) << r.body;
+      if (what == "expired token") {
+        EXPECT_NE(r.body.find("expired on"), std::string::npos) << r.body;
+      }
       ++checked;
     }
   }
@@ -615,8 +617,9 @@ TEST_F(ApiTest, ADisabledReadersClaimedTaskGoesBackToThePoolWithItsWork) {
 }
 
 TEST_F(ApiTest, GuessingTokensOrSignInsLocksTheAddressOrTheUserForAWhile) {
-  ApiHandler strict{catalog, metrics, users, audit, worklist, ApiInfo{"annotation-node", "test", "ANNOTNODE", ""},
-                    BrowserSettings{"", "", {}, ThrottleSettings{6, 3, std::chrono::seconds(600), std::chrono::seconds(600)}}};
+  BrowserSettings settings;
+  settings.throttle = ThrottleSettings{6, 3, std::chrono::seconds(600), std::chrono::seconds(600)};
+  ApiHandler strict{catalog, metrics, users, audit, worklist, ApiInfo{"annotation-node", "test", "ANNOTNODE", ""}, settings};
   const std::string rita = users.addUser("rita", Role::Annotator).token;
   // A user's sign-in: three wrong tokens lock it, even with the right one afterwards.
   for (int i = 0; i < 3; ++i) {
