@@ -67,6 +67,13 @@ def eventually(check, seconds=60, step=0.1):
     return False
 
 
+def give_up(what, log):
+    """Stops the campaign with the end of the server's log (the scratch folder goes with the run)."""
+    with open(log, errors="replace") as f:
+        tail = f.readlines()[-40:]
+    sys.exit(f"{what}; the end of {log}:\n" + "".join(tail))
+
+
 def write_json(path, value):
     with open(path, "w") as f:
         json.dump(value, f, indent=1)
@@ -105,7 +112,7 @@ class Orthanc:
         log = open(f"{self.dir}/orthanc.log", "a")
         self.proc = subprocess.Popen(["Orthanc", f"{self.dir}/orthanc.json"], stdout=log, stderr=log)
         if not eventually(lambda: self.proc.poll() is None and http(f"http://127.0.0.1:{self.http_port}{self.ready_path}")[0] == 200):
-            sys.exit(f"Orthanc did not start; see {self.dir}/orthanc.log")
+            give_up("Orthanc did not start", f"{self.dir}/orthanc.log")
 
     def kill(self):
         self.proc.send_signal(signal.SIGKILL)
@@ -172,7 +179,7 @@ class NodeDeployment:
         log = open(f"{self.work}/node.log", "a")
         self.proc = subprocess.Popen([args.node, "serve", "--config", self.config], stdout=log, stderr=log)
         if not eventually(lambda: self.proc.poll() is None and http(f"{self.base}/healthz")[0] == 200):
-            sys.exit(f"the node did not start; see {self.work}/node.log")
+            give_up("the node did not start", f"{self.work}/node.log")
 
     def kill(self):
         self.proc.send_signal(signal.SIGKILL)

@@ -40,6 +40,7 @@ std::string requireDate(const std::string& value, const char* name) {
 namespace {
 using api::kAdmin;
 using api::kAnyRole;
+using api::kWorkers;
 
 std::vector<std::string> segments(const std::string& path) {
   std::vector<std::string> out;
@@ -177,8 +178,10 @@ ApiHandler::ApiHandler(StudyIndex& catalog, Metrics& metrics, UserStore& users, 
       {"GET", "/api/v1/session/oidc/start", {}, [this](const Call& c) { return startOidc(c); }},
       {"GET", "/api/v1/session/oidc/callback", {}, [this](const Call& c) { return finishOidc(c); }},
       {"GET", "/api/v1/outbox", kAdmin, [this](const Call& c) { return listOutbox(c); }},
-      {"GET", "/api/v1/studies", kAnyRole, [this](const Call& c) { return listStudies(c); }},
-      {"GET", "/api/v1/studies/{}", kAnyRole, [this](const Call& c) { return getStudy(c); }},
+      // Identified study lists for the people who label; researchers read the de-identified
+      // view through DICOMweb (the access matrix found these open to them).
+      {"GET", "/api/v1/studies", kWorkers, [this](const Call& c) { return listStudies(c); }},
+      {"GET", "/api/v1/studies/{}", kWorkers, [this](const Call& c) { return getStudy(c); }},
       {"GET", "/api/v1/audit", kAdmin, [this](const Call& c) { return queryAudit(c); }},
   };
   addUserRoutes();

@@ -323,10 +323,15 @@ std::string DicomwebService::renderedPng(const StoredInstance& instance, unsigne
   if (!image.writePluginFormat(&png, out.get(), 0)) throw DicomwebError(406, instance.sopUid + " cannot be written as PNG");
   std::fflush(out.get());
   std::rewind(out.get());
-  std::string bytes;
-  char buffer[65536];
-  size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, out.get())) > 0) bytes.append(buffer, n);
+  // Read in one go into the heap: inside Orthanc this runs on a web server thread whose stack
+  // is small, and a 64 KB buffer here overflowed it in Orthanc's own SQLite calls beneath.
+  if (std::fseek(out.get(), 0, SEEK_END) != 0) throw std::runtime_error("cannot measure the rendered PNG");
+  const long size = std::ftell(out.get());
+  std::rewind(out.get());
+  std::string bytes(size > 0 ? static_cast<size_t>(size) : 0, '\0');
+  if (!bytes.empty() && std::fread(bytes.data(), 1, bytes.size(), out.get()) != bytes.size()) {
+    throw std::runtime_error("cannot read the rendered PNG back");
+  }
   return bytes;
 }
 

@@ -11,28 +11,12 @@
 #include "DirectoryHarness.h"
 #include "NodeHarness.h"
 #include "OrthancHarness.h"
+#include "SiteHarness.h"
 
 using namespace annot::test;
 using nlohmann::json;
 
 namespace {
-
-struct Site {
-  std::string name;
-  uint16_t httpPort = 0;
-  std::string root;  // "" for the node, "/annotation" for the plugin
-  std::string adminToken;
-  std::string stateDatabase;  // the product's state.sqlite of this deployment
-
-  HttpResult call(const std::string& token, const std::string& method, const std::string& path, const std::string& body = "") const {
-    return httpRequest(httpPort, method, root + path, body, {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}});
-  }
-  std::string addUser(const std::string& user, const std::string& role) const {
-    const HttpResult r = call(adminToken, "POST", "/api/v1/users", json{{"name", user}, {"role", role}}.dump());
-    EXPECT_EQ(r.status, 201) << name << ": " << r.body;
-    return json::parse(r.body).value("token", "");
-  }
-};
 
 std::string tokenId(const std::string& token) { return token.substr(3, token.find('_', 3) - 3); }
 std::string secretOf(const std::string& token) { return token.substr(token.rfind('_') + 1); }
@@ -54,10 +38,8 @@ std::string pathFor(const std::string& pattern) {
 
 // Every route of the deployment that needs credentials answers 401 to each of `ended`.
 void expectEveryRouteRefuses(const Site& site, const std::map<std::string, std::string>& ended) {
-  const HttpResult table = site.call(site.adminToken, "GET", "/api/v1/routes");
-  ASSERT_EQ(table.status, 200) << table.body;
   size_t guarded = 0;
-  const json routes = json::parse(table.body)["routes"];
+  const json routes = site.routes();
   for (const auto& route : routes) {
     if (route["roles"].empty()) continue;
     ++guarded;
@@ -75,7 +57,7 @@ std::vector<std::string> endAccessOn(const Site& site, const std::function<void(
   const std::string leaver = site.addUser("leaver", "annotator");
   const std::string leaked = site.addUser("leaked", "reviewer");
   const std::string lapsed = site.addUser("lapsed", "researcher");
-  for (const auto& token : {leaver, leaked, lapsed}) EXPECT_EQ(site.call(token, "GET", "/api/v1/studies").status, 200) << site.name;
+  for (const auto& token : {leaver, leaked, lapsed}) EXPECT_EQ(site.call(token, "GET", "/dicomweb/studies").status, 200) << site.name;
 
   disableFromOutside("leaver");
   const HttpResult revoked = site.call(site.adminToken, "DELETE", "/api/v1/users/leaked/tokens/" + tokenId(leaked));
