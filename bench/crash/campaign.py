@@ -12,7 +12,7 @@ Two loops, for either deployment (bench/crash/run.sh passes the build's paths):
             result the server lists must be at the PACS (no more, no fewer), the outbox must be
             empty and the audit chain intact.
 Prints a Markdown table (for docs/reliability.md); exits 1 on any loss."""
-import argparse, collections, hashlib, json, os, random, signal, socket, subprocess, sys, threading, time
+import argparse, collections, hashlib, json, os, random, shutil, signal, socket, subprocess, sys, tempfile, threading, time
 import urllib.error, urllib.parse, urllib.request
 
 p = argparse.ArgumentParser()
@@ -24,9 +24,12 @@ p.add_argument("--cases", type=int, default=150, help="studies to label (labelin
 p.add_argument("--node", help="the dicom-node binary")
 p.add_argument("--plugin", help="libAnnotationNode.so")
 p.add_argument("--generator", required=True)
-p.add_argument("--work", required=True)
+p.add_argument("--work", help="a scratch folder (default: a new temporary one, removed at the end)")
 p.add_argument("--seed", type=int, default=None)
 args = p.parse_args()
+own_work = args.work is None
+if own_work:
+    args.work = tempfile.mkdtemp(prefix="annot-crash.")
 for a in ("node", "plugin", "generator", "work"):  # Orthanc resolves plugin paths against its configuration's folder
     if getattr(args, a):
         setattr(args, a, os.path.abspath(getattr(args, a)))
@@ -534,6 +537,8 @@ def main():
         table, failed = ingest_campaign(d) if args.loop == "ingest" else labeling_campaign(d)
     finally:
         d.stop()
+        if own_work:
+            shutil.rmtree(args.work, ignore_errors=True)
     print(f"| {args.loop} crash campaign | |\n|---|---|")
     for key, value in table:
         print(f"| {key} | {value} |")
