@@ -1,7 +1,7 @@
 // The access matrix, generated from each deployment's own route table (GET /api/v1/routes),
 // on the node and on the plugin inside Orthanc, over real HTTP. For every route that needs
 // credentials and every role:
-//   - a role the route does not allow gets 403;
+//   - a role the route does not allow gets 403, and one it allows is not refused (GET routes);
 //   - an annotator on another reader's claimed task (every /api/v1/tasks/{id}… route, every
 //     method) gets no success and never that reader's work (blinding), nor sees the task listed;
 //   - a researcher (de-identified view) on every route their role allows, with the study's
@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <iostream>
 #include <map>
 #include <set>
 
@@ -176,6 +177,12 @@ size_t runMatrix(const MatrixCase& m) {
           // The de-identified names resolve: the view is usable, not merely empty.
           refuse(!succeeded(r.status), deidLabel + " did not resolve the researcher's own UIDs: " + std::to_string(r.status));
         }
+        continue;
+      }
+      // The other side of the table: a role the route allows is served, not refused.
+      if (method == "GET") {
+        const HttpResult r = site.call(token, method, real);
+        refuse(r.status == 401 || r.status == 403, label + " was refused (" + std::to_string(r.status) + ") though the role is allowed");
       }
     }
   }
@@ -192,6 +199,7 @@ size_t runMatrix(const MatrixCase& m) {
   // The researcher may not search by identity.
   const HttpResult byName = site.call(m.tokenOf.at("res"), "GET", std::string("/dicomweb/studies?PatientID=") + kPatientId);
   refuse(byName.status != 400, site.name + ": a researcher's search by Patient ID answered " + std::to_string(byName.status));
+  std::cout << site.name << ": " << checks << " checks, " << unauthorized.size() << " unauthorized successes\n";
   for (const auto& u : unauthorized) ADD_FAILURE() << u;
   EXPECT_EQ(unauthorized.size(), 0u) << site.name << ": unauthorized successes";
   return checks;
