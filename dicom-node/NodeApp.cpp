@@ -97,7 +97,7 @@ int serve(const NodeConfig& config) {
         if (!found) throw std::runtime_error("instance " + sop + " is not in storage");
         return store.absolutePath(found->storageKey);
       },
-      [&tls](const Destination& to) { return tls.pacsLayerFor(to.host); });
+      [&tls](const Destination& to) { return tls.pacsLayerFor(to.host); }, config.resultFallback);
   OutboxSender sender(outbox, transport, audit);
   IngestResultSink stored(pipeline, config.dicomAet);
   ExportingResultSink results(stored, outbox, transport.destinations(), &sender);

@@ -524,14 +524,14 @@ HttpResponse ApiHandler::signOut(const Call& call) {
 
 HttpResponse ApiHandler::listOutbox(const Call& call) {
   const std::string state = call.request.queryValue("state");
-  if (!state.empty() && state != "pending" && state != "failed" && state != "sent") {
-    throw BadRequest("state must be pending, failed or sent");
+  if (!state.empty() && state != "pending" && state != "failed" && state != "sent" && state != "skipped") {
+    throw BadRequest("state must be pending, failed, sent or skipped");
   }
   const unsigned limit = call.request.query.count("limit") ? parseBounded(call.request.queryValue("limit"), "limit", 1, 1000) : 100;
   json destinations = json::object();
   json items = json::array();
   if (outbox_) {
-    for (const auto& [name, c] : outbox_->counts()) destinations[name] = {{"pending", c.pending}, {"failed", c.failed}, {"sent", c.sent}};
+    for (const auto& [name, c] : outbox_->counts()) destinations[name] = {{"pending", c.pending}, {"failed", c.failed}, {"sent", c.sent}, {"skipped", c.skipped}};
     for (const auto& item : outbox_->list(state, limit)) {
       items.push_back({{"id", item.id}, {"sopInstanceUid", item.sopInstanceUid}, {"destination", item.destination},
                        {"state", stateOf(item)}, {"attempts", item.attempts},

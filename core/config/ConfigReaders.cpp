@@ -36,4 +36,12 @@ void rejectUnknownKeys(const nlohmann::json& doc, const std::set<std::string>& k
   }
 }
 
+ResultFallback readResultFallback(const nlohmann::json& doc) {
+  if (!doc.contains("ResultFallback")) return {};
+  const nlohmann::json& f = doc.at("ResultFallback");
+  if (!f.is_object()) throw std::invalid_argument("ResultFallback must be an object: {\"Segmentation\": ..., \"EnhancedSR\": ...}");
+  rejectUnknownKeys(f, {"Segmentation", "EnhancedSR"});
+  return parseResultFallback(readString(f, "Segmentation", "hold"), readString(f, "EnhancedSR", "comprehensive"));
+}
+
 }  // namespace annot::config

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "outbox/PacsProbe.h"
+
 namespace annot::config {
 
 template <typename T>
@@ -40,5 +42,8 @@ bool readBool(const nlohmann::json& doc, const char* key, bool fallback);
 std::vector<std::string> readStrings(const nlohmann::json& doc, const char* key, const char* what);
 // Throws when the object has a key outside `known`.
 void rejectUnknownKeys(const nlohmann::json& doc, const std::set<std::string>& known);
+// "ResultFallback": {"Segmentation": "hold"|"skip", "EnhancedSR": "comprehensive"|"hold"};
+// what is absent keeps its default.
+ResultFallback readResultFallback(const nlohmann::json& doc);
 
 }  // namespace annot::config

@@ -31,7 +31,7 @@ const std::set<std::string>& knownKeys() {
       "StableAge", "LogLevel",
       "MinFreeDiskSpaceMB", "ProtocolsDirectory", "TaskLeaseSeconds", "Pacs",
       "OutboxMaxBackoffSeconds", "PacsTlsTrustedCertificates", "PacsTlsCertificate", "PacsTlsPrivateKey",
-      "WorkstationDirectory", "ViewerDirectory", "SessionIdleMinutes", "TokenLifetimeDays", "Ldap", "OpenIdConnect"};
+      "WorkstationDirectory", "ViewerDirectory", "SessionIdleMinutes", "TokenLifetimeDays", "Ldap", "OpenIdConnect", "ResultFallback"};
   return keys;
 }
 }  // namespace
@@ -80,6 +80,7 @@ NodeConfig NodeConfig::fromJsonText(const std::string& text) {
   c.sessionIdleMinutes = readPositive<unsigned>(doc, "SessionIdleMinutes", c.sessionIdleMinutes);
   c.tokenLifetimeDays = readUnsigned<unsigned>(doc, "TokenLifetimeDays", c.tokenLifetimeDays);
   if (doc.contains("Ldap")) c.ldap = parseLdapSettings(doc.at("Ldap"));
+  c.resultFallback = config::readResultFallback(doc);
   if (doc.contains("OpenIdConnect")) c.oidc = parseOidcSettings(doc.at("OpenIdConnect"));
   c.validate();
   return c;
@@ -148,7 +149,9 @@ std::string NodeConfig::toJsonText() const {
               {"OutboxMaxBackoffSeconds", outboxMaxBackoffSeconds},
               {"PacsTlsTrustedCertificates", pacsTlsTrustedCertificates}, {"PacsTlsCertificate", pacsTlsCertificate},
               {"PacsTlsPrivateKey", pacsTlsPrivateKey}, {"WorkstationDirectory", workstationDirectory}, {"ViewerDirectory", viewerDirectory},
-              {"SessionIdleMinutes", sessionIdleMinutes}, {"TokenLifetimeDays", tokenLifetimeDays}};
+              {"SessionIdleMinutes", sessionIdleMinutes}, {"TokenLifetimeDays", tokenLifetimeDays},
+              {"ResultFallback", {{"Segmentation", segmentationFallbackName(resultFallback.segmentation)},
+                                  {"EnhancedSR", enhancedSrFallbackName(resultFallback.enhancedSr)}}}};
   return doc.dump(2);
 }
 

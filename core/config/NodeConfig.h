@@ -5,6 +5,7 @@
 
 #include "auth/LdapDirectory.h"
 #include "auth/OpenIdConnect.h"
+#include "outbox/PacsProbe.h"
 #include <string>
 #include <vector>
 
@@ -40,6 +41,7 @@ struct NodeConfig {
   unsigned taskLeaseSeconds = 1800;         // a claim lapses after this long without a save
   std::vector<std::string> pacs;            // result destinations, "AET@host:port"
   unsigned outboxMaxBackoffSeconds = 300;   // longest wait between retries to a destination
+  ResultFallback resultFallback;            // what a PACS that does not accept SEG or Enhanced SR gets instead
   std::string pacsTlsTrustedCertificates;   // PEM bundle; set: results go to every Pacs over TLS, its certificate checked
   std::string pacsTlsCertificate;           // PEM; our client certificate towards the PACS (optional)
   std::string pacsTlsPrivateKey;            // PEM, unencrypted

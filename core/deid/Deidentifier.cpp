@@ -134,20 +134,6 @@ const std::map<DcmTagKey, Action>& actions() {
   return table;
 }
 
-// Decimal digits of a big-endian unsigned number.
-std::string toDecimal(std::vector<unsigned char> bytes) {
-  std::string digits;
-  while (std::any_of(bytes.begin(), bytes.end(), [](unsigned char b) { return b != 0; })) {
-    unsigned remainder = 0;
-    for (auto& b : bytes) {
-      const unsigned value = (remainder << 8) | b;
-      b = static_cast<unsigned char>(value / 10);
-      remainder = value % 10;
-    }
-    digits.insert(digits.begin(), static_cast<char>('0' + remainder));
-  }
-  return digits.empty() ? "0" : digits;
-}
 
 std::string valueOf(DcmElement& e) {
   OFString v;
@@ -189,11 +175,7 @@ Deidentifier::Treatment Deidentifier::treatmentOf(uint16_t group, uint16_t eleme
 
 std::string Deidentifier::uid(const std::string& original) {
   if (original.empty() || isWellKnownUid(original)) return original;
-  const std::string digest = hmac("uid:" + original);
-  // 2.25 followed by a 122-bit number (PS3.5 B.2), as UUID-derived UIDs are.
-  std::vector<unsigned char> number(digest.begin(), digest.begin() + 16);
-  number[0] &= 0x03;
-  const std::string mapped = "2.25." + toDecimal(number);
+  const std::string mapped = uidFromDigest(hmac("uid:" + original));
   if (recorded_.get(mapped)) return mapped;
   db_.with([&](sqlite::Database& d) {
     d.prepare("INSERT OR IGNORE INTO deid_uids(deidentified, original) VALUES(?, ?)").bind(1, mapped).bind(2, original).run();

@@ -7,4 +7,7 @@ namespace annot {
 bool isValidUid(const std::string& uid);
 // Strips the trailing NUL/space padding DICOM allows on UI values.
 std::string trimUid(std::string uid);
+// A UID under 2.25 (PS3.5 B.2) from the first 16 bytes of a digest (at least 16 bytes long),
+// keeping 122 bits as UUID-derived UIDs do: the same digest always gives the same UID.
+std::string uidFromDigest(const std::string& digest);
 }  // namespace annot

@@ -16,7 +16,7 @@ void OrthancResultSink::store(DcmFileFormat& object) {
   if (stored.status != store_status::Success) throw std::runtime_error("result not stored: " + stored.message);
 }
 
-uint16_t OrthancTransport::send(const std::string& destination, const std::string& sopInstanceUid) {
+Delivery OrthancTransport::send(const std::string& destination, const std::string& sopInstanceUid) {
   OrthancDestination to;
   if (!parseOrthancDestination(destination, to)) throw std::runtime_error("destination " + destination + " is not modality:NAME or peer:NAME");
   const std::string id = index_.orthancId(sopInstanceUid, "Instance");
@@ -25,7 +25,7 @@ uint16_t OrthancTransport::send(const std::string& destination, const std::strin
   // Orthanc answers 200 once the destination acknowledged; a refusal or a network failure is
   // an error answer whose message the outbox records.
   rest_.postJson(uri, nlohmann::json{{"Resources", {id}}, {"Synchronous", true}}.dump());
-  return 0x0000;
+  return Delivery{};
 }
 
 }  // namespace annot

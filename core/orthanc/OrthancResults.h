@@ -32,7 +32,7 @@ class OrthancTransport : public OutboxTransport {
   OrthancTransport(OrthancRest& rest, OrthancStudyIndex& index, std::vector<std::string> destinations)
       : rest_(rest), index_(index), destinations_(std::move(destinations)) {}
   std::vector<std::string> destinations() const override { return destinations_; }
-  uint16_t send(const std::string& destination, const std::string& sopInstanceUid) override;
+  Delivery send(const std::string& destination, const std::string& sopInstanceUid) override;
 
  private:
   OrthancRest& rest_;

@@ -1,11 +1,15 @@
 #include "outbox/Destination.h"
 
 #include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmnet/scu.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "dicom/AeTitle.h"
+#include "common/Clock.h"
+#include "common/Log.h"
 #include "dicom/DatasetAccess.h"
 
 namespace annot {
@@ -33,16 +37,10 @@ class Scu : public DcmSCU {
 };
 }  // namespace
 
-uint16_t cstore(const Destination& to, const std::string& callingAet, const std::string& path, DcmTransportLayer* secure,
-                unsigned timeoutSeconds) {
-  // The header only, for the SOP class and transfer syntax: sendSTORERequest reads the file
-  // itself, and a SEG can be hundreds of megabytes.
-  DcmFileFormat file;
-  OFCondition cond = file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, kHeaderValuesOnly);
-  if (cond.bad()) throw std::runtime_error("cannot read " + path + ": " + cond.text());
-  OFString sopClass, xfer;
-  file.getDataset()->findAndGetOFString(DCM_SOPClassUID, sopClass);
-  const E_TransferSyntax ts = file.getDataset()->getOriginalXfer();
+namespace {
+// One C-STORE over a new association: of the file at `path`, or of `dataset` when given.
+uint16_t storeOver(const Destination& to, const std::string& callingAet, const OFString& sopClass, E_TransferSyntax ts,
+                   const std::string& path, DcmDataset* dataset, DcmTransportLayer* secure, unsigned timeoutSeconds) {
   Scu scu;
   scu.setAETitle(callingAet.c_str());
   scu.setPeerAETitle(to.aeTitle.c_str());
@@ -56,14 +54,34 @@ uint16_t cstore(const Destination& to, const std::string& callingAet, const std:
   if (ts != EXS_LittleEndianExplicit) syntaxes.push_back(UID_LittleEndianExplicitTransferSyntax);
   syntaxes.push_back(UID_LittleEndianImplicitTransferSyntax);
   scu.addPresentationContext(sopClass, syntaxes);
+  OFCondition cond;
   if ((cond = scu.initNetwork()).bad()) throw std::runtime_error(std::string("network: ") + cond.text());
   if (secure && (cond = scu.useSecureConnection(secure)).bad()) throw std::runtime_error(std::string("TLS: ") + cond.text());
   if ((cond = scu.negotiateAssociation()).bad()) throw std::runtime_error("association with " + to.str() + " failed: " + cond.text());
   Uint16 status = 0;
-  cond = scu.sendSTORERequest(0, path.c_str(), nullptr, status);
+  cond = dataset ? scu.sendSTORERequest(0, "", dataset, status) : scu.sendSTORERequest(0, path.c_str(), nullptr, status);
   scu.releaseAssociation();
   if (cond.bad()) throw std::runtime_error("C-STORE to " + to.str() + " failed: " + cond.text());
   return status;
+}
+
+// The header of a stored file (SOP class, transfer syntax), without its values: sending reads
+// the file itself, and a SEG can be hundreds of megabytes.
+void readHeader(const std::string& path, DcmFileFormat& file) {
+  const OFCondition cond = file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, kHeaderValuesOnly);
+  if (cond.bad()) throw std::runtime_error("cannot read " + path + ": " + cond.text());
+}
+
+std::string nameOf(const std::string& sopClass) { return dcmFindNameOfUID(sopClass.c_str(), sopClass.c_str()); }
+}  // namespace
+
+uint16_t cstore(const Destination& to, const std::string& callingAet, const std::string& path, DcmTransportLayer* secure,
+                unsigned timeoutSeconds) {
+  DcmFileFormat file;
+  readHeader(path, file);
+  OFString sopClass;
+  file.getDataset()->findAndGetOFString(DCM_SOPClassUID, sopClass);
+  return storeOver(to, callingAet, sopClass, file.getDataset()->getOriginalXfer(), path, nullptr, secure, timeoutSeconds);
 }
 
 std::vector<std::string> DimseTransport::destinations() const {
@@ -72,11 +90,60 @@ std::vector<std::string> DimseTransport::destinations() const {
   return names;
 }
 
-uint16_t DimseTransport::send(const std::string& destination, const std::string& sopInstanceUid) {
-  for (const auto& p : peers_) {
-    if (p.str() == destination) return cstore(p, callingAet_, pathOf_(sopInstanceUid), secureFor_ ? secureFor_(p) : nullptr);
+const PacsCapabilities& DimseTransport::capabilitiesOf(const Destination& peer, DcmTransportLayer* secure) {
+  constexpr int64_t kStaleMs = 10 * 60 * 1000;
+  const auto known = capabilities_.find(peer.str());
+  if (known != capabilities_.end() && nowMillis() - known->second.probedMs < kStaleMs) return known->second;
+  PacsCapabilities found = probePacs(peer, callingAet_, secure);
+  std::string accepted;
+  for (const auto& sopClass : found.accepted) accepted += (accepted.empty() ? "" : ", ") + nameOf(sopClass);
+  LOG_INFO("outbox", peer.str() << " accepts " << (accepted.empty() ? std::string("none of the result classes") : accepted)
+                                << (found.echoed ? "; C-ECHO answered" : "; no C-ECHO"));
+  return capabilities_[peer.str()] = std::move(found);
+}
+
+Delivery DimseTransport::send(const std::string& destination, const std::string& sopInstanceUid) {
+  const auto peer = std::find_if(peers_.begin(), peers_.end(), [&](const Destination& p) { return p.str() == destination; });
+  if (peer == peers_.end()) throw std::runtime_error("destination " + destination + " is not configured");
+  const std::string path = pathOf_(sopInstanceUid);
+  DcmFileFormat header;
+  readHeader(path, header);
+  OFString sopClassText;
+  header.getDataset()->findAndGetOFString(DCM_SOPClassUID, sopClassText);
+  const std::string sopClass = sopClassText.c_str();
+  DcmTransportLayer* secure = secureFor_ ? secureFor_(*peer) : nullptr;
+  const PacsCapabilities& can = capabilitiesOf(*peer, secure);
+  const bool resultClass = std::find(resultSopClasses().begin(), resultSopClasses().end(), sopClass) != resultSopClasses().end();
+  if (!resultClass || can.accepts(sopClass)) {
+    try {
+      return Delivery{storeOver(*peer, callingAet_, sopClassText, header.getDataset()->getOriginalXfer(), path, nullptr, secure, 30), false, ""};
+    } catch (const std::exception&) {
+      capabilities_.erase(destination);  // asked again before the next attempt: the PACS may have changed
+      throw;
+    }
   }
-  throw std::runtime_error("destination " + destination + " is not configured");
+  const std::string refusal = destination + " does not accept " + nameOf(sopClass) + " (its association negotiation said so)";
+  if (sopClass == UID_EnhancedSRStorage && fallback_.enhancedSr == ResultFallback::EnhancedSr::Comprehensive &&
+      can.accepts(UID_ComprehensiveSRStorage)) {
+    // The same document as a Comprehensive SR, whose IOD allows everything an Enhanced SR holds;
+    // a UID derived from the original, so a second attempt sends the same instance.
+    DcmFileFormat file;
+    const OFCondition loaded = file.loadFile(path.c_str());
+    if (loaded.bad()) throw std::runtime_error("cannot read " + path + ": " + loaded.text());
+    const std::string uid = comprehensiveCopyUid(sopInstanceUid);
+    DcmDataset& ds = *file.getDataset();
+    if (ds.putAndInsertString(DCM_SOPClassUID, UID_ComprehensiveSRStorage).bad() ||
+        ds.putAndInsertString(DCM_SOPInstanceUID, uid.c_str()).bad()) {
+      throw std::runtime_error("cannot make a Comprehensive SR of " + sopInstanceUid);
+    }
+    const uint16_t status = storeOver(*peer, callingAet_, UID_ComprehensiveSRStorage, ds.getOriginalXfer(), "", &ds, secure, 30);
+    return Delivery{status, false, "sent as Comprehensive SR " + uid + ": " + refusal};
+  }
+  if (sopClass == UID_SegmentationStorage && fallback_.segmentation == ResultFallback::Segmentation::Skip) {
+    return Delivery{0, true, refusal + "; ResultFallback.Segmentation is skip"};
+  }
+  capabilities_.erase(destination);  // held: asked again at the next attempt
+  throw std::runtime_error(refusal + ": held and retried (ResultFallback decides otherwise)");
 }
 
 }  // namespace annot

@@ -6,7 +6,10 @@
 #include <string>
 #include <vector>
 
+#include <map>
+
 #include "outbox/Outbox.h"
+#include "outbox/PacsProbe.h"
 
 class DcmTransportLayer;
 
@@ -30,22 +33,29 @@ uint16_t cstore(const Destination& to, const std::string& callingAet, const std:
 
 // The node's outbox transport: C-STORE of the stored file to AET@host:port peers. `pathOf`
 // finds the stored file of a SOP instance; `secureFor`, when given, the TLS layer for a peer
-// (nullptr: plain), used by the one sending thread only.
+// (nullptr: plain), used by the one sending thread only. Before sending, it asks each peer what
+// it accepts (probePacs, again after a failure and every 10 minutes); a result whose SOP class
+// the peer does not accept goes as `fallback` says: an Enhanced SR as a Comprehensive SR, a
+// SEG skipped, or held (retried, the reason in the outbox).
 class DimseTransport : public OutboxTransport {
  public:
   using SecureFor = std::function<DcmTransportLayer*(const Destination&)>;
   DimseTransport(std::vector<Destination> peers, std::string callingAet, std::function<std::string(const std::string&)> pathOf,
-                 SecureFor secureFor = {})
+                 SecureFor secureFor = {}, ResultFallback fallback = {})
       : peers_(std::move(peers)), callingAet_(std::move(callingAet)), pathOf_(std::move(pathOf)),
-        secureFor_(std::move(secureFor)) {}
+        secureFor_(std::move(secureFor)), fallback_(fallback) {}
   std::vector<std::string> destinations() const override;
-  uint16_t send(const std::string& destination, const std::string& sopInstanceUid) override;
+  Delivery send(const std::string& destination, const std::string& sopInstanceUid) override;
 
  private:
+  const PacsCapabilities& capabilitiesOf(const Destination& peer, DcmTransportLayer* secure);
+
   std::vector<Destination> peers_;
   std::string callingAet_;
   std::function<std::string(const std::string&)> pathOf_;
   SecureFor secureFor_;
+  ResultFallback fallback_;
+  std::map<std::string, PacsCapabilities> capabilities_;  // by destination; the sending thread only
 };
 
 }  // namespace annot

@@ -69,6 +69,17 @@ void Outbox::recordAttempt(int64_t id, bool acknowledged, const std::string& sta
   });
 }
 
+void Outbox::recordSkipped(int64_t id, const std::string& reason) {
+  db_.with([&](sqlite::Database& db) {
+    sqlite::Transaction tx(db);
+    db.prepare("INSERT INTO outbox_attempts(outbox_fk, time_ms, dimse_status, message) VALUES(?,?,?,?)")
+        .bind(1, id).bind(2, nowMillis()).bind(3, std::string("none")).bind(4, "skipped: " + reason).run();
+    db.prepare("UPDATE outbox SET state = 'skipped', attempts = attempts + 1, last_status = 'none', last_error = ? WHERE id = ?")
+        .bind(1, reason).bind(2, id).run();
+    tx.commit();
+  });
+}
+
 std::vector<OutboxItem> Outbox::forInstance(const std::string& sop) {
   return db_.with([&](sqlite::Database& db) {
     auto st = db.prepare(std::string("SELECT ") + kColumns + " FROM outbox WHERE sop_instance_uid = ? ORDER BY id");
@@ -87,8 +98,9 @@ std::vector<OutboxItem> Outbox::list(const std::string& state, unsigned limit) {
   std::string where;
   if (state == "pending") where = " WHERE state = 'pending' AND attempts = 0";
   else if (state == "sent") where = " WHERE state = 'sent'";
+  else if (state == "skipped") where = " WHERE state = 'skipped'";
   else if (state == "failed") where = " WHERE state = 'pending' AND attempts > 0";
-  else if (!state.empty()) throw std::invalid_argument("state must be pending, failed or sent");
+  else if (!state.empty()) throw std::invalid_argument("state must be pending, failed, sent or skipped");
   return db_.with([&](sqlite::Database& db) {
     auto st = db.prepare(std::string("SELECT ") + kColumns + " FROM outbox" + where + " ORDER BY id DESC LIMIT ?");
     st.bind(1, static_cast<int64_t>(limit));
@@ -100,10 +112,10 @@ std::vector<OutboxItem> Outbox::list(const std::string& state, unsigned limit) {
 
 std::map<std::string, Outbox::DestinationCounts> Outbox::counts() {
   return db_.with([&](sqlite::Database& db) {
-    auto st = db.prepare("SELECT destination, sum(state = 'pending' AND attempts = 0), sum(state = 'pending' AND attempts > 0), sum(state = 'sent') "
-                         "FROM outbox GROUP BY destination");
+    auto st = db.prepare("SELECT destination, sum(state = 'pending' AND attempts = 0), sum(state = 'pending' AND attempts > 0), sum(state = 'sent'), "
+                         "sum(state = 'skipped') FROM outbox GROUP BY destination");
     std::map<std::string, DestinationCounts> out;
-    while (st.step()) out[st.text(0)] = {st.integer(1), st.integer(2), st.integer(3)};
+    while (st.step()) out[st.text(0)] = {st.integer(1), st.integer(2), st.integer(3), st.integer(4)};
     return out;
   });
 }
@@ -124,10 +136,17 @@ void OutboxSender::sendOne(const OutboxItem& item) {
   std::string status = "none", message;
   bool acknowledged = false;
   try {
-    const uint16_t dimse = transport_.send(item.destination, item.sopInstanceUid);
-    status = statusText(dimse);
-    acknowledged = acknowledges(dimse);
+    const Delivery delivery = transport_.send(item.destination, item.sopInstanceUid);
+    if (delivery.skipped) {
+      outbox_.recordSkipped(item.id, delivery.note);
+      audit_.record({"", "", "export-skipped", "instance", item.sopInstanceUid, "failure", item.destination + ": " + delivery.note, "outbox"});
+      LOG_WARN("outbox", item.sopInstanceUid << " skipped for " << item.destination << ": " << delivery.note);
+      return;
+    }
+    status = statusText(delivery.status);
+    acknowledged = acknowledges(delivery.status);
     message = acknowledged ? "stored" : "refused";
+    if (!delivery.note.empty()) message += " (" + delivery.note + ")";
   } catch (const std::exception& e) {
     message = e.what();
   }

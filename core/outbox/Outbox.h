@@ -17,7 +17,7 @@ struct OutboxItem {
   int64_t id = 0;
   std::string sopInstanceUid;
   std::string destination;
-  std::string state;  // pending | sent
+  std::string state;  // pending | sent | skipped
   int attempts = 0;
   std::string lastStatus;
   std::string lastError;
@@ -26,19 +26,27 @@ struct OutboxItem {
 };
 
 // What an item is, as people read it: "pending" (not tried yet), "failed" (tried, still owed:
-// retried) or "sent". Outbox::list and Outbox::counts use the same three.
+// retried), "sent", or "skipped" (the destination does not accept its SOP class and the
+// configured fallback is to skip it there). Outbox::list and Outbox::counts use the same four.
 std::string stateOf(const OutboxItem& item);
 
 // How a stored result reaches a destination. The node sends C-STORE itself (DimseTransport);
 // the Orthanc plugin asks Orthanc to send to one of its modalities or peers.
+// What became of one send.
+struct Delivery {
+  uint16_t status = 0;   // the DIMSE status the destination answered (0x0000 when it acknowledged without one)
+  bool skipped = false;  // not sent, by configuration: the destination does not accept this kind of result
+  std::string note;      // what happened besides a plain store (sent as another SOP class, why it was skipped)
+};
+
 class OutboxTransport {
  public:
   virtual ~OutboxTransport() = default;
   // The names of the destinations this transport can reach (what the outbox records).
   virtual std::vector<std::string> destinations() const = 0;
-  // Sends one stored instance; returns the DIMSE status the destination answered (0x0000 when
-  // it acknowledged without one), or throws std::runtime_error when no answer came.
-  virtual uint16_t send(const std::string& destination, const std::string& sopInstanceUid) = 0;
+  // Sends one stored instance, or throws std::runtime_error when no answer came (down,
+  // refused, or held because the destination does not accept it; the message says which).
+  virtual Delivery send(const std::string& destination, const std::string& sopInstanceUid) = 0;
 };
 
 class Outbox {
@@ -48,14 +56,16 @@ class Outbox {
   std::vector<OutboxItem> due(int64_t nowMs, unsigned limit = 50);
   // acknowledged: the destination answered success or warning.
   void recordAttempt(int64_t id, bool acknowledged, const std::string& status, const std::string& message);
+  // Gives an item up for its destination, for good, with the reason.
+  void recordSkipped(int64_t id, const std::string& reason);
   std::vector<OutboxItem> forInstance(const std::string& sopInstanceUid);
   // Newest first. state: "" (all), "pending" (not tried yet), "failed" (tried, not acknowledged
-  // yet: retried) or "sent".
+  // yet: retried), "sent" or "skipped".
   std::vector<OutboxItem> list(const std::string& state, unsigned limit);
-  // Per destination, how many objects are pending (not tried yet), failed (tried, still owed)
-  // and sent; each object in one of the three.
+  // Per destination, how many objects are pending (not tried yet), failed (tried, still owed),
+  // sent and skipped; each object in one of the four.
   struct DestinationCounts {
-    int64_t pending = 0, failed = 0, sent = 0;
+    int64_t pending = 0, failed = 0, sent = 0, skipped = 0;
   };
   std::map<std::string, DestinationCounts> counts();
 

@@ -154,3 +154,102 @@ TEST(WriteBack, ResultsTravelOverTlsToAPacsWhoseCertificateIsTrusted) {
   EXPECT_EQ(sopInstanceUidOf(received[0]), sr);
   EXPECT_TRUE(passesDciodvfy(received[0], "EnhancedSR"));
 }
+
+// A PACS that does not accept every result class, asked the standard way (association
+// negotiation) before anything is sent: DCMTK's storescp limited to Verification, MR images and
+// Comprehensive SR, beside a full Orthanc. (Debian's Orthanc 1.10 cannot be limited to some SOP
+// classes; its AcceptedSopClasses came in a later release.) By default the Enhanced SR reaches it
+// as a Comprehensive SR and the SEG is held with the reason; with Segmentation: skip the SEG is
+// given up for that PACS alone. The full PACS gets both as written.
+TEST(WriteBack, APacsThatLacksSegAndEnhancedSrGetsTheConfiguredFallback) {
+  TempDir tmp;
+  const std::string study = generateStudy(tmp / "mr", {"--modality", "MR", "--slices", "3", "--rows", "40", "--columns", "40"});
+  const std::string slice = sopInstanceUidOf(listFiles(tmp / "mr", ".dcm").at(1));
+  writeFile(tmp / "old-pacs.cfg",
+            "[[TransferSyntaxes]]\n[Uncompressed]\nTransferSyntax1 = LocalEndianExplicit\nTransferSyntax2 = LittleEndianImplicit\n"
+            "[[PresentationContexts]]\n[OldPacs]\nPresentationContext1 = VerificationSOPClass\\Uncompressed\n"
+            "PresentationContext2 = MRImageStorage\\Uncompressed\nPresentationContext3 = ComprehensiveSRStorage\\Uncompressed\n"
+            "[[Profiles]]\n[OldPacs]\nPresentationContexts = OldPacs\n");
+  std::filesystem::create_directories(tmp / "old");
+  const uint16_t oldPort = freePort();
+  ChildProcess oldPacs({"storescp", "-aet", "OLDPACS", "-xf", tmp / "old-pacs.cfg", "OldPacs", "-od", tmp / "old", std::to_string(oldPort)},
+                       tmp / "old-pacs.log");
+  RunningOrthanc pacs(tmp / "pacs");
+  const std::string full = "ORTHANC@127.0.0.1:" + std::to_string(pacs.dicomPort()), old = "OLDPACS@127.0.0.1:" + std::to_string(oldPort);
+  const json pacsList = {full, old};
+  auto node = std::make_unique<RunningNode>(tmp / "data", NodeSettings{1, {{"Pacs", pacsList}, {"OutboxMaxBackoffSeconds", 1}}});
+  const std::string reader = node->addUser("reader", "annotator"), reviewer = node->addUser("reviewer", "reviewer");
+  ASSERT_EQ(storescu(node->dicomPort(), {tmp / "mr"}).exitCode, 0);
+  std::string task;  // the shipped brain MR protocol: a lesion outlined and masked, then reviewed
+  ASSERT_TRUE(eventually([&] {
+    const json tasks = node->getJson("/api/v1/tasks?study=" + study)["tasks"];
+    for (const auto& t : tasks) {
+      if (t["protocol"]["id"] == "brain-mr-lesions") task = std::to_string(t["id"].get<int>());
+    }
+    return !task.empty();
+  })) << node->getJson("/api/v1/tasks?study=" + study) << node->process().log();
+  ASSERT_EQ(as(*node, reader, "POST", "/api/v1/tasks/" + task + "/claim").status, 200);
+  const json lesion = {{"label", "Lesion"}, {"category", {{"code", "49755003"}, {"scheme", "SCT"}, {"meaning", "Morphologically Abnormal Structure"}}},
+                       {"type", {{"code", "52988006"}, {"scheme", "SCT"}, {"meaning", "Lesion"}}}, {"color", {230, 60, 60}}};
+  const json doc = {
+      {"observer", {{"name", "Reader^Rita"}}},
+      {"findings", {{{"label", "lesion"},
+                     {"geometry", {{"type", "polygon"}, {"image", {{"sopInstanceUid", slice}}}, {"points", {{10, 10}, {20, 10}, {15, 20}}}}},
+                     {"evaluations", {{{"concept", {{"code", "ENHANCE"}, {"scheme", "99ANNOT"}, {"meaning", "Contrast enhancement"}}},
+                                       {"value", {{"code", "52101004"}, {"scheme", "SCT"}, {"meaning", "Present"}}}}}}}}},
+      {"segmentation", {{"segments", {lesion}}, {"masks", {{{"segment", 1}, {"image", {{"sopInstanceUid", slice}}}, {"runs", {{410, 10}, {450, 10}}}}}}}}};
+  const HttpResult saved = as(*node, reader, "PUT", "/api/v1/tasks/" + task + "/annotation", doc.dump());
+  ASSERT_EQ(saved.status, 201) << saved.body;
+  ASSERT_EQ(as(*node, reader, "POST", "/api/v1/tasks/" + task + "/submit").status, 200);
+  std::string review;
+  const json tasks = node->getJson("/api/v1/tasks?study=" + study)["tasks"];
+  for (const auto& t : tasks) {
+    if (t["step"] == "review") review = std::to_string(t["id"].get<int>());
+  }
+  ASSERT_FALSE(review.empty());
+  ASSERT_EQ(as(*node, reviewer, "POST", "/api/v1/tasks/" + review + "/claim").status, 200);
+  ASSERT_EQ(as(*node, reviewer, "POST", "/api/v1/tasks/" + review + "/review", R"({"decision": "approve"})").status, 200);
+  std::string sr, seg;
+  const json outputs = node->getJson("/api/v1/tasks/" + task)["outputs"];
+  for (const auto& o : outputs) (o["kind"] == "SR" ? sr : seg) = o["sopInstanceUid"];
+  ASSERT_FALSE(sr.empty());
+  ASSERT_FALSE(seg.empty());
+
+  // The full PACS: both, as written.
+  ASSERT_TRUE(eventually([&] { return !pacs.findInstance(sr).empty() && !pacs.findInstance(seg).empty(); })) << node->process().log();
+  // The limited one: a Comprehensive SR of the same document, valid; the SEG held with the reason.
+  auto exportTo = [&](const std::string& sop) {
+    const json items = node->getJson("/api/v1/outbox?limit=100")["items"];
+    for (const auto& item : items) {
+      if (item["sopInstanceUid"] == sop && item["destination"] == old) return item;
+    }
+    return json();
+  };
+  ASSERT_TRUE(eventually([&] { return exportTo(sr).value("state", "") == "sent" && exportTo(seg).value("attempts", 0) >= 1; }))
+      << node->getJson("/api/v1/outbox") << readFile(tmp / "old-pacs.log");
+  const std::string trail = node->get("/api/v1/audit?action=export&limit=100").body;
+  EXPECT_NE(trail.find("sent as Comprehensive SR"), std::string::npos) << "the trail says what the PACS got: " << trail;
+  EXPECT_EQ(exportTo(seg)["state"], "failed");
+  EXPECT_NE(exportTo(seg)["lastError"].get<std::string>().find("does not accept SegmentationStorage"), std::string::npos) << exportTo(seg);
+  EXPECT_NE(exportTo(seg)["lastError"].get<std::string>().find("held"), std::string::npos) << exportTo(seg);
+  const auto received = listFiles(tmp / "old", "");
+  ASSERT_EQ(received.size(), 1u) << "the SR only";
+  const CommandResult dumped = runCommand({"dcmdump", "+P", "SOPClassUID", "+P", "SOPInstanceUID", "+P", "PatientID", received[0]});
+  EXPECT_NE(dumped.output.find("=ComprehensiveSRStorage"), std::string::npos) << dumped.output;
+  EXPECT_EQ(dumped.output.find(sr), std::string::npos) << "a copy in another SOP class has a UID of its own";
+  EXPECT_TRUE(passesDciodvfy(received[0], "ComprehensiveSR"));
+  const ValidatorResult pixelmed = pixelmedSrValidator(received[0]);
+  EXPECT_TRUE(pixelmed.completed) << pixelmed.output;
+  EXPECT_EQ(pixelmed.errors, 0) << pixelmed.output;
+
+  // Segmentation: skip. The SEG is given up for the limited PACS, for good; nothing is owed.
+  EXPECT_EQ(node->terminate(), 0);
+  node = std::make_unique<RunningNode>(
+      tmp / "data", NodeSettings{1, {{"Pacs", pacsList}, {"OutboxMaxBackoffSeconds", 1}, {"ResultFallback", {{"Segmentation", "skip"}}}}});
+  ASSERT_TRUE(eventually([&] { return exportTo(seg).value("state", "") == "skipped"; })) << node->getJson("/api/v1/outbox");
+  const json counts = node->getJson("/api/v1/outbox")["destinations"][old];
+  EXPECT_EQ(counts["sent"], 1);
+  EXPECT_EQ(counts["skipped"], 1);
+  EXPECT_EQ(counts["pending"].get<int>() + counts["failed"].get<int>(), 0) << counts;
+  EXPECT_EQ(listFiles(tmp / "old", "").size(), 1u);
+}

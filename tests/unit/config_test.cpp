@@ -4,6 +4,7 @@
 #include "support/TestSupport.h"
 
 using annot::NodeConfig;
+using annot::ResultFallback;
 
 TEST(NodeConfig, DefaultsMatchTheDocumentedEmbeddedSetup) {
   const NodeConfig c;
@@ -109,6 +110,21 @@ TEST(NodeConfig, RejectsBadInputWithAMessageNamingTheKey) {
   EXPECT_NE(errorOf(R"({"LogLevel": "loud"})").find("unknown log level 'loud'"), std::string::npos);
   EXPECT_NE(errorOf(R"([1,2])").find("must be a JSON object"), std::string::npos);
   EXPECT_NE(errorOf(R"({"DicomPort": )").find("not valid JSON"), std::string::npos);
+  EXPECT_NE(errorOf(R"({"ResultFallback": {"Segmentation": "drop"}})").find("ResultFallback.Segmentation must be \"hold\" or \"skip\""),
+            std::string::npos);
+  EXPECT_NE(errorOf(R"({"ResultFallback": {"EnhancedSR": "basic"}})").find("ResultFallback.EnhancedSR must be"), std::string::npos);
+  EXPECT_NE(errorOf(R"({"ResultFallback": {"Seg": "skip"}})").find("unknown configuration key 'Seg'"), std::string::npos);
+  EXPECT_NE(errorOf(R"({"ResultFallback": "skip"})").find("ResultFallback must be an object"), std::string::npos);
+}
+
+TEST(NodeConfig, ResultFallbackDefaultsToComprehensiveSrAndHeldSegs) {
+  const NodeConfig defaults = NodeConfig::fromJsonText("{}");
+  EXPECT_EQ(defaults.resultFallback.segmentation, ResultFallback::Segmentation::Hold);
+  EXPECT_EQ(defaults.resultFallback.enhancedSr, ResultFallback::EnhancedSr::Comprehensive);
+  const NodeConfig skip = NodeConfig::fromJsonText(R"({"ResultFallback": {"Segmentation": "skip", "EnhancedSR": "hold"}})");
+  EXPECT_EQ(skip.resultFallback.segmentation, ResultFallback::Segmentation::Skip);
+  EXPECT_EQ(skip.resultFallback.enhancedSr, ResultFallback::EnhancedSr::Hold);
+  EXPECT_EQ(NodeConfig::fromJsonText(skip.toJsonText()).toJsonText(), skip.toJsonText());
 }
 
 TEST(NodeConfig, FileErrorsNameTheFile) {
