@@ -48,7 +48,7 @@ PluginApp::PluginApp(OrthancPluginContext* context, const PluginConfig& config)
                 ownOutputs_.insert(sop);
               }),
       outbox_(state_, int64_t{config.outboxMaxBackoffSeconds} * 1000),
-      transport_(rest_, index_, config.destinations),
+      transport_(rest_, index_, config.destinations, config.resultFallback),
       sender_(outbox_, transport_, audit_),
       results_(stored_, outbox_, config.destinations, &sender_),
       worklist_(state_, protocols_, studies_, results_, int64_t{config.taskLeaseSeconds} * 1000),

@@ -6,6 +6,7 @@
 
 #include "auth/LdapDirectory.h"
 #include "auth/OpenIdConnect.h"
+#include "outbox/PacsProbe.h"
 #include <string>
 #include <vector>
 
@@ -27,9 +28,10 @@ struct PluginConfig {
   std::string workstationDirectory;         // the labeling workstation's built files; empty: the build's
   std::string viewerDirectory;              // the OHIF viewer's files (served at /annotation/viewer); empty: the build's
   unsigned sessionIdleMinutes = 15;
-  unsigned tokenLifetimeDays = 90;
+  unsigned tokenLifetimeDays = 90;  // API tokens issued without a lifetime; 0: never expire
   LdapSettings ldap;  // "Ldap": hospital sign-in with a password (off when absent)
-  OidcSettings oidc;  // "OpenIdConnect": hospital sign-in through an OpenID provider  // API tokens issued without a lifetime; 0: never expire
+  OidcSettings oidc;  // "OpenIdConnect": hospital sign-in through an OpenID provider
+  ResultFallback resultFallback;  // what a modality that does not accept SEG or Enhanced SR gets instead
 
   static constexpr const char* kSection = "AnnotationNode";
   // Reads the whole Orthanc configuration (as OrthancPluginGetConfiguration returns it). Throws

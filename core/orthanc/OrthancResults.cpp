@@ -3,6 +3,7 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
 
+#include "common/Clock.h"
 #include "config/PluginConfig.h"
 #include "dicom/DatasetAccess.h"
 #include "dicom/Part10.h"
@@ -16,15 +17,43 @@ void OrthancResultSink::store(DcmFileFormat& object) {
   if (stored.status != store_status::Success) throw std::runtime_error("result not stored: " + stored.message);
 }
 
+const PacsCapabilities* OrthancTransport::capabilitiesOf(const std::string& modality) {
+  constexpr int64_t kStaleMs = 10 * 60 * 1000;
+  const auto known = capabilities_.find(modality);
+  if (known != capabilities_.end() && nowMillis() - known->second.probedMs < kStaleMs) return &known->second;
+  const nlohmann::json config = rest_.getJson("/modalities/" + modality + "/configuration");
+  if (config.value("UseDicomTls", false)) return nullptr;
+  std::string callingAet = config.value("LocalAet", "");
+  if (callingAet.empty()) callingAet = rest_.getJson("/system").value("DicomAet", "ORTHANC");
+  const Destination peer{config.value("AET", ""), config.value("Host", ""), static_cast<uint16_t>(config.value("Port", 0))};
+  return &(capabilities_[modality] = probePacs(peer, callingAet));
+}
+
 Delivery OrthancTransport::send(const std::string& destination, const std::string& sopInstanceUid) {
   OrthancDestination to;
   if (!parseOrthancDestination(destination, to)) throw std::runtime_error("destination " + destination + " is not modality:NAME or peer:NAME");
   const std::string id = index_.orthancId(sopInstanceUid, "Instance");
   if (id.empty()) throw std::runtime_error("instance " + sopInstanceUid + " is not in Orthanc");
+  if (to.kind == OrthancDestination::Kind::Modality) {
+    if (const PacsCapabilities* can = capabilitiesOf(to.name)) {
+      const std::string sopClass = rest_.getBytes("/instances/" + id + "/metadata/SopClassUid");
+      const FallbackDecision decision = decideFallback(*can, destination, sopClass, fallback_, /*canConvert=*/false);
+      if (decision.action == FallbackDecision::Action::Skip) return Delivery{0, true, decision.reason};
+      if (decision.action != FallbackDecision::Action::Send) {
+        capabilities_.erase(to.name);  // held: asked again at the next attempt
+        throw std::runtime_error(decision.reason);
+      }
+    }
+  }
   const std::string uri = (to.kind == OrthancDestination::Kind::Modality ? "/modalities/" : "/peers/") + to.name + "/store";
   // Orthanc answers 200 once the destination acknowledged; a refusal or a network failure is
   // an error answer whose message the outbox records.
-  rest_.postJson(uri, nlohmann::json{{"Resources", {id}}, {"Synchronous", true}}.dump());
+  try {
+    rest_.postJson(uri, nlohmann::json{{"Resources", {id}}, {"Synchronous", true}}.dump());
+  } catch (const std::exception&) {
+    capabilities_.erase(to.name);
+    throw;
+  }
   return Delivery{};
 }
 

@@ -7,7 +7,11 @@
 
 #include "orthanc/OrthancRest.h"
 #include "orthanc/OrthancStudyIndex.h"
+#include <map>
+
+#include "outbox/Destination.h"
 #include "outbox/Outbox.h"
+#include "outbox/PacsProbe.h"
 #include "worklist/ResultSink.h"
 
 namespace annot {
@@ -27,17 +31,26 @@ class OrthancResultSink : public ResultSink {
 
 // Sends through Orthanc: "modality:NAME" with /modalities/NAME/store (C-STORE by Orthanc),
 // "peer:NAME" with /peers/NAME/store (HTTP to another Orthanc). Orthanc answers synchronously.
+// A modality is first asked what it accepts (probePacs, with the address Orthanc has for it; not
+// over DICOM TLS, which Orthanc keeps to itself): a SEG it refuses is held or skipped as
+// `fallback` says; an Enhanced SR it refuses is held (Orthanc sends only what it stores, so no
+// Comprehensive SR copy is made here).
 class OrthancTransport : public OutboxTransport {
  public:
-  OrthancTransport(OrthancRest& rest, OrthancStudyIndex& index, std::vector<std::string> destinations)
-      : rest_(rest), index_(index), destinations_(std::move(destinations)) {}
+  OrthancTransport(OrthancRest& rest, OrthancStudyIndex& index, std::vector<std::string> destinations, ResultFallback fallback = {})
+      : rest_(rest), index_(index), destinations_(std::move(destinations)), fallback_(fallback) {}
   std::vector<std::string> destinations() const override { return destinations_; }
   Delivery send(const std::string& destination, const std::string& sopInstanceUid) override;
 
  private:
+  // What the modality accepts; nullptr when it cannot be asked directly (DICOM TLS).
+  const PacsCapabilities* capabilitiesOf(const std::string& modality);
+
   OrthancRest& rest_;
   OrthancStudyIndex& index_;
   std::vector<std::string> destinations_;
+  ResultFallback fallback_;
+  std::map<std::string, PacsCapabilities> capabilities_;  // by modality; the outbox's thread only
 };
 
 }  // namespace annot

@@ -112,9 +112,9 @@ Delivery DimseTransport::send(const std::string& destination, const std::string&
   header.getDataset()->findAndGetOFString(DCM_SOPClassUID, sopClassText);
   const std::string sopClass = sopClassText.c_str();
   DcmTransportLayer* secure = secureFor_ ? secureFor_(*peer) : nullptr;
-  const PacsCapabilities& can = capabilitiesOf(*peer, secure);
-  const bool resultClass = std::find(resultSopClasses().begin(), resultSopClasses().end(), sopClass) != resultSopClasses().end();
-  if (!resultClass || can.accepts(sopClass)) {
+  const FallbackDecision decision = decideFallback(capabilitiesOf(*peer, secure), destination, sopClass, fallback_);
+  using Action = FallbackDecision::Action;
+  if (decision.action == Action::Send) {
     try {
       return Delivery{storeOver(*peer, callingAet_, sopClassText, header.getDataset()->getOriginalXfer(), path, nullptr, secure, 30), false, ""};
     } catch (const std::exception&) {
@@ -122,9 +122,7 @@ Delivery DimseTransport::send(const std::string& destination, const std::string&
       throw;
     }
   }
-  const std::string refusal = destination + " does not accept " + nameOf(sopClass) + " (its association negotiation said so)";
-  if (sopClass == UID_EnhancedSRStorage && fallback_.enhancedSr == ResultFallback::EnhancedSr::Comprehensive &&
-      can.accepts(UID_ComprehensiveSRStorage)) {
+  if (decision.action == Action::SendAsComprehensiveSr) {
     // The same document as a Comprehensive SR, whose IOD allows everything an Enhanced SR holds;
     // a UID derived from the original, so a second attempt sends the same instance.
     DcmFileFormat file;
@@ -137,13 +135,11 @@ Delivery DimseTransport::send(const std::string& destination, const std::string&
       throw std::runtime_error("cannot make a Comprehensive SR of " + sopInstanceUid);
     }
     const uint16_t status = storeOver(*peer, callingAet_, UID_ComprehensiveSRStorage, ds.getOriginalXfer(), "", &ds, secure, 30);
-    return Delivery{status, false, "sent as Comprehensive SR " + uid + ": " + refusal};
+    return Delivery{status, false, "sent as Comprehensive SR " + uid + ": " + decision.reason};
   }
-  if (sopClass == UID_SegmentationStorage && fallback_.segmentation == ResultFallback::Segmentation::Skip) {
-    return Delivery{0, true, refusal + "; ResultFallback.Segmentation is skip"};
-  }
+  if (decision.action == Action::Skip) return Delivery{0, true, decision.reason};
   capabilities_.erase(destination);  // held: asked again at the next attempt
-  throw std::runtime_error(refusal + ": held and retried (ResultFallback decides otherwise)");
+  throw std::runtime_error(decision.reason);
 }
 
 }  // namespace annot

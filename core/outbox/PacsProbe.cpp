@@ -6,6 +6,7 @@
 #include <dcmtk/dcmdata/dcuid.h>
 #include <dcmtk/dcmnet/scu.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "common/Clock.h"
@@ -63,6 +64,24 @@ PacsCapabilities probePacs(const Destination& to, const std::string& callingAet,
   found.echoed = scu.findPresentationContextID(UID_VerificationSOPClass, "") != 0 && scu.sendECHORequest(0).good();
   scu.releaseAssociation();
   return found;
+}
+
+FallbackDecision decideFallback(const PacsCapabilities& can, const std::string& destination, const std::string& sopClass,
+                                const ResultFallback& fallback, bool canConvert) {
+  using Action = FallbackDecision::Action;
+  const auto& ours = resultSopClasses();
+  if (std::find(ours.begin(), ours.end(), sopClass) == ours.end() || can.accepts(sopClass)) return {Action::Send, ""};
+  const std::string refusal =
+      destination + " does not accept " + dcmFindNameOfUID(sopClass.c_str(), sopClass.c_str()) + " (its association negotiation said so)";
+  if (sopClass == UID_EnhancedSRStorage && fallback.enhancedSr == ResultFallback::EnhancedSr::Comprehensive &&
+      can.accepts(UID_ComprehensiveSRStorage)) {
+    if (canConvert) return {Action::SendAsComprehensiveSr, refusal};
+    return {Action::Hold, refusal + ": held and retried (this deployment cannot send a Comprehensive SR copy)"};
+  }
+  if (sopClass == UID_SegmentationStorage && fallback.segmentation == ResultFallback::Segmentation::Skip) {
+    return {Action::Skip, refusal + "; ResultFallback.Segmentation is skip"};
+  }
+  return {Action::Hold, refusal + ": held and retried (ResultFallback decides otherwise)"};
 }
 
 ResultFallback parseResultFallback(const std::string& segmentation, const std::string& enhancedSr) {

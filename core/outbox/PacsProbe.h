@@ -38,6 +38,16 @@ struct ResultFallback {
   enum class EnhancedSr { Comprehensive, Hold } enhancedSr = EnhancedSr::Comprehensive;
 };
 
+// What to do with one result for one destination, given what it accepts.
+struct FallbackDecision {
+  enum class Action { Send, SendAsComprehensiveSr, Skip, Hold } action = Action::Send;
+  std::string reason;  // for anything but Send: which class the destination refused, and what follows
+};
+// `canConvert`: the transport can send a Comprehensive SR copy (the plugin cannot: Orthanc only
+// sends what it stores).
+FallbackDecision decideFallback(const PacsCapabilities& can, const std::string& destination, const std::string& sopClassUid,
+                                const ResultFallback& fallback, bool canConvert = true);
+
 // Reads {"Segmentation": "hold"|"skip", "EnhancedSR": "comprehensive"|"hold"}; throws
 // std::invalid_argument naming what is wrong.
 ResultFallback parseResultFallback(const std::string& segmentation, const std::string& enhancedSr);

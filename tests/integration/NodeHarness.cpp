@@ -115,6 +115,32 @@ void writeCtProtocol(const std::string& dir, const std::string& id, bool review)
                 .dump());
 }
 
+nlohmann::json maskedLesionAnnotation(const std::string& slice) {
+  const nlohmann::json lesion = {{"label", "Lesion"}, {"category", codedConcept("49755003", "SCT", "Morphologically Abnormal Structure")},
+                                 {"type", codedConcept("52988006", "SCT", "Lesion")}, {"color", {230, 60, 60}}};
+  return {{"observer", {{"name", "Reader^Rita"}}},
+          {"findings", {{{"label", "lesion"},
+                         {"geometry", {{"type", "polygon"}, {"image", {{"sopInstanceUid", slice}}}, {"points", {{10, 10}, {20, 10}, {15, 20}}}}},
+                         {"evaluations", {{{"concept", codedConcept("ENHANCE", "99ANNOT", "Contrast enhancement")},
+                                           {"value", codedConcept("52101004", "SCT", "Present")}}}}}}},
+          {"segmentation", {{"segments", {lesion}}, {"masks", {{{"segment", 1}, {"image", {{"sopInstanceUid", slice}}}, {"runs", {{410, 10}, {450, 10}}}}}}}}};
+}
+
+std::unique_ptr<ChildProcess> startLimitedPacs(const std::string& dir, const std::string& aeTitle, uint16_t port) {
+  runCommand({"mkdir", "-p", dir});
+  writeFile(dir + ".cfg",
+            "[[TransferSyntaxes]]\n[Uncompressed]\nTransferSyntax1 = LocalEndianExplicit\nTransferSyntax2 = LittleEndianImplicit\n"
+            "[[PresentationContexts]]\n[Limited]\nPresentationContext1 = VerificationSOPClass\\Uncompressed\n"
+            "PresentationContext2 = MRImageStorage\\Uncompressed\nPresentationContext3 = ComprehensiveSRStorage\\Uncompressed\n"
+            "[[Profiles]]\n[Limited]\nPresentationContexts = Limited\n");
+  auto pacs = std::make_unique<ChildProcess>(
+      std::vector<std::string>{"storescp", "-aet", aeTitle, "-xf", dir + ".cfg", "Limited", "-od", dir, std::to_string(port)}, dir + ".log");
+  if (!eventually([&] { return runCommand({"echoscu", "-aec", aeTitle, "127.0.0.1", std::to_string(port)}).exitCode == 0; })) {
+    throw std::runtime_error("storescp did not start: " + readFile(dir + ".log"));
+  }
+  return pacs;
+}
+
 std::string firstTaskOf(const RunningNode& node, const std::string& study) {
   std::string id;
   const bool scheduled = eventually([&] {

@@ -48,6 +48,12 @@ nlohmann::json codedConcept(const char* value, const char* scheme, const char* m
 // A one-label CT protocol for tests: one reader, a nodule drawn as a box or a point, with or
 // without a reviewer. Written as DIR/ID.json.
 void writeCtProtocol(const std::string& dir, const std::string& id, bool review);
+// A reader's work for the shipped brain MR protocol on `slice` (40x40): a lesion outlined, its
+// enhancement, and its mask (two runs) as a SEG segment.
+nlohmann::json maskedLesionAnnotation(const std::string& slice);
+// DCMTK's storescp as an older PACS: it accepts Verification, MR images and Comprehensive SR
+// only (no Enhanced SR, no Segmentation), storing into `dir`; its log is `dir`.log.
+std::unique_ptr<ChildProcess> startLimitedPacs(const std::string& dir, const std::string& aeTitle, uint16_t port);
 // The id of the first task scheduled for a study, waiting for it; throws when none comes.
 std::string firstTaskOf(const RunningNode& node, const std::string& study);
 

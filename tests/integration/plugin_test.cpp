@@ -434,13 +434,7 @@ TEST(Plugin, MaskLabelsBecomeAValidSegInOrthanc) {
   ASSERT_EQ(first["protocol"]["id"], "brain-mr-lesions");
   const std::string task = std::to_string(first["id"].get<int>());
   ASSERT_EQ(d.call(reader, "POST", "/api/v1/tasks/" + task + "/claim").status, 200);
-  const json lesion = {{"label", "Lesion"}, {"category", codedConcept("49755003", "SCT", "Morphologically Abnormal Structure")},
-                       {"type", codedConcept("52988006", "SCT", "Lesion")}, {"color", {230, 60, 60}}};
-  const json doc = {{"observer", {{"name", "Reader^Rita"}}},
-                    {"findings", {{{"label", "lesion"},
-                                   {"geometry", {{"type", "polygon"}, {"image", {{"sopInstanceUid", slice}}}, {"points", {{10, 10}, {20, 10}, {15, 20}}}}},
-                                   {"evaluations", {{{"concept", codedConcept("ENHANCE", "99ANNOT", "Contrast enhancement")}, {"value", codedConcept("52101004", "SCT", "Present")}}}}}}},
-                    {"segmentation", {{"segments", {lesion}}, {"masks", {{{"segment", 1}, {"image", {{"sopInstanceUid", slice}}}, {"runs", {{410, 10}, {450, 10}}}}}}}}};
+  const json doc = maskedLesionAnnotation(slice);
   const auto saved = d.call(reader, "PUT", "/api/v1/tasks/" + task + "/annotation", doc.dump());
   ASSERT_EQ(saved.status, 201) << saved.body;
   ASSERT_EQ(d.call(reader, "POST", "/api/v1/tasks/" + task + "/submit").status, 200);
@@ -468,6 +462,63 @@ TEST(Plugin, MaskLabelsBecomeAValidSegInOrthanc) {
   const auto qido = httpGet(orthanc->httpPort(), "/dicom-web/studies/" + study + "/series?Modality=SEG");
   ASSERT_EQ(qido.status, 200);
   EXPECT_EQ(json::parse(qido.body).size(), 1u) << qido.body;
+}
+
+// A modality that does not take every result class, asked by association negotiation before
+// Orthanc is told to send (storescp limited to MR and Comprehensive SR, as an older PACS): the SEG
+// is held with the reason, then skipped once ResultFallback says so; the Enhanced SR is held,
+// because Orthanc sends only what it stores and the plugin makes no Comprehensive SR copy.
+TEST(Plugin, AModalityThatLacksSegAndEnhancedSrGetsThemHeldOrSkipped) {
+  TempDir tmp;
+  const uint16_t oldPort = freePort();
+  const auto oldPacs = startLimitedPacs(tmp / "old", "OLDPACS", oldPort);
+  const json modalities = {{"DicomModalities", {{"old", {"OLDPACS", "127.0.0.1", oldPort}}}}};
+  auto orthanc = std::make_unique<RunningOrthanc>(
+      tmp / "orthanc", OrthancSettings{true, 1, {{"Destinations", {"modality:old"}}, {"OutboxMaxBackoffSeconds", 1}}, modalities});
+  Deployment d{"plugin", orthanc->httpPort(), "/annotation", orthanc->dicomPort(), orthanc->adminToken()};
+  const std::string reader = d.addUser("reader", "annotator"), reviewer = d.addUser("reviewer", "reviewer");
+  const std::string study = generateStudy(tmp / "mr", {"--modality", "MR", "--slices", "3", "--rows", "40", "--columns", "40"});
+  const std::string slice = sopInstanceUidOf(listFiles(tmp / "mr", ".dcm").at(1));
+  ASSERT_EQ(storescu(orthanc->dicomPort(), {tmp / "mr"}).exitCode, 0);
+  ASSERT_TRUE(eventually([&] { return d.get(reader, "/api/v1/tasks?study=" + study)["tasks"].size() == 1; })) << orthanc->log();
+  const std::string task = std::to_string(d.get(reader, "/api/v1/tasks?study=" + study)["tasks"][0]["id"].get<int>());
+  ASSERT_EQ(d.call(reader, "POST", "/api/v1/tasks/" + task + "/claim").status, 200);
+  ASSERT_EQ(d.call(reader, "PUT", "/api/v1/tasks/" + task + "/annotation", maskedLesionAnnotation(slice).dump()).status, 201);
+  ASSERT_EQ(d.call(reader, "POST", "/api/v1/tasks/" + task + "/submit").status, 200);
+  const json all = d.get(reviewer, "/api/v1/tasks?study=" + study)["tasks"];
+  const std::string review = std::to_string(all.back()["id"].get<int>());
+  ASSERT_EQ(d.call(reviewer, "POST", "/api/v1/tasks/" + review + "/claim").status, 200);
+  ASSERT_EQ(d.call(reviewer, "POST", "/api/v1/tasks/" + review + "/review", R"({"decision": "approve"})").status, 200);
+  std::map<std::string, std::string> uidOf;  // kind -> SOP Instance UID
+  const json outputs = d.get(reviewer, "/api/v1/tasks/" + task)["outputs"];
+  for (const auto& o : outputs) uidOf[o["kind"]] = o["sopInstanceUid"];
+  ASSERT_EQ(uidOf.size(), 2u) << outputs;
+  auto itemOf = [&](const std::string& kind) {
+    const json items = d.get(d.adminToken, "/api/v1/outbox?limit=100")["items"];
+    for (const auto& item : items) {
+      if (item["sopInstanceUid"] == uidOf[kind]) return item;
+    }
+    return json();
+  };
+  ASSERT_TRUE(eventually([&] { return itemOf("SEG").value("attempts", 0) >= 1 && itemOf("SR").value("attempts", 0) >= 1; }))
+      << d.get(d.adminToken, "/api/v1/outbox");
+  EXPECT_EQ(itemOf("SEG")["state"], "failed");
+  EXPECT_NE(itemOf("SEG")["lastError"].get<std::string>().find("does not accept SegmentationStorage"), std::string::npos) << itemOf("SEG");
+  EXPECT_EQ(itemOf("SR")["state"], "failed");
+  EXPECT_NE(itemOf("SR")["lastError"].get<std::string>().find("cannot send a Comprehensive SR copy"), std::string::npos) << itemOf("SR");
+  EXPECT_TRUE(listFiles(tmp / "old", "").empty()) << "nothing the old PACS refuses was sent to it";
+
+  orthanc.reset();
+  orthanc = std::make_unique<RunningOrthanc>(
+      tmp / "orthanc", OrthancSettings{true, 1,
+                                       {{"Destinations", {"modality:old"}}, {"OutboxMaxBackoffSeconds", 1},
+                                        {"ResultFallback", {{"Segmentation", "skip"}}}},
+                                       modalities});
+  d.httpPort = orthanc->httpPort();  // a new configuration, new ports; the same storage and users
+  ASSERT_TRUE(eventually([&] { return itemOf("SEG").value("state", "") == "skipped"; })) << d.get(d.adminToken, "/api/v1/outbox");
+  const json counts = d.get(d.adminToken, "/api/v1/outbox")["destinations"]["modality:old"];
+  EXPECT_EQ(counts["skipped"], 1) << counts;
+  EXPECT_EQ(counts["sent"], 0) << counts;
 }
 
 // What OHIF does against the plugin's DICOMweb root: search, read metadata, and save measurements

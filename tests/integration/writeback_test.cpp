@@ -165,15 +165,8 @@ TEST(WriteBack, APacsThatLacksSegAndEnhancedSrGetsTheConfiguredFallback) {
   TempDir tmp;
   const std::string study = generateStudy(tmp / "mr", {"--modality", "MR", "--slices", "3", "--rows", "40", "--columns", "40"});
   const std::string slice = sopInstanceUidOf(listFiles(tmp / "mr", ".dcm").at(1));
-  writeFile(tmp / "old-pacs.cfg",
-            "[[TransferSyntaxes]]\n[Uncompressed]\nTransferSyntax1 = LocalEndianExplicit\nTransferSyntax2 = LittleEndianImplicit\n"
-            "[[PresentationContexts]]\n[OldPacs]\nPresentationContext1 = VerificationSOPClass\\Uncompressed\n"
-            "PresentationContext2 = MRImageStorage\\Uncompressed\nPresentationContext3 = ComprehensiveSRStorage\\Uncompressed\n"
-            "[[Profiles]]\n[OldPacs]\nPresentationContexts = OldPacs\n");
-  std::filesystem::create_directories(tmp / "old");
   const uint16_t oldPort = freePort();
-  ChildProcess oldPacs({"storescp", "-aet", "OLDPACS", "-xf", tmp / "old-pacs.cfg", "OldPacs", "-od", tmp / "old", std::to_string(oldPort)},
-                       tmp / "old-pacs.log");
+  const auto oldPacs = startLimitedPacs(tmp / "old", "OLDPACS", oldPort);
   RunningOrthanc pacs(tmp / "pacs");
   const std::string full = "ORTHANC@127.0.0.1:" + std::to_string(pacs.dicomPort()), old = "OLDPACS@127.0.0.1:" + std::to_string(oldPort);
   const json pacsList = {full, old};
@@ -189,15 +182,7 @@ TEST(WriteBack, APacsThatLacksSegAndEnhancedSrGetsTheConfiguredFallback) {
     return !task.empty();
   })) << node->getJson("/api/v1/tasks?study=" + study) << node->process().log();
   ASSERT_EQ(as(*node, reader, "POST", "/api/v1/tasks/" + task + "/claim").status, 200);
-  const json lesion = {{"label", "Lesion"}, {"category", {{"code", "49755003"}, {"scheme", "SCT"}, {"meaning", "Morphologically Abnormal Structure"}}},
-                       {"type", {{"code", "52988006"}, {"scheme", "SCT"}, {"meaning", "Lesion"}}}, {"color", {230, 60, 60}}};
-  const json doc = {
-      {"observer", {{"name", "Reader^Rita"}}},
-      {"findings", {{{"label", "lesion"},
-                     {"geometry", {{"type", "polygon"}, {"image", {{"sopInstanceUid", slice}}}, {"points", {{10, 10}, {20, 10}, {15, 20}}}}},
-                     {"evaluations", {{{"concept", {{"code", "ENHANCE"}, {"scheme", "99ANNOT"}, {"meaning", "Contrast enhancement"}}},
-                                       {"value", {{"code", "52101004"}, {"scheme", "SCT"}, {"meaning", "Present"}}}}}}}}},
-      {"segmentation", {{"segments", {lesion}}, {"masks", {{{"segment", 1}, {"image", {{"sopInstanceUid", slice}}}, {"runs", {{410, 10}, {450, 10}}}}}}}}};
+  const json doc = maskedLesionAnnotation(slice);
   const HttpResult saved = as(*node, reader, "PUT", "/api/v1/tasks/" + task + "/annotation", doc.dump());
   ASSERT_EQ(saved.status, 201) << saved.body;
   ASSERT_EQ(as(*node, reader, "POST", "/api/v1/tasks/" + task + "/submit").status, 200);
@@ -226,7 +211,7 @@ TEST(WriteBack, APacsThatLacksSegAndEnhancedSrGetsTheConfiguredFallback) {
     return json();
   };
   ASSERT_TRUE(eventually([&] { return exportTo(sr).value("state", "") == "sent" && exportTo(seg).value("attempts", 0) >= 1; }))
-      << node->getJson("/api/v1/outbox") << readFile(tmp / "old-pacs.log");
+      << node->getJson("/api/v1/outbox") << readFile(tmp / "old.log");
   const std::string trail = node->get("/api/v1/audit?action=export&limit=100").body;
   EXPECT_NE(trail.find("sent as Comprehensive SR"), std::string::npos) << "the trail says what the PACS got: " << trail;
   EXPECT_EQ(exportTo(seg)["state"], "failed");
