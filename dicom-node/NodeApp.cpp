@@ -52,7 +52,8 @@ int serve(const NodeConfig& config) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
-  // Before any other thread: a cap on malloc arenas applies to the arenas created after it.
+  // Early: a cap on malloc arenas applies to the arenas created after it (its own trimming
+  // thread starts here too, before OpenSSL is initialised below, which does not mind).
   MemoryReturn memory(config.mallocArenaMax, std::chrono::seconds(30));
   // Before any thread: building a TLS layer initialises OpenSSL, and a bad certificate stops
   // the start before anything listens.

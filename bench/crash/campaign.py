@@ -489,19 +489,23 @@ def labeling_campaign(d):
     listed_outputs, missing_at_pacs, extra_at_pacs = 0, [], []
     home = d.results_home()
     by_study = collections.defaultdict(set)
+    srs_of = collections.Counter()  # label task -> its SR outputs
     for t in tasks.values():
         if t["step"] != "label":
             continue
         status, full = api(d, "GET", f"/tasks/{t['id']}", "admin")
         for o in full.get("outputs", []) if status == 200 else []:
             by_study[t["studyInstanceUid"]].add(o["sopInstanceUid"])
+            srs_of[t["id"]] += o["kind"] == "SR"
     for study in studies:
         at_pacs = home.instances_of_modality(study, "SR")
         listed_outputs += len(by_study[study])
         missing_at_pacs += sorted(by_study[study] - at_pacs)
         extra_at_pacs += sorted(at_pacs - by_study[study])
-    uncovered = [t for t in tasks.values() if t["step"] == "review" and t["state"] == "COMPLETED" and
-                 len(by_study[t["studyInstanceUid"]]) < PROTOCOL["readers"]]
+    # Each reader of an approved case has exactly one SR (one revision submitted, one result).
+    approved_studies = {t["studyInstanceUid"] for t in tasks.values() if t["step"] == "review" and t["state"] == "COMPLETED"}
+    uncovered = [t for t in tasks.values() if t["step"] == "label" and t["studyInstanceUid"] in approved_studies and
+                 srs_of.get(t["id"], 0) != 1]
     status, audit = api(d, "GET", "/audit?verify=true&limit=1", "admin")
     intact = status == 200 and audit["verification"]["intact"]
     table = [("deployment", d.name), ("kills (SIGKILL)", args.kills), ("seconds under kills", round(kill_seconds)),
@@ -513,7 +517,7 @@ def labeling_campaign(d):
              (f"cases approved at the end (of {args.cases})", sum(t["step"] == "review" and t["state"] == "COMPLETED" for t in tasks.values())),
              ("results listed by the server / missing at the PACS / at the PACS but not listed",
               f"{listed_outputs} / **{len(missing_at_pacs)}** / **{len(extra_at_pacs)}**"),
-             ("approved cases without a result", f"**{len(uncovered)}**"),
+             ("readers of approved cases without exactly one SR", f"**{len(uncovered)}**"),
              ("results still owed to the PACS at the end", 0 if drained else outbox_pending(d)),
              ("audit chain intact", "yes" if intact else "**no**"),
              ("unexpected answers", len(loop.unexpected))]

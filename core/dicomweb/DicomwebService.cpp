@@ -327,9 +327,10 @@ std::string DicomwebService::renderedPng(const StoredInstance& instance, unsigne
   // is small, and a 64 KB buffer here overflowed it in Orthanc's own SQLite calls beneath.
   if (std::fseek(out.get(), 0, SEEK_END) != 0) throw std::runtime_error("cannot measure the rendered PNG");
   const long size = std::ftell(out.get());
+  if (size <= 0) throw std::runtime_error("the rendered PNG of " + instance.sopUid + " is empty");
   std::rewind(out.get());
-  std::string bytes(size > 0 ? static_cast<size_t>(size) : 0, '\0');
-  if (!bytes.empty() && std::fread(bytes.data(), 1, bytes.size(), out.get()) != bytes.size()) {
+  std::string bytes(static_cast<size_t>(size), '\0');
+  if (std::fread(bytes.data(), 1, bytes.size(), out.get()) != bytes.size()) {
     throw std::runtime_error("cannot read the rendered PNG back");
   }
   return bytes;

@@ -39,10 +39,8 @@ Delivery OrthancTransport::send(const std::string& destination, const std::strin
       const std::string sopClass = rest_.getBytes("/instances/" + id + "/metadata/SopClassUid");
       const FallbackDecision decision = decideFallback(*can, destination, sopClass, fallback_, /*canConvert=*/false);
       if (decision.action == FallbackDecision::Action::Skip) return Delivery{0, true, decision.reason};
-      if (decision.action != FallbackDecision::Action::Send) {
-        capabilities_.erase(to.name);  // held: asked again at the next attempt
-        throw std::runtime_error(decision.reason);
-      }
+      // Held: asked again once the answer is 10 minutes old, not for every held item.
+      if (decision.action != FallbackDecision::Action::Send) throw std::runtime_error(decision.reason);
     }
   }
   const std::string uri = (to.kind == OrthancDestination::Kind::Modality ? "/modalities/" : "/peers/") + to.name + "/store";

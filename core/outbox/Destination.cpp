@@ -134,11 +134,17 @@ Delivery DimseTransport::send(const std::string& destination, const std::string&
         ds.putAndInsertString(DCM_SOPInstanceUID, uid.c_str()).bad()) {
       throw std::runtime_error("cannot make a Comprehensive SR of " + sopInstanceUid);
     }
-    const uint16_t status = storeOver(*peer, callingAet_, UID_ComprehensiveSRStorage, ds.getOriginalXfer(), "", &ds, secure, 30);
-    return Delivery{status, false, "sent as Comprehensive SR " + uid + ": " + decision.reason};
+    try {
+      const uint16_t status = storeOver(*peer, callingAet_, UID_ComprehensiveSRStorage, ds.getOriginalXfer(), "", &ds, secure, 30);
+      return Delivery{status, false, "sent as Comprehensive SR " + uid + ": " + decision.reason};
+    } catch (const std::exception&) {
+      capabilities_.erase(destination);
+      throw;
+    }
   }
   if (decision.action == Action::Skip) return Delivery{0, true, decision.reason};
-  capabilities_.erase(destination);  // held: asked again at the next attempt
+  // Held. What the PACS accepts is asked again when the answer is 10 minutes old, not at every
+  // held item: a PACS without SEG would otherwise get a probe for each of them each round.
   throw std::runtime_error(decision.reason);
 }
 

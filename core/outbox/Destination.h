@@ -34,7 +34,7 @@ uint16_t cstore(const Destination& to, const std::string& callingAet, const std:
 // The node's outbox transport: C-STORE of the stored file to AET@host:port peers. `pathOf`
 // finds the stored file of a SOP instance; `secureFor`, when given, the TLS layer for a peer
 // (nullptr: plain), used by the one sending thread only. Before sending, it asks each peer what
-// it accepts (probePacs, again after a failure and every 10 minutes); a result whose SOP class
+// it accepts (probePacs, again after a failed send and every 10 minutes); a result whose SOP class
 // the peer does not accept goes as `fallback` says: an Enhanced SR as a Comprehensive SR, a
 // SEG skipped, or held (retried, the reason in the outbox).
 class DimseTransport : public OutboxTransport {

@@ -466,7 +466,15 @@ Task Worklist::review(int64_t id, const User& user, const std::string& decision,
   });
   for (const auto& reader : approved) payResultNow(reader.id, user.name);
   if (consensusDoc) payResultNow(result.id, user.name);
-  if (approved.size() >= 2) recordAgreement(result, approved);
+  if (approved.size() >= 2) {
+    // The decision is committed: a failure here loses only the recorded agreement, which the
+    // case's agreement is computed again from when asked.
+    try {
+      recordAgreement(result, approved);
+    } catch (const std::exception& e) {
+      LOG_ERROR("worklist", "the agreement of review task " << result.id << " was not recorded: " << e.what());
+    }
+  }
   return result;
 }
 
@@ -483,7 +491,7 @@ void Worklist::payResultNow(int64_t taskId, const std::string& verifier) {
   }
 }
 
-size_t Worklist::writeResultsOwed(int64_t createdBeforeMs) {
+size_t Worklist::writeResultsOwed(int64_t createdBeforeMs, const std::function<bool()>& stopping) {
   const auto owed = db_.with([&](sqlite::Database& db) {
     std::vector<std::pair<int64_t, std::string>> rows;
     auto st = db.prepare("SELECT task_fk, verifier FROM results_due WHERE created_ms < ? ORDER BY created_ms, task_fk");
@@ -493,6 +501,7 @@ size_t Worklist::writeResultsOwed(int64_t createdBeforeMs) {
   });
   size_t paid = 0;
   for (const auto& [taskId, verifier] : owed) {
+    if (stopping && stopping()) break;
     try {
       payResult(taskId, verifier);
       ++paid;

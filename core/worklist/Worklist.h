@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -154,7 +155,8 @@ class Worklist {
   // `createdBeforeMs`, so that a decision being paid right now is not paid twice. Returns how
   // many tasks got their results; one whose results cannot be written stays owed (logged).
   // OwedResults calls this at start and every minute.
-  size_t writeResultsOwed(int64_t createdBeforeMs);
+  // `stopping`, when given, is asked between tasks so that a stop does not wait for all of them.
+  size_t writeResultsOwed(int64_t createdBeforeMs, const std::function<bool()>& stopping = {});
   // The review decisions that concern a task: made on it (review task) or sending it back (label task).
   std::vector<ReviewDecision> reviewsOf(int64_t id);
   // The label tasks of the case a task belongs to (same study, series and protocol version).

@@ -163,6 +163,7 @@ size_t runMatrix(const MatrixCase& m) {
       // The researcher's view: nothing that names the patient, whichever UIDs the path uses.
       if (role == "researcher" && method == "GET") {
         const HttpResult withReal = site.call(token, method, real);
+        refuse(withReal.status == 401 || withReal.status == 403, label + " was refused (" + std::to_string(withReal.status) + ") though the role is allowed");
         for (const auto& secret : secrets) {
           refuse(withReal.body.find(secret) != std::string::npos, label + " with the real UIDs revealed " + secret);
         }
