@@ -92,7 +92,27 @@ READERS = ["crash-reader-1", "crash-reader-2"]
 NAMES = {"admin": "crash-admin", "reviewer": "crash-reviewer", **{r: r for r in READERS}}  # client -> user name
 
 
-class Orthanc:
+class Server:
+    """A server process that campaigns start, kill with SIGKILL and restart; ready when
+    `ready_url` answers 200."""
+
+    def launch(self, command, log_path, ready_url, what):
+        log = open(log_path, "a")
+        self.proc = subprocess.Popen(command, stdout=log, stderr=log)
+        if not eventually(lambda: self.proc.poll() is None and http(ready_url)[0] == 200):
+            give_up(f"{what} did not start", log_path)
+
+    def kill(self):
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait()
+
+
+class Orthanc(Server):
     """A real Orthanc: the PACS the node sends results to, or the host of the plugin."""
 
     def __init__(self, directory, plugin=None, protocols=None):
@@ -112,19 +132,8 @@ class Orthanc:
         self.ready_path = "/annotation/healthz" if plugin else "/system"
 
     def start(self):
-        log = open(f"{self.dir}/orthanc.log", "a")
-        self.proc = subprocess.Popen(["Orthanc", f"{self.dir}/orthanc.json"], stdout=log, stderr=log)
-        if not eventually(lambda: self.proc.poll() is None and http(f"http://127.0.0.1:{self.http_port}{self.ready_path}")[0] == 200):
-            give_up("Orthanc did not start", f"{self.dir}/orthanc.log")
-
-    def kill(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait()
+        self.launch(["Orthanc", f"{self.dir}/orthanc.json"], f"{self.dir}/orthanc.log",
+                    f"http://127.0.0.1:{self.http_port}{self.ready_path}", "Orthanc")
 
     def rest(self, path, body=None):
         status, text = http(f"http://127.0.0.1:{self.http_port}{path}", "POST" if body is not None else "GET",
@@ -153,7 +162,7 @@ def dataset_of(part10):
     return part10[144 + group:]
 
 
-class NodeDeployment:
+class NodeDeployment(Server):
     """dicom-node with its own data directory; results go to a real Orthanc as PACS."""
     name = "dicom-node"
     aet = "ANNOTNODE"
@@ -179,19 +188,10 @@ class NodeDeployment:
         return out.strip().splitlines()[-1]
 
     def start(self):
-        log = open(f"{self.work}/node.log", "a")
-        self.proc = subprocess.Popen([args.node, "serve", "--config", self.config], stdout=log, stderr=log)
-        if not eventually(lambda: self.proc.poll() is None and http(f"{self.base}/healthz")[0] == 200):
-            give_up("the node did not start", f"{self.work}/node.log")
-
-    def kill(self):
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
+        self.launch([args.node, "serve", "--config", self.config], f"{self.work}/node.log", f"{self.base}/healthz", "the node")
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait()
+        super().stop()
         self.pacs.stop()
 
     def stored_dataset(self, sop):

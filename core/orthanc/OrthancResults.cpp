@@ -3,7 +3,6 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
 
-#include "common/Clock.h"
 #include "config/PluginConfig.h"
 #include "dicom/DatasetAccess.h"
 #include "dicom/Part10.h"
@@ -17,16 +16,17 @@ void OrthancResultSink::store(DcmFileFormat& object) {
   if (stored.status != store_status::Success) throw std::runtime_error("result not stored: " + stored.message);
 }
 
-const PacsCapabilities* OrthancTransport::capabilitiesOf(const std::string& modality) {
-  constexpr int64_t kStaleMs = 10 * 60 * 1000;
-  const auto known = capabilities_.find(modality);
-  if (known != capabilities_.end() && nowMillis() - known->second.probedMs < kStaleMs) return &known->second;
+PacsCapabilities OrthancTransport::probeModality(const std::string& modality) {
   const nlohmann::json config = rest_.getJson("/modalities/" + modality + "/configuration");
-  if (config.value("UseDicomTls", false)) return nullptr;
+  if (config.value("UseDicomTls", false)) {  // Orthanc keeps the TLS keys
+    PacsCapabilities unknown;
+    unknown.known = false;
+    return unknown;
+  }
   std::string callingAet = config.value("LocalAet", "");
   if (callingAet.empty()) callingAet = rest_.getJson("/system").value("DicomAet", "ORTHANC");
   const Destination peer{config.value("AET", ""), config.value("Host", ""), static_cast<uint16_t>(config.value("Port", 0))};
-  return &(capabilities_[modality] = probePacs(peer, callingAet));
+  return probePacs(peer, callingAet);
 }
 
 Delivery OrthancTransport::send(const std::string& destination, const std::string& sopInstanceUid) {
@@ -35,9 +35,10 @@ Delivery OrthancTransport::send(const std::string& destination, const std::strin
   const std::string id = index_.orthancId(sopInstanceUid, "Instance");
   if (id.empty()) throw std::runtime_error("instance " + sopInstanceUid + " is not in Orthanc");
   if (to.kind == OrthancDestination::Kind::Modality) {
-    if (const PacsCapabilities* can = capabilitiesOf(to.name)) {
+    const PacsCapabilities& can = capabilities_.get(destination, [&] { return probeModality(to.name); });
+    if (can.known) {
       const std::string sopClass = rest_.getBytes("/instances/" + id + "/metadata/SopClassUid");
-      const FallbackDecision decision = decideFallback(*can, destination, sopClass, fallback_, /*canConvert=*/false);
+      const FallbackDecision decision = decideFallback(can, destination, sopClass, fallback_, /*canConvert=*/false);
       if (decision.action == FallbackDecision::Action::Skip) return Delivery{0, true, decision.reason};
       // Held: asked again once the answer is 10 minutes old, not for every held item.
       if (decision.action != FallbackDecision::Action::Send) throw std::runtime_error(decision.reason);
@@ -49,7 +50,7 @@ Delivery OrthancTransport::send(const std::string& destination, const std::strin
   try {
     rest_.postJson(uri, nlohmann::json{{"Resources", {id}}, {"Synchronous", true}}.dump());
   } catch (const std::exception&) {
-    capabilities_.erase(to.name);
+    capabilities_.forget(destination);
     throw;
   }
   return Delivery{};

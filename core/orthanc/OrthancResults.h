@@ -7,8 +7,6 @@
 
 #include "orthanc/OrthancRest.h"
 #include "orthanc/OrthancStudyIndex.h"
-#include <map>
-
 #include "outbox/Destination.h"
 #include "outbox/Outbox.h"
 #include "outbox/PacsProbe.h"
@@ -43,14 +41,15 @@ class OrthancTransport : public OutboxTransport {
   Delivery send(const std::string& destination, const std::string& sopInstanceUid) override;
 
  private:
-  // What the modality accepts; nullptr when it cannot be asked directly (DICOM TLS).
-  const PacsCapabilities* capabilitiesOf(const std::string& modality);
+  // What the modality accepts, asked at the address Orthanc has for it; not known (sent all)
+  // when it is reached over DICOM TLS.
+  PacsCapabilities probeModality(const std::string& modality);
 
   OrthancRest& rest_;
   OrthancStudyIndex& index_;
   std::vector<std::string> destinations_;
   ResultFallback fallback_;
-  std::map<std::string, PacsCapabilities> capabilities_;  // by modality; the outbox's thread only
+  PacsCapabilityCache capabilities_;  // by destination
 };
 
 }  // namespace annot

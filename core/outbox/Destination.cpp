@@ -2,15 +2,13 @@
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcuid.h>
-#include <dcmtk/dcmnet/scu.h>
 
 #include <algorithm>
 #include <stdexcept>
 
 #include "dicom/AeTitle.h"
-#include "common/Clock.h"
-#include "common/Log.h"
 #include "dicom/DatasetAccess.h"
+#include "outbox/PeerAssociation.h"
 
 namespace annot {
 
@@ -29,37 +27,17 @@ std::optional<Destination> parseDestination(const std::string& text) {
 }
 
 namespace {
-// DcmSCU keeps its transport-layer setter for subclasses (DcmTLSSCU builds a new layer from
-// files for every SCU); reaching it lets one configured layer serve every association.
-class Scu : public DcmSCU {
- public:
-  using DcmSCU::useSecureConnection;
-};
-}  // namespace
-
-namespace {
 // One C-STORE over a new association: of the file at `path`, or of `dataset` when given.
 uint16_t storeOver(const Destination& to, const std::string& callingAet, const OFString& sopClass, E_TransferSyntax ts,
                    const std::string& path, DcmDataset* dataset, DcmTransportLayer* secure, unsigned timeoutSeconds) {
-  Scu scu;
-  scu.setAETitle(callingAet.c_str());
-  scu.setPeerAETitle(to.aeTitle.c_str());
-  scu.setPeerHostName(to.host.c_str());
-  scu.setPeerPort(to.port);
-  scu.setACSETimeout(timeoutSeconds);
-  scu.setDIMSETimeout(timeoutSeconds);
-  scu.setDIMSEBlockingMode(DIMSE_NONBLOCKING);
-  OFList<OFString> syntaxes;
-  syntaxes.push_back(DcmXfer(ts).getXferID());
+  PeerAssociation scu(to, callingAet, timeoutSeconds);
+  std::vector<std::string> syntaxes = {DcmXfer(ts).getXferID()};
   if (ts != EXS_LittleEndianExplicit) syntaxes.push_back(UID_LittleEndianExplicitTransferSyntax);
   syntaxes.push_back(UID_LittleEndianImplicitTransferSyntax);
-  scu.addPresentationContext(sopClass, syntaxes);
-  OFCondition cond;
-  if ((cond = scu.initNetwork()).bad()) throw std::runtime_error(std::string("network: ") + cond.text());
-  if (secure && (cond = scu.useSecureConnection(secure)).bad()) throw std::runtime_error(std::string("TLS: ") + cond.text());
-  if ((cond = scu.negotiateAssociation()).bad()) throw std::runtime_error("association with " + to.str() + " failed: " + cond.text());
+  scu.propose(sopClass.c_str(), syntaxes);
+  scu.open(secure, "");
   Uint16 status = 0;
-  cond = dataset ? scu.sendSTORERequest(0, "", dataset, status) : scu.sendSTORERequest(0, path.c_str(), nullptr, status);
+  const OFCondition cond = dataset ? scu.sendSTORERequest(0, "", dataset, status) : scu.sendSTORERequest(0, path.c_str(), nullptr, status);
   scu.releaseAssociation();
   if (cond.bad()) throw std::runtime_error("C-STORE to " + to.str() + " failed: " + cond.text());
   return status;
@@ -71,8 +49,6 @@ void readHeader(const std::string& path, DcmFileFormat& file) {
   const OFCondition cond = file.loadFile(path.c_str(), EXS_Unknown, EGL_noChange, kHeaderValuesOnly);
   if (cond.bad()) throw std::runtime_error("cannot read " + path + ": " + cond.text());
 }
-
-std::string nameOf(const std::string& sopClass) { return dcmFindNameOfUID(sopClass.c_str(), sopClass.c_str()); }
 }  // namespace
 
 uint16_t cstore(const Destination& to, const std::string& callingAet, const std::string& path, DcmTransportLayer* secure,
@@ -90,18 +66,6 @@ std::vector<std::string> DimseTransport::destinations() const {
   return names;
 }
 
-const PacsCapabilities& DimseTransport::capabilitiesOf(const Destination& peer, DcmTransportLayer* secure) {
-  constexpr int64_t kStaleMs = 10 * 60 * 1000;
-  const auto known = capabilities_.find(peer.str());
-  if (known != capabilities_.end() && nowMillis() - known->second.probedMs < kStaleMs) return known->second;
-  PacsCapabilities found = probePacs(peer, callingAet_, secure);
-  std::string accepted;
-  for (const auto& sopClass : found.accepted) accepted += (accepted.empty() ? "" : ", ") + nameOf(sopClass);
-  LOG_INFO("outbox", peer.str() << " accepts " << (accepted.empty() ? std::string("none of the result classes") : accepted)
-                                << (found.echoed ? "; C-ECHO answered" : "; no C-ECHO"));
-  return capabilities_[peer.str()] = std::move(found);
-}
-
 Delivery DimseTransport::send(const std::string& destination, const std::string& sopInstanceUid) {
   const auto peer = std::find_if(peers_.begin(), peers_.end(), [&](const Destination& p) { return p.str() == destination; });
   if (peer == peers_.end()) throw std::runtime_error("destination " + destination + " is not configured");
@@ -112,13 +76,14 @@ Delivery DimseTransport::send(const std::string& destination, const std::string&
   header.getDataset()->findAndGetOFString(DCM_SOPClassUID, sopClassText);
   const std::string sopClass = sopClassText.c_str();
   DcmTransportLayer* secure = secureFor_ ? secureFor_(*peer) : nullptr;
-  const FallbackDecision decision = decideFallback(capabilitiesOf(*peer, secure), destination, sopClass, fallback_);
+  const PacsCapabilities& can = capabilities_.get(destination, [&] { return probePacs(*peer, callingAet_, secure); });
+  const FallbackDecision decision = decideFallback(can, destination, sopClass, fallback_);
   using Action = FallbackDecision::Action;
   if (decision.action == Action::Send) {
     try {
       return Delivery{storeOver(*peer, callingAet_, sopClassText, header.getDataset()->getOriginalXfer(), path, nullptr, secure, 30), false, ""};
     } catch (const std::exception&) {
-      capabilities_.erase(destination);  // asked again before the next attempt: the PACS may have changed
+      capabilities_.forget(destination);  // asked again before the next attempt: the PACS may have changed
       throw;
     }
   }
@@ -138,7 +103,7 @@ Delivery DimseTransport::send(const std::string& destination, const std::string&
       const uint16_t status = storeOver(*peer, callingAet_, UID_ComprehensiveSRStorage, ds.getOriginalXfer(), "", &ds, secure, 30);
       return Delivery{status, false, "sent as Comprehensive SR " + uid + ": " + decision.reason};
     } catch (const std::exception&) {
-      capabilities_.erase(destination);
+      capabilities_.forget(destination);
       throw;
     }
   }

@@ -6,8 +6,6 @@
 #include <string>
 #include <vector>
 
-#include <map>
-
 #include "outbox/Outbox.h"
 #include "outbox/PacsProbe.h"
 
@@ -48,14 +46,12 @@ class DimseTransport : public OutboxTransport {
   Delivery send(const std::string& destination, const std::string& sopInstanceUid) override;
 
  private:
-  const PacsCapabilities& capabilitiesOf(const Destination& peer, DcmTransportLayer* secure);
-
   std::vector<Destination> peers_;
   std::string callingAet_;
   std::function<std::string(const std::string&)> pathOf_;
   SecureFor secureFor_;
   ResultFallback fallback_;
-  std::map<std::string, PacsCapabilities> capabilities_;  // by destination; the sending thread only
+  PacsCapabilityCache capabilities_;  // by destination
 };
 
 }  // namespace annot

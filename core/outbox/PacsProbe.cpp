@@ -1,34 +1,20 @@
 #include "outbox/PacsProbe.h"
 
 #include "outbox/Destination.h"
+#include "outbox/PeerAssociation.h"
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dcuid.h>
-#include <dcmtk/dcmnet/scu.h>
 
 #include <algorithm>
 #include <stdexcept>
 
 #include "common/Clock.h"
 #include "common/Digest.h"
+#include "common/Log.h"
 #include "dicom/Uid.h"
 
 namespace annot {
-namespace {
-// As in cstore(): one configured TLS layer serves every association.
-class Scu : public DcmSCU {
- public:
-  using DcmSCU::useSecureConnection;
-};
-
-// Raw SHA-256 bytes of `text`, from the hex digest.
-std::string sha256Bytes(const std::string& text) {
-  const std::string hex = sha256Hex(text);
-  std::string bytes;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) bytes.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
-  return bytes;
-}
-}  // namespace
 
 const std::vector<std::string>& resultSopClasses() {
   static const std::vector<std::string> classes = {UID_EnhancedSRStorage, UID_ComprehensiveSRStorage, UID_SegmentationStorage,
@@ -37,33 +23,35 @@ const std::vector<std::string>& resultSopClasses() {
 }
 
 PacsCapabilities probePacs(const Destination& to, const std::string& callingAet, DcmTransportLayer* secure, unsigned timeoutSeconds) {
-  Scu scu;
-  scu.setAETitle(callingAet.c_str());
-  scu.setPeerAETitle(to.aeTitle.c_str());
-  scu.setPeerHostName(to.host.c_str());
-  scu.setPeerPort(to.port);
-  scu.setACSETimeout(timeoutSeconds);
-  scu.setDIMSETimeout(timeoutSeconds);
-  scu.setDIMSEBlockingMode(DIMSE_NONBLOCKING);
-  OFList<OFString> syntaxes;
-  syntaxes.push_back(UID_LittleEndianExplicitTransferSyntax);
-  syntaxes.push_back(UID_LittleEndianImplicitTransferSyntax);
-  scu.addPresentationContext(UID_VerificationSOPClass, syntaxes);
-  for (const auto& sopClass : resultSopClasses()) scu.addPresentationContext(sopClass.c_str(), syntaxes);
-  OFCondition cond = scu.initNetwork();
-  if (cond.bad()) throw std::runtime_error(std::string("network: ") + cond.text());
-  if (secure && (cond = scu.useSecureConnection(secure)).bad()) throw std::runtime_error(std::string("TLS: ") + cond.text());
-  if ((cond = scu.negotiateAssociation()).bad()) {
-    throw std::runtime_error("association with " + to.str() + " for its capabilities failed: " + cond.text());
-  }
+  PeerAssociation scu(to, callingAet, timeoutSeconds);
+  const std::vector<std::string> syntaxes = {UID_LittleEndianExplicitTransferSyntax, UID_LittleEndianImplicitTransferSyntax};
+  scu.propose(UID_VerificationSOPClass, syntaxes);
+  for (const auto& sopClass : resultSopClasses()) scu.propose(sopClass, syntaxes);
+  scu.open(secure, " for its capabilities");
   PacsCapabilities found;
-  found.probedMs = nowMillis();
   for (const auto& sopClass : resultSopClasses()) {
     if (scu.findPresentationContextID(sopClass.c_str(), "") != 0) found.accepted.insert(sopClass);
   }
   found.echoed = scu.findPresentationContextID(UID_VerificationSOPClass, "") != 0 && scu.sendECHORequest(0).good();
   scu.releaseAssociation();
   return found;
+}
+
+const PacsCapabilities& PacsCapabilityCache::get(const std::string& destination, const std::function<PacsCapabilities()>& probe) {
+  constexpr int64_t kStaleMs = 10 * 60 * 1000;
+  const auto known = known_.find(destination);
+  if (known != known_.end() && nowMillis() - known->second.probedMs < kStaleMs) return known->second;
+  PacsCapabilities found = probe();
+  found.probedMs = nowMillis();
+  if (!found.known) {
+    LOG_INFO("outbox", destination << " cannot be asked what it accepts; every result is sent to it");
+  } else {
+    std::string accepted;
+    for (const auto& sopClass : found.accepted) accepted += (accepted.empty() ? "" : ", ") + std::string(dcmFindNameOfUID(sopClass.c_str(), sopClass.c_str()));
+    LOG_INFO("outbox", destination << " accepts " << (accepted.empty() ? std::string("none of the result classes") : accepted)
+                                   << (found.echoed ? "; C-ECHO answered" : "; no C-ECHO"));
+  }
+  return known_[destination] = std::move(found);
 }
 
 FallbackDecision decideFallback(const PacsCapabilities& can, const std::string& destination, const std::string& sopClass,
@@ -98,6 +86,6 @@ ResultFallback parseResultFallback(const std::string& segmentation, const std::s
 std::string segmentationFallbackName(ResultFallback::Segmentation s) { return s == ResultFallback::Segmentation::Skip ? "skip" : "hold"; }
 std::string enhancedSrFallbackName(ResultFallback::EnhancedSr e) { return e == ResultFallback::EnhancedSr::Hold ? "hold" : "comprehensive"; }
 
-std::string comprehensiveCopyUid(const std::string& enhancedSrUid) { return uidFromDigest(sha256Bytes("comprehensive-sr:" + enhancedSrUid)); }
+std::string comprehensiveCopyUid(const std::string& enhancedSrUid) { return uidFromDigest(sha256("comprehensive-sr:" + enhancedSrUid)); }
 
 }  // namespace annot

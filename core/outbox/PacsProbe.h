@@ -3,6 +3,8 @@
 // association proposing Verification and the SOP classes the product writes, then a C-ECHO.
 // Which contexts the PACS accepted is its answer; nothing is stored.
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -14,10 +16,22 @@ namespace annot {
 struct Destination;
 
 struct PacsCapabilities {
+  bool known = true;                     // false: the destination could not be asked (taken to accept all)
   bool echoed = false;                   // the association came up and C-ECHO succeeded
   std::set<std::string> accepted;        // SOP class UIDs of the accepted presentation contexts
   int64_t probedMs = 0;
-  bool accepts(const std::string& sopClassUid) const { return accepted.count(sopClassUid) > 0; }
+  bool accepts(const std::string& sopClassUid) const { return !known || accepted.count(sopClassUid) > 0; }
+};
+
+// What each destination accepts, asked again when the answer is 10 minutes old or forgotten
+// (after a failed send). The outbox's one sending thread uses it.
+class PacsCapabilityCache {
+ public:
+  const PacsCapabilities& get(const std::string& destination, const std::function<PacsCapabilities()>& probe);
+  void forget(const std::string& destination) { known_.erase(destination); }
+
+ private:
+  std::map<std::string, PacsCapabilities> known_;
 };
 
 // The SOP classes the product sends as results: Enhanced and Comprehensive SR, Segmentation,

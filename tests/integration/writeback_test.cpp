@@ -236,5 +236,8 @@ TEST(WriteBack, APacsThatLacksSegAndEnhancedSrGetsTheConfiguredFallback) {
   EXPECT_EQ(counts["sent"], 1);
   EXPECT_EQ(counts["skipped"], 1);
   EXPECT_EQ(counts["pending"].get<int>() + counts["failed"].get<int>(), 0) << counts;
+  const json skipped = node->getJson("/api/v1/outbox?state=skipped")["items"];
+  ASSERT_EQ(skipped.size(), 1u) << skipped;
+  EXPECT_EQ(skipped[0]["sopInstanceUid"], seg);
   EXPECT_EQ(listFiles(tmp / "old", "").size(), 1u);
 }

@@ -22,7 +22,8 @@ TEST(NodeConfig, ReadsEveryKeyAndAllowsComments) {
     "DataDirectory": "/srv/annot", "DicomAet": "LABELS", "DicomPort": 104, "HttpPort": 9000,
     "AllowedCallingAets": ["CT1", "MR2"], "CheckCalledAet": false, "MaxAssociations": 8,
     "MaxPduSize": 65536, "DimseTimeout": 10, "AcseTimeout": 5, "HttpBindAddress": "127.0.0.1",
-    "HttpThreads": 2, "MaxHttpBodySize": 1000, "StableAge": 5, "LogLevel": "debug", "MinFreeDiskSpaceMB": 10
+    "HttpThreads": 2, "MaxHttpBodySize": 1000, "StableAge": 5, "LogLevel": "debug", "MinFreeDiskSpaceMB": 10,
+    "MallocArenaMax": 2
   })");
   EXPECT_EQ(c.dataDirectory, "/srv/annot");
   EXPECT_EQ(c.dicomAet, "LABELS");
@@ -37,6 +38,7 @@ TEST(NodeConfig, ReadsEveryKeyAndAllowsComments) {
   EXPECT_EQ(c.stableAgeSeconds, 5u);
   EXPECT_EQ(c.logLevel, "debug");
   EXPECT_EQ(c.minFreeDiskSpaceMb, 10u);
+  EXPECT_EQ(c.mallocArenaMax, 2u);
 }
 
 TEST(NodeConfig, ReadsTheTlsKeysAndRefusesHalfOfAPair) {
@@ -115,6 +117,7 @@ TEST(NodeConfig, RejectsBadInputWithAMessageNamingTheKey) {
   EXPECT_NE(errorOf(R"({"ResultFallback": {"EnhancedSR": "basic"}})").find("ResultFallback.EnhancedSR must be"), std::string::npos);
   EXPECT_NE(errorOf(R"({"ResultFallback": {"Seg": "skip"}})").find("unknown configuration key 'Seg'"), std::string::npos);
   EXPECT_NE(errorOf(R"({"ResultFallback": "skip"})").find("ResultFallback must be an object"), std::string::npos);
+  EXPECT_NE(errorOf(R"({"MallocArenaMax": 65})").find("MallocArenaMax must be between 0"), std::string::npos);
 }
 
 TEST(NodeConfig, ResultFallbackDefaultsToComprehensiveSrAndHeldSegs) {

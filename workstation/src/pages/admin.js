@@ -103,7 +103,7 @@ export function mountAdmin(root) {
       clear(outbox, h('h2', {}, 'Results to the PACS'),
         names.length
           ? h('table', {}, h('tr', {}, ['Destination', 'Pending', 'Failing', 'Sent', 'Skipped'].map((t) => h('th', {}, t))),
-            names.map((n) => h('tr', {}, h('td', {}, n), h('td', {}, String(destinations[n].pending)),
+            names.map((n) => h('tr', {}, h('td', { class: 'destination' }, n), h('td', {}, String(destinations[n].pending)),
               h('td', { class: destinations[n].failed ? 'error' : '' }, String(destinations[n].failed)), h('td', {}, String(destinations[n].sent)),
               h('td', { class: destinations[n].skipped ? 'muted' : '' }, String(destinations[n].skipped ?? 0)))))
           : h('p', { class: 'muted' }, 'No result has been owed to a PACS yet (or none is configured: see Pacs / Destinations).'),
