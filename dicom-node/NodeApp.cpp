@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "DicomTls.h"
@@ -14,6 +15,8 @@
 #include "api/ApiHandler.h"
 #include "dicomweb/DicomwebService.h"
 #include "dicomweb/IndexedDicomwebSource.h"
+#include "audit/AtnaForwarder.h"
+#include "audit/AtnaStudies.h"
 #include "audit/AuditLog.h"
 #include "auth/UserStore.h"
 #include "state/StateDatabase.h"
@@ -127,6 +130,13 @@ int serve(const NodeConfig& config) {
                                        return pipeline.ingestBytes(bytes, source, &header);
                                      });
   api.setDicomweb(&dicomweb);
+  // Every audit entry also goes to the hospital's audit repository (ATNA), when one is set.
+  std::optional<AtnaForwarder> atna;
+  if (config.auditRepository.enabled()) {
+    atna.emplace(audit, state, config.auditRepository, atnaSourceFor(config.auditRepository, config.dicomAet),
+                 atnaStudyLookup(catalog, worklist));
+    atna->start();
+  }
   sender.start();
   HttpServer http(api, HttpServerOptions{config.httpBindAddress, config.httpPort, config.httpThreads,
                                          config.maxHttpBodyBytes, config.httpsCertificate, config.httpsPrivateKey});
@@ -163,6 +173,7 @@ int serve(const NodeConfig& config) {
   http.stop();
   sender.stop();
   owedResults.stop();
+  if (atna) atna->stop();
   stability.stop();
   pipeline.stop();
   LOG_INFO("node", "stopped");

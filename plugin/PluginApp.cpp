@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "RestBridge.h"
+#include "audit/AtnaStudies.h"
 #include "common/Log.h"
 #include "storage/FileSync.h"
 
@@ -63,6 +64,10 @@ PluginApp::PluginApp(OrthancPluginContext* context, const PluginConfig& config)
             [this](const std::string& study) { worklist_.scheduleForStudy(study); }) {
   api_.setOutbox(&outbox_);
   api_.setDicomweb(&dicomweb_);
+  if (config.auditRepository.enabled()) {
+    atna_ = std::make_unique<AtnaForwarder>(audit_, state_, config.auditRepository, atnaSourceFor(config.auditRepository, config.aeTitle),
+                                            atnaStudyLookup(index_, worklist_));
+  }
   createInitialAdmin();
   const std::string explorer = browserSettings(config).workstationDirectory + "/orthanc-explorer.js";
   std::ifstream in(explorer);
@@ -120,6 +125,7 @@ void PluginApp::orthancStarted() {
   sender_.start();
   feed_.start();
   owedResults_.start();
+  if (atna_) atna_->start();
   LOG_INFO("plugin", "following Orthanc's changes; API under " << kPrefix << "/api/v1, DICOMweb with label-aware search under "
                                                         << kPrefix << "/dicomweb, worklist page " << kPrefix << "/ui");
 }
@@ -127,6 +133,7 @@ void PluginApp::orthancStarted() {
 void PluginApp::orthancStopping() {
   if (!running_) return;
   running_ = false;
+  if (atna_) atna_->stop();
   owedResults_.stop();
   feed_.stop();
   sender_.stop();

@@ -4,12 +4,14 @@
 // threads that call Orthanc start when Orthanc reports it has started.
 #include <orthanc/OrthancCPlugin.h>
 
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
 
 #include "SdkRest.h"
 #include "api/ApiHandler.h"
+#include "audit/AtnaForwarder.h"
 #include "audit/AuditLog.h"
 #include "auth/UserStore.h"
 #include "config/PluginConfig.h"
@@ -73,6 +75,9 @@ class PluginApp {
   OrthancChangeFeed feed_;
   // Stores into Orthanc, so it starts with Orthanc, not with the plugin.
   OwedResults owedResults_{worklist_};
+  // Every audit entry also goes to the hospital's audit repository, when one is set; it looks
+  // studies up in Orthanc, so it starts with Orthanc.
+  std::unique_ptr<AtnaForwarder> atna_;
   bool running_ = false;
 };
 

@@ -21,9 +21,10 @@ PACKAGES=(
 # The browser tests drive Debian's Chromium (never a browser an npm package downloads); the
 # image-kind tests read public sample files (a radiograph, captures, an RT Dose, an ECG) that
 # Debian ships with python3-pydicom (only the files are used). The hospital sign-in tests run
-# their own throwaway LDAP directory with Debian's slapd.
+# their own throwaway LDAP directory with Debian's slapd. The ATNA tests validate every audit
+# message against the PS3.15 A.5.1 RELAX NG schema with jing.
 # The fuzzers are built with clang and libFuzzer (compiler-rt).
-if [ "${1:-}" = "--test" ]; then PACKAGES+=(chromium fonts-dejavu-core python3-pydicom slapd ldap-utils clang libclang-rt-14-dev); fi
+if [ "${1:-}" = "--test" ]; then PACKAGES+=(chromium fonts-dejavu-core python3-pydicom slapd ldap-utils jing clang libclang-rt-14-dev); fi
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi

@@ -550,7 +550,7 @@ std::vector<ApiHandler::RouteInfo> ApiHandler::routeTable() const {
 }
 
 void ApiHandler::audit(const Call& call, const std::string& action, const std::string& objectType, const std::string& objectId,
-                       const std::string& outcome, const std::string& detail) {
+                       const std::string& outcome, const std::string& detail, const std::string& study) {
   AuditEvent e;
   if (call.user) {
     e.user = call.user->name;
@@ -562,6 +562,7 @@ void ApiHandler::audit(const Call& call, const std::string& action, const std::s
   e.outcome = outcome;
   e.detail = detail;
   e.source = call.request.remoteAddress;
+  e.study = study;
   // Successful reads are views: batched so a search does not wait on its own disk flush.
   // Changes and refusals are written before the answer leaves.
   if (outcome == "success" && call.request.method == "GET") audit_.recordView(e);

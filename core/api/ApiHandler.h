@@ -127,8 +127,10 @@ class ApiHandler : public HttpHandler {
   HttpResponse currentSession(const Call& call);
   HttpResponse signOut(const Call& call);
   std::string sessionCookie(const std::string& value, bool expire) const;
+  // `study`: the study (or studies, comma-separated) the object belongs to, when the object is
+  // not itself a study or a task (an instance, a series, a search's matches).
   void audit(const Call& call, const std::string& action, const std::string& objectType, const std::string& objectId,
-             const std::string& outcome = "success", const std::string& detail = "");
+             const std::string& outcome = "success", const std::string& detail = "", const std::string& study = "");
   HttpResponse health();
   HttpResponse metrics();
   HttpResponse listStudies(const Call& call);

@@ -55,6 +55,13 @@ bool acceptsDicomJson(const HttpRequest& request) {
   return accepts(request, "application/dicom+json") || accepts(request, "application/json");
 }
 
+// The search's keys as the audit trail records them ("?PatientID=X&modality=CT").
+std::string queryText(const HttpRequest& request) {
+  std::string text;
+  for (const auto& [key, value] : request.query) text += (text.empty() ? "?" : "&") + key + "=" + value;
+  return text;
+}
+
 HttpResponse notAcceptable(const HttpRequest& request) {
   return errorResponse(406, "the answer is application/dicom+json, which Accept '" + request.header("accept") + "' does not admit");
 }
@@ -81,9 +88,14 @@ void ApiHandler::addDicomwebRoutes() {
         for (const auto& item : found) {
           if (item.contains("0020000D") && item["0020000D"].contains("Value")) studies.insert(item["0020000D"]["Value"][0].get<std::string>());
         }
-        std::string shown;
-        for (const auto& uid : studies) shown += (shown.empty() ? "" : ",") + uid;
-        audit(c, "dicomweb-search", "study", shown, "success", c.request.path + (deid ? " (de-identified view)" : ""));
+        std::string shown, real;
+        for (const auto& uid : studies) {
+          shown += (shown.empty() ? "" : ",") + uid;
+          real += (real.empty() ? "" : ",") + (deid ? dicomweb_->originalUid(uid, true) : uid);
+        }
+        // The trail names the studies as shown; the audit repository learns the real ones.
+        audit(c, "dicomweb-search", "study", shown, "success",
+              c.request.path + queryText(c.request) + (deid ? " (de-identified view)" : ""), real);
         HttpResponse answer = dicomJson(found);
         if (!ignored.empty()) {
           // PS3.18 8.3.4.x: a key the origin server does not support is reported, not refused.
@@ -176,7 +188,7 @@ HttpResponse ApiHandler::retrieveDicomweb(const Call& c, int depth, bool metadat
   }
   audit(c, metadata ? "dicomweb-metadata" : "dicomweb-retrieve", depth == 3 ? "instance" : depth == 2 ? "series" : "study",
         depth == 3 ? target.sop : depth == 2 ? target.series : target.study, "success",
-        std::to_string(found.size()) + " instance(s)" + (deid ? " (de-identified view)" : ""));
+        std::to_string(found.size()) + " instance(s)" + (deid ? " (de-identified view)" : ""), target.study);
   return r;
 }
 
@@ -210,7 +222,8 @@ HttpResponse ApiHandler::retrieveFrames(const Call& c, bool bulk) {
   const std::string boundary = dicomweb::newBoundary(parts);
   r.contentType = "multipart/related; type=\"" + partsType + "\"; boundary=" + boundary;
   r.body = dicomweb::buildMultipart(parts, boundary);
-  audit(c, bulk ? "dicomweb-bulkdata" : "dicomweb-frames", "instance", sop, "success", c.params.at(3) + (deid ? " (de-identified view)" : ""));
+  audit(c, bulk ? "dicomweb-bulkdata" : "dicomweb-frames", "instance", sop, "success", c.params.at(3) + (deid ? " (de-identified view)" : ""),
+        target.study);
   return r;
 }
 
@@ -224,7 +237,8 @@ HttpResponse ApiHandler::rendered(const Call& c, unsigned frame) {
   HttpResponse r;
   r.contentType = "image/png";
   r.body = dicomweb_->renderedPng(found[0], frame);
-  audit(c, "dicomweb-rendered", "instance", sop, "success", "frame " + std::to_string(frame) + (deid ? " (de-identified view)" : ""));
+  audit(c, "dicomweb-rendered", "instance", sop, "success", "frame " + std::to_string(frame) + (deid ? " (de-identified view)" : ""),
+        target.study);
   return r;
 }
 

@@ -17,6 +17,11 @@ std::string entryHash(const std::string& previous, int64_t timeMs, const AuditEv
     input += sep;
     input += field;
   }
+  // Added in schema 13; entries without a study hash as they always did, so older chains verify.
+  if (!e.study.empty()) {
+    input += sep;
+    input += e.study;
+  }
   return sha256Hex(input);
 }
 
@@ -24,13 +29,13 @@ AuditEntry readEntry(const sqlite::Statement& st) {
   AuditEntry e;
   e.id = st.integer(0);
   e.timeMs = st.integer(1);
-  e.event = {st.text(2), st.text(3), st.text(4), st.text(5), st.text(6), st.text(7), st.text(8), st.text(9)};
+  e.event = {st.text(2), st.text(3), st.text(4), st.text(5), st.text(6), st.text(7), st.text(8), st.text(9), st.text(12)};
   e.previousHash = st.text(10);
   e.hash = st.text(11);
   return e;
 }
 
-const char* kColumns = "id, time_ms, user_name, role, action, object_type, object_id, outcome, detail, source, prev_hash, hash";
+const char* kColumns = "id, time_ms, user_name, role, action, object_type, object_id, outcome, detail, source, prev_hash, hash, study_uid";
 }  // namespace
 
 AuditLog::~AuditLog() {
@@ -55,14 +60,14 @@ std::pair<std::string, std::string> AuditLog::appendLocked(sqlite::Database& db,
     auto st = db.prepare("SELECT hash FROM audit ORDER BY id DESC LIMIT 1");
     if (st.step()) previous = st.text(0);
   }
-  auto insert = db.prepare("INSERT INTO audit(time_ms, user_name, role, action, object_type, object_id, outcome, detail, source, prev_hash, hash) "
-                           "VALUES(?,?,?,?,?,?,?,?,?,?,?)");
+  auto insert = db.prepare("INSERT INTO audit(time_ms, user_name, role, action, object_type, object_id, outcome, detail, source, prev_hash, hash, study_uid) "
+                           "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)");
   for (const auto& [event, timeMs] : events) {
     const std::string hash = entryHash(previous, timeMs, event);
     insert.reset();
     insert.bind(1, timeMs).bind(2, event.user).bind(3, event.role).bind(4, event.action).bind(5, event.objectType)
         .bind(6, event.objectId).bind(7, event.outcome).bind(8, event.detail).bind(9, event.source).bind(10, previous)
-        .bind(11, hash).run();
+        .bind(11, hash).bind(12, event.study).run();
     last = previous;
     previous = hash;
   }
@@ -70,7 +75,7 @@ std::pair<std::string, std::string> AuditLog::appendLocked(sqlite::Database& db,
 }
 
 AuditEntry AuditLog::record(const AuditEvent& event) {
-  return db_.with([&](sqlite::Database& db) {
+  AuditEntry recorded = db_.with([&](sqlite::Database& db) {
     // Queued views come first in the chain, as they happened first; all in one transaction,
     // so a change costs one flush to disk whether or not views were waiting.
     std::vector<std::pair<AuditEvent, int64_t>> batch;
@@ -98,6 +103,7 @@ AuditEntry AuditLog::record(const AuditEvent& event) {
       throw;
     }
   });
+  return recorded;
 }
 
 void AuditLog::recordView(const AuditEvent& event) {
@@ -127,6 +133,15 @@ void AuditLog::flush() {
       pending_.insert(pending_.begin(), batch.begin(), batch.end());
       throw;
     }
+  });
+}
+
+int64_t AuditLog::lastId() {
+  flush();
+  return db_.with([](sqlite::Database& db) {
+    auto st = db.prepare("SELECT COALESCE(MAX(id), 0) FROM audit");
+    st.step();
+    return st.integer(0);
   });
 }
 

@@ -24,6 +24,9 @@ struct AuditEvent {
   std::string outcome = "success";  // success | denied | failure
   std::string detail;
   std::string source;      // network address of the requester, or "cli"
+  // The study (or studies, comma-separated) the event concerns when the object is not a study
+  // or a task (an instance, a series): what an ATNA audit message names as its study and patient.
+  std::string study = {};
 };
 
 struct AuditEntry {
@@ -63,6 +66,8 @@ class AuditLog {
     int64_t firstBrokenId = 0;  // the first entry whose hash does not match
   };
   Verification verify();
+  // The highest entry id committed so far (0 when the trail is empty).
+  int64_t lastId();
 
  private:
   std::pair<std::string, std::string> appendLocked(sqlite::Database& db, std::vector<std::pair<AuditEvent, int64_t>>& events);

@@ -44,4 +44,33 @@ ResultFallback readResultFallback(const nlohmann::json& doc) {
   return parseResultFallback(readString(f, "Segmentation", "hold"), readString(f, "EnhancedSR", "comprehensive"));
 }
 
+AuditRepositorySettings readAuditRepository(const nlohmann::json& doc) {
+  AuditRepositorySettings r;
+  if (!doc.contains("AuditRepository")) return r;
+  const nlohmann::json& a = doc.at("AuditRepository");
+  if (!a.is_object()) throw std::invalid_argument("AuditRepository must be an object: {\"Url\": \"tls://host:6514\", ...}");
+  rejectUnknownKeys(a, {"Url", "TrustedCertificates", "Certificate", "PrivateKey", "SourceId", "EnterpriseSiteId"});
+  r.url = readString(a, "Url", "");
+  if (r.url.empty()) throw std::invalid_argument("AuditRepository needs Url (udp://host:port or tls://host:port)");
+  const SyslogAddress address = parseSyslogAddress(r.url);  // throws naming the text
+  r.trustedCertificates = readString(a, "TrustedCertificates", "");
+  r.certificate = readString(a, "Certificate", "");
+  r.privateKey = readString(a, "PrivateKey", "");
+  r.sourceId = readString(a, "SourceId", "");
+  r.enterpriseSiteId = readString(a, "EnterpriseSiteId", "");
+  if (r.certificate.empty() != r.privateKey.empty()) {
+    throw std::invalid_argument("AuditRepository: Certificate and PrivateKey must be given together");
+  }
+  if (!address.tls && (!r.trustedCertificates.empty() || !r.certificate.empty())) {
+    throw std::invalid_argument("AuditRepository: certificates apply to tls:// only; " + r.url + " sends in clear over UDP");
+  }
+  return r;
+}
+
+nlohmann::json auditRepositoryJson(const AuditRepositorySettings& r) {
+  if (!r.enabled()) return nullptr;
+  return {{"Url", r.url}, {"TrustedCertificates", r.trustedCertificates}, {"Certificate", r.certificate}, {"PrivateKey", r.privateKey},
+          {"SourceId", r.sourceId}, {"EnterpriseSiteId", r.enterpriseSiteId}};
+}
+
 }  // namespace annot::config

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/SyslogSender.h"
 #include "outbox/PacsProbe.h"
 
 namespace annot::config {
@@ -45,5 +46,9 @@ void rejectUnknownKeys(const nlohmann::json& doc, const std::set<std::string>& k
 // "ResultFallback": {"Segmentation": "hold"|"skip", "EnhancedSR": "comprehensive"|"hold"};
 // what is absent keeps its default.
 ResultFallback readResultFallback(const nlohmann::json& doc);
+// "AuditRepository": {"Url": "udp://host:port" | "tls://host:port", "TrustedCertificates",
+// "Certificate", "PrivateKey", "SourceId", "EnterpriseSiteId"}; absent: no repository.
+AuditRepositorySettings readAuditRepository(const nlohmann::json& doc);
+nlohmann::json auditRepositoryJson(const AuditRepositorySettings& settings);
 
 }  // namespace annot::config

@@ -31,7 +31,8 @@ const std::set<std::string>& knownKeys() {
       "StableAge", "LogLevel",
       "MinFreeDiskSpaceMB", "ProtocolsDirectory", "TaskLeaseSeconds", "Pacs",
       "OutboxMaxBackoffSeconds", "PacsTlsTrustedCertificates", "PacsTlsCertificate", "PacsTlsPrivateKey",
-      "WorkstationDirectory", "ViewerDirectory", "SessionIdleMinutes", "TokenLifetimeDays", "Ldap", "OpenIdConnect", "ResultFallback"};
+      "WorkstationDirectory", "ViewerDirectory", "SessionIdleMinutes", "TokenLifetimeDays", "Ldap", "OpenIdConnect", "ResultFallback",
+      "AuditRepository"};
   return keys;
 }
 }  // namespace
@@ -81,6 +82,7 @@ NodeConfig NodeConfig::fromJsonText(const std::string& text) {
   c.tokenLifetimeDays = readUnsigned<unsigned>(doc, "TokenLifetimeDays", c.tokenLifetimeDays);
   if (doc.contains("Ldap")) c.ldap = parseLdapSettings(doc.at("Ldap"));
   c.resultFallback = config::readResultFallback(doc);
+  c.auditRepository = config::readAuditRepository(doc);
   if (doc.contains("OpenIdConnect")) c.oidc = parseOidcSettings(doc.at("OpenIdConnect"));
   c.validate();
   return c;
@@ -152,6 +154,7 @@ std::string NodeConfig::toJsonText() const {
               {"SessionIdleMinutes", sessionIdleMinutes}, {"TokenLifetimeDays", tokenLifetimeDays},
               {"ResultFallback", {{"Segmentation", segmentationFallbackName(resultFallback.segmentation)},
                                   {"EnhancedSR", enhancedSrFallbackName(resultFallback.enhancedSr)}}}};
+  if (auditRepository.enabled()) doc["AuditRepository"] = config::auditRepositoryJson(auditRepository);
   return doc.dump(2);
 }
 

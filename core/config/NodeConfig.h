@@ -5,6 +5,7 @@
 
 #include "auth/LdapDirectory.h"
 #include "auth/OpenIdConnect.h"
+#include "audit/SyslogSender.h"
 #include "outbox/PacsProbe.h"
 #include <string>
 #include <vector>
@@ -50,7 +51,8 @@ struct NodeConfig {
   unsigned sessionIdleMinutes = 15;         // a browser session ends after this long without a request
   unsigned tokenLifetimeDays = 90;
   LdapSettings ldap;                        // "Ldap": hospital sign-in with a password (off when absent)
-  OidcSettings oidc;                        // "OpenIdConnect": hospital sign-in through an OpenID provider          // API tokens issued without a lifetime expire after this; 0: never
+  OidcSettings oidc;                        // "OpenIdConnect": hospital sign-in through an OpenID provider
+  AuditRepositorySettings auditRepository;  // "AuditRepository": ATNA syslog (off when absent)
 
   // Parses a configuration document. Throws std::invalid_argument naming the offending key.
   static NodeConfig fromJsonText(const std::string& text);

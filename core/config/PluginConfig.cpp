@@ -46,7 +46,8 @@ PluginConfig PluginConfig::fromOrthancConfiguration(const std::string& jsonText)
   try {
     config::rejectUnknownKeys(section, {"Enabled", "DataDirectory", "ProtocolsDirectory", "Destinations", "TaskLeaseSeconds",
                                         "OutboxMaxBackoffSeconds", "InitialAdmin", "LogLevel", "WorkstationDirectory", "ViewerDirectory",
-                                        "SessionIdleMinutes", "TokenLifetimeDays", "Ldap", "OpenIdConnect", "ResultFallback"});
+                                        "SessionIdleMinutes", "TokenLifetimeDays", "Ldap", "OpenIdConnect", "ResultFallback",
+                                        "AuditRepository"});
     c.enabled = config::readBool(section, "Enabled", c.enabled);
     c.dataDirectory = config::readString(section, "DataDirectory", c.dataDirectory);
     c.protocolsDirectory = config::readString(section, "ProtocolsDirectory", c.protocolsDirectory);
@@ -62,6 +63,7 @@ PluginConfig PluginConfig::fromOrthancConfiguration(const std::string& jsonText)
     if (section.contains("Ldap")) c.ldap = parseLdapSettings(section.at("Ldap"));
     if (section.contains("OpenIdConnect")) c.oidc = parseOidcSettings(section.at("OpenIdConnect"));
     c.resultFallback = config::readResultFallback(section);
+    c.auditRepository = config::readAuditRepository(section);
     Log::parseLevel(c.logLevel);  // throws on an unknown level
     if (c.dataDirectory.empty()) throw std::invalid_argument("configuration key 'DataDirectory' must not be empty");
     for (const auto& d : c.destinations) {

@@ -6,6 +6,7 @@
 
 #include "auth/LdapDirectory.h"
 #include "auth/OpenIdConnect.h"
+#include "audit/SyslogSender.h"
 #include "outbox/PacsProbe.h"
 #include <string>
 #include <vector>
@@ -32,6 +33,7 @@ struct PluginConfig {
   LdapSettings ldap;  // "Ldap": hospital sign-in with a password (off when absent)
   OidcSettings oidc;  // "OpenIdConnect": hospital sign-in through an OpenID provider
   ResultFallback resultFallback;  // what a modality that does not accept SEG or Enhanced SR gets instead
+  AuditRepositorySettings auditRepository;  // "AuditRepository": ATNA syslog (off when absent)
 
   static constexpr const char* kSection = "AnnotationNode";
   // Reads the whole Orthanc configuration (as OrthancPluginGetConfiguration returns it). Throws

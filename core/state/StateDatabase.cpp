@@ -204,6 +204,14 @@ CREATE TABLE results_due(
   created_ms INTEGER NOT NULL);
 ALTER TABLE outputs ADD COLUMN stored INTEGER NOT NULL DEFAULT 1;
 )SQL",
+      // 13: the study an audit entry concerns when its object is an instance or a series, and
+      // how far the trail has gone out to each ATNA audit repository (by entry id).
+      R"SQL(
+ALTER TABLE audit ADD COLUMN study_uid TEXT NOT NULL DEFAULT '';
+CREATE TABLE atna_cursor(
+  repository TEXT PRIMARY KEY,
+  last_id INTEGER NOT NULL);
+)SQL",
   };
   return steps;
 }

@@ -601,6 +601,15 @@ bool Worklist::isOutput(const std::string& sop) {
   });
 }
 
+std::optional<std::string> Worklist::studyOfOutput(const std::string& sop) {
+  return db_.with([&](sqlite::Database& db) -> std::optional<std::string> {
+    auto st = db.prepare("SELECT t.study_uid FROM outputs o JOIN tasks t ON t.id = o.task_fk WHERE o.sop_instance_uid = ?");
+    st.bind(1, sop);
+    if (!st.step()) return std::nullopt;
+    return st.text(0);
+  });
+}
+
 std::vector<TaskOutput> Worklist::outputs(int64_t id) {
   return db_.with([&](sqlite::Database& db) {
     auto st = db.prepare("SELECT task_fk, revision, kind, sop_class_uid, sop_instance_uid, series_instance_uid, created_ms, stored "

@@ -166,6 +166,8 @@ class Worklist {
   nlohmann::json caseAgreement(const Task& task);
   // Whether this SOP instance is one of the results the worklist produced.
   bool isOutput(const std::string& sopInstanceUid);
+  // The study a result instance the worklist wrote belongs to (nothing for any other instance).
+  std::optional<std::string> studyOfOutput(const std::string& sopInstanceUid);
   // Reader agreement over the cases of a protocol whose readers have all submitted.
   nlohmann::json agreementReport(const std::string& protocolId);
   // Labeled vs pending cases by patient sex, age band, modality and manufacturer.
