@@ -56,6 +56,8 @@ void sendResponse(OrthancPluginContext* context, OrthancPluginRestOutput* output
   } else if (response.status == 304) {
     OrthancPluginSendHttpStatusCode(context, output, 304);  // no body, as HTTP wants
   } else {
+    // A created resource (201) names itself in Location as well.
+    if (!location.empty()) OrthancPluginSetHttpHeader(context, output, "Location", location.c_str());
     OrthancPluginSetHttpHeader(context, output, "Content-Type", response.contentType.c_str());
     OrthancPluginSendHttpStatus(context, output, static_cast<uint16_t>(response.status), response.body.data(),
                                 static_cast<uint32_t>(response.body.size()));

@@ -187,6 +187,7 @@ ApiHandler::ApiHandler(StudyIndex& catalog, Metrics& metrics, UserStore& users, 
   addUserRoutes();
   addWorklistRoutes();
   addDicomwebRoutes();
+  addUpsRoutes();
 }
 
 HttpResponse ApiHandler::handle(const HttpRequest& request) {
@@ -664,6 +665,7 @@ HttpResponse ApiHandler::queryAudit(const Call& call) {
     entries.push_back({{"id", e.id}, {"time", isoTimeFromMillis(e.timeMs)}, {"user", e.event.user}, {"role", e.event.role},
                        {"action", e.event.action}, {"objectType", e.event.objectType}, {"objectId", e.event.objectId},
                        {"outcome", e.event.outcome}, {"detail", e.event.detail}, {"source", e.event.source}, {"hash", e.hash}});
+    if (!e.event.study.empty()) entries.back()["study"] = e.event.study;
   }
   out["entries"] = entries;
   audit(call, "query-audit", "audit", "");

@@ -165,6 +165,15 @@ class ApiHandler : public HttpHandler {
   HttpResponse report(const Call& call, const std::string& which);
   // DICOMweb routes (DicomwebRoutes.cpp).
   void addDicomwebRoutes();
+  // UPS-RS (UpsRoutes.cpp): the worklist as workitems.
+  void addUpsRoutes();
+  nlohmann::json workitemOf(const Task& task, const HttpRequest& request);
+  std::optional<Task> workitemTask(const Call& call);
+  HttpResponse searchWorkitems(const Call& call);
+  HttpResponse retrieveWorkitem(const Call& call);
+  HttpResponse changeWorkitemState(const Call& call);
+  HttpResponse requestWorkitemCancel(const Call& call);
+  HttpResponse createWorkitem(const Call& call);
   std::string dicomwebBase(const HttpRequest& request) const;
   HttpResponse dicomwebCall(const Call& call, const std::function<HttpResponse()>& work);
   HttpResponse retrieveDicomweb(const Call& call, int depth, bool metadata);

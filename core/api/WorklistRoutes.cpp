@@ -1,6 +1,7 @@
 // ApiHandler's worklist routes: protocols, tasks, claims, annotations.
 #include "api/ApiHandler.h"
 #include "api/ApiSupport.h"
+#include "api/TaskVisibility.h"
 #include "api/StudyJson.h"
 #include "common/Clock.h"
 
@@ -54,12 +55,6 @@ bool flag(const HttpRequest& request, const char* name, bool fallback) {
   throw BadRequest(std::string("'") + name + "' must be true or false");
 }
 
-// Blinding: an annotator sees open label tasks and their own, never another reader's work nor
-// a review (which names the case's readers and how far they agree).
-bool mayView(const User& user, const Task& task) {
-  if (user.role != Role::Annotator) return true;
-  return task.step == "label" && (task.state == TaskState::Scheduled || task.assignee == user.name);
-}
 }  // namespace
 
 void ApiHandler::addWorklistRoutes() {
@@ -113,11 +108,7 @@ HttpResponse ApiHandler::listTasks(const Call& call) {
   if (!q.dueBefore.empty() && !isIsoDate(q.dueBefore)) {
     throw BadRequest("dueBefore must be a date YYYY-MM-DD");
   }
-  if (call.user->role == Role::Annotator) {
-    q.assignee = call.user->name;
-    q.unassignedOrAssignee = true;
-    q.step = "label";
-  }
+  scopeToCaller(q, *call.user);
   if (r.query.count("limit")) q.limit = api::parseBounded(r.queryValue("limit"), "limit", 1, 1000);
   if (r.query.count("offset")) q.offset = api::parseBounded(r.queryValue("offset"), "offset", 0, 100000000);
   json tasks = json::array();

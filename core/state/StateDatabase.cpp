@@ -212,6 +212,12 @@ CREATE TABLE atna_cursor(
   repository TEXT PRIMARY KEY,
   last_id INTEGER NOT NULL);
 )SQL",
+      // 14: the root under which tasks are UPS workitems (its UID + "." + the task id).
+      R"SQL(
+CREATE TABLE workitem_root(
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  root TEXT NOT NULL);
+)SQL",
   };
   return steps;
 }

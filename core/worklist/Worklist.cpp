@@ -17,6 +17,9 @@
 #include "seg/SegmentationWriter.h"
 #include "sr/MeasurementReportWriter.h"
 #include "common/Clock.h"
+#include "common/Digest.h"
+#include "common/SecureRandom.h"
+#include "dicom/Uid.h"
 #include "common/EnumNames.h"
 
 namespace annot {
@@ -82,11 +85,25 @@ Task requireTask(sqlite::Database& db, int64_t id) {
   return *t;
 }
 
+// When no reader of a task's case is still at work and one at least submitted, the case's
+// review task is scheduled (once).
+void scheduleReviewWhenCaseIsRead(sqlite::Database& db, const Task& t, int64_t now) {
+  auto open = db.prepare("SELECT sum(state NOT IN ('COMPLETED', 'CANCELED')), sum(state = 'COMPLETED') FROM tasks WHERE study_uid = ? "
+                         "AND series_uid = ? AND protocol_id = ? AND protocol_version = ? AND step = 'label'");
+  open.bind(1, t.studyInstanceUid).bind(2, t.seriesInstanceUid).bind(3, t.protocolId).bind(4, t.protocolVersion);
+  open.step();
+  if (open.integer(0) != 0 || open.integer(1) == 0) return;
+  db.prepare("INSERT OR IGNORE INTO tasks(study_uid, series_uid, protocol_id, protocol_version, step, reader_slot, state, "
+             "priority, due, created_ms, updated_ms) VALUES(?,?,?,?,'review',1,'SCHEDULED',?,?,?,?)")
+      .bind(1, t.studyInstanceUid).bind(2, t.seriesInstanceUid).bind(3, t.protocolId).bind(4, t.protocolVersion)
+      .bind(5, t.priority).bind(6, t.due).bind(7, now).bind(8, now).run();
+}
+
 // The label tasks of the case a task belongs to: same study, series and protocol version.
 std::vector<Task> readersOf(sqlite::Database& db, const Task& task) {
   auto labels = db.prepare(std::string("SELECT ") + kTaskColumns +
                            " FROM tasks t WHERE study_uid = ? AND series_uid = ? AND protocol_id = ? AND protocol_version = ? "
-                           "AND step = 'label' ORDER BY reader_slot");
+                           "AND step = 'label' AND state <> 'CANCELED' ORDER BY reader_slot");
   labels.bind(1, task.studyInstanceUid).bind(2, task.seriesInstanceUid).bind(3, task.protocolId).bind(4, task.protocolVersion);
   std::vector<Task> readers;
   while (labels.step()) readers.push_back(readTask(labels));
@@ -224,7 +241,7 @@ Task Worklist::get(int64_t id) {
   return db_.with([&](sqlite::Database& db) { return requireTask(db, id); });
 }
 
-Task Worklist::claim(int64_t id, const User& user) {
+Task Worklist::claim(int64_t id, const User& user, const std::string& transactionUid) {
   return db_.with([&](sqlite::Database& db) {
     sqlite::Transaction tx(db);
     Task t = requireTask(db, id);
@@ -247,13 +264,65 @@ Task Worklist::claim(int64_t id, const User& user) {
                             "you already read this case (task " + std::to_string(other.integer(0)) + "); readers must be independent");
       }
     }
-    const std::string transaction = t.assignee == user.name && !t.transactionUid.empty() ? t.transactionUid : newUid();
+    if (!transactionUid.empty() && t.state == TaskState::InProgress && t.assignee == user.name && t.leaseExpiresMs > now &&
+        t.transactionUid != transactionUid) {
+      // UPS: one claim, one Transaction UID; a second claim under another is someone else's.
+      throw WorklistError(WorklistError::Kind::Conflict, "task " + std::to_string(id) + " is already IN PROGRESS under another Transaction UID");
+    }
+    const std::string transaction = !transactionUid.empty() ? transactionUid
+                                    : t.assignee == user.name && !t.transactionUid.empty() ? t.transactionUid
+                                                                                          : newUid();
     db.prepare("UPDATE tasks SET state = 'IN PROGRESS', assignee = ?, lease_expires_ms = ?, transaction_uid = ?, updated_ms = ? WHERE id = ?")
         .bind(1, user.name).bind(2, now + leaseMs_).bind(3, transaction).bind(4, now).bind(5, id).run();
     Task updated = requireTask(db, id);
     tx.commit();
     return updated;
   });
+}
+
+Task Worklist::cancel(int64_t id, const User& user, const std::string& reason) {
+  return db_.with([&](sqlite::Database& db) {
+    sqlite::Transaction tx(db);
+    const Task t = requireTask(db, id);
+    const int64_t now = nowMillis();
+    if (t.state == TaskState::Completed || t.state == TaskState::Canceled) {
+      throw WorklistError(WorklistError::Kind::Conflict, "task " + std::to_string(id) + " is already " + taskStateName(t.state));
+    }
+    if (user.role != Role::Admin && !(t.state == TaskState::InProgress && t.assignee == user.name && t.leaseExpiresMs > now)) {
+      throw WorklistError(WorklistError::Kind::Forbidden, "only the holder of task " + std::to_string(id) + "'s claim or an admin may cancel it");
+    }
+    db.prepare("UPDATE tasks SET state = 'CANCELED', lease_expires_ms = 0, updated_ms = ? WHERE id = ?").bind(1, now).bind(2, id).run();
+    LOG_INFO("worklist", "task " << id << " canceled by " << user.name << (reason.empty() ? "" : ": " + reason));
+    if (t.step == "label" && protocolOf(t).review) scheduleReviewWhenCaseIsRead(db, t, now);
+    Task updated = requireTask(db, id);
+    tx.commit();
+    return updated;
+  });
+}
+
+std::string Worklist::workitemUid(int64_t id) { return workitemRoot() + "." + std::to_string(id); }
+
+std::optional<int64_t> Worklist::taskOfWorkitem(const std::string& uid) {
+  const std::string root = workitemRoot() + ".";
+  if (uid.size() <= root.size() || uid.compare(0, root.size(), root) != 0) return std::nullopt;
+  const std::string number = uid.substr(root.size());
+  if (number.size() > 18 || number.find_first_not_of("0123456789") != std::string::npos || number[0] == '0') return std::nullopt;
+  return std::stoll(number);
+}
+
+const std::string& Worklist::workitemRoot() {
+  std::call_once(rootOnce_, [this] {
+    workitemRoot_ = db_.with([](sqlite::Database& db) {
+      auto st = db.prepare("SELECT root FROM workitem_root WHERE id = 1");
+      if (st.step()) return st.text(0);
+      // 2.25 and a random 128-bit number (a UUID-derived OID, PS3.5 B.2): ours to extend with
+      // the task id, and at most 44 + 1 + 18 characters, within a UID's 64.
+      const std::string root = uidFromDigest(sha256(randomHex(32)));
+      db.prepare("INSERT INTO workitem_root(id, root) VALUES(1, ?)").bind(1, root).run();
+      return root;
+    });
+  });
+  return workitemRoot_;
 }
 
 Task Worklist::release(int64_t id, const User& user) {
@@ -391,18 +460,7 @@ Task Worklist::submit(int64_t id, const User& user) {
     }
     db.prepare("UPDATE tasks SET state = 'COMPLETED', lease_expires_ms = 0, updated_ms = ? WHERE id = ?").bind(1, now).bind(2, id).run();
     if (t.step == "label" && !protocol.review) oweResult(db, id, "", now);
-    if (t.step == "label" && protocol.review) {
-      auto open = db.prepare("SELECT count(*) FROM tasks WHERE study_uid = ? AND series_uid = ? AND protocol_id = ? AND protocol_version = ? "
-                             "AND step = 'label' AND state <> 'COMPLETED'");
-      open.bind(1, t.studyInstanceUid).bind(2, t.seriesInstanceUid).bind(3, t.protocolId).bind(4, t.protocolVersion);
-      open.step();
-      if (open.integer(0) == 0) {
-        db.prepare("INSERT OR IGNORE INTO tasks(study_uid, series_uid, protocol_id, protocol_version, step, reader_slot, state, "
-                   "priority, due, created_ms, updated_ms) VALUES(?,?,?,?,'review',1,'SCHEDULED',?,?,?,?)")
-            .bind(1, t.studyInstanceUid).bind(2, t.seriesInstanceUid).bind(3, t.protocolId).bind(4, t.protocolVersion)
-            .bind(5, t.priority).bind(6, t.due).bind(7, now).bind(8, now).run();
-      }
-    }
+    if (t.step == "label" && protocol.review) scheduleReviewWhenCaseIsRead(db, t, now);
     Task updated = requireTask(db, id);
     tx.commit();
     return updated;

@@ -10,6 +10,7 @@
 #include <optional>
 #include <stdexcept>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -120,7 +121,17 @@ class Worklist {
                              const std::string& due);
   std::vector<Task> list(const TaskQuery& query);
   Task get(int64_t id);
-  Task claim(int64_t id, const User& user);
+  // `transactionUid`: the claimer's own (UPS-RS); empty: the worklist makes one, or keeps the
+  // one the claimer already holds.
+  Task claim(int64_t id, const User& user, const std::string& transactionUid = "");
+  // A final end to a task short of completion (UPS CANCELED): by its claim holder or an admin.
+  // A canceled reader no longer holds the case back: when the others have submitted, the
+  // review follows. Revisions are kept.
+  Task cancel(int64_t id, const User& user, const std::string& reason);
+  // The UPS SOP Instance UID of a task: under a root made once per state database, so tasks of
+  // different installations never share one.
+  std::string workitemUid(int64_t id);
+  std::optional<int64_t> taskOfWorkitem(const std::string& uid);
   Task release(int64_t id, const User& user);
   // Returns every task a user holds to the pool, as when their access ends: their saved
   // revisions stay, and the next reader who claims a task goes on from them. Returns the ids.
@@ -178,6 +189,7 @@ class Worklist {
 
  private:
   const Protocol& protocolOf(const Task& task) const;
+  const std::string& workitemRoot();
   // Parses and validates an annotation for a task's study and protocol (422 with every problem);
   // a draft may lack what the protocol requires.
   ResolvedDraft resolveFor(const Task& task, const std::string& documentText, bool draft);
@@ -202,6 +214,8 @@ class Worklist {
   StudySource& studies_;
   ResultSink& results_;
   const int64_t leaseMs_;
+  std::once_flag rootOnce_;
+  std::string workitemRoot_;
 };
 
 nlohmann::json toJson(const Task& task);

@@ -42,6 +42,7 @@ void writeTwoReaderProtocol(const std::string& dir) {
 // The study's UIDs, as stored and as the researcher's view names them.
 struct Uids {
   std::string study, series, instance;
+  std::string workitem;  // reader B's task as a UPS workitem
 };
 
 // What one deployment holds once set up: users of every role, two readers' claimed tasks with
@@ -78,6 +79,15 @@ void setUp(MatrixCase& m, uint16_t dicomPort, const std::string& dir) {
   }, std::chrono::seconds(60))) << site.name << ": the study's two label tasks";
   m.taskOfA = std::to_string(tasks[0]["id"].get<int>());
   m.taskOfB = std::to_string(tasks[1]["id"].get<int>());
+  const HttpResult workitems = site.call(site.adminToken, "GET", "/dicomweb/workitems?StudyInstanceUID=" + m.real.study);
+  ASSERT_EQ(workitems.status, 200) << workitems.body;
+  for (const auto& w : json::parse(workitems.body)) {
+    const std::string uid = firstValue(w, "00080018");
+    if (uid.size() > m.taskOfB.size() && uid.compare(uid.size() - m.taskOfB.size() - 1, std::string::npos, "." + m.taskOfB) == 0) {
+      m.real.workitem = m.deidentified.workitem = uid;
+    }
+  }
+  ASSERT_FALSE(m.real.workitem.empty()) << "reader B's task is a workitem";
   const HttpResult study = site.call(site.adminToken, "GET", "/api/v1/studies/" + m.real.study);
   ASSERT_EQ(study.status, 200) << study.body;
   m.real.series = json::parse(study.body)["Series"][0]["SeriesInstanceUID"];
@@ -112,7 +122,7 @@ std::string pathFor(const std::string& pattern, const std::string& task, const U
     if (segment == "/{}") {
       const std::map<std::string, std::string> byParent = {
           {"/tasks", task}, {"/users", "annB"}, {"/tokens", "1"}, {"/studies", uids.study}, {"/series", uids.series},
-          {"/instances", uids.instance}, {"/frames", "1"}, {"/bulkdata", "7FE00010"}};
+          {"/instances", uids.instance}, {"/frames", "1"}, {"/bulkdata", "7FE00010"}, {"/workitems", uids.workitem}};
       const auto found = byParent.find(previous);
       segment = "/" + (found == byParent.end() ? std::string("1") : found->second);
     } else if (segment == "/*") {
@@ -154,7 +164,7 @@ size_t runMatrix(const MatrixCase& m) {
         continue;
       }
       // Another reader's claimed task, by every method its routes take: blinded and untouched.
-      if (who == "annA" && pattern.rfind("/api/v1/tasks/{}", 0) == 0) {
+      if (who == "annA" && (pattern.rfind("/api/v1/tasks/{}", 0) == 0 || pattern.rfind("/dicomweb/workitems/{}", 0) == 0)) {
         const HttpResult r = site.call(token, method, real, "{}");
         refuse(succeeded(r.status), label + " succeeded on reader B's task: " + r.body.substr(0, 200));
         refuse(r.body.find(kNoteOfB) != std::string::npos, label + " showed reader B's work");
@@ -197,6 +207,10 @@ size_t runMatrix(const MatrixCase& m) {
     }
     refuse(listed, site.name + ": reader A's task list " + query + " shows reader B's task");
   }
+  // Nor in the UPS-RS worklist.
+  const HttpResult searched = site.call(m.tokenOf.at("annA"), "GET", "/dicomweb/workitems?StudyInstanceUID=" + m.real.study);
+  refuse(searched.status != 200 && searched.status != 204, site.name + ": reader A's workitem search answered " + std::to_string(searched.status));
+  refuse(searched.body.find(m.real.workitem) != std::string::npos, site.name + ": reader A's workitem search shows reader B's workitem");
   // The researcher may not search by identity.
   const HttpResult byName = site.call(m.tokenOf.at("res"), "GET", std::string("/dicomweb/studies?PatientID=") + kPatientId);
   refuse(byName.status != 400, site.name + ": a researcher's search by Patient ID answered " + std::to_string(byName.status));
