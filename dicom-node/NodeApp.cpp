@@ -33,6 +33,7 @@
 #include "events/EventBus.h"
 #include "ingest/IngestPipeline.h"
 #include "ingest/IngestRecovery.h"
+#include "ingest/RejectionHonour.h"
 #include "ingest/StabilityMonitor.h"
 #include "metrics/Metrics.h"
 #include "storage/FileInstanceStore.h"
@@ -83,6 +84,12 @@ int serve(const NodeConfig& config) {
   StateDatabase state(config.dataDirectory + "/state.sqlite");
   UserStore users(state, config.tokenLifetimeDays);
   AuditLog audit(state);
+  // IOCM rejection notes received (or written here when results are withdrawn) take the
+  // instances they reject out of the index.
+  RejectionHonour rejections(catalog, [&store](const std::string& key) { return store.absolutePath(key); }, audit,
+                             config.dataDirectory + "/rejected");
+  rejections.listen(bus);
+  rejections.start();
   if (users.list().empty()) {
     LOG_WARN("node", "no users yet: create one with 'dicom-node user add NAME --role admin --data-dir " << config.dataDirectory
                                                                                                         << "'");
@@ -173,6 +180,7 @@ int serve(const NodeConfig& config) {
   http.stop();
   sender.stop();
   owedResults.stop();
+  rejections.stop();
   if (atna) atna->stop();
   stability.stop();
   pipeline.stop();

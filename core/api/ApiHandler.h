@@ -165,6 +165,7 @@ class ApiHandler : public HttpHandler {
   HttpResponse report(const Call& call, const std::string& which);
   // DICOMweb routes (DicomwebRoutes.cpp).
   void addDicomwebRoutes();
+  HttpResponse withdrawResults(const Call& call);
   // UPS-RS (UpsRoutes.cpp): the worklist as workitems.
   void addUpsRoutes();
   nlohmann::json workitemOf(const Task& task, const HttpRequest& request);

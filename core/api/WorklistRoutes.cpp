@@ -69,6 +69,7 @@ void ApiHandler::addWorklistRoutes() {
   routes_.push_back({"PUT", "/api/v1/tasks/{}/annotation", kWorkers, [this](const Call& c) { return saveAnnotation(c); }});
   routes_.push_back({"GET", "/api/v1/tasks/{}/annotation", kWorkers, [this](const Call& c) { return getAnnotation(c); }});
   routes_.push_back({"POST", "/api/v1/tasks/{}/review", {Role::Reviewer, Role::Admin}, [this](const Call& c) { return reviewTask(c); }});
+  routes_.push_back({"POST", "/api/v1/tasks/{}/withdraw", {Role::Reviewer, Role::Admin}, [this](const Call& c) { return withdrawResults(c); }});
   for (const char* which : {"agreement", "balance"}) {
     const std::string name = which;
     routes_.push_back({"GET", "/api/v1/reports/" + name, {Role::Reviewer, Role::Admin, Role::Researcher},
@@ -255,6 +256,38 @@ HttpResponse ApiHandler::reviewTask(const Call& call) {
     return jsonResponse(200, toJson(task));
   } catch (const WorklistError& e) {
     audit(call, "review-" + decision, "task", call.params.at(0), "failure", e.what());
+    return worklistError(e);
+  }
+}
+
+HttpResponse ApiHandler::withdrawResults(const Call& call) {
+  const int64_t id = taskId(call.params.at(0));
+  const json body = call.request.body.empty() ? json::object() : api::parseJsonBody(call.request);
+  if (!body.is_object() || (body.contains("reason") && !body["reason"].is_string()) || (body.contains("comment") && !body["comment"].is_string())) {
+    throw BadRequest("body must be {\"reason\"?: \"quality\"|\"patient-safety\"|\"worklist-entry\"|\"retention-expired\", \"comment\"?}");
+  }
+  const std::string reasonName = body.value("reason", "quality");
+  const auto reason = rejectionReasonFromName(reasonName);
+  if (!reason) throw BadRequest("reason must be quality, patient-safety, worklist-entry or retention-expired");
+  const std::string comment = body.value("comment", "");
+  try {
+    const Withdrawal w = worklist_.withdraw(id, *call.user, *reason, comment);
+    // A withdrawn result that has not reached a destination yet never goes there.
+    if (outbox_) {
+      for (const auto& sop : w.withdrawn) {
+        for (const auto& item : outbox_->forInstance(sop)) {
+          if (item.state == "pending") outbox_->recordSkipped(item.id, "withdrawn by rejection note " + w.noteSopInstanceUid);
+        }
+      }
+    }
+    audit(call, "withdraw-results", "task", call.params.at(0), "success",
+          std::string(rejectionCode(*reason).meaning) + ", note " + w.noteSopInstanceUid + (comment.empty() ? "" : ": " + comment));
+    json out = toJson(w.task);
+    out["rejectionNote"] = w.noteSopInstanceUid;
+    out["withdrawn"] = w.withdrawn;
+    return jsonResponse(200, out);
+  } catch (const WorklistError& e) {
+    audit(call, "withdraw-results", "task", call.params.at(0), "failure", e.what());
     return worklistError(e);
   }
 }

@@ -116,7 +116,9 @@ AtnaEventKind atnaEventKind(const AuditEvent& e) {
   // An annotation's first revision creates it; every later one changes it.
   if (a == "save-annotation" || a == "save-draft") return {kInstancesAccessed, e.detail == "revision 1" ? 'C' : 'U', std::nullopt};
   if (a == "schedule-tasks") return {kProcedureRecord, 'C', std::nullopt};
-  if (a == "claim" || a == "release" || a == "submit" || startsWith(a, "review-")) return {kProcedureRecord, 'U', std::nullopt};
+  if (a == "claim" || a == "release" || a == "submit" || a == "cancel" || startsWith(a, "review-")) return {kProcedureRecord, 'U', std::nullopt};
+  // Results taken back from the PACS (an IOCM rejection note): deleted from the reader's view.
+  if (a == "withdraw-results" || a == "reject-instances") return {kInstancesAccessed, 'D', std::nullopt};
   return {kApplicationActivity, 'E', std::nullopt};
 }
 

@@ -14,6 +14,7 @@ struct InstanceStoredEvent {
   std::string seriesInstanceUid;
   std::string sopInstanceUid;
   int64_t receivedAtMs = 0;
+  std::string sopClassUid = {};
 };
 
 struct StudyStableEvent {

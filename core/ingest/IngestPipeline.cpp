@@ -139,7 +139,7 @@ IngestResult IngestPipeline::complete(const ReceivedObject& received, ExaminedOb
   ++metrics_.instancesReceived;
   metrics_.bytesReceived += record.fileSize;
   bus_.publish(InstanceStoredEvent{record.study.studyInstanceUid, record.series.seriesInstanceUid,
-                                   record.instance.sopInstanceUid, record.receivedAtMs});
+                                   record.instance.sopInstanceUid, record.receivedAtMs, record.instance.sopClassUid});
   return result;
 }
 

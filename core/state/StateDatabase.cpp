@@ -218,6 +218,28 @@ CREATE TABLE workitem_root(
   id INTEGER PRIMARY KEY CHECK (id = 1),
   root TEXT NOT NULL);
 )SQL",
+      // 15: results withdrawn from the PACS by an IOCM rejection note (its SOP Instance UID). A
+      // withdrawn output is history: the same revision may be written again (an approval after
+      // the withdrawal), so only current outputs are unique per task, revision and kind.
+      R"SQL(
+CREATE TABLE outputs_v15(
+  id INTEGER PRIMARY KEY,
+  task_fk INTEGER NOT NULL REFERENCES tasks(id),
+  revision INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  sop_class_uid TEXT NOT NULL,
+  sop_instance_uid TEXT NOT NULL UNIQUE,
+  series_instance_uid TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  stored INTEGER NOT NULL DEFAULT 1,
+  withdrawn_by TEXT NOT NULL DEFAULT '');
+INSERT INTO outputs_v15(id, task_fk, revision, kind, sop_class_uid, sop_instance_uid, series_instance_uid, created_ms, stored)
+  SELECT id, task_fk, revision, kind, sop_class_uid, sop_instance_uid, series_instance_uid, created_ms, stored FROM outputs;
+DROP TABLE outputs;
+ALTER TABLE outputs_v15 RENAME TO outputs;
+CREATE UNIQUE INDEX outputs_current ON outputs(task_fk, revision, kind) WHERE withdrawn_by = '';
+CREATE INDEX outputs_task ON outputs(task_fk);
+)SQL",
   };
   return steps;
 }

@@ -280,6 +280,59 @@ Task Worklist::claim(int64_t id, const User& user, const std::string& transactio
   });
 }
 
+Withdrawal Worklist::withdraw(int64_t id, const User& user, RejectionReason reason, const std::string& comment) {
+  const Task t = get(id);
+  const Protocol& protocol = protocolOf(t);
+  if (t.state != TaskState::Completed) {
+    throw WorklistError(WorklistError::Kind::Conflict, "task " + std::to_string(id) + " is " + taskStateName(t.state) + ": only a completed task's results can be withdrawn");
+  }
+  if (t.step == "label" && protocol.review) {
+    throw WorklistError(WorklistError::Kind::Conflict, "this case is reviewed: withdraw its results through its review task");
+  }
+  std::vector<Task> tasks = {t};
+  if (t.step == "review") {
+    for (const auto& r : caseReaders(t)) tasks.push_back(r);
+  }
+  std::vector<RejectedInstance> rejected;
+  for (const auto& task : tasks) {
+    for (const auto& o : outputs(task.id)) {
+      if (o.stored && o.withdrawnBy.empty()) rejected.push_back({t.studyInstanceUid, o.seriesInstanceUid, o.sopClassUid, o.sopInstanceUid});
+    }
+  }
+  if (rejected.empty()) throw WorklistError(WorklistError::Kind::Conflict, "task " + std::to_string(id) + " has no results to withdraw");
+  const SourceImageSet images = imagesFor(t);
+  if (images.empty() || !images.all().front().header) {
+    throw WorklistError(WorklistError::Kind::Conflict, "the study's images are not available: the note needs its patient and study");
+  }
+  RejectionNoteOptions options;
+  options.reason = reason;
+  options.description = comment;
+  DcmFileFormat note;
+  Withdrawal w;
+  w.noteSopInstanceUid = writeRejectionNote(*images.all().front().header, rejected, options, note);
+  // Stored (and queued for every PACS) before the results are marked: a stop in between leaves
+  // them current, and a second withdrawal sends a second note rather than none.
+  results_.store(note);
+  w.task = db_.with([&](sqlite::Database& db) {
+    sqlite::Transaction tx(db);
+    auto mark = db.prepare("UPDATE outputs SET withdrawn_by = ? WHERE sop_instance_uid = ?");
+    for (const auto& r : rejected) {
+      mark.reset();
+      mark.bind(1, w.noteSopInstanceUid).bind(2, r.sopInstanceUid).run();
+    }
+    const int64_t now = nowMillis();
+    db.prepare("UPDATE tasks SET state = 'IN PROGRESS', lease_expires_ms = ?, transaction_uid = ?, updated_ms = ? WHERE id = ?")
+        .bind(1, now + leaseMs_).bind(2, newUid()).bind(3, now).bind(4, id).run();
+    Task reopened = requireTask(db, id);
+    tx.commit();
+    return reopened;
+  });
+  for (const auto& r : rejected) w.withdrawn.push_back(r.sopInstanceUid);
+  LOG_INFO("worklist", "task " << id << ": " << rejected.size() << " result(s) withdrawn by " << user.name << " ("
+                                << rejectionCode(reason).meaning << "), note " << w.noteSopInstanceUid);
+  return w;
+}
+
 Task Worklist::cancel(int64_t id, const User& user, const std::string& reason) {
   return db_.with([&](sqlite::Database& db) {
     sqlite::Transaction tx(db);
@@ -579,21 +632,23 @@ TaskOutput Worklist::writeResult(const Task& task, const std::string& verifier) 
   const std::vector<TaskOutput> previous = outputs(task.id);
   // The output of this revision (stored, or recorded by an attempt a stop interrupted), and the
   // last one of an earlier revision (the predecessor; its series is the task's series).
+  // A withdrawn output counts as an earlier one: the revision is written again, revising it.
+  auto current = [&](const TaskOutput& o) { return o.revision == latest.info.number && o.withdrawnBy.empty(); };
   auto ofThisRevision = [&](const std::string& kind) -> const TaskOutput* {
     for (const auto& o : previous) {
-      if (o.kind == kind && o.revision == latest.info.number) return &o;
+      if (o.kind == kind && current(o)) return &o;
     }
     return nullptr;
   };
   auto lastEarlier = [&](const std::string& kind) -> const TaskOutput* {
     const TaskOutput* last = nullptr;
     for (const auto& o : previous) {
-      if (o.kind == kind && o.revision != latest.info.number) last = &o;
+      if (o.kind == kind && !current(o)) last = &o;
     }
     return last;
   };
   auto countEarlier = [&](const std::string& kind) {
-    return std::count_if(previous.begin(), previous.end(), [&](const TaskOutput& o) { return o.kind == kind && o.revision != latest.info.number; });
+    return std::count_if(previous.begin(), previous.end(), [&](const TaskOutput& o) { return o.kind == kind && !current(o); });
   };
   // Recorded before the store and marked stored after it: a crash in between leaves a row
   // that the next attempt reuses, never a stored result without one.
@@ -670,13 +725,13 @@ std::optional<std::string> Worklist::studyOfOutput(const std::string& sop) {
 
 std::vector<TaskOutput> Worklist::outputs(int64_t id) {
   return db_.with([&](sqlite::Database& db) {
-    auto st = db.prepare("SELECT task_fk, revision, kind, sop_class_uid, sop_instance_uid, series_instance_uid, created_ms, stored "
-                         "FROM outputs WHERE task_fk = ? ORDER BY id");
+    auto st = db.prepare("SELECT task_fk, revision, kind, sop_class_uid, sop_instance_uid, series_instance_uid, created_ms, stored, "
+                         "withdrawn_by FROM outputs WHERE task_fk = ? ORDER BY id");
     st.bind(1, id);
     std::vector<TaskOutput> out;
     while (st.step()) {
       out.push_back({st.integer(0), static_cast<int>(st.integer(1)), st.text(2), st.text(3), st.text(4), st.text(5), st.integer(6),
-                     st.integer(7) != 0});
+                     st.integer(7) != 0, st.text(8)});
     }
     return out;
   });
@@ -848,8 +903,10 @@ nlohmann::json Worklist::balanceReport(const std::string& protocolId) {
 }
 
 nlohmann::json toJson(const TaskOutput& o) {
-  return {{"revision", o.revision}, {"kind", o.kind}, {"sopClassUid", o.sopClassUid}, {"sopInstanceUid", o.sopInstanceUid},
-          {"seriesInstanceUid", o.seriesInstanceUid}, {"stored", o.stored}};
+  nlohmann::json j = {{"revision", o.revision}, {"kind", o.kind}, {"sopClassUid", o.sopClassUid}, {"sopInstanceUid", o.sopInstanceUid},
+                      {"seriesInstanceUid", o.seriesInstanceUid}, {"stored", o.stored}};
+  if (!o.withdrawnBy.empty()) j["withdrawnBy"] = o.withdrawnBy;
+  return j;
 }
 
 nlohmann::json toJson(const Task& t) {

@@ -18,6 +18,7 @@
 #include "annotation/AnnotationValidator.h"
 #include "auth/UserStore.h"
 #include "protocol/Protocol.h"
+#include "sr/RejectionNote.h"
 #include "state/StateDatabase.h"
 #include "worklist/ResultSink.h"
 #include "worklist/StudySource.h"
@@ -80,6 +81,14 @@ struct TaskOutput {
   std::string seriesInstanceUid;
   int64_t createdMs = 0;
   bool stored = true;  // false: recorded before its instance was stored, which a crash interrupted
+  std::string withdrawnBy = {};  // the rejection note that withdrew it from the PACS; empty: current
+};
+
+// What withdrawing a case's results did.
+struct Withdrawal {
+  std::string noteSopInstanceUid;  // the IOCM rejection note, stored and queued for every PACS
+  std::vector<std::string> withdrawn;
+  Task task;  // open again, claimed for its holder
 };
 
 struct TaskQuery {
@@ -124,6 +133,13 @@ class Worklist {
   // `transactionUid`: the claimer's own (UPS-RS); empty: the worklist makes one, or keeps the
   // one the claimer already holds.
   Task claim(int64_t id, const User& user, const std::string& transactionUid = "");
+  // Withdraws the results a completed task's case wrote (label task without review: its own;
+  // review task: the readers' and the consensus) from every PACS with one IOCM rejection note
+  // (KOS titled with the CID 7011 reason), stored and sent like any result. The task is open
+  // again for the one who completed it; the results its next completion writes revise the
+  // withdrawn ones (their predecessors). A label task of a reviewed case is withdrawn through
+  // its review task (409).
+  Withdrawal withdraw(int64_t id, const User& user, RejectionReason reason, const std::string& comment);
   // A final end to a task short of completion (UPS CANCELED): by its claim holder or an admin.
   // A canceled reader no longer holds the case back: when the others have submitted, the
   // review follows. Revisions are kept.
