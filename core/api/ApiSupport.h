@@ -40,6 +40,15 @@ inline uint32_t parseBounded(const std::string& text, const char* name, uint32_t
   return value;
 }
 
+// Text made fit for a quoted header value (a Warning's text): control characters, quotes and
+// backslashes become spaces, so nothing a request carried can split or end the header.
+inline std::string headerSafe(std::string text) {
+  for (char& c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == '"' || c == '\\') c = ' ';
+  }
+  return text;
+}
+
 // The request body as JSON, or BadRequest saying why not.
 inline nlohmann::json parseJsonBody(const HttpRequest& request) {
   try {

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/ApiHandler.h"
+#include "common/TextLists.h"
 #include "api/ApiSupport.h"
 #include "dicomweb/DicomwebService.h"
 #include "sr/MeasurementReportReader.h"
@@ -88,21 +89,19 @@ void ApiHandler::addDicomwebRoutes() {
         for (const auto& item : found) {
           if (item.contains("0020000D") && item["0020000D"].contains("Value")) studies.insert(item["0020000D"]["Value"][0].get<std::string>());
         }
-        std::string shown, real;
-        for (const auto& uid : studies) {
-          shown += (shown.empty() ? "" : ",") + uid;
-          real += (real.empty() ? "" : ",") + (deid ? dicomweb_->originalUid(uid, true) : uid);
-        }
+        std::vector<std::string> real;
+        for (const auto& uid : studies) real.push_back(deid ? dicomweb_->originalUid(uid, true) : uid);
+        const std::string shown = joinList(studies);
         // The trail names the studies as shown; the audit repository learns the real ones.
         audit(c, "dicomweb-search", "study", shown, "success",
-              c.request.path + queryText(c.request) + (deid ? " (de-identified view)" : ""), real);
+              c.request.path + queryText(c.request) + (deid ? " (de-identified view)" : ""), joinList(real));
         HttpResponse answer = dicomJson(found);
         if (!ignored.empty()) {
           // PS3.18 8.3.4.x: a key the origin server does not support is reported, not refused.
           std::string keys;
           for (const auto& k : ignored) keys += (keys.empty() ? "" : ", ") + k;
           answer.headers.emplace_back("Warning", "299 annotation-node \"The following attributes are not supported for matching "
-                                                 "and were ignored: " + keys + "\"");
+                                                 "and were ignored: " + api::headerSafe(keys) + "\"");
         }
         return answer;
       });
@@ -259,10 +258,8 @@ HttpResponse ApiHandler::stow(const Call& c) {
   if (parts.empty()) return errorResponse(400, "the request carries no instance");
   const std::string study = c.params.empty() ? "" : c.params.at(0);
   const auto outcome = dicomweb_->store(parts, study, dicomwebBase(c.request), "STOW:" + c.user->name);
-  std::string stored;
-  for (const auto& s : outcome.storedInstances) stored += (stored.empty() ? "" : ",") + s;
-  audit(c, "dicomweb-store", "instance", stored, outcome.httpStatus == 409 ? "failure" : "success",
-        std::to_string(outcome.storedInstances.size()) + " of " + std::to_string(parts.size()) + " stored");
+  audit(c, "dicomweb-store", "instance", joinList(outcome.storedInstances), outcome.httpStatus == 409 ? "failure" : "success",
+        std::to_string(outcome.storedInstances.size()) + " of " + std::to_string(parts.size()) + " stored", joinList(outcome.studies));
   json body = outcome.body;
   const json attached = attachStoredReports(c, outcome.storedReports);
   if (!attached.empty()) body["annotation"] = attached;  // the product's extension member

@@ -9,8 +9,9 @@
 #include "api/ApiHandler.h"
 #include "api/ApiSupport.h"
 #include "api/StudyJson.h"
-#include "api/TaskVisibility.h"
+#include "api/WorklistSupport.h"
 #include "common/Clock.h"
+#include "common/TextLists.h"
 #include "dicom/Uid.h"
 
 namespace annot {
@@ -55,8 +56,9 @@ json workitem(const Task& t, const std::string& uid, const Protocol* protocol, c
   d["00100040"] = value("CS", study ? study->patient.sex : "");
   d["00404005"] = value("DT", dateTime(t.createdMs));
   if (!t.due.empty()) {
+    // The due day (a time, when the task has one, is not kept here: the day's end is the deadline).
     std::string day;
-    for (const char c : t.due) if (c != '-') day += c;
+    for (const char c : t.due.substr(0, 10)) if (c != '-') day += c;
     d["00404011"] = value("DT", day + "235959");
   }
   json code = {{"00080102", value("SH", kProtocolScheme)}, {"00080104", value("LO", protocol ? protocol->title : t.protocolId)}};
@@ -97,16 +99,6 @@ HttpResponse upsJson(int status, const json& body) {
   return r;
 }
 
-HttpResponse worklistFailure(const WorklistError& e) {
-  const int status = e.kind() == WorklistError::Kind::NotFound    ? 404
-                     : e.kind() == WorklistError::Kind::Forbidden ? 403
-                     : e.kind() == WorklistError::Kind::Invalid   ? 422
-                                                                  : 409;
-  HttpResponse r = errorResponse(status, e.what());
-  // PS3.18 11.7.3.3: the reason travels in a Warning header too.
-  r.headers.emplace_back("Warning", std::string("299 annotation-node \"") + e.what() + "\"");
-  return r;
-}
 
 // The search keys the worklist matches on, by keyword or tag; the rest is reported as ignored.
 struct SearchKey {
@@ -184,24 +176,34 @@ HttpResponse ApiHandler::searchWorkitems(const Call& c) {
     }
   }
   scopeToCaller(q, *c.user);
+  // Patient ID lives in the study index, not the worklist: matched after the worklist's own
+  // keys, so paging applies to the matches (over at most 1000 candidates).
+  const unsigned limit = q.limit, offset = q.offset;
+  if (!patientId.empty()) {
+    q.limit = 1000;
+    q.offset = 0;
+  }
   json found = json::array();
   std::set<std::string> studies;
+  unsigned skipped = 0;
   for (const auto& t : worklist_.list(q)) {
     json item = workitemOf(t, r);
-    if (!patientId.empty() && firstValue(item, "00100020") != patientId) continue;
+    if (!patientId.empty()) {
+      if (firstValue(item, "00100020") != patientId) continue;
+      if (skipped++ < offset) continue;
+      if (found.size() == limit) break;
+    }
     studies.insert(t.studyInstanceUid);
     found.push_back(std::move(item));
   }
-  std::string shown;
-  for (const auto& s : studies) shown += (shown.empty() ? "" : ",") + s;
-  audit(c, "list-workitems", "study", shown, "success", r.path);
+  audit(c, "list-workitems", "study", joinList(studies), "success", r.path);
   // PS3.18 11.9.3: no match is 204 No Content.
   HttpResponse answer = found.empty() ? HttpResponse{204, "application/dicom+json", "", {}} : upsJson(200, found);
   if (!ignored.empty()) {
     std::string keys;
     for (const auto& k : ignored) keys += (keys.empty() ? "" : ", ") + k;
     answer.headers.emplace_back("Warning", "299 annotation-node \"The following attributes are not supported for matching and were ignored: " +
-                                               keys + "\"");
+                                               api::headerSafe(keys) + "\"");
   }
   return answer;
 }
@@ -227,15 +229,20 @@ HttpResponse ApiHandler::changeWorkitemState(const Call& c) {
   try {
     if (state == "IN PROGRESS") {
       if (task->state != TaskState::Scheduled) {
-        return worklistFailure(WorklistError(WorklistError::Kind::Conflict, "workitem is " + std::string(taskStateName(task->state)) +
+        return worklistError(WorklistError(WorklistError::Kind::Conflict, "workitem is " + std::string(taskStateName(task->state)) +
                                                                                   ", not SCHEDULED: it cannot be claimed"));
       }
       worklist_.claim(task->id, *c.user, transaction);
       audit(c, "claim", "task", id, "success", "UPS-RS");
     } else if (state == "COMPLETED" || state == "CANCELED") {
       if (!holdsClaim()) {
-        return worklistFailure(WorklistError(WorklistError::Kind::Conflict,
+        return worklistError(WorklistError(WorklistError::Kind::Conflict,
                                              "the workitem is not IN PROGRESS under this Transaction UID: claim it first"));
+      }
+      if (state == "COMPLETED" && task->step == "review") {
+        // A review ends in a decision (approve, reject, adjudicate), which a state cannot carry.
+        return worklistError(WorklistError(WorklistError::Kind::Conflict,
+                                           "a review workitem completes with its decision: POST /api/v1/tasks/" + id + "/review"));
       }
       if (state == "COMPLETED") {
         worklist_.submit(task->id, *c.user);
@@ -250,7 +257,7 @@ HttpResponse ApiHandler::changeWorkitemState(const Call& c) {
   } catch (const WorklistError& e) {
     audit(c, state == "IN PROGRESS" ? "claim" : state == "COMPLETED" ? "submit" : "cancel", "task", id,
           e.kind() == WorklistError::Kind::Forbidden ? "denied" : "failure", std::string("UPS-RS: ") + e.what());
-    return worklistFailure(e);
+    return worklistError(e);
   }
   return upsJson(200, json::array({workitemOf(worklist_.get(task->id), c.request)}));
 }
@@ -269,14 +276,14 @@ HttpResponse ApiHandler::requestWorkitemCancel(const Call& c) {
   }
   if (task->state == TaskState::InProgress && task->assignee != c.user->name) {
     audit(c, "cancel", "task", id, "failure", "UPS-RS cancel request: held by " + task->assignee);
-    return worklistFailure(WorklistError(WorklistError::Kind::Conflict, "the workitem is IN PROGRESS with " + task->assignee +
+    return worklistError(WorklistError(WorklistError::Kind::Conflict, "the workitem is IN PROGRESS with " + task->assignee +
                                                                             ": its performer cancels it, or releases it first"));
   }
   try {
     worklist_.cancel(task->id, *c.user, reason);
   } catch (const WorklistError& e) {
     audit(c, "cancel", "task", id, "failure", std::string("UPS-RS cancel request: ") + e.what());
-    return worklistFailure(e);
+    return worklistError(e);
   }
   audit(c, "cancel", "task", id, "success", "UPS-RS cancel request" + (reason.empty() ? "" : ": " + reason));
   return HttpResponse{202, "application/dicom+json", "", {}};
@@ -313,11 +320,11 @@ HttpResponse ApiHandler::createWorkitem(const Call& c) {
     created = worklist_.schedule(study, series, protocolId, "", priority, "");
   } catch (const WorklistError& e) {
     audit(c, "schedule-tasks", "study", study, "failure", std::string("UPS-RS: ") + e.what());
-    return worklistFailure(e);
+    return worklistError(e);
   }
   // The worklist answers with existing tasks too: a create that made none conflicts.
   if (std::none_of(created.begin(), created.end(), [&](const Task& t) { return t.createdMs >= asked; })) {
-    return worklistFailure(WorklistError(WorklistError::Kind::Conflict, "the workitems of protocol " + protocolId + " for this study exist already"));
+    return worklistError(WorklistError(WorklistError::Kind::Conflict, "the workitems of protocol " + protocolId + " for this study exist already"));
   }
   audit(c, "schedule-tasks", "study", study, "success", "UPS-RS, protocol " + protocolId);
   // One workitem per reader the protocol asks for; Location names the first, the search the rest.

@@ -1,7 +1,7 @@
 // ApiHandler's worklist routes: protocols, tasks, claims, annotations.
 #include "api/ApiHandler.h"
 #include "api/ApiSupport.h"
-#include "api/TaskVisibility.h"
+#include "api/WorklistSupport.h"
 #include "api/StudyJson.h"
 #include "common/Clock.h"
 
@@ -21,19 +21,6 @@ int64_t taskId(const std::string& text) {
   return std::stoll(text);
 }
 
-HttpResponse worklistError(const WorklistError& e) {
-  const int status = e.kind() == WorklistError::Kind::NotFound    ? 404
-                     : e.kind() == WorklistError::Kind::Conflict  ? 409
-                     : e.kind() == WorklistError::Kind::Forbidden ? 403
-                                                                  : 422;
-  HttpResponse r = errorResponse(status, e.what());
-  if (!e.problems().empty()) {
-    json body = json::parse(r.body);
-    body["error"]["problems"] = e.problems();
-    r.body = body.dump();
-  }
-  return r;
-}
 
 json toJson(const ReviewDecision& r) {
   json j = {{"reviewTask", r.reviewTaskId}, {"decision", r.decision}, {"comment", r.comment}, {"reviewer", r.reviewer},
@@ -290,6 +277,21 @@ HttpResponse ApiHandler::withdrawResults(const Call& call) {
     audit(call, "withdraw-results", "task", call.params.at(0), "failure", e.what());
     return worklistError(e);
   }
+}
+
+HttpResponse worklistError(const WorklistError& e) {
+  const int status = e.kind() == WorklistError::Kind::NotFound    ? 404
+                     : e.kind() == WorklistError::Kind::Conflict  ? 409
+                     : e.kind() == WorklistError::Kind::Forbidden ? 403
+                                                                  : 422;
+  HttpResponse r = errorResponse(status, e.what());
+  r.headers.emplace_back("Warning", "299 annotation-node \"" + api::headerSafe(e.what()) + "\"");
+  if (!e.problems().empty()) {
+    json body = json::parse(r.body);
+    body["error"]["problems"] = e.problems();
+    r.body = body.dump();
+  }
+  return r;
 }
 
 }  // namespace annot

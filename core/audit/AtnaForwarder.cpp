@@ -72,6 +72,7 @@ size_t AtnaForwarder::forward(const std::function<bool()>& stopping) {
     AuditQuery q;
     q.afterId = from;
     q.limit = kBatch;
+    q.flushViews = false;  // a view entry follows within AuditLog::kViewBatchMs; polling must not undo the batching
     const std::vector<AuditEntry> entries = audit_.query(q);
     if (entries.empty()) return sent;
     int64_t last = from;
@@ -85,7 +86,12 @@ size_t AtnaForwarder::forward(const std::function<bool()>& stopping) {
           // The message still goes, naming what it can; the trail keeps the object's id.
           LOG_WARN("atna", "audit entry " << entry.id << ": its study could not be looked up: " << e.what());
         }
-        sender_.send(syslogRecord(atnaMessage(entry, studies, source_), entry.timeMs, source_));
+        try {
+          sender_.send(syslogRecord(atnaMessage(entry, studies, source_), entry.timeMs, source_));
+        } catch (const SyslogRecordTooLarge& e) {
+          // It would block every later entry: said loudly and passed; the trail keeps it.
+          LOG_ERROR("atna", "audit entry " << entry.id << " was not sent: " << e.what());
+        }
         last = entry.id;
         ++sent;
       }

@@ -6,11 +6,11 @@
 #include <sstream>
 
 #include "common/Base64.h"
+#include "common/TextLists.h"
 
 namespace annot {
 namespace {
 
-const AtnaCode kApplicationActivity{"110100", "DCM", "Application Activity"};
 const AtnaCode kAuditLogUsed{"110101", "DCM", "Audit Log Used"};
 const AtnaCode kInstancesAccessed{"110103", "DCM", "DICOM Instances Accessed"};
 const AtnaCode kInstancesTransferred{"110104", "DCM", "DICOM Instances Transferred"};
@@ -94,6 +94,12 @@ bool deidentified(const AuditEvent& e) { return e.detail.find("(de-identified vi
 
 bool isTransfer(const AtnaEventKind& k) { return k.id.code == kInstancesTransferred.code; }
 
+// How many studies a search showed: the trail names them all, comma-separated.
+size_t shownCount(const AuditEvent& e) {
+  const std::string& list = e.study.empty() ? e.objectId : e.study;
+  return splitList(list).size();
+}
+
 }  // namespace
 
 AtnaEventKind atnaEventKind(const AuditEvent& e) {
@@ -119,7 +125,8 @@ AtnaEventKind atnaEventKind(const AuditEvent& e) {
   if (a == "claim" || a == "release" || a == "submit" || a == "cancel" || startsWith(a, "review-")) return {kProcedureRecord, 'U', std::nullopt};
   // Results taken back from the PACS (an IOCM rejection note): deleted from the reader's view.
   if (a == "withdraw-results" || a == "reject-instances") return {kInstancesAccessed, 'D', std::nullopt};
-  return {kApplicationActivity, 'E', std::nullopt};
+  // Anything else the product records concerns its data: an access, executed.
+  return {kInstancesAccessed, 'E', std::nullopt};
 }
 
 std::string atnaMessage(const AuditEntry& entry, const std::vector<AtnaStudy>& studies, const AtnaSource& source) {
@@ -142,15 +149,20 @@ std::string atnaMessage(const AuditEntry& entry, const std::vector<AtnaStudy>& s
     x << attr("UserIsRequestor", "true");
     if (looksLikeAddress(e.source)) x << attr("NetworkAccessPointID", e.source) << attr("NetworkAccessPointTypeCode", "2");
     x << ">";
+    // Transfers: the receiving side is the destination; a query: the one asking is the source.
     if (isTransfer(kind)) x << coded("RoleIDCode", kind.action == 'C' ? kSourceRole : kDestinationRole);
+    if (kind.id.code == kQuery.code) x << coded("RoleIDCode", kSourceRole);
     x << "</ActiveParticipant>";
   }
   // The node itself: the requestor of what it does on its own (sending results).
   x << "<ActiveParticipant" << attr("UserID", source.aeTitle) << attr("AlternativeUserID", source.processId)
     << attr("UserIsRequestor", internal ? "true" : "false");
   if (!source.hostName.empty()) x << attr("NetworkAccessPointID", source.hostName) << attr("NetworkAccessPointTypeCode", "1");
-  x << ">" << coded("RoleIDCode", !isTransfer(kind) ? kApplicationRole : kind.action == 'C' ? kDestinationRole : kSourceRole)
-    << "</ActiveParticipant>";
+  const AtnaCode& nodeRole = kind.id.code == kQuery.code ? kDestinationRole
+                              : !isTransfer(kind)        ? kApplicationRole
+                              : kind.action == 'C'       ? kDestinationRole
+                                                         : kSourceRole;
+  x << ">" << coded("RoleIDCode", nodeRole) << "</ActiveParticipant>";
   if (startsWith(e.action, "export")) {
     x << "<ActiveParticipant" << attr("UserID", destinationOf(e)) << attr("UserIsRequestor", "false") << ">"
       << coded("RoleIDCode", kDestinationRole) << "</ActiveParticipant>";
@@ -168,8 +180,13 @@ std::string atnaMessage(const AuditEntry& entry, const std::vector<AtnaStudy>& s
       << attr("ParticipantObjectTypeCodeRole", "24") << ">" << coded("ParticipantObjectIDTypeCode", kSopClassType)
       << "<ParticipantObjectQuery>" << base64Encode(e.detail) << "</ParticipantObjectQuery>"
       << "<ParticipantObjectDetail type=\"QueryEncoding\"" << attr("value", base64Encode("UTF-8")) << "/>"
-      << "<ParticipantObjectDetail type=\"StudiesShown\"" << attr("value", base64Encode(std::to_string(studies.size()))) << "/>"
+      << "<ParticipantObjectDetail type=\"StudiesShown\"" << attr("value", base64Encode(std::to_string(shownCount(e)))) << "/>"
       << "</ParticipantObjectIdentification>";
+  }
+  if (kind.id.code == kAuditLogUsed.code) {
+    x << "<ParticipantObjectIdentification" << attr("ParticipantObjectID", "/api/v1/audit") << attr("ParticipantObjectTypeCode", "2")
+      << attr("ParticipantObjectTypeCodeRole", "13") << ">" << coded("ParticipantObjectIDTypeCode", kUriType)
+      << "<ParticipantObjectName>audit trail</ParticipantObjectName></ParticipantObjectIdentification>";
   }
   if (e.objectType == "user" && !e.objectId.empty()) {
     x << "<ParticipantObjectIdentification" << attr("ParticipantObjectID", e.objectId) << attr("ParticipantObjectTypeCode", "1")
@@ -183,9 +200,7 @@ std::string atnaMessage(const AuditEntry& entry, const std::vector<AtnaStudy>& s
   }
   const bool deid = deidentified(e);
   std::map<std::string, std::string> patients;  // id -> name, each once
-  size_t shown = 0;
   for (const auto& study : studies) {
-    if (++shown > kAtnaMaxStudies) break;
     x << "<ParticipantObjectIdentification" << attr("ParticipantObjectID", study.uid) << attr("ParticipantObjectTypeCode", "2")
       << attr("ParticipantObjectTypeCodeRole", "3");
     // A researcher's view: the study left the node de-identified.
@@ -197,15 +212,9 @@ std::string atnaMessage(const AuditEntry& entry, const std::vector<AtnaStudy>& s
       x << "<ParticipantObjectDescription>";
       if (!study.accessionNumber.empty()) x << "<Accession" << attr("Number", study.accessionNumber) << "/>";
       if (instances) {
-        size_t count = 1;
-        for (const char c : e.objectId) count += c == ',';
-        x << "<SOPClass" << attr("NumberOfInstances", std::to_string(count)) << ">";
-        size_t start = 0;
-        while (start <= e.objectId.size()) {
-          const size_t end = std::min(e.objectId.find(',', start), e.objectId.size());
-          x << "<Instance" << attr("UID", e.objectId.substr(start, end - start)) << "/>";
-          start = end + 1;
-        }
+        const std::vector<std::string> uids = splitList(e.objectId);
+        x << "<SOPClass" << attr("NumberOfInstances", std::to_string(uids.size())) << ">";
+        for (size_t i = 0; i < uids.size() && i < kAtnaMaxInstancesListed; ++i) x << "<Instance" << attr("UID", uids[i]) << "/>";
         x << "</SOPClass>";
       }
       if (deid) x << "<Anonymized>true</Anonymized>";

@@ -43,11 +43,14 @@ struct AtnaEventKind {
 };
 AtnaEventKind atnaEventKind(const AuditEvent& event);
 
-// Studies beyond this many are left out of one message (a query may show hundreds); the
-// message says how many were shown in its query object.
-constexpr size_t kAtnaMaxStudies = 100;
+// Studies and instances beyond these many are left out of one message (a query may show
+// hundreds, a rejection a whole series), so a record stays well inside what syslog receivers
+// take; the query object says how many studies were shown, NumberOfInstances how many moved.
+constexpr size_t kAtnaMaxStudies = 20;
+constexpr size_t kAtnaMaxInstancesListed = 20;
 
-// The XML audit message for one entry.
+// The XML audit message for one entry; `studies` as the lookup gives them (at most
+// kAtnaMaxStudies).
 std::string atnaMessage(const AuditEntry& entry, const std::vector<AtnaStudy>& studies, const AtnaSource& source);
 
 // RFC 5424 record carrying a message: PRI 85 (authpriv.notice, as ATNA asks), MSGID

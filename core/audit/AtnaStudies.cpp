@@ -4,29 +4,18 @@
 #include <set>
 
 #include "common/LruCache.h"
+#include "common/TextLists.h"
 
 namespace annot {
-namespace {
-std::vector<std::string> splitUids(const std::string& list) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start < list.size()) {
-    const size_t end = std::min(list.find(',', start), list.size());
-    if (end > start) out.push_back(list.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
-}
-}  // namespace
 
 AtnaStudyLookup atnaStudyLookup(StudyIndex& index, Worklist& worklist) {
   auto cache = std::make_shared<LruCache<std::string, AtnaStudy>>(1000);
   return [&index, &worklist, cache](const AuditEvent& e) {
     std::vector<std::string> uids;
     if (!e.study.empty()) {
-      uids = splitUids(e.study);
+      uids = splitList(e.study);
     } else if (e.objectType == "study") {
-      uids = splitUids(e.objectId);
+      uids = splitList(e.objectId);
     } else if (e.objectType == "task" && !e.objectId.empty() && e.objectId.find_first_not_of("0123456789") == std::string::npos) {
       try {
         uids.push_back(worklist.get(std::stoll(e.objectId)).studyInstanceUid);
@@ -35,7 +24,7 @@ AtnaStudyLookup atnaStudyLookup(StudyIndex& index, Worklist& worklist) {
       }
     } else if (e.objectType == "instance") {
       std::set<std::string> studies;
-      for (const auto& sop : splitUids(e.objectId)) {
+      for (const auto& sop : splitList(e.objectId)) {
         if (auto study = worklist.studyOfOutput(sop)) studies.insert(*study);
       }
       uids.assign(studies.begin(), studies.end());

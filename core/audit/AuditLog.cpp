@@ -163,7 +163,7 @@ void AuditLog::writerLoop() {
 }
 
 std::vector<AuditEntry> AuditLog::query(const AuditQuery& q) {
-  flush();
+  if (q.flushViews) flush();
   return db_.with([&](sqlite::Database& db) {
     std::string sql = std::string("SELECT ") + kColumns + " FROM audit WHERE id > ?";
     std::vector<std::string> params;

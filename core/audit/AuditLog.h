@@ -43,6 +43,7 @@ struct AuditQuery {
   std::string objectId;
   int64_t afterId = 0;
   unsigned limit = 100;
+  bool flushViews = true;  // commit queued views first, so the answer includes them
 };
 
 class AuditLog {

@@ -62,9 +62,24 @@ struct SyslogSender::Connection {
 
   std::string where() const { return "audit repository " + settings.url; }
 
+  // Whether the repository closed the connection. Readable data alone says nothing (TLS 1.3
+  // servers send session tickets after the handshake); a hang-up or a closed read side does.
   bool peerClosed() {
-    pollfd p{beast::get_lowest_layer(*stream).socket().native_handle(), POLLIN | POLLRDHUP, 0};
-    return ::poll(&p, 1, 0) != 0;
+    pollfd p{beast::get_lowest_layer(*stream).socket().native_handle(), POLLRDHUP, 0};
+    return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+  }
+
+  // Runs one asynchronous operation to its end. Beast's stream timeout (expires_after) applies
+  // to asynchronous operations only: blocking calls could wait on a stalled repository for
+  // ever, and with them the node's stop.
+  template <typename Start>
+  void await(const char* what, Start&& start) {
+    boost::system::error_code result = asio::error::would_block;
+    beast::get_lowest_layer(*stream).expires_after(timeout);
+    start([&result](boost::system::error_code ec, auto&&...) { result = ec; });
+    io.restart();
+    io.run();
+    if (result) throw SyslogError(where() + ": " + what + ": " + result.message());
   }
 
   void openTls() {
@@ -72,9 +87,9 @@ struct SyslogSender::Connection {
     if (!SSL_set_tlsext_host_name(stream->native_handle(), address.host.c_str())) throw SyslogError(where() + ": cannot set the TLS server name");
     stream->set_verify_callback(asio::ssl::host_name_verification(address.host));
     tcp::resolver resolver(io);
-    beast::get_lowest_layer(*stream).expires_after(timeout);
-    beast::get_lowest_layer(*stream).connect(resolver.resolve(address.host, address.port));
-    stream->handshake(asio::ssl::stream_base::client);
+    const auto endpoints = resolver.resolve(address.host, address.port);
+    await("connect", [&](auto done) { beast::get_lowest_layer(*stream).async_connect(endpoints, done); });
+    await("TLS handshake", [&](auto done) { stream->async_handshake(asio::ssl::stream_base::client, done); });
   }
 };
 
@@ -103,7 +118,7 @@ void SyslogSender::send(const std::string& record) {
   try {
     if (!c.address.tls) {
       if (record.size() > kMaxDatagram) {
-        throw SyslogError(c.where() + ": a record of " + std::to_string(record.size()) + " bytes does not fit a UDP datagram");
+        throw SyslogRecordTooLarge(c.where() + ": a record of " + std::to_string(record.size()) + " bytes does not fit a UDP datagram");
       }
       if (!c.datagrams) {
         udp::resolver resolver(c.io);
@@ -120,8 +135,7 @@ void SyslogSender::send(const std::string& record) {
     if (!c.stream) c.openTls();
     // RFC 5425 octet counting: the record's length in bytes, a space, the record.
     const std::string framed = std::to_string(record.size()) + " " + record;
-    beast::get_lowest_layer(*c.stream).expires_after(c.timeout);
-    asio::write(*c.stream, asio::buffer(framed));
+    c.await("write", [&](auto done) { asio::async_write(*c.stream, asio::buffer(framed), done); });
   } catch (const SyslogError&) {
     throw;
   } catch (const std::exception& e) {

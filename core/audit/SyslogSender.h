@@ -25,6 +25,11 @@ class SyslogError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+// A record no transport can carry (larger than a UDP datagram): sending it again cannot help.
+class SyslogRecordTooLarge : public SyslogError {
+ public:
+  using SyslogError::SyslogError;
+};
 
 // "udp://host:port" / "tls://host:port" (port defaults 514 / 6514). Throws
 // std::invalid_argument naming the text otherwise.

@@ -24,7 +24,7 @@ using config::readUnsigned;
 
 const std::set<std::string>& knownKeys() {
   static const std::set<std::string> keys = {
-      "DataDirectory", "DicomAet", "DicomPort", "AllowedCallingAets",
+      "DataDirectory", "DicomAet", "DicomPort", "AllowedCallingAets", "RejectionNoteSenders",
       "CheckCalledAet", "MaxAssociations", "MaxPduSize", "DimseTimeout", "AcseTimeout",
       "DicomTlsCertificate", "DicomTlsPrivateKey", "DicomTlsTrustedCertificates",
       "HttpPort", "HttpBindAddress", "HttpThreads", "MallocArenaMax", "MaxHttpBodySize", "HttpsCertificate", "HttpsPrivateKey",
@@ -51,6 +51,7 @@ NodeConfig NodeConfig::fromJsonText(const std::string& text) {
   c.dicomAet = readString(doc, "DicomAet", c.dicomAet);
   c.dicomPort = readUnsigned<uint16_t>(doc, "DicomPort", c.dicomPort);
   c.allowedCallingAets = readStrings(doc, "AllowedCallingAets", "AE titles");
+  c.rejectionNoteSenders = readStrings(doc, "RejectionNoteSenders", "AE titles");
   c.checkCalledAet = readBool(doc, "CheckCalledAet", c.checkCalledAet);
   c.maxAssociations = readUnsigned<unsigned>(doc, "MaxAssociations", c.maxAssociations);
   c.maxPduSize = readUnsigned<uint32_t>(doc, "MaxPduSize", c.maxPduSize);
@@ -105,6 +106,9 @@ void NodeConfig::validate() const {
   if (!isValidAeTitle(dicomAet)) {
     throw std::invalid_argument("DicomAet '" + dicomAet + "' is not a valid AE title (1-16 characters, no backslash or control characters)");
   }
+  for (const auto& aet : rejectionNoteSenders) {
+    if (!isValidAeTitle(aet)) throw std::invalid_argument("RejectionNoteSenders entry '" + aet + "' is not a valid AE title");
+  }
   for (const auto& aet : allowedCallingAets) {
     if (!isValidAeTitle(aet)) throw std::invalid_argument("AllowedCallingAets entry '" + aet + "' is not a valid AE title");
   }
@@ -137,7 +141,7 @@ void NodeConfig::validate() const {
 
 std::string NodeConfig::toJsonText() const {
   json doc = {{"DataDirectory", dataDirectory}, {"DicomAet", dicomAet}, {"DicomPort", dicomPort},
-              {"AllowedCallingAets", allowedCallingAets},
+              {"AllowedCallingAets", allowedCallingAets}, {"RejectionNoteSenders", rejectionNoteSenders},
               {"CheckCalledAet", checkCalledAet}, {"MaxAssociations", maxAssociations},
               {"MaxPduSize", maxPduSize}, {"DimseTimeout", dimseTimeoutSeconds},
               {"AcseTimeout", acseTimeoutSeconds}, {"DicomTlsCertificate", dicomTlsCertificate},

@@ -17,6 +17,9 @@ struct NodeConfig {
   std::string dicomAet = "ANNOTNODE";       // our AE title
   uint16_t dicomPort = 11112;
   std::vector<std::string> allowedCallingAets;  // empty: any calling AE title is accepted
+  // Whose IOCM rejection notes take instances out of the index: these calling AE titles (the
+  // node's own withdrawals always); empty: any DICOM peer. Notes stored over STOW-RS never.
+  std::vector<std::string> rejectionNoteSenders;
   bool checkCalledAet = true;               // refuse associations addressed to another AE title
   unsigned maxAssociations = 16;            // worker pool size for concurrent associations
   uint32_t maxPduSize = 116794;             // DCMTK's default receive PDU size

@@ -33,7 +33,8 @@ std::optional<std::vector<std::string>> LabelFilters::matchingStudies(const std:
     any = true;
     if (key == "annotation.status") {
       if (value == "approved") {
-        where += " AND EXISTS (SELECT 1 FROM tasks x JOIN outputs o ON o.task_fk = x.id WHERE x.study_uid = t.study_uid)";
+        where += " AND EXISTS (SELECT 1 FROM tasks x JOIN outputs o ON o.task_fk = x.id WHERE x.study_uid = t.study_uid "
+                 "AND o.withdrawn_by = '' AND o.stored = 1)";
       } else if (value == "labeled") {
         where += " AND EXISTS (SELECT 1 FROM tasks x WHERE x.study_uid = t.study_uid AND x.step = 'label' AND x.state = 'COMPLETED')";
       } else if (value == "in-progress") {
@@ -87,7 +88,8 @@ nlohmann::json LabelFilters::summary(const std::string& study) {
     auto readers = db.prepare("SELECT count(DISTINCT assignee) FROM tasks WHERE study_uid = ? AND step = 'label' AND state = 'COMPLETED'");
     readers.bind(1, study);
     if (readers.step()) out["readersFinished"] = readers.integer(0);
-    auto approved = db.prepare("SELECT 1 FROM tasks x JOIN outputs o ON o.task_fk = x.id WHERE x.study_uid = ? LIMIT 1");
+    auto approved = db.prepare("SELECT 1 FROM tasks x JOIN outputs o ON o.task_fk = x.id WHERE x.study_uid = ? AND o.withdrawn_by = '' "
+                                 "AND o.stored = 1 LIMIT 1");
     approved.bind(1, study);
     out["approved"] = approved.step();
     auto codes = db.prepare(std::string(kLatestCodes) +

@@ -4,6 +4,8 @@
 // QIDO-RS, WADO-RS and the images the worklist offers; their files move to the quarantine
 // folder (<data>/rejected/<note UID>/), kept for an administrator rather than deleted. The note
 // itself stays stored (it is part of the study's record). Audited as `reject-instances`.
+// A note is honoured only from a trusted sender, and only for instances of its own study and
+// patient: a rejection note is not a way to delete another patient's images.
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -20,8 +22,14 @@ namespace annot {
 class RejectionHonour {
  public:
   // `pathOf`: where a stored instance's file is (by its storage key).
+  // Who is trusted: notes whose sender (the calling AE title the catalog recorded) is `ownAet`
+  // or in `senders` (empty: any DICOM peer); a note stored over STOW-RS is never honoured.
+  struct Trust {
+    std::string ownAet;
+    std::vector<std::string> senders;
+  };
   RejectionHonour(Catalog& catalog, std::function<std::string(const std::string& key)> pathOf, AuditLog& audit,
-                  std::string quarantineDirectory);
+                  std::string quarantineDirectory, Trust trust);
   // Subscribes to stored instances (only enqueues: bus listeners must not block ingest).
   void listen(EventBus& bus);
   void start() { worker_.start(); }
@@ -37,6 +45,7 @@ class RejectionHonour {
   const std::function<std::string(const std::string&)> pathOf_;
   AuditLog& audit_;
   const std::string quarantine_;
+  const Trust trust_;
   std::mutex mutex_;
   std::deque<std::string> notes_;
   PeriodicWorker worker_;

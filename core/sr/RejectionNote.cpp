@@ -66,6 +66,8 @@ std::string writeRejectionNote(DcmItem& studySource, const std::vector<RejectedI
   DSRDocumentTree& tree = kos.getTree();
   if (!tree.addContentItem(DSRTypes::RT_isRoot, DSRTypes::VT_Container)) throw RejectionNoteError("rejection note: root container");
   must(tree.getCurrentContentItem().setConceptName(DSRCodedEntryValue(code.value, "DCM", code.meaning)), "title");
+  // The root says which template shaped the document (PS3.3 C.18.8.1.2): TID 2010 Key Object Selection.
+  must(tree.getCurrentContentItem().setTemplateIdentification("2010", "DCMR"), "template identification");
   bool first = true;
   auto add = [&](DSRTypes::E_ValueType type) {
     const DSRTypes::E_AddMode mode = first ? DSRTypes::AM_belowCurrent : DSRTypes::AM_afterCurrent;

@@ -321,8 +321,16 @@ Withdrawal Worklist::withdraw(int64_t id, const User& user, RejectionReason reas
       mark.bind(1, w.noteSopInstanceUid).bind(2, r.sopInstanceUid).run();
     }
     const int64_t now = nowMillis();
-    db.prepare("UPDATE tasks SET state = 'IN PROGRESS', lease_expires_ms = ?, transaction_uid = ?, updated_ms = ? WHERE id = ?")
+    db.prepare("UPDATE tasks SET state = 'IN PROGRESS', lease_expires_ms = ?, transaction_uid = ?, updated_ms = ? WHERE id = ? "
+               "AND state = 'COMPLETED'")
         .bind(1, now + leaseMs_).bind(2, newUid()).bind(3, now).bind(4, id).run();
+    if (db.changes() == 0) throw WorklistError(WorklistError::Kind::Conflict, "task " + std::to_string(id) + " was withdrawn meanwhile");
+    // Results still owed for these tasks are not written: the next completion writes them.
+    auto debts = db.prepare("DELETE FROM results_due WHERE task_fk = ?");
+    for (const auto& task : tasks) {
+      debts.reset();
+      debts.bind(1, task.id).run();
+    }
     Task reopened = requireTask(db, id);
     tx.commit();
     return reopened;
@@ -341,8 +349,10 @@ Task Worklist::cancel(int64_t id, const User& user, const std::string& reason) {
     if (t.state == TaskState::Completed || t.state == TaskState::Canceled) {
       throw WorklistError(WorklistError::Kind::Conflict, "task " + std::to_string(id) + " is already " + taskStateName(t.state));
     }
-    if (user.role != Role::Admin && !(t.state == TaskState::InProgress && t.assignee == user.name && t.leaseExpiresMs > now)) {
-      throw WorklistError(WorklistError::Kind::Forbidden, "only the holder of task " + std::to_string(id) + "'s claim or an admin may cancel it");
+    // A canceled reader is a reading the case will not have: an admin's decision, not the reader's
+    // (who releases the claim instead). An admin holding the claim cancels it like any other.
+    if (user.role != Role::Admin) {
+      throw WorklistError(WorklistError::Kind::Forbidden, "only an admin may cancel task " + std::to_string(id) + " (a reader releases it instead)");
     }
     db.prepare("UPDATE tasks SET state = 'CANCELED', lease_expires_ms = 0, updated_ms = ? WHERE id = ?").bind(1, now).bind(2, id).run();
     LOG_INFO("worklist", "task " << id << " canceled by " << user.name << (reason.empty() ? "" : ": " + reason));
@@ -590,7 +600,9 @@ Task Worklist::review(int64_t id, const User& user, const std::string& decision,
 }
 
 void Worklist::payResult(int64_t taskId, const std::string& verifier) {
-  writeResult(get(taskId), verifier);
+  const Task task = get(taskId);
+  // A task opened again (its results withdrawn) owes nothing until it completes again.
+  if (task.state == TaskState::Completed) writeResult(task, verifier);
   db_.with([&](sqlite::Database& db) { db.prepare("DELETE FROM results_due WHERE task_fk = ?").bind(1, taskId).run(); });
 }
 
@@ -914,8 +926,9 @@ nlohmann::json toJson(const Task& t) {
                       {"step", t.step}, {"readerSlot", t.readerSlot}, {"state", taskStateName(t.state)}, {"priority", t.priority},
                       {"due", t.due}, {"assignee", t.assignee}, {"revisions", t.revisions}};
   if (t.state == TaskState::InProgress) {
+    // The Transaction UID stays with the worklist (UPS-RS clients claim with their own, which
+    // no answer may return, PS3.4 CC.2.1.3).
     j["leaseExpiresMs"] = t.leaseExpiresMs;
-    j["transactionUid"] = t.transactionUid;
   }
   return j;
 }

@@ -140,7 +140,7 @@ class Worklist {
   // withdrawn ones (their predecessors). A label task of a reviewed case is withdrawn through
   // its review task (409).
   Withdrawal withdraw(int64_t id, const User& user, RejectionReason reason, const std::string& comment);
-  // A final end to a task short of completion (UPS CANCELED): by its claim holder or an admin.
+  // A final end to a task short of completion (UPS CANCELED): an admin's decision.
   // A canceled reader no longer holds the case back: when the others have submitted, the
   // review follows. Revisions are kept.
   Task cancel(int64_t id, const User& user, const std::string& reason);

@@ -4,6 +4,8 @@
 // C-STORE takes the rejected instances out of its index (DICOMweb no longer serves them).
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "NodeHarness.h"
 #include "OrthancHarness.h"
 #include "Validators.h"
@@ -111,6 +113,22 @@ TEST(Iocm, WithdrawnResultsReachThePacsAsAValidRejectionNoteAndTheNextCompletion
   const json audit = other.getJson("/api/v1/audit?action=reject-instances");
   ASSERT_EQ(audit["entries"].size(), 1u);
   EXPECT_EQ(audit["entries"][0]["objectId"], firstSr);
+
+  // Trust: a note an annotator stores over STOW-RS is kept but rejects nothing (withdrawing is
+  // a reviewer's decision, made through the API).
+  RunningNode third(tmp / "third", NodeSettings{1, {{"ProtocolsDirectory", tmp / "protocols"}}});
+  ASSERT_EQ(storescu(third.dicomPort(), {tmp / "first.dcm"}).exitCode, 0);
+  const std::string annotator = third.addUser("ann", "annotator");
+  const std::string boundary = "iocm-boundary-7";
+  const std::string body = "--" + boundary + "\r\nContent-Type: application/dicom\r\n\r\n" + readFile(tmp / "note.dcm") + "\r\n--" + boundary + "--\r\n";
+  const HttpResult stowed = httpRequest(third.httpPort(), "POST", "/dicomweb/studies", body,
+                                        {{"Authorization", "Bearer " + annotator}, {"Accept", "application/dicom+json"},
+                                         {"Content-Type", "multipart/related; type=\"application/dicom\"; boundary=" + boundary}});
+  ASSERT_EQ(stowed.status, 200) << stowed.body;
+  ASSERT_TRUE(eventually([&] { return listed(third, third.adminToken(), study).find(note) != std::string::npos; }));
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_NE(listed(third, third.adminToken(), study).find(firstSr), std::string::npos) << "an untrusted note rejects nothing";
+  EXPECT_TRUE(third.getJson("/api/v1/audit?action=reject-instances")["entries"].empty());
 }
 
 TEST(Iocm, InsideOrthancAReviewedCaseIsWithdrawnThroughItsReviewAndApprovedAgain) {

@@ -122,9 +122,15 @@ void runUps(const Site& site, uint16_t dicomPort, const std::string& dir) {
       << "the JSON API shows the same task";
   EXPECT_EQ(ann1.changeState(a, "CANCELED", t1).status, 409) << "COMPLETED is final";
 
-  // The second reader gives up: CANCELED is final, and the case goes to review with one reading.
-  ASSERT_EQ(ann2.changeState(b, "CANCELED", t2).status, 200);
-  EXPECT_EQ(attribute(json::parse(ann2.send("GET", "/workitems/" + b).body)[0], "00741000"), "CANCELED");
+  // A reader cannot drop a reading: canceling is an admin's decision. The admin takes the
+  // workitem (after the reader releases it) and cancels it: CANCELED is final, and the case
+  // goes to review with the one reading it has.
+  EXPECT_EQ(ann2.changeState(b, "CANCELED", t2).status, 403);
+  ASSERT_EQ(site.call(ann2.token, "POST", "/api/v1/tasks/" + taskOf(b) + "/release").status, 200);
+  const std::string t3 = "2.25.3003";
+  ASSERT_EQ(admin.changeState(b, "IN PROGRESS", t3).status, 200);
+  ASSERT_EQ(admin.changeState(b, "CANCELED", t3).status, 200);
+  EXPECT_EQ(attribute(json::parse(admin.send("GET", "/workitems/" + b).body)[0], "00741000"), "CANCELED");
   json reviews;
   ASSERT_TRUE(eventually([&] {
     reviews = rev.search("?ProcedureStepState=SCHEDULED&StudyInstanceUID=" + study);
@@ -132,6 +138,9 @@ void runUps(const Site& site, uint16_t dicomPort, const std::string& dir) {
   })) << reviews.dump();
   EXPECT_EQ(attribute(reviews[0], "00741204").rfind("Review: ", 0), 0u);
   EXPECT_EQ(ann1.send("GET", "/workitems/" + attribute(reviews[0], "00080018")).status, 404) << "annotators see no review";
+  const std::string reviewUid = attribute(reviews[0], "00080018");
+  ASSERT_EQ(rev.changeState(reviewUid, "IN PROGRESS", "2.25.4004").status, 200);
+  EXPECT_EQ(rev.changeState(reviewUid, "COMPLETED", "2.25.4004").status, 409) << "a review ends in a decision, not a state";
 
   // Create: a workitem for another protocol on the same study; the same again conflicts.
   const json create = {{"00741000", {{"vr", "CS"}, {"Value", {"SCHEDULED"}}}},
