@@ -100,6 +100,23 @@ TEST(Iocm, WithdrawnResultsReachThePacsAsAValidRejectionNoteAndTheNextCompletion
   const std::string predecessor = runCommand({"dcmdump", "+P", "0008,1155", tmp / "second.dcm"}).output;
   EXPECT_NE(predecessor.find(firstSr), std::string::npos) << predecessor;
 
+  // Withdrawn before it reached the PACS (which is down): the result is skipped there, and only
+  // the note goes once the PACS is back.
+  pacs.stop();
+  ASSERT_EQ(as(node, reviewer, "POST", "/api/v1/tasks/" + task + "/withdraw", "{}").status, 200);
+  ASSERT_EQ(as(node, reader, "PUT", "/api/v1/tasks/" + task + "/annotation", noteAt(slice).dump()).status, 201);
+  ASSERT_EQ(as(node, reader, "POST", "/api/v1/tasks/" + task + "/submit").status, 200);
+  ASSERT_TRUE(eventually([&] { return outputsOf(node, task).size() == 3; }));
+  const std::string thirdSr = outputsOf(node, task)[2]["sopInstanceUid"];
+  const HttpResult unsent = as(node, reviewer, "POST", "/api/v1/tasks/" + task + "/withdraw", R"({"reason": "patient-safety"})");
+  ASSERT_EQ(unsent.status, 200) << unsent.body;
+  const std::string lastNote = json::parse(unsent.body)["rejectionNote"];
+  EXPECT_EQ(outputsOf(node, task)[2]["exports"][0]["state"], "skipped") << outputsOf(node, task)[2].dump();
+  pacs.start();
+  ASSERT_TRUE(eventually([&] { return !pacs.findInstance(lastNote).empty(); }, std::chrono::seconds(30)));
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_TRUE(pacs.findInstance(thirdSr).empty()) << "a withdrawn result never reaches the PACS";
+
   // A second node that holds the withdrawn SR receives the PACS's copy of the note over
   // C-STORE, and takes the SR out of its index too.
   RunningNode other(tmp / "other", NodeSettings{1, {{"ProtocolsDirectory", tmp / "protocols"}}});

@@ -79,7 +79,11 @@ TEST(Atna, TheMessageEscapesWhatPeopleTypeAndNamesStudyPatientAndOutcome) {
   EXPECT_NE(xml.find("ParticipantObjectID=\"P-9\" ParticipantObjectTypeCode=\"1\" ParticipantObjectTypeCodeRole=\"1\""), std::string::npos);
   EXPECT_NE(xml.find("UserID=\"rita\" AlternativeUserID=\"annotator\" UserIsRequestor=\"true\" NetworkAccessPointID=\"10.1.2.3\""),
             std::string::npos) << xml;
-  // Success says nothing more than its indicator.
+  // Bytes that are not UTF-8 (a name in another character set) become U+FFFD; valid ones stay.
+  AtnaStudy latin1{"1.2.3", "", "", "P-9", std::string("M\xFCller^J\xC3\xBCrgen")};
+  const std::string odd = atnaMessage(entry, {latin1}, source());
+  EXPECT_NE(odd.find("M\xEF\xBF\xBDller^J\xC3\xBCrgen"), std::string::npos) << odd;
+    // Success says nothing more than its indicator.
   entry.event.outcome = "success";
   EXPECT_EQ(atnaMessage(entry, {study}, source()).find("EventOutcomeDescription"), std::string::npos);
 }
