@@ -143,6 +143,27 @@ class Parser : public JsonFieldReader {
     return m;
   }
 
+  std::optional<Provenance> provenance(const json& j, const std::string& path) {
+    if (!j.contains("provenance")) return std::nullopt;
+    const json& p = j.at("provenance");
+    if (!p.is_object()) {
+      problem(path + ".provenance", "must be an object {\"source\", \"algorithm\", \"prelabel\"}");
+      return std::nullopt;
+    }
+    Provenance out;
+    const std::string source = string(p, "source", path + ".provenance", true);
+    if (source == "algorithm-edited") out.source = Provenance::Source::AlgorithmEdited;
+    else if (source != "algorithm" && !source.empty()) problem(path + ".provenance.source", "must be 'algorithm' or 'algorithm-edited'");
+    if (p.contains("algorithm") && p.at("algorithm").is_object()) {
+      out.algorithmName = string(p.at("algorithm"), "name", path + ".provenance.algorithm", true);
+      out.algorithmVersion = string(p.at("algorithm"), "version", path + ".provenance.algorithm", false);
+    } else {
+      problem(path + ".provenance.algorithm", "is required {\"name\", \"version\"}");
+    }
+    out.prelabel = string(p, "prelabel", path + ".provenance", false);
+    return out;
+  }
+
   void trackingUid(const std::string& uid, const std::string& path) {
     if (!uid.empty() && !isValidUid(uid)) problem(path, "'" + uid + "' is not a valid UID");
   }
@@ -173,6 +194,7 @@ class Parser : public JsonFieldReader {
       else for (size_t i = 0; i < list.size(); ++i) f.measurements.push_back(measurement(list[i], path + ".measurements[" + std::to_string(i) + "]"));
     }
     f.comment = string(j, "comment", path, false);
+    f.provenance = provenance(j, path);
     return f;
   }
 
@@ -191,6 +213,7 @@ class Parser : public JsonFieldReader {
     c.trackingId = string(j, "trackingId", path, false);
     c.trackingUid = string(j, "trackingUid", path, false);
     trackingUid(c.trackingUid, path + ".trackingUid");
+    c.provenance = provenance(j, path);
     return c;
   }
 
@@ -215,6 +238,18 @@ class Parser : public JsonFieldReader {
   }
 };
 }  // namespace
+
+const char* provenanceSourceName(Provenance::Source source) {
+  return source == Provenance::Source::Algorithm ? "algorithm" : "algorithm-edited";
+}
+
+json toJson(const Provenance& p) {
+  json algorithm = {{"name", p.algorithmName}};
+  if (!p.algorithmVersion.empty()) algorithm["version"] = p.algorithmVersion;
+  json out = {{"source", provenanceSourceName(p.source)}, {"algorithm", algorithm}};
+  if (!p.prelabel.empty()) out["prelabel"] = p.prelabel;
+  return out;
+}
 
 const char* geometryTypeName(GeometryType type) { return enumName(kGeometryNames, type); }
 std::optional<GeometryType> geometryTypeFromName(const std::string& name) { return enumFromName(kGeometryNames, name); }
@@ -323,6 +358,7 @@ json toJson(const AnnotationDocument& doc) {
       jf["measurements"] = list;
     }
     if (!f.comment.empty()) jf["comment"] = f.comment;
+    if (f.provenance) jf["provenance"] = toJson(*f.provenance);
     findings.push_back(jf);
   }
   out["findings"] = findings;
@@ -334,6 +370,7 @@ json toJson(const AnnotationDocument& doc) {
     if (c.image) jc["image"] = imageJson(*c.image);
     if (!c.trackingId.empty()) jc["trackingId"] = c.trackingId;
     if (!c.trackingUid.empty()) jc["trackingUid"] = c.trackingUid;
+    if (c.provenance) jc["provenance"] = toJson(*c.provenance);
     classifications.push_back(jc);
   }
   out["classifications"] = classifications;

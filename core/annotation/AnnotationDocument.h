@@ -46,6 +46,19 @@ struct Measurement {
   std::string note;          // e.g. which pixel spacing the value is based on
 };
 
+// Where an item came from when it is not simply the observer's own work: an algorithm's
+// pre-label (imported SR or SEG), as the reader kept it or as the reader changed it. Set by the
+// worklist when a revision is saved (by comparison with the study's pre-labels), never trusted
+// from the client.
+struct Provenance {
+  enum class Source { Algorithm, AlgorithmEdited };
+  Source source = Source::Algorithm;
+  std::string algorithmName;
+  std::string algorithmVersion;
+  std::string prelabel;  // SOP Instance UID of the imported SR/SEG the item came from
+};
+const char* provenanceSourceName(Provenance::Source source);
+
 struct Finding {
   std::string trackingId;    // human-readable, stable across revisions
   std::string trackingUid;   // generated when absent
@@ -56,6 +69,7 @@ struct Finding {
   std::vector<Evaluation> evaluations;
   std::vector<Measurement> measurements;
   std::string comment;
+  std::optional<Provenance> provenance;
 };
 
 struct Classification {
@@ -65,6 +79,7 @@ struct Classification {
   std::optional<ImageRef> image;  // image-level when set, study-level otherwise
   std::string trackingId;
   std::string trackingUid;
+  std::optional<Provenance> provenance;
 };
 
 struct Observer {
@@ -106,5 +121,6 @@ class AnnotationError : public ProblemsError {
 AnnotationDocument parseAnnotationDocument(const nlohmann::json& json);
 AnnotationDocument parseAnnotationDocument(const std::string& text);
 nlohmann::json toJson(const AnnotationDocument& doc);
+nlohmann::json toJson(const Provenance& provenance);
 
 }  // namespace annot

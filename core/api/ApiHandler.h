@@ -166,6 +166,9 @@ class ApiHandler : public HttpHandler {
   // DICOMweb routes (DicomwebRoutes.cpp).
   void addDicomwebRoutes();
   HttpResponse withdrawResults(const Call& call);
+  HttpResponse importPrelabel(const Call& call);
+  HttpResponse listPrelabels(const Call& call);
+  HttpResponse taskPrelabel(const Call& call);
   // UPS-RS (UpsRoutes.cpp): the worklist as workitems.
   void addUpsRoutes();
   nlohmann::json workitemOf(const Task& task, const HttpRequest& request);

@@ -4,6 +4,12 @@
 #include "api/WorklistSupport.h"
 #include "api/StudyJson.h"
 #include "common/Clock.h"
+#include "dicom/SourceImages.h"
+#include "dicom/Uid.h"
+#include "dicomweb/DicomwebService.h"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dcfilefo.h>
 
 namespace annot {
 namespace {
@@ -57,6 +63,9 @@ void ApiHandler::addWorklistRoutes() {
   routes_.push_back({"GET", "/api/v1/tasks/{}/annotation", kWorkers, [this](const Call& c) { return getAnnotation(c); }});
   routes_.push_back({"POST", "/api/v1/tasks/{}/review", {Role::Reviewer, Role::Admin}, [this](const Call& c) { return reviewTask(c); }});
   routes_.push_back({"POST", "/api/v1/tasks/{}/withdraw", {Role::Reviewer, Role::Admin}, [this](const Call& c) { return withdrawResults(c); }});
+  routes_.push_back({"POST", "/api/v1/studies/{}/prelabels", {Role::Reviewer, Role::Admin}, [this](const Call& c) { return importPrelabel(c); }});
+  routes_.push_back({"GET", "/api/v1/studies/{}/prelabels", {Role::Reviewer, Role::Admin}, [this](const Call& c) { return listPrelabels(c); }});
+  routes_.push_back({"GET", "/api/v1/tasks/{}/prelabel", kWorkers, [this](const Call& c) { return taskPrelabel(c); }});
   for (const char* which : {"agreement", "balance"}) {
     const std::string name = which;
     routes_.push_back({"GET", "/api/v1/reports/" + name, {Role::Reviewer, Role::Admin, Role::Researcher},
@@ -160,6 +169,8 @@ HttpResponse ApiHandler::getTask(const Call& call) {
       body["readers"] = readers;
       body["agreement"] = worklist_.caseAgreement(task);
     }
+    const json prelabelUse = worklist_.prelabelUse(task.id);
+    if (!prelabelUse.is_null()) body["prelabelUse"] = prelabelUse;
     audit(call, "view-task", "task", call.params.at(0));
     return jsonResponse(200, body);
   } catch (const WorklistError& e) {
@@ -292,6 +303,70 @@ HttpResponse worklistError(const WorklistError& e) {
     r.body = body.dump();
   }
   return r;
+}
+
+}  // namespace annot
+
+namespace annot {
+
+// An AI pre-label for a study: the SR or SEG itself (application/dicom), or one the node already
+// holds ({"sopInstanceUid"}: sent by the algorithm over C-STORE or STOW-RS). The algorithm is
+// named by the object or by ?algorithm= and ?algorithmVersion=.
+HttpResponse ApiHandler::importPrelabel(const Call& call) {
+  const std::string& study = call.params.at(0);
+  if (!isValidUid(study)) throw BadRequest("'" + study + "' is not a Study Instance UID");
+  const std::string type = call.request.header("content-type");
+  DcmFileFormat file;
+  if (type.rfind("application/dicom", 0) == 0) {
+    try {
+      parsePart10(call.request.body, "the request body", file);
+    } catch (const std::exception& e) {
+      throw BadRequest(std::string("the body is not a DICOM Part 10 object: ") + e.what());
+    }
+  } else if (type.rfind("application/json", 0) == 0) {
+    const json body = api::parseJsonBody(call.request);
+    if (!body.is_object() || !body.contains("sopInstanceUid") || !body["sopInstanceUid"].is_string()) {
+      throw BadRequest("body must be {\"sopInstanceUid\": an SR or SEG this node holds}");
+    }
+    const std::string sop = body["sopInstanceUid"];
+    if (!dicomweb_ || !dicomweb_->loadStored(sop, file)) return errorResponse(404, "instance " + sop + " is not held here");
+  } else {
+    return errorResponse(415, "send the SR or SEG as application/dicom, or {\"sopInstanceUid\"} as application/json");
+  }
+  const AlgorithmIdentity given{call.request.queryValue("algorithm"), call.request.queryValue("algorithmVersion"), "", "", ""};
+  try {
+    const Prelabel p = worklist_.importPrelabel(study, *file.getDataset(), given, call.user->name);
+    audit(call, "import-prelabel", "instance", p.sopInstanceUid, "success",
+          p.kind + " by " + p.algorithm.name + " " + p.algorithm.version + " for study " + study);
+    return jsonResponse(201, toJson(p, false));
+  } catch (const WorklistError& e) {
+    audit(call, "import-prelabel", "study", study, "failure", e.what());
+    return worklistError(e);
+  }
+}
+
+HttpResponse ApiHandler::listPrelabels(const Call& call) {
+  const std::string& study = call.params.at(0);
+  json list = json::array();
+  for (const auto& p : worklist_.prelabels(study)) list.push_back(toJson(p, false));
+  audit(call, "list-prelabels", "study", study);
+  return jsonResponse(200, {{"prelabels", list}});
+}
+
+// The draft a task's reader starts from, made of the study's pre-labels.
+HttpResponse ApiHandler::taskPrelabel(const Call& call) {
+  const int64_t id = taskId(call.params.at(0));
+  try {
+    const Task task = worklist_.get(id);
+    if (!mayView(*call.user, task)) return errorResponse(403, "task " + call.params.at(0) + " belongs to another reader");
+    const PrelabelDraft draft = worklist_.prelabelDraft(id);
+    json sources = json::array();
+    for (const auto& p : worklist_.prelabels(task.studyInstanceUid)) sources.push_back(toJson(p, false));
+    audit(call, "view-prelabel", "task", call.params.at(0));
+    return jsonResponse(200, {{"task", id}, {"annotation", toJson(draft.document)}, {"notes", draft.notes}, {"prelabels", sources}});
+  } catch (const WorklistError& e) {
+    return worklistError(e);
+  }
 }
 
 }  // namespace annot

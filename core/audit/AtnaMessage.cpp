@@ -144,7 +144,8 @@ AtnaEventKind atnaEventKind(const AuditEvent& e) {
   if (a == "query-audit") return {kAuditLogUsed, 'R', std::nullopt};
   if (startsWith(a, "list-") || a == "dicomweb-search") return {kQuery, 'E', std::nullopt};
   if (a == "dicomweb-retrieve" || a == "dicomweb-frames" || a == "dicomweb-bulkdata") return {kInstancesTransferred, 'R', std::nullopt};
-  if (a == "dicomweb-store") return {kInstancesTransferred, 'C', std::nullopt};
+  // An AI pre-label imported is an instance received, like a STOW-RS store.
+  if (a == "dicomweb-store" || a == "import-prelabel") return {kInstancesTransferred, 'C', std::nullopt};
   if (startsWith(a, "export")) return {kInstancesTransferred, 'R', std::nullopt};
   if (startsWith(a, "view-") || a == "dicomweb-metadata" || a == "dicomweb-rendered" || startsWith(a, "report-")) {
     return {kInstancesAccessed, 'R', std::nullopt};

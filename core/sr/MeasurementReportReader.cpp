@@ -130,7 +130,7 @@ class Mapper {
     std::vector<const SrContentItem*> nums;
     std::vector<const SrContentItem*> codes;
     std::vector<const SrContentItem*> texts;
-    std::string comment;
+    std::string comment, algorithmName, algorithmVersion;
     for (const auto& item : g.children) {
       if (item.concept.sameConcept(c::TrackingIdentifier)) trackingId = item.text;
       else if (item.concept.sameConcept(c::TrackingUniqueIdentifier)) trackingUid = item.text;
@@ -155,6 +155,8 @@ class Mapper {
         }
       } else if (item.valueType == "CODE") codes.push_back(&item);
       else if (item.valueType == "TEXT" && item.concept.sameConcept(c::Comment)) comment = item.text;
+      else if (item.valueType == "TEXT" && item.concept.sameConcept(c::AlgorithmName)) algorithmName = item.text;
+      else if (item.valueType == "TEXT" && item.concept.sameConcept(c::AlgorithmVersion)) algorithmVersion = item.text;
       else if (item.valueType == "TEXT") texts.push_back(&item);
       else if (item.valueType == "IMAGE") imageOfGroup = &item;
       else if (item.valueType == "UIDREF" || item.valueType == "CONTAINER" || item.valueType == "SCOORD3D" ||
@@ -193,6 +195,7 @@ class Mapper {
     f.finding = finding;
     f.findingSite = site;
     f.comment = comment;
+    if (!algorithmName.empty()) f.provenance = Provenance{Provenance::Source::Algorithm, algorithmName, algorithmVersion, {}};
     if (finding.empty()) {
       unmapped.push_back(where + ": no Finding code; reported as (121071, DCM, \"Finding\") itself");
       f.finding = c::Finding;

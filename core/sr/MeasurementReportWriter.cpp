@@ -159,6 +159,12 @@ void addFindingGroup(TreeBuilder& b, size_t measurements, const Finding& f, cons
              g.image.frame);
   }
   if (f.findingSite) b.code(group, DSRTypes::RT_hasConceptMod, c::FindingSite, *f.findingSite);
+  if (f.provenance && f.provenance->source == Provenance::Source::Algorithm) {
+    // TID 4019 in the group: the region and finding are the algorithm's, kept by the reader.
+    // A finding the reader changed is theirs and carries none.
+    b.text(group, DSRTypes::RT_hasConceptMod, c::AlgorithmName, f.provenance->algorithmName);
+    b.text(group, DSRTypes::RT_hasConceptMod, c::AlgorithmVersion, f.provenance->algorithmVersion);
+  }
   bool first = true;
   for (const auto& m : f.measurements) {
     const size_t num = b.num(group, m);

@@ -19,5 +19,8 @@ inline const Code GeometricPurposeOfRegion{"130400", "DCM", "Geometric purpose o
 inline const Code BoundedBy{"75958009", "SCT", "Bounded by"};
 inline const Code QualitativeEvaluations{"C0034375", "UMLS", "Qualitative Evaluations"};
 inline const Code Comment{"121106", "DCM", "Comment"};
+// TID 4019 Algorithm Identification: which algorithm made a measurement group's content.
+inline const Code AlgorithmName{"111001", "DCM", "Algorithm Name"};
+inline const Code AlgorithmVersion{"111003", "DCM", "Algorithm Version"};
 inline const Code ProcedureReported{"121058", "DCM", "Procedure reported"};
 }  // namespace annot::sr_codes

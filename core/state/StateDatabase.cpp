@@ -240,6 +240,20 @@ ALTER TABLE outputs_v15 RENAME TO outputs;
 CREATE UNIQUE INDEX outputs_current ON outputs(task_fk, revision, kind) WHERE withdrawn_by = '';
 CREATE INDEX outputs_task ON outputs(task_fk);
 )SQL",
+      // 16: AI pre-labels, an imported SR or SEG per row, as annotation documents (JSON).
+      R"SQL(
+CREATE TABLE prelabels(
+  id INTEGER PRIMARY KEY,
+  study_uid TEXT NOT NULL,
+  sop_instance_uid TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  algorithm TEXT NOT NULL,
+  document TEXT NOT NULL,
+  unmapped TEXT NOT NULL,
+  imported_by TEXT NOT NULL,
+  imported_ms INTEGER NOT NULL);
+CREATE INDEX prelabels_study ON prelabels(study_uid, id);
+)SQL",
   };
   return steps;
 }

@@ -428,11 +428,96 @@ ResolvedDraft Worklist::resolveFor(const Task& task, const std::string& document
       throw WorklistError(WorklistError::Kind::Invalid,
                           "the annotation is for study " + doc.studyInstanceUid + ", the task for " + task.studyInstanceUid);
     }
-    if (draft) return resolveDraft(doc, imagesFor(task), &protocol);
-    return {resolveAnnotation(doc, imagesFor(task), &protocol), {}};
+    const SourceImageSet images = imagesFor(task);
+    ResolvedDraft resolved = draft ? resolveDraft(doc, images, &protocol) : ResolvedDraft{resolveAnnotation(doc, images, &protocol), {}};
+    // Provenance is the worklist's to say, by comparison with the study's pre-labels.
+    markProvenance(resolved.document, prelabels(task.studyInstanceUid), images);
+    return resolved;
   } catch (const AnnotationError& e) {
     throw WorklistError(WorklistError::Kind::Invalid, "the annotation was not saved", e.problems());
+  } catch (const SegmentationError& e) {
+    throw WorklistError(WorklistError::Kind::Invalid, "the annotation was not saved", e.problems());
   }
+}
+
+Prelabel Worklist::importPrelabel(const std::string& studyUid, DcmDataset& dataset, const AlgorithmIdentity& given,
+                                  const std::string& importedBy) {
+  if (!studies_.facts(studyUid)) throw WorklistError(WorklistError::Kind::NotFound, "study " + studyUid + " is not held here");
+  Prelabel p;
+  try {
+    p = readPrelabel(dataset, given);
+  } catch (const PrelabelError& e) {
+    throw WorklistError(WorklistError::Kind::Invalid, e.what());
+  }
+  if (p.studyInstanceUid != studyUid) {
+    throw WorklistError(WorklistError::Kind::Invalid, "the " + p.kind + " belongs to study " + p.studyInstanceUid + ", not " + studyUid);
+  }
+  // Checked against the study's images as a reader's draft would be: what it refers to is
+  // here, its regions fit the images, its masks have their frames' size.
+  const SourceImageSet images = studies_.images(studyUid);
+  try {
+    const AnnotationDocument doc = parseAnnotationDocument(p.document);
+    resolveDraft(doc, images, nullptr);
+  } catch (const AnnotationError& e) {
+    throw WorklistError(WorklistError::Kind::Invalid, "the " + p.kind + " does not fit the study's images", e.problems());
+  } catch (const SegmentationError& e) {
+    throw WorklistError(WorklistError::Kind::Invalid, "the " + p.kind + " does not fit the study's images", e.problems());
+  }
+  p.importedBy = importedBy;
+  p.importedMs = nowMillis();
+  return db_.with([&](sqlite::Database& db) {
+    auto seen = db.prepare("SELECT id FROM prelabels WHERE sop_instance_uid = ?");
+    seen.bind(1, p.sopInstanceUid);
+    if (seen.step()) {
+      throw WorklistError(WorklistError::Kind::Conflict,
+                          p.kind + " " + p.sopInstanceUid + " was imported before (pre-label " + std::to_string(seen.integer(0)) + ")");
+    }
+    db.prepare("INSERT INTO prelabels(study_uid, sop_instance_uid, kind, algorithm, document, unmapped, imported_by, imported_ms) "
+               "VALUES(?,?,?,?,?,?,?,?)")
+        .bind(1, p.studyInstanceUid).bind(2, p.sopInstanceUid).bind(3, p.kind).bind(4, toJson(p.algorithm).dump())
+        .bind(5, p.document.dump()).bind(6, nlohmann::json(p.unmapped).dump()).bind(7, p.importedBy).bind(8, p.importedMs).run();
+    p.id = db.lastInsertRowId();
+    return p;
+  });
+}
+
+std::vector<Prelabel> Worklist::prelabels(const std::string& studyUid) {
+  return db_.with([&](sqlite::Database& db) {
+    auto st = db.prepare("SELECT id, study_uid, sop_instance_uid, kind, algorithm, document, unmapped, imported_by, imported_ms "
+                         "FROM prelabels WHERE study_uid = ? ORDER BY id");
+    st.bind(1, studyUid);
+    std::vector<Prelabel> out;
+    while (st.step()) {
+      Prelabel p;
+      p.id = st.integer(0);
+      p.studyInstanceUid = st.text(1);
+      p.sopInstanceUid = st.text(2);
+      p.kind = st.text(3);
+      const nlohmann::json a = nlohmann::json::parse(st.text(4));
+      p.algorithm = {a.value("name", ""), a.value("version", ""), a.value("uid", ""), a.value("manufacturer", ""), a.value("modelName", "")};
+      p.document = nlohmann::json::parse(st.text(5));
+      p.unmapped = nlohmann::json::parse(st.text(6)).get<std::vector<std::string>>();
+      p.importedBy = st.text(7);
+      p.importedMs = st.integer(8);
+      out.push_back(std::move(p));
+    }
+    return out;
+  });
+}
+
+PrelabelDraft Worklist::prelabelDraft(int64_t id) {
+  const Task task = get(id);
+  const std::vector<Prelabel> found = prelabels(task.studyInstanceUid);
+  if (found.empty()) throw WorklistError(WorklistError::Kind::NotFound, "study " + task.studyInstanceUid + " has no pre-label");
+  return draftFromPrelabels(found, protocolOf(task), imagesFor(task));
+}
+
+nlohmann::json Worklist::prelabelUse(int64_t id) {
+  const Task task = get(id);
+  const std::vector<Prelabel> found = prelabels(task.studyInstanceUid);
+  if (found.empty() || task.revisions == 0) return nullptr;
+  const SourceImageSet images = imagesFor(task);
+  return provenanceSummary(parseAnnotationDocument(annotation(id, 0).document), found, images);
 }
 
 Revision Worklist::save(int64_t id, const User& user, const std::string& documentText, SaveOptions options) {

@@ -20,6 +20,7 @@
 #include "protocol/Protocol.h"
 #include "sr/RejectionNote.h"
 #include "state/StateDatabase.h"
+#include "worklist/Prelabels.h"
 #include "worklist/ResultSink.h"
 #include "worklist/StudySource.h"
 
@@ -177,6 +178,17 @@ class Worklist {
   Task review(int64_t id, const User& user, const std::string& decision, const std::string& comment, int64_t labelTaskId,
               const std::string& consensus = "");
   std::vector<TaskOutput> outputs(int64_t id);
+  // AI pre-labels (see Prelabels.h). Importing checks the object against the study the node
+  // holds (its study, its images, its geometry): NotFound for an unknown study, Invalid with
+  // every problem, Conflict when the same instance was imported before.
+  Prelabel importPrelabel(const std::string& studyInstanceUid, DcmDataset& dataset, const AlgorithmIdentity& given,
+                          const std::string& importedBy);
+  std::vector<Prelabel> prelabels(const std::string& studyInstanceUid);
+  // The draft a task's reader starts from; NotFound when its study has no pre-label.
+  PrelabelDraft prelabelDraft(int64_t id);
+  // What the readers of a task did with the pre-labels in its latest revision (null when the
+  // study has none or nothing was saved).
+  nlohmann::json prelabelUse(int64_t id);
   // Writes the results that approvals and submits committed but that were not written: the
   // process stopped in between, or storing failed (disk full). Only debts recorded before
   // `createdBeforeMs`, so that a decision being paid right now is not paid twice. Returns how

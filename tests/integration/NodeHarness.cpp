@@ -10,6 +10,13 @@ namespace annot::test {
 
 std::string nodeBinary() { return ANNOT_NODE_BIN; }
 
+std::string firstMultipartPart(const std::string& body) {
+  const size_t start = body.find("\r\n\r\n");
+  const std::string boundary = body.substr(0, body.find("\r\n"));
+  const size_t end = body.find("\r\n" + boundary, start);
+  return body.substr(start + 4, end - start - 4);
+}
+
 CommandResult tlsHandshake(uint16_t port, const std::vector<std::string>& args) {
   std::string command = "openssl s_client -connect 127.0.0.1:" + std::to_string(port);
   for (const auto& a : args) command += " '" + a + "'";
@@ -124,6 +131,33 @@ nlohmann::json maskedLesionAnnotation(const std::string& slice) {
                          {"evaluations", {{{"concept", codedConcept("ENHANCE", "99ANNOT", "Contrast enhancement")},
                                            {"value", codedConcept("52101004", "SCT", "Present")}}}}}}},
           {"segmentation", {{"segments", {lesion}}, {"masks", {{{"segment", 1}, {"image", {{"sopInstanceUid", slice}}}, {"runs", {{410, 10}, {450, 10}}}}}}}}};
+}
+
+void writeAiNoduleProtocol(const std::string& dir) {
+  runCommand({"mkdir", "-p", dir});
+  writeFile(dir + "/ai-nodules.json",
+            nlohmann::json{{"id", "ai-nodules"}, {"version", "1"}, {"title", "CT nodules with AI pre-labels"}, {"appliesTo", {{"modalities", {"CT"}}}},
+                           {"procedure", codedConcept("25045-6", "LN", "CT unspecified body region")}, {"readers", 1}, {"review", false},
+                           {"labels", {{{"key", "nodule"}, {"finding", codedConcept("27925004", "SCT", "Nodule")}, {"geometries", {"bbox", "point"}},
+                                        {"segmentation", true}},
+                                       {{"key", "neoplasm"}, {"finding", codedConcept("108369006", "SCT", "Neoplasm")}, {"geometries", {"polyline"}}}}}}
+                .dump());
+}
+
+nlohmann::json bboxOn(const std::string& image, double c0, double r0, double c1, double r1) {
+  return {{"type", "bbox"}, {"image", {{"sopInstanceUid", image}}}, {"points", {{c0, r0}, {c1, r1}}}};
+}
+
+nlohmann::json noduleNetPrelabel(const nlohmann::json& region, const std::string& pointImage, const std::string& firstUid,
+                                 const std::string& secondUid) {
+  const nlohmann::json provenance = {{"source", "algorithm"}, {"algorithm", {{"name", "NoduleNet"}, {"version", "3.1"}}}};
+  const nlohmann::json nodule = codedConcept("27925004", "SCT", "Nodule");
+  return {{"observer", {{"type", "device"}, {"name", "NoduleNet"}, {"uid", "2.25.77"}, {"manufacturer", "Lung AI Inc"}}},
+          {"findings",
+           {{{"finding", nodule}, {"trackingId", "AI nodule 1"}, {"trackingUid", firstUid}, {"geometry", region}, {"provenance", provenance}},
+            {{"finding", nodule}, {"trackingId", "AI nodule 2"}, {"trackingUid", secondUid},
+             {"geometry", {{"type", "point"}, {"image", {{"sopInstanceUid", pointImage}}}, {"points", {{20, 20}}}}},
+             {"provenance", provenance}}}}};
 }
 
 std::unique_ptr<ChildProcess> startLimitedPacs(const std::string& dir, const std::string& aeTitle, uint16_t port) {

@@ -51,6 +51,15 @@ void writeCtProtocol(const std::string& dir, const std::string& id, bool review)
 // A reader's work for the shipped brain MR protocol on `slice` (40x40): a lesion outlined, its
 // enhancement, and its mask (two runs) as a SEG segment.
 nlohmann::json maskedLesionAnnotation(const std::string& slice);
+// A CT protocol for AI pre-labels: 'nodule' (Nodule; box or point; may be painted) and
+// 'neoplasm' (Neoplasm; line, as dcmjs's Length writes it); one reader, no review.
+void writeAiNoduleProtocol(const std::string& dir);
+nlohmann::json bboxOn(const std::string& image, double c0, double r0, double c1, double r1);
+// An algorithm's output as an annotation document (device observer NoduleNet, version 3.1 in
+// each finding's TID 4019): a nodule boxed by `region`, another as a point at (20, 20) on
+// `pointImage`, with the given Tracking UIDs.
+nlohmann::json noduleNetPrelabel(const nlohmann::json& region, const std::string& pointImage, const std::string& firstUid,
+                                 const std::string& secondUid);
 // DCMTK's storescp as an older PACS: it accepts Verification, MR images and Comprehensive SR
 // only (no Enhanced SR, no Segmentation), storing into `dir`; its log is `dir`.log.
 std::unique_ptr<ChildProcess> startLimitedPacs(const std::string& dir, const std::string& aeTitle, uint16_t port);
@@ -68,6 +77,8 @@ CommandResult storescuUncompressedClassesOfFiles(uint16_t port, const std::vecto
 CommandResult rawStore(uint16_t port, const std::vector<std::string>& args);
 
 std::string nodeBinary();
+// The body of the first part of a multipart answer (a WADO-RS retrieve).
+std::string firstMultipartPart(const std::string& body);
 // A self-signed certificate (common name `name`, for 127.0.0.1 unless other subject alternative
 // names are given) and its unencrypted RSA key of `rsaBits`, made with the openssl command line as DIR/NAME.crt
 // and DIR/NAME.key; throws when openssl fails.

@@ -270,14 +270,6 @@ TEST(Dicomweb, LabeledStudiesAreFoundByTheirLabels) {
 }
 
 namespace {
-// The body of the first part of a multipart answer.
-std::string firstPart(const std::string& body) {
-  const size_t start = body.find("\r\n\r\n");
-  const std::string boundary = body.substr(0, body.find("\r\n"));
-  const size_t end = body.find("\r\n" + boundary, start);
-  return body.substr(start + 4, end - start - 4);
-}
-
 std::string dumpValue(const std::string& file, const char* tag) {
   const auto out = runCommand({"dcmdump", "+P", tag, "-s", file}).output;
   const auto open = out.find('['), close = out.find(']');
@@ -348,7 +340,7 @@ TEST(Dicomweb, ResearchersGetADeidentifiedViewWhoseReferencesResolve) {
   const auto srAnswer = as(researcher, "GET", "/dicomweb/studies/" + deidStudy + "/series/" + srSeries + "/instances/" + deidSr);
   ASSERT_EQ(srAnswer.status, 200) << srAnswer.body;
   const std::string srFile = tmp / "deid-sr.dcm";
-  writeFile(srFile, firstPart(srAnswer.body));
+  writeFile(srFile, firstMultipartPart(srAnswer.body));
   expectClean(readFile(srFile), "the retrieved SR");
   const json read = json::parse(runCommand({nodeBinary(), "read-sr", srFile}).output);
   EXPECT_EQ(read["sr"]["studyInstanceUid"], deidStudy);
@@ -364,7 +356,7 @@ TEST(Dicomweb, ResearchersGetADeidentifiedViewWhoseReferencesResolve) {
   const auto imageAnswer = as(researcher, "GET", "/dicomweb/studies/" + deidStudy + "/series/" + ctSeries + "/instances/" + deidImage);
   ASSERT_EQ(imageAnswer.status, 200);
   const std::string imageFile = tmp / "deid-ct.dcm";
-  writeFile(imageFile, firstPart(imageAnswer.body));
+  writeFile(imageFile, firstMultipartPart(imageAnswer.body));
   expectClean(readFile(imageFile), "the retrieved image");
   EXPECT_EQ(dumpValue(imageFile, "0008,0018"), deidImage);
   EXPECT_EQ(dumpValue(imageFile, "0010,0040"), "F");

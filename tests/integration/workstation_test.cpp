@@ -381,6 +381,66 @@ TEST(Workstation, StaffSignInThroughTheHospitalsOpenIdProvider) {
   }
 }
 
+// An algorithm's SR and SEG (the product's SR writer and dcmjs's SEG, as a model run elsewhere
+// writes them) imported for a study: the reader opens the task in the browser and starts from
+// them, marked "AI"; deletes one finding, draws one; the SR written on submission carries the
+// algorithm's identification on the kept finding only, and the SEG's segment is AUTOMATIC.
+TEST(Workstation, AReaderStartsFromAnAlgorithmsPrelabelAndTheResultsTellItsItemsFromTheReaders) {
+  TempDir tmp;
+  writeAiNoduleProtocol(tmp / "protocols");
+  RunningNode node(tmp / "data", NodeSettings{1, {{"ProtocolsDirectory", tmp / "protocols"}}});
+  const std::string admin = node.addUser("ada", "admin");
+  const std::string reader = node.addUser("rita", "annotator");
+  const std::string study = generateStudy(tmp / "ct", {"--slices", "2", "--rows", "64", "--columns", "64", "--body-part", "CHEST"});
+  const std::vector<std::string> slices = listFiles(tmp / "ct", ".dcm");
+  const std::string s0 = sopInstanceUidOf(slices.at(0)), s1 = sopInstanceUidOf(slices.at(1));
+  ASSERT_EQ(storescu(node.dicomPort(), {tmp / "ct"}).exitCode, 0);
+  const std::string task = firstTaskOf(node, study);
+  writeFile(tmp / "model.json", noduleNetPrelabel(bboxOn(s0, 4, 6, 14, 9), s0, "2.25.1111", "2.25.2222").dump());
+  ASSERT_EQ(runCommand({nodeBinary(), "make-sr", "--annotation", tmp / "model.json", "--images", tmp / "ct", "--out", tmp / "ai-sr.dcm"}).exitCode, 0);
+  const CommandResult seg = runCommand({"node", std::string(ANNOT_COMPAT_DIR) + "/make-seg.mjs", tmp / "ai-seg.dcm", "--box", "4,6,14,9",
+                                        "--algorithm", "NoduleNet", "--version", "3.1", "--type", "27925004,SCT,Nodule", slices.at(0), slices.at(1)});
+  ASSERT_EQ(seg.exitCode, 0) << seg.output;
+  const std::map<std::string, std::string> asAdmin = {{"Authorization", "Bearer " + admin}, {"Content-Type", "application/dicom"}};
+  for (const char* file : {"ai-sr.dcm", "ai-seg.dcm"}) {
+    const HttpResult r = httpRequest(node.httpPort(), "POST", "/api/v1/studies/" + study + "/prelabels", readFile(tmp / file), asAdmin);
+    ASSERT_EQ(r.status, 201) << file << ": " << r.body;
+  }
+
+  const json report = runScript("prelabel.mjs", {"--base", Site{node.httpPort(), "", ""}.ui(), "--reader", "rita:" + reader,
+                                                 "--screenshots", screenshotDir(tmp)});
+  ASSERT_TRUE(report.contains("saved")) << report.dump();
+  EXPECT_GT(report["maskOnScreen"].get<double>(), 0.001) << "the algorithm's mask is painted";
+  EXPECT_NE(report["flash"].get<std::string>().find("Submitted"), std::string::npos) << report["flash"];
+
+  json outputs;
+  ASSERT_TRUE(eventually([&] { return (outputs = node.getJson("/api/v1/tasks/" + task)["outputs"]).size() == 2; })) << outputs.dump();
+  EXPECT_EQ(node.getJson("/api/v1/tasks/" + task)["prelabelUse"]["findings"], json({{"kept", 1}, {"edited", 0}, {"removed", 1}, {"added", 1}}));
+  for (const auto& o : outputs) {
+    const std::string file = tmp / (o["kind"].get<std::string>() + ".dcm");
+    const HttpResult got = httpRequest(node.httpPort(), "GET",
+                                       "/dicomweb/studies/" + study + "/series/" + o["seriesInstanceUid"].get<std::string>() + "/instances/" +
+                                           o["sopInstanceUid"].get<std::string>(),
+                                       "", {{"Authorization", "Bearer " + admin}});
+    ASSERT_EQ(got.status, 200) << got.body;
+    writeFile(file, firstMultipartPart(got.body));
+    if (o["kind"] == "SR") {
+      EXPECT_TRUE(passesDciodvfy(file, "EnhancedSR"));
+      const json read = json::parse(runCommand({nodeBinary(), "read-sr", file}).output);
+      ASSERT_EQ(read["annotation"]["findings"].size(), 2u) << read.dump();
+      for (const auto& f : read["annotation"]["findings"]) {
+        if (f["trackingUid"] == "2.25.1111") EXPECT_EQ(f["provenance"]["algorithm"]["name"], "NoduleNet") << f.dump();
+        else EXPECT_FALSE(f.contains("provenance")) << "drawn by the reader: " << f.dump();
+      }
+    } else {
+      EXPECT_TRUE(passesDciodvfy(file, "Segmentation"));
+      const json read = json::parse(runCommand({nodeBinary(), "read-seg", file}).output);
+      EXPECT_EQ(read["segments"][0]["algorithm"]["type"], "AUTOMATIC") << read.dump();
+      EXPECT_EQ(read["segments"][0]["algorithm"]["name"], "NoduleNet");
+    }
+  }
+}
+
 TEST(Workstation, BadInputIsShownNextToItsItemAndNothingSavedIsLost) {
   TempDir tmp;
   RunningNode node(tmp / "data", NodeSettings{1});

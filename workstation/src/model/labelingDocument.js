@@ -49,7 +49,18 @@ export function segmentOf(protocol, label) {
 
 // A new, empty finding of a label for a shape just drawn.
 export function newFinding(annotationUID, label) {
-  return { annotationUID, label, findingSite: null, evaluations: [], measurements: [], comment: '', trackingId: '', trackingUid: '' };
+  return { annotationUID, label, findingSite: null, evaluations: [], measurements: [], comment: '', trackingId: '', trackingUid: '', provenance: null };
+}
+
+// The badge of a finding that came from an AI pre-label: the algorithm's as made, or changed by
+// the reader (as of the last save); null for the reader's own.
+export function provenanceBadge(finding) {
+  const p = finding.provenance;
+  if (!p) return null;
+  const who = `${p.algorithm.name}${p.algorithm.version ? ` ${p.algorithm.version}` : ''}`;
+  return p.source === 'algorithm'
+    ? { text: 'AI', title: `As ${who} found it` }
+    : { text: 'AI, edited', title: `Found by ${who}, changed by the reader` };
 }
 
 // The annotation document for the API.
@@ -107,6 +118,7 @@ export function readDocument(protocol, doc) {
     comment: f.comment || '',
     trackingId: f.trackingId || '',
     trackingUid: f.trackingUid || '',
+    provenance: f.provenance || null,
     geometry: f.geometry,
   }));
   const classifications = (doc.classifications || []).map((c) => {
@@ -150,6 +162,8 @@ export function adoptTracking(findings, savedDocument) {
     if (!findings[i]) return;
     findings[i].trackingUid = saved.trackingUid || findings[i].trackingUid;
     findings[i].trackingId = saved.trackingId || findings[i].trackingId;
+    // Whether it is still the algorithm's is the server's judgement, made at each save.
+    findings[i].provenance = saved.provenance || null;
     findings[i].measurements = [
       ...findings[i].measurements.filter((m) => !m.derived),
       ...(saved.measurements || []).filter((m) => m.derived),

@@ -148,7 +148,7 @@ class LabelingPage {
       await this.showMasksOfSeries();
       this.setTool(this.editable ? this.defaultDrawingTool() : 'WindowLevel');
       this.renderPanel();
-      this.say(this.statusLine());
+      this.say(this.statusLine(), this.prelabelNote ? 'warning' : 'info');
       this.keepLease();
       this.exposeForTests();
     } catch (e) {
@@ -181,7 +181,8 @@ class LabelingPage {
   }
 
   statusLine() {
-    return `${this.taskLine()} · ${this.protocol.title || this.protocol.id}`;
+    const line = `${this.taskLine()} · ${this.protocol.title || this.protocol.id}`;
+    return this.prelabelNote ? `${line} · ${this.prelabelNote}` : line;
   }
 
   makeLayer({ editable, color }) {
@@ -199,7 +200,10 @@ class LabelingPage {
   }
 
   async loadOwnWork() {
-    if (!this.task.revisions) return;
+    if (!this.task.revisions) {
+      if (this.editable) await this.loadPrelabel();
+      return;
+    }
     const saved = await api('GET', `api/v1/tasks/${this.task.id}/annotation`);
     this.revision = saved.revision;
     const hidden = this.applyDocument(this.layer, saved.annotation, (work) => {
@@ -209,6 +213,31 @@ class LabelingPage {
     this.hidden = hidden;
     this.lastSaved = JSON.stringify(this.document());
     this.setSaveStatus(`Revision ${saved.revision}${saved.complete ? '' : ' (draft)'} loaded`);
+  }
+
+  // A task nobody has saved yet starts from the study's AI pre-labels, when there are any. They
+  // are the reader's draft from here: nothing is saved until the reader's first save, and the
+  // server marks, at every save, which items are still the algorithm's.
+  async loadPrelabel() {
+    let answer;
+    try {
+      answer = await api('GET', `api/v1/tasks/${this.task.id}/prelabel`);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) return;
+      throw e;
+    }
+    this.applyDocument(this.layer, answer.annotation, (work) => {
+      this.work.findings = work.findings;
+      this.work.classifications = work.classifications;
+    });
+    this.lastSaved = '';
+    this.dirty = true;
+    const names = [...new Set(answer.prelabels.map((p) => `${p.algorithm.name} ${p.algorithm.version}`))].join(', ');
+    const masks = answer.annotation.segmentation ? answer.annotation.segmentation.masks.length : 0;
+    this.setSaveStatus('Pre-label loaded, not saved yet');
+    const notes = answer.notes.length ? ` Not offered: ${answer.notes.join('; ')}.` : '';
+    this.prelabelNote = `Started from the AI pre-label of ${names}: ${this.work.findings.length} finding(s), ${masks} mask frame(s). ` +
+      `Check each one; what you keep stays marked as the algorithm's.${notes}`;
   }
 
   // Draws a document's shapes and paints its masks on a layer; reports what could not be shown.
@@ -690,7 +719,7 @@ class LabelingPage {
       currentImage: () => this.currentImageRef(),
       revision: () => this.revision,
       dirty: () => this.dirty,
-      findings: () => this.work.findings.map((f) => ({ label: f.label, geometry: this.layer.geometryOf(f) })),
+      findings: () => this.work.findings.map((f) => ({ label: f.label, geometry: this.layer.geometryOf(f), provenance: f.provenance ? f.provenance.source : '' })),
       masks: () => this.layer.masks(),
       classifications: () => this.work.classifications.map((c) => ({ ...c })),
       readers: () => this.readers.map((r) => ({ task: r.task, findings: r.findings.length, shown: !!r.layer })),

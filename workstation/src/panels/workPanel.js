@@ -2,7 +2,7 @@
 // about it, the classifications, the masks, and save/submit. Problems the API reports are shown
 // next to the item they concern.
 import { codeSelect, cssColor, h } from '../dom.js';
-import { colorOfLabel, sameCode } from '../model/labelingDocument.js';
+import { colorOfLabel, provenanceBadge, sameCode } from '../model/labelingDocument.js';
 
 const GEOMETRY_NAMES = { point: 'point', polyline: 'line', polygon: 'polygon', bbox: 'box', ellipse: 'ellipse', circle: 'circle' };
 
@@ -105,6 +105,7 @@ function findingCard(page, finding, index) {
     oninput: (ev) => { finding.comment = ev.target.value; changed(); },
   })));
   const color = colorOfLabel(page.protocol, finding.label);
+  const badge = provenanceBadge(finding);
   return h('div', {
     class: `finding${finding.annotationUID === page.selectedUid ? ' selected' : ''}${problems.length ? ' has-problems' : ''}`,
     'data-uid': finding.annotationUID,
@@ -115,6 +116,7 @@ function findingCard(page, finding, index) {
     h('button', { class: 'link', title: 'Show it', onclick: () => page.goTo(finding) },
       `${index + 1}. ${rule ? rule.finding.meaning : finding.label}`),
     h('span', { class: 'muted' }, ` ${geometry ? GEOMETRY_NAMES[geometry.type] : ''} · ${imageLabel(page, finding)}`),
+    badge ? h('span', { class: 'badge ai', title: badge.title, 'data-testid': `provenance-${index}` }, badge.text) : null,
     h('span', { class: 'spacer' }),
     editable ? h('button', { class: 'link danger', title: 'Delete (Del)', onclick: () => page.deleteFinding(finding) }, 'Delete') : null),
   h('fieldset', { disabled: !editable }, body),

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 
-import { adoptTracking, buildDocument, newFinding, placeProblem, readDocument } from '../../src/model/labelingDocument.js';
+import { adoptTracking, buildDocument, newFinding, placeProblem, provenanceBadge, readDocument } from '../../src/model/labelingDocument.js';
 
 const protocol = JSON.parse(readFileSync(new URL('../../../sr-templates/protocols/chest-ct-lung-nodules.json', import.meta.url)));
 const code = (c, s, m) => ({ code: c, scheme: s, meaning: m });
@@ -81,4 +81,18 @@ test('tracking identifiers made by the server are kept for the next revision', (
   assert.equal(w.findings[0].trackingUid, '2.25.9');
   assert.equal(w.findings[0].trackingId, 'nodule #1');
   assert.deepEqual(w.findings[0].measurements.map((m) => m.concept.code), ['103339001', 'x']);
+});
+
+test('a pre-label finding carries its provenance and the server decides it at each save', () => {
+  const algorithm = { name: 'NoduleNet', version: '3.1' };
+  const doc = { findings: [{ label: 'nodule', trackingUid: '2.25.7', geometry: box, provenance: { source: 'algorithm', algorithm } }] };
+  const back = readDocument(protocol, doc);
+  assert.deepEqual(provenanceBadge(back.findings[0]), { text: 'AI', title: 'As NoduleNet 3.1 found it' });
+  // The provenance is never sent: the server compares with the pre-label itself.
+  assert.equal(buildDocument(protocol, { observer: { name: 'r' }, findings: back.findings, classifications: [] }, (f) => f.geometry).findings[0].provenance, undefined);
+  adoptTracking(back.findings, { findings: [{ trackingUid: '2.25.7', provenance: { source: 'algorithm-edited', algorithm } }] });
+  assert.equal(provenanceBadge(back.findings[0]).text, 'AI, edited');
+  adoptTracking(back.findings, { findings: [{ trackingUid: '2.25.7' }] });
+  assert.equal(provenanceBadge(back.findings[0]), null, "the reader's own");
+  assert.equal(provenanceBadge(newFinding('u', 'nodule')), null);
 });
