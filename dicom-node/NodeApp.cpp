@@ -87,7 +87,7 @@ int serve(const NodeConfig& config) {
   // IOCM rejection notes received (or written here when results are withdrawn) take the
   // instances they reject out of the index.
   RejectionHonour rejections(catalog, [&store](const std::string& key) { return store.absolutePath(key); }, audit,
-                             config.dataDirectory + "/rejected", {config.dicomAet, config.rejectionNoteSenders});
+                             config.dataDirectory + "/rejected", {config.dicomAet, RejectionTrust{config.rejectionNoteSenders}});
   rejections.listen(bus);
   rejections.start();
   if (users.list().empty()) {

@@ -60,8 +60,19 @@ PluginApp::PluginApp(OrthancPluginContext* context, const PluginConfig& config)
       }),
       api_(index_, metrics_, users_, audit_, worklist_,
            ApiInfo{"annotation-node (Orthanc plugin)", ANNOT_VERSION, config.aeTitle, kPrefix}, browserSettings(config)),
+      rejections_(rest_, index_, audit_, config.dataDirectory + "/rejected", RejectionTrust{config.rejectionNoteSenders, false},
+                  [this](const std::string& sop) {
+                    // Stored by this process (announced before the withdrawal is recorded), or
+                    // recorded as the note that withdrew results.
+                    {
+                      std::lock_guard<std::mutex> lock(ownMutex_);
+                      if (ownOutputs_.count(sop)) return true;
+                    }
+                    return worklist_.isOwnRejectionNote(sop);
+                  }),
       feed_(rest_, state_, [this](const std::string& sop) { return isOwnOutput(sop); },
             [this](const std::string& study) { worklist_.scheduleForStudy(study); }) {
+  feed_.onEveryNewInstance([this](const std::string& instanceId) { rejections_.consider(instanceId); });
   api_.setOutbox(&outbox_);
   api_.setDicomweb(&dicomweb_);
   if (config.auditRepository.enabled()) {

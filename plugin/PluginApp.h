@@ -18,6 +18,7 @@
 #include "dicomweb/DicomwebService.h"
 #include "metrics/Metrics.h"
 #include "orthanc/OrthancChangeFeed.h"
+#include "orthanc/OrthancRejectionHonour.h"
 #include "orthanc/OrthancDicomwebSource.h"
 #include "orthanc/OrthancResults.h"
 #include "orthanc/OrthancStudyIndex.h"
@@ -72,6 +73,9 @@ class PluginApp {
   OrthancDicomwebSource dicomwebSource_;
   dicomweb::DicomwebService dicomweb_;
   ApiHandler api_;
+  // IOCM rejection notes Orthanc receives (or the product writes) take what they reject out of
+  // Orthanc; the change feed calls it for every new instance.
+  OrthancRejectionHonour rejections_;
   OrthancChangeFeed feed_;
   // Stores into Orthanc, so it starts with Orthanc, not with the plugin.
   OwedResults owedResults_{worklist_};

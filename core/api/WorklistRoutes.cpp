@@ -169,6 +169,7 @@ HttpResponse ApiHandler::getTask(const Call& call) {
       body["readers"] = readers;
       body["agreement"] = worklist_.caseAgreement(task);
     }
+    if (task.step == "label") body["prelabels"] = worklist_.prelabelCount(task.studyInstanceUid);
     const json prelabelUse = worklist_.prelabelUse(task.id);
     if (!prelabelUse.is_null()) body["prelabelUse"] = prelabelUse;
     audit(call, "view-task", "task", call.params.at(0));

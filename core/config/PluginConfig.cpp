@@ -5,6 +5,7 @@
 
 #include "common/Log.h"
 #include "config/ConfigReaders.h"
+#include "dicom/AeTitle.h"
 
 namespace annot {
 
@@ -47,7 +48,7 @@ PluginConfig PluginConfig::fromOrthancConfiguration(const std::string& jsonText)
     config::rejectUnknownKeys(section, {"Enabled", "DataDirectory", "ProtocolsDirectory", "Destinations", "TaskLeaseSeconds",
                                         "OutboxMaxBackoffSeconds", "InitialAdmin", "LogLevel", "WorkstationDirectory", "ViewerDirectory",
                                         "SessionIdleMinutes", "TokenLifetimeDays", "Ldap", "OpenIdConnect", "ResultFallback",
-                                        "AuditRepository"});
+                                        "AuditRepository", "RejectionNoteSenders"});
     c.enabled = config::readBool(section, "Enabled", c.enabled);
     c.dataDirectory = config::readString(section, "DataDirectory", c.dataDirectory);
     c.protocolsDirectory = config::readString(section, "ProtocolsDirectory", c.protocolsDirectory);
@@ -64,6 +65,10 @@ PluginConfig PluginConfig::fromOrthancConfiguration(const std::string& jsonText)
     if (section.contains("OpenIdConnect")) c.oidc = parseOidcSettings(section.at("OpenIdConnect"));
     c.resultFallback = config::readResultFallback(section);
     c.auditRepository = config::readAuditRepository(section);
+    c.rejectionNoteSenders = config::readStrings(section, "RejectionNoteSenders", "AE titles");
+    for (const auto& aet : c.rejectionNoteSenders) {
+      if (!isValidAeTitle(aet)) throw std::invalid_argument("RejectionNoteSenders entry '" + aet + "' is not a valid AE title");
+    }
     Log::parseLevel(c.logLevel);  // throws on an unknown level
     if (c.dataDirectory.empty()) throw std::invalid_argument("configuration key 'DataDirectory' must not be empty");
     for (const auto& d : c.destinations) {

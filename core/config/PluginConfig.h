@@ -34,6 +34,10 @@ struct PluginConfig {
   OidcSettings oidc;  // "OpenIdConnect": hospital sign-in through an OpenID provider
   ResultFallback resultFallback;  // what a modality that does not accept SEG or Enhanced SR gets instead
   AuditRepositorySettings auditRepository;  // "AuditRepository": ATNA syslog (off when absent)
+  // IOCM rejection notes from these calling AE titles take what they reject out of Orthanc
+  // (empty: none; Orthanc accepts C-STORE from any caller by default); the product's own
+  // notes always do.
+  std::vector<std::string> rejectionNoteSenders;
 
   static constexpr const char* kSection = "AnnotationNode";
   // Reads the whole Orthanc configuration (as OrthancPluginGetConfiguration returns it). Throws

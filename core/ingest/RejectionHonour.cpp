@@ -9,6 +9,7 @@
 #include "common/Log.h"
 #include "dicom/DatasetAccess.h"
 #include "common/TextLists.h"
+#include "ingest/RejectionPolicy.h"
 #include "sr/RejectionNote.h"
 #include "storage/FileSync.h"
 
@@ -57,43 +58,32 @@ std::vector<std::string> RejectionHonour::honour(const std::string& noteUid) {
   DcmFileFormat file;
   const OFCondition loaded = file.loadFile(pathOf_(stored->storageKey).c_str());
   if (loaded.bad()) throw std::runtime_error(std::string("cannot read it: ") + loaded.text());
-  const auto note = readRejectionNote(*file.getDataset());
-  if (!note) return {};  // an ordinary key object selection
   const std::string& sender = stored->callingAet;
-  const bool trusted = sender == trust_.ownAet ||
-                       (sender.rfind("STOW:", 0) != 0 &&
-                        (trust_.senders.empty() || std::find(trust_.senders.begin(), trust_.senders.end(), sender) != trust_.senders.end()));
+  // The node's own notes, and DICOM peers it trusts; never a STOW-RS client.
+  const bool trusted = sender == trust_.ownAet || (sender.rfind("STOW:", 0) != 0 && trust_.senders.trusts(sender));
   if (!trusted) {
-    LOG_WARN("iocm", "rejection note " << noteUid << " from " << sender << " is stored but not honoured: not a trusted sender (RejectionNoteSenders)");
+    if (readRejectionNote(*file.getDataset())) {
+      LOG_WARN("iocm", "rejection note " << noteUid << " from " << sender << " is stored but not honoured: not a trusted sender (RejectionNoteSenders)");
+    }
     return {};
   }
-  DcmDataset& ds = *file.getDataset();
-  const std::string noteStudy = getString(ds, DCM_StudyInstanceUID), notePatient = getString(ds, DCM_PatientID);
-  std::vector<std::string> held;
+  const auto plan = planRejection(
+      *file.getDataset(), noteUid,
+      [&](const std::string& sop) -> std::optional<std::string> {
+        const auto place = catalog_.placeOf(sop);
+        if (!place || !catalog_.findInstance(sop)) return std::nullopt;
+        return place->studyInstanceUid;
+      },
+      [&](const std::string& studyUid) -> std::optional<std::string> {
+        const auto study = catalog_.getStudy(studyUid);
+        if (!study) return std::nullopt;
+        return study->summary.patient.patientId;
+      });
+  if (!plan || plan->reject.empty()) return {};
+  const auto& note = plan->note;
+  const std::vector<std::string>& held = plan->reject;
   std::vector<std::pair<std::string, std::string>> files;  // uid, path
-  for (const auto& i : note->instances) {
-    if (i.sopInstanceUid == noteUid) continue;
-    const auto place = catalog_.placeOf(i.sopInstanceUid);
-    const auto found = catalog_.findInstance(i.sopInstanceUid);
-    if (!place || !found) continue;
-    if (place->studyInstanceUid != noteStudy || i.studyInstanceUid != noteStudy) {
-      LOG_WARN("iocm", "rejection note " << noteUid << " names " << i.sopInstanceUid << " of another study: ignored");
-      continue;
-    }
-    held.push_back(i.sopInstanceUid);
-    files.emplace_back(i.sopInstanceUid, pathOf_(found->storageKey));
-  }
-  if (!held.empty()) {
-    const auto study = catalog_.getStudy(noteStudy);
-    if (!study || study->summary.patient.patientId != notePatient) {
-      LOG_WARN("iocm", "rejection note " << noteUid << " names patient '" << notePatient << "', not the study's: not honoured");
-      return {};
-    }
-  }
-  if (held.empty()) {
-    LOG_INFO("iocm", "rejection note " << noteUid << " rejects nothing held here");
-    return {};
-  }
+  for (const auto& uid : held) files.emplace_back(uid, pathOf_(catalog_.findInstance(uid)->storageKey));
   // Out of the index first: from here on nothing serves them, whatever happens to the files.
   catalog_.removeInstances(held);
   const std::string folder = quarantine_ + "/" + noteUid;
@@ -105,10 +95,10 @@ std::vector<std::string> RejectionHonour::honour(const std::string& noteUid) {
     }
   }
   AuditEvent e{"", "", "reject-instances", "instance", joinList(held), "success",
-               std::string(rejectionCode(note->reason).meaning) + " by note " + noteUid, "iocm"};
-  e.study = note->instances.front().studyInstanceUid;
+               std::string(rejectionCode(note.reason).meaning) + " by note " + noteUid, "iocm"};
+  e.study = note.instances.front().studyInstanceUid;
   audit_.record(e);
-  LOG_INFO("iocm", "rejection note " << noteUid << " (" << rejectionCode(note->reason).meaning << "): " << held.size()
+  LOG_INFO("iocm", "rejection note " << noteUid << " (" << rejectionCode(note.reason).meaning << "): " << held.size()
                                      << " instance(s) removed from the index, files in " << folder);
   return held;
 }

@@ -16,6 +16,7 @@
 #include "catalog/Catalog.h"
 #include "common/PeriodicWorker.h"
 #include "events/EventBus.h"
+#include "ingest/RejectionPolicy.h"
 
 namespace annot {
 
@@ -26,7 +27,7 @@ class RejectionHonour {
   // or in `senders` (empty: any DICOM peer); a note stored over STOW-RS is never honoured.
   struct Trust {
     std::string ownAet;
-    std::vector<std::string> senders;
+    RejectionTrust senders;
   };
   RejectionHonour(Catalog& catalog, std::function<std::string(const std::string& key)> pathOf, AuditLog& audit,
                   std::string quarantineDirectory, Trust trust);

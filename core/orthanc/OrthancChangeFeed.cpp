@@ -58,6 +58,13 @@ size_t OrthancChangeFeed::poll() {
 }
 
 void OrthancChangeFeed::onNewInstance(const std::string& instanceId) {
+  if (newInstanceHook_) {
+    try {
+      newInstanceHook_(instanceId);
+    } catch (const std::exception& e) {
+      LOG_ERROR("changes", "new instance " << instanceId << ": " << e.what());
+    }
+  }
   const auto instance = rest_.findJson("/instances/" + instanceId);
   if (!instance) return;  // deleted since
   const std::string sop = (*instance)["MainDicomTags"].value("SOPInstanceUID", "");

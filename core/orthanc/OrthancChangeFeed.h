@@ -25,6 +25,10 @@ class OrthancChangeFeed {
         // Polls every second as well as when woken.
         worker_("changes", std::chrono::seconds(1), [this] { follow(); }) {}
 
+  // Called for every new instance, ours included, before anything else (IOCM: a rejection note
+  // may be the product's own). On the feed's thread; exceptions are logged.
+  void onEveryNewInstance(std::function<void(const std::string& instanceId)> hook) { newInstanceHook_ = std::move(hook); }
+
   // Follows the log on a thread; once it has caught up, the touched studies are re-checked
   // (follow()). Call once Orthanc serves REST.
   void start() { worker_.start(); }
@@ -47,6 +51,7 @@ class OrthancChangeFeed {
   StateDatabase& db_;
   IsOwnOutput isOwnOutput_;
   Schedule schedule_;
+  std::function<void(const std::string&)> newInstanceHook_;
   bool recovered_ = false;  // touched studies re-checked after the first catch-up (worker thread only)
   PeriodicWorker worker_;  // last: stopped before the members its rounds use go
 };

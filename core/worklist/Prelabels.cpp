@@ -110,7 +110,16 @@ Prelabel readSrPrelabel(DcmDataset& ds, const AlgorithmIdentity& given) {
   if (!given.name.empty() && doc.observer.kind == Observer::Kind::Person) a.uid.clear();
   completeDeviceUid(a);
   if (doc.findings.empty() && doc.classifications.empty()) throw PrelabelError("the SR holds no finding and no classification to offer");
-  for (auto& f : doc.findings) f.provenance = fromAlgorithm(a, content.info.sopInstanceUid);
+  // A Tracking UID names one finding; a writer that repeats one gets fresh ones for the
+  // repeats (made when the import is resolved).
+  std::set<std::string> seen;
+  for (auto& f : doc.findings) {
+    if (!f.trackingUid.empty() && !seen.insert(f.trackingUid).second) {
+      f.trackingUid.clear();
+      f.trackingId.clear();
+    }
+    f.provenance = fromAlgorithm(a, content.info.sopInstanceUid);
+  }
   for (auto& c : doc.classifications) c.provenance = fromAlgorithm(a, content.info.sopInstanceUid);
   doc.observer = Observer{Observer::Kind::Device, a.name, "", a.uid, a.manufacturer, a.modelName, ""};
   doc.protocol.reset();
@@ -147,6 +156,13 @@ Prelabel readSegPrelabel(DcmDataset& ds, const AlgorithmIdentity& given) {
   requireAlgorithm(a, "the SEG");
   completeDeviceUid(a);
   if (seg.frames.empty()) throw PrelabelError("the SEG holds no mask frame to offer");
+  // Masks become runs for the readers' editor: a bound keeps a noisy or huge SEG from taking
+  // the node's memory (the product's own masks go up to this size too).
+  constexpr uint64_t kMaxPixels = uint64_t{512} * 1024 * 1024;
+  if (static_cast<uint64_t>(seg.rows) * seg.columns * seg.frames.size() > kMaxPixels) {
+    throw PrelabelError("the SEG has " + std::to_string(seg.frames.size()) + " frames of " + std::to_string(seg.columns) + "x" +
+                        std::to_string(seg.rows) + ": more than a reader's draft can hold (512 Mpixel)");
+  }
   AnnotationDocument doc;
   doc.observer = Observer{Observer::Kind::Device, a.name, "", a.uid, a.manufacturer, a.modelName, ""};
   doc.segmentation = segmentationInput(seg, a);
@@ -433,7 +449,8 @@ void markProvenance(AnnotationDocument& doc, const std::vector<Prelabel>& prelab
   }
 }
 
-json provenanceSummary(const AnnotationDocument& doc, const std::vector<Prelabel>& prelabels, const SourceImageSet& images) {
+json provenanceSummary(const AnnotationDocument& doc, const std::vector<Prelabel>& prelabels, const SourceImageSet& images,
+                       const Protocol* protocol) {
   const AlgorithmItems items = algorithmItems(prelabels);
   json findings = {{"kept", 0}, {"edited", 0}, {"removed", 0}, {"added", 0}};
   std::set<std::string> present;
@@ -445,7 +462,8 @@ json provenanceSummary(const AnnotationDocument& doc, const std::vector<Prelabel
   }
   for (const auto& [uid, entry] : items.findings) {
     const Finding& theirs = entry.first;
-    if (theirs.geometry && images.find(theirs.geometry->image.sopInstanceUid) && !present.count(uid)) {
+    const bool offered = !protocol || protocol->labelForFinding(theirs.finding);
+    if (offered && theirs.geometry && images.find(theirs.geometry->image.sopInstanceUid) && !present.count(uid)) {
       findings["removed"] = findings["removed"].get<int>() + 1;
     }
   }

@@ -76,7 +76,8 @@ void markProvenance(AnnotationDocument& document, const std::vector<Prelabel>& p
 
 // What the reader did with the algorithm's items in a saved document: kept, edited, removed,
 // added (their own).
+// With a protocol, only what it offered the reader counts as removed.
 nlohmann::json provenanceSummary(const AnnotationDocument& document, const std::vector<Prelabel>& prelabels,
-                                 const SourceImageSet& images);
+                                 const SourceImageSet& images, const Protocol* protocol = nullptr);
 
 }  // namespace annot

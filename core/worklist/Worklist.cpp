@@ -456,8 +456,13 @@ Prelabel Worklist::importPrelabel(const std::string& studyUid, DcmDataset& datas
   // here, its regions fit the images, its masks have their frames' size.
   const SourceImageSet images = studies_.images(studyUid);
   try {
-    const AnnotationDocument doc = parseAnnotationDocument(p.document);
-    resolveDraft(doc, images, nullptr);
+    // Stored resolved: findings without a Tracking UID get one now, so that what the readers
+    // keep is recognised as the algorithm's at every later save.
+    AnnotationDocument resolved = resolveDraft(parseAnnotationDocument(p.document), images, nullptr).document;
+    for (auto& f : resolved.findings) f.measurements.erase(std::remove_if(f.measurements.begin(), f.measurements.end(),
+                                                                          [](const Measurement& m) { return m.derived; }),
+                                                           f.measurements.end());
+    p.document = toJson(resolved);
   } catch (const AnnotationError& e) {
     throw WorklistError(WorklistError::Kind::Invalid, "the " + p.kind + " does not fit the study's images", e.problems());
   } catch (const SegmentationError& e) {
@@ -505,8 +510,20 @@ std::vector<Prelabel> Worklist::prelabels(const std::string& studyUid) {
   });
 }
 
+size_t Worklist::prelabelCount(const std::string& studyUid) {
+  return db_.with([&](sqlite::Database& db) {
+    auto st = db.prepare("SELECT COUNT(*) FROM prelabels WHERE study_uid = ?");
+    st.bind(1, studyUid);
+    st.step();
+    return static_cast<size_t>(st.integer(0));
+  });
+}
+
 PrelabelDraft Worklist::prelabelDraft(int64_t id) {
   const Task task = get(id);
+  if (task.step != "label") {
+    throw WorklistError(WorklistError::Kind::Conflict, "task " + std::to_string(id) + " is a review: pre-labels are a reader's starting point");
+  }
   const std::vector<Prelabel> found = prelabels(task.studyInstanceUid);
   if (found.empty()) throw WorklistError(WorklistError::Kind::NotFound, "study " + task.studyInstanceUid + " has no pre-label");
   return draftFromPrelabels(found, protocolOf(task), imagesFor(task));
@@ -516,8 +533,14 @@ nlohmann::json Worklist::prelabelUse(int64_t id) {
   const Task task = get(id);
   const std::vector<Prelabel> found = prelabels(task.studyInstanceUid);
   if (found.empty() || task.revisions == 0) return nullptr;
-  const SourceImageSet images = imagesFor(task);
-  return provenanceSummary(parseAnnotationDocument(annotation(id, 0).document), found, images);
+  // A summary, not a check: images gone since (a rejection note, retention) leave it out.
+  try {
+    const SourceImageSet images = imagesFor(task);
+    return provenanceSummary(parseAnnotationDocument(annotation(id, 0).document), found, images, &protocolOf(task));
+  } catch (const ProblemsError& e) {
+    LOG_WARN("worklist", "task " << id << ": no pre-label summary: " << e.what());
+    return nullptr;
+  }
 }
 
 Revision Worklist::save(int64_t id, const User& user, const std::string& documentText, SaveOptions options) {
@@ -806,6 +829,15 @@ TaskOutput Worklist::writeResult(const Task& task, const std::string& verifier) 
 bool Worklist::isOutput(const std::string& sop) {
   return db_.with([&](sqlite::Database& db) {
     auto st = db.prepare("SELECT 1 FROM outputs WHERE sop_instance_uid = ?");
+    st.bind(1, sop);
+    return st.step();
+  });
+}
+
+bool Worklist::isOwnRejectionNote(const std::string& sop) {
+  if (sop.empty()) return false;
+  return db_.with([&](sqlite::Database& db) {
+    auto st = db.prepare("SELECT 1 FROM outputs WHERE withdrawn_by = ?");
     st.bind(1, sop);
     return st.step();
   });

@@ -184,6 +184,7 @@ class Worklist {
   Prelabel importPrelabel(const std::string& studyInstanceUid, DcmDataset& dataset, const AlgorithmIdentity& given,
                           const std::string& importedBy);
   std::vector<Prelabel> prelabels(const std::string& studyInstanceUid);
+  size_t prelabelCount(const std::string& studyInstanceUid);
   // The draft a task's reader starts from; NotFound when its study has no pre-label.
   PrelabelDraft prelabelDraft(int64_t id);
   // What the readers of a task did with the pre-labels in its latest revision (null when the
@@ -205,6 +206,8 @@ class Worklist {
   nlohmann::json caseAgreement(const Task& task);
   // Whether this SOP instance is one of the results the worklist produced.
   bool isOutput(const std::string& sopInstanceUid);
+  // Whether this SOP instance is a rejection note the worklist wrote (withdrawing results).
+  bool isOwnRejectionNote(const std::string& sopInstanceUid);
   // The study a result instance the worklist wrote belongs to (nothing for any other instance).
   std::optional<std::string> studyOfOutput(const std::string& sopInstanceUid);
   // Reader agreement over the cases of a protocol whose readers have all submitted.

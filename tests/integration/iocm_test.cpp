@@ -4,11 +4,15 @@
 // C-STORE takes the rejected instances out of its index (DICOMweb no longer serves them).
 #include <gtest/gtest.h>
 
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dctk.h>
+
 #include <thread>
 
 #include "NodeHarness.h"
 #include "OrthancHarness.h"
 #include "Validators.h"
+#include "sr/RejectionNote.h"
 
 using namespace annot::test;
 using nlohmann::json;
@@ -151,7 +155,7 @@ TEST(Iocm, WithdrawnResultsReachThePacsAsAValidRejectionNoteAndTheNextCompletion
 TEST(Iocm, InsideOrthancAReviewedCaseIsWithdrawnThroughItsReviewAndApprovedAgain) {
   TempDir tmp;
   writeCtProtocol(tmp / "protocols", "ct-reviewed", true);
-  RunningOrthanc orthanc(tmp / "orthanc", OrthancSettings{true, 1, {{"ProtocolsDirectory", tmp / "protocols"}}});
+  RunningOrthanc orthanc(tmp / "orthanc", OrthancSettings{true, 1, {{"ProtocolsDirectory", tmp / "protocols"}, {"RejectionNoteSenders", {"PACS_A"}}}});
   auto call = [&](const std::string& token, const std::string& method, const std::string& path, const std::string& body = "") {
     return httpRequest(orthanc.httpPort(), method, "/annotation" + path, body, {{"Authorization", "Bearer " + token}});
   };
@@ -194,6 +198,36 @@ TEST(Iocm, InsideOrthancAReviewedCaseIsWithdrawnThroughItsReviewAndApprovedAgain
   const std::string dump = runCommand({"dcmdump", tmp / "note.dcm"}).output;
   EXPECT_NE(dump.find("113038"), std::string::npos) << "Incorrect Modality Worklist Entry";
   EXPECT_NE(dump.find(firstSr), std::string::npos);
+
+  // Orthanc honours the product's own note: the withdrawn SR leaves Orthanc, kept in quarantine.
+  ASSERT_TRUE(eventually([&] { return orthanc.findInstance(firstSr).empty(); })) << "the withdrawn SR leaves Orthanc";
+  const std::string kept = orthanc.pluginDataDir() + "/rejected/" + note + "/" + firstSr + ".dcm";
+  EXPECT_EQ(sopInstanceUidOf(kept), firstSr) << "a copy is kept";
+  EXPECT_FALSE(orthanc.findInstance(note).empty()) << "the note stays";
+
+  // A note from a DICOM peer: honoured only from a trusted sender (RejectionNoteSenders).
+  const std::string other = listFiles(tmp / "ct", ".dcm").at(1);
+  auto noteFor = [&](const std::string& path) {
+    DcmFileFormat source, out;
+    EXPECT_TRUE(source.loadFile(other.c_str()).good());
+    DcmDataset& ds = *source.getDataset();
+    OFString st, se, cl, in;
+    ds.findAndGetOFString(DCM_StudyInstanceUID, st);
+    ds.findAndGetOFString(DCM_SeriesInstanceUID, se);
+    ds.findAndGetOFString(DCM_SOPClassUID, cl);
+    ds.findAndGetOFString(DCM_SOPInstanceUID, in);
+    annot::RejectionNoteOptions options;
+    annot::writeRejectionNote(ds, {{st.c_str(), se.c_str(), cl.c_str(), in.c_str()}}, options, out);
+    EXPECT_TRUE(out.saveFile(path.c_str(), EXS_LittleEndianExplicit).good());
+    return std::string(in.c_str());
+  };
+  const std::string otherSlice = noteFor(tmp / "untrusted.dcm");
+  noteFor(tmp / "trusted.dcm");
+  ASSERT_EQ(storescu(orthanc.dicomPort(), {tmp / "untrusted.dcm"}, "STRANGER").exitCode, 0);
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  EXPECT_FALSE(orthanc.findInstance(otherSlice).empty()) << "an untrusted sender rejects nothing";
+  ASSERT_EQ(storescu(orthanc.dicomPort(), {tmp / "trusted.dcm"}, "PACS_A").exitCode, 0);
+  EXPECT_TRUE(eventually([&] { return orthanc.findInstance(otherSlice).empty(); })) << "a trusted sender's note is honoured";
 
   // Approved again: a new SR that revises the withdrawn one.
   ASSERT_EQ(call(reviewer, "POST", "/api/v1/tasks/" + review + "/review", R"({"decision": "approve"})").status, 200);

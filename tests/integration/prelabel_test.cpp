@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "NodeHarness.h"
+#include "OrthancHarness.h"
 #include "Validators.h"
 #include "sr/MeasurementReportReader.h"
 
@@ -184,4 +185,49 @@ TEST(Prelabels, AnAlgorithmsSrAndSegBecomeTheReadersDraftAndTheResultsSayWhatIsT
       EXPECT_NE(dump.find("NoduleNet"), std::string::npos) << dump;
     }
   }
+}
+
+// The same inside Orthanc: the plugin imports the algorithm's SR (its study is Orthanc's), the
+// reader's draft comes from it, and the saved revision says which finding is the algorithm's.
+TEST(Prelabels, InsideOrthancTheReaderStartsFromTheAlgorithmsSr) {
+  TempDir tmp;
+  writeAiNoduleProtocol(tmp / "protocols");
+  RunningOrthanc orthanc(tmp / "orthanc", OrthancSettings{true, 1, {{"ProtocolsDirectory", tmp / "protocols"}}});
+  auto call = [&](const std::string& token, const std::string& method, const std::string& path, const std::string& body = "",
+                  const std::string& type = "application/json") {
+    return httpRequest(orthanc.httpPort(), method, "/annotation" + path, body, {{"Authorization", "Bearer " + token}, {"Content-Type", type}});
+  };
+  const std::string admin = orthanc.adminToken();
+  const HttpResult created = call(admin, "POST", "/api/v1/users", json{{"name", "rita"}, {"role", "annotator"}}.dump());
+  ASSERT_EQ(created.status, 201) << created.body;
+  const std::string reader = json::parse(created.body)["token"];
+  const std::string study = generateStudy(tmp / "ct", {"--slices", "2", "--rows", "64", "--columns", "64", "--patient-id", "AI-2"});
+  const std::vector<std::string> slices = listFiles(tmp / "ct", ".dcm");
+  const std::string s0 = sopInstanceUidOf(slices.at(0)), s1 = sopInstanceUidOf(slices.at(1));
+  ASSERT_EQ(storescu(orthanc.dicomPort(), {tmp / "ct"}).exitCode, 0);
+  json tasks;
+  ASSERT_TRUE(eventually([&] {
+    const HttpResult r = call(admin, "GET", "/api/v1/tasks?study=" + study);
+    return r.status == 200 && !(tasks = json::parse(r.body)["tasks"]).empty();
+  }, std::chrono::seconds(60)));
+  const std::string task = std::to_string(tasks[0]["id"].get<int>());
+
+  writeFile(tmp / "model.json", noduleNetPrelabel(bboxOn(s0, 4, 6, 14, 9), s1, "2.25.1111", "2.25.2222").dump());
+  ASSERT_EQ(runCommand({nodeBinary(), "make-sr", "--annotation", tmp / "model.json", "--images", tmp / "ct", "--out", tmp / "ai-sr.dcm"}).exitCode, 0);
+  const HttpResult imported = call(admin, "POST", "/api/v1/studies/" + study + "/prelabels", readFile(tmp / "ai-sr.dcm"), "application/dicom");
+  ASSERT_EQ(imported.status, 201) << imported.body;
+  EXPECT_EQ(json::parse(imported.body)["algorithm"]["version"], "3.1");
+
+  ASSERT_EQ(call(reader, "POST", "/api/v1/tasks/" + task + "/claim").status, 200);
+  const HttpResult draft = call(reader, "GET", "/api/v1/tasks/" + task + "/prelabel");
+  ASSERT_EQ(draft.status, 200) << draft.body;
+  json work = json::parse(draft.body)["annotation"];
+  ASSERT_EQ(work["findings"].size(), 2u);
+  work["observer"] = {{"name", "Reader^Rita"}};
+  work["findings"][1]["geometry"]["points"] = {{30, 30}};
+  const HttpResult saved = call(reader, "PUT", "/api/v1/tasks/" + task + "/annotation", work.dump());
+  ASSERT_EQ(saved.status, 201) << saved.body;
+  const json doc = json::parse(saved.body)["annotation"];
+  EXPECT_EQ(doc["findings"][0]["provenance"]["source"], "algorithm");
+  EXPECT_EQ(doc["findings"][1]["provenance"]["source"], "algorithm-edited");
 }

@@ -201,7 +201,7 @@ class LabelingPage {
 
   async loadOwnWork() {
     if (!this.task.revisions) {
-      if (this.editable) await this.loadPrelabel();
+      if (this.editable && !this.reviewing && this.task.prelabels > 0) await this.loadPrelabel();
       return;
     }
     const saved = await api('GET', `api/v1/tasks/${this.task.id}/annotation`);
@@ -223,8 +223,9 @@ class LabelingPage {
     try {
       answer = await api('GET', `api/v1/tasks/${this.task.id}/prelabel`);
     } catch (e) {
-      if (e instanceof ApiError && e.status === 404) return;
-      throw e;
+      // The reader can label without it: said, not fatal.
+      this.prelabelNote = `The AI pre-label could not be loaded (${e.message}); label from scratch.`;
+      return;
     }
     this.applyDocument(this.layer, answer.annotation, (work) => {
       this.work.findings = work.findings;
