@@ -12,10 +12,12 @@ PACKAGES=(
   build-essential cmake pkg-config ninja-build
   # libraries
   libdcmtk-dev libboost-dev libsqlite3-dev libssl-dev nlohmann-json3-dev
-  libgtest-dev googletest orthanc-dev libldap-dev
+  libgtest-dev googletest orthanc-dev libldap-dev libpq-dev
   # runtime tools and test peers
   dcmtk orthanc orthanc-dicomweb dicom3tools pixelmed-apps default-jre-headless
   sqlite3 curl openssl procps
+  # the scale-out store: PostgreSQL (its tests start a private cluster with initdb and pg_ctl)
+  postgresql
 )
 
 # The browser tests drive Debian's Chromium (never a browser an npm package downloads); the

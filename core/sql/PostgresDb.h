@@ -1,0 +1,119 @@
+#pragma once
+// Thin RAII layer over libpq (PostgreSQL's C client), shaped like the SQLite layer
+// (catalog/SqliteDb.h) so that a store can run on either: a connection, statements with `?`
+// placeholders bound by position, rows read by column, transactions. Errors throw PgError
+// carrying the server's SQLSTATE (23505: unique violation, 40001: serialization failure...),
+// its message and the SQL that failed.
+//
+// libpq rather than libpqxx: it is the C API every PostgreSQL tool uses, in Debian as
+// libpq-dev with no C++ ABI of its own to track, and the product wraps C libraries the same way
+// (SQLite, DCMTK, OpenLDAP). Statements go as parameterised queries (PQexecParams), never
+// with values pasted into SQL.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+struct pg_conn;
+struct pg_result;
+
+namespace annot::pg {
+
+class PgError : public std::runtime_error {
+ public:
+  PgError(std::string sqlState, const std::string& message) : std::runtime_error(message), sqlState_(std::move(sqlState)) {}
+  const std::string& sqlState() const { return sqlState_; }
+  bool uniqueViolation() const { return sqlState_ == "23505"; }
+
+ private:
+  std::string sqlState_;
+};
+
+// `?` placeholders as PostgreSQL's `$1`, `$2`...; question marks inside quoted strings,
+// identifiers and line comments stay as they are. Not for SQL with dollar-quoted bodies or
+// the JSON `?` operators (the product's SQL has neither).
+std::string numberedPlaceholders(const std::string& sql);
+
+class Connection;
+
+// A query's rows, owned until destruction.
+class Result {
+ public:
+  explicit Result(pg_result* result) : result_(result) {}
+  ~Result();
+  Result(Result&& other) noexcept : result_(other.result_) { other.result_ = nullptr; }
+  Result(const Result&) = delete;
+  Result& operator=(const Result&) = delete;
+
+  int rows() const;
+  int columns() const;
+  std::string text(int row, int column) const;
+  int64_t integer(int row, int column) const;
+  bool isNull(int row, int column) const;
+  // Rows changed by an INSERT, UPDATE or DELETE.
+  int64_t affected() const;
+
+ private:
+  pg_result* result_;
+};
+
+// A statement being prepared: values bound by position (1-based, as in SQLite), then run.
+// step() walks the rows of its result like sqlite::Statement does.
+class Statement {
+ public:
+  Statement(Connection& connection, std::string sql) : connection_(connection), sql_(std::move(sql)) {}
+  Statement& bind(int index, const std::string& value);
+  Statement& bind(int index, int64_t value);
+  Statement& bindNull(int index);
+  // Runs it (on the first call) and moves to the next row; false when there is none.
+  bool step();
+  // Runs a statement that returns no rows; returns how many it changed.
+  int64_t run();
+
+  std::string text(int column) const { return result_->text(row_, column); }
+  int64_t integer(int column) const { return result_->integer(row_, column); }
+  bool isNull(int column) const { return result_->isNull(row_, column); }
+
+ private:
+  void execute();
+
+  Connection& connection_;
+  std::string sql_;
+  std::vector<std::optional<std::string>> values_;
+  std::optional<Result> result_;
+  int row_ = -1;
+};
+
+class Connection {
+ public:
+  // `conninfo`: a libpq connection string or URI ("postgresql://user@host:port/db").
+  explicit Connection(const std::string& conninfo);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  void exec(const std::string& sql);
+  Statement prepare(const std::string& sql) { return Statement(*this, sql); }
+  Result query(const std::string& sql, const std::vector<std::optional<std::string>>& values);
+  pg_conn* handle() const { return conn_; }
+
+ private:
+  pg_conn* conn_ = nullptr;
+};
+
+// BEGIN on construction, ROLLBACK on destruction unless committed: an exception between them
+// leaves nothing half-written.
+class Transaction {
+ public:
+  explicit Transaction(Connection& connection, const char* begin = "BEGIN");
+  ~Transaction();
+  void commit();
+
+ private:
+  Connection& connection_;
+  bool done_ = false;
+};
+
+}  // namespace annot::pg
