@@ -25,7 +25,8 @@ std::string entryHash(const std::string& previous, int64_t timeMs, const AuditEv
   return sha256Hex(input);
 }
 
-AuditEntry readEntry(const sqlite::Statement& st) {
+template <typename Statement>
+AuditEntry readEntry(const Statement& st) {
   AuditEntry e;
   e.id = st.integer(0);
   e.timeMs = st.integer(1);
@@ -36,26 +37,21 @@ AuditEntry readEntry(const sqlite::Statement& st) {
 }
 
 const char* kColumns = "id, time_ms, user_name, role, action, object_type, object_id, outcome, detail, source, prev_hash, hash, study_uid";
-}  // namespace
 
-AuditLog::~AuditLog() {
-  {
-    std::lock_guard<std::mutex> lock(queueMutex_);
-    stopping_ = true;
-  }
-  queued_.notify_all();
-  if (writer_.joinable()) writer_.join();
-  try {
-    flush();
-  } catch (const std::exception&) {
-    // Nothing left to tell: the database is going away with the process.
-  }
-}
+// The advisory lock that makes the chain one on PostgreSQL ("annot" + 2).
+constexpr int64_t kChainLock = 0x616e6e6f74000002;
 
 // Appends events in order to the chain, inside the caller's transaction. Returns the last
 // entry's previous hash and hash.
-std::pair<std::string, std::string> AuditLog::appendLocked(sqlite::Database& db, std::vector<std::pair<AuditEvent, int64_t>>& events) {
+template <typename Connection>
+std::pair<std::string, std::string> appendLocked(Connection& db, std::vector<std::pair<AuditEvent, int64_t>>& events) {
   std::string previous = kGenesis, last;
+  if constexpr (isPostgres<Connection>) {
+    // Several nodes append to one chain: each takes the last hash and adds to it under the
+    // same lock, held until its transaction ends. Ids are drawn under it too, so id order is
+    // chain order, as verify() reads it.
+    db.prepare("SELECT pg_advisory_xact_lock(?)").bind(1, kChainLock).run();
+  }
   {
     auto st = db.prepare("SELECT hash FROM audit ORDER BY id DESC LIMIT 1");
     if (st.step()) previous = st.text(0);
@@ -74,8 +70,24 @@ std::pair<std::string, std::string> AuditLog::appendLocked(sqlite::Database& db,
   return {last, previous};
 }
 
+}  // namespace
+
+AuditLog::~AuditLog() {
+  {
+    std::lock_guard<std::mutex> lock(queueMutex_);
+    stopping_ = true;
+  }
+  queued_.notify_all();
+  if (writer_.joinable()) writer_.join();
+  try {
+    flush();
+  } catch (const std::exception&) {
+    // Nothing left to tell: the database is going away with the process.
+  }
+}
+
 AuditEntry AuditLog::record(const AuditEvent& event) {
-  AuditEntry recorded = db_.with([&](sqlite::Database& db) {
+  AuditEntry recorded = db_.withAny([&](auto& db) {
     // Queued views come first in the chain, as they happened first; all in one transaction,
     // so a change costs one flush to disk whether or not views were waiting.
     std::vector<std::pair<AuditEvent, int64_t>> batch;
@@ -86,7 +98,7 @@ AuditEntry AuditLog::record(const AuditEvent& event) {
     const size_t views = batch.size();
     batch.emplace_back(event, nowMillis());
     try {
-      sqlite::Transaction tx(db);
+      TransactionOf<decltype(db)> tx(db);
       const auto [previousHash, hash] = appendLocked(db, batch);
       AuditEntry entry;
       entry.id = db.lastInsertRowId();
@@ -117,14 +129,14 @@ void AuditLog::flush() {
   std::vector<std::pair<AuditEvent, int64_t>> batch;
   // The state database lock is taken before the queue is emptied, so batches reach the chain
   // in the order they were queued even when flushes race.
-  db_.with([&](sqlite::Database& db) {
+  db_.withAny([&](auto& db) {
     {
       std::lock_guard<std::mutex> lock(queueMutex_);
       batch.swap(pending_);
     }
     if (batch.empty()) return;
     try {
-      sqlite::Transaction tx(db);
+      TransactionOf<decltype(db)> tx(db);
       appendLocked(db, batch);
       tx.commit();
     } catch (...) {
@@ -138,7 +150,7 @@ void AuditLog::flush() {
 
 int64_t AuditLog::lastId() {
   flush();
-  return db_.with([](sqlite::Database& db) {
+  return db_.withAny([](auto& db) {
     auto st = db.prepare("SELECT COALESCE(MAX(id), 0) FROM audit");
     st.step();
     return st.integer(0);
@@ -164,7 +176,7 @@ void AuditLog::writerLoop() {
 
 std::vector<AuditEntry> AuditLog::query(const AuditQuery& q) {
   if (q.flushViews) flush();
-  return db_.with([&](sqlite::Database& db) {
+  return db_.withAny([&](auto& db) {
     std::string sql = std::string("SELECT ") + kColumns + " FROM audit WHERE id > ?";
     std::vector<std::string> params;
     if (!q.user.empty()) {
@@ -193,7 +205,7 @@ std::vector<AuditEntry> AuditLog::query(const AuditQuery& q) {
 
 AuditLog::Verification AuditLog::verify() {
   flush();
-  return db_.with([&](sqlite::Database& db) {
+  return db_.withAny([&](auto& db) {
     Verification v;
     std::string previous = kGenesis;
     auto st = db.prepare(std::string("SELECT ") + kColumns + " FROM audit ORDER BY id");

@@ -71,7 +71,6 @@ class AuditLog {
   int64_t lastId();
 
  private:
-  std::pair<std::string, std::string> appendLocked(sqlite::Database& db, std::vector<std::pair<AuditEvent, int64_t>>& events);
   void writerLoop();
 
   StateDatabase& db_;

@@ -22,9 +22,11 @@ class SqliteError : public std::runtime_error {
 
 class Statement;
 class CachedStatement;
+class Transaction;
 
 class Database {
  public:
+  using Transaction = sqlite::Transaction;  // what generic store code opens (as pg::Connection's)
   explicit Database(const std::string& path);
   ~Database();
   Database(const Database&) = delete;

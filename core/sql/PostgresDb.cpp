@@ -128,10 +128,17 @@ Result Connection::query(const std::string& sql, const std::vector<std::optional
     if (result) PQclear(result);
     throw error;
   }
-  return Result(result);
+  Result out(result);
+  changes_ = static_cast<int>(out.affected());
+  return out;
 }
 
-Transaction::Transaction(Connection& connection, const char* begin) : connection_(connection) { connection_.exec(begin); }
+int64_t Connection::lastInsertRowId() {
+  Result r = query("SELECT lastval()", {});
+  return r.integer(0, 0);
+}
+
+Transaction::Transaction(Connection& connection, bool) : connection_(connection) { connection_.exec("BEGIN"); }
 
 Transaction::~Transaction() {
   if (done_) return;

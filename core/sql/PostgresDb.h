@@ -37,6 +37,7 @@ class PgError : public std::runtime_error {
 std::string numberedPlaceholders(const std::string& sql);
 
 class Connection;
+class Transaction;
 
 // A query's rows, owned until destruction.
 class Result {
@@ -71,6 +72,11 @@ class Statement {
   bool step();
   // Runs a statement that returns no rows; returns how many it changed.
   int64_t run();
+  // Ready to run again (with the same or new values), as sqlite::Statement::reset.
+  void reset() {
+    result_.reset();
+    row_ = -1;
+  }
 
   std::string text(int column) const { return result_->text(row_, column); }
   int64_t integer(int column) const { return result_->integer(row_, column); }
@@ -88,6 +94,7 @@ class Statement {
 
 class Connection {
  public:
+  using Transaction = pg::Transaction;  // what generic store code opens (as sqlite::Database's)
   // `conninfo`: a libpq connection string or URI ("postgresql://user@host:port/db").
   explicit Connection(const std::string& conninfo);
   ~Connection();
@@ -97,17 +104,23 @@ class Connection {
   void exec(const std::string& sql);
   Statement prepare(const std::string& sql) { return Statement(*this, sql); }
   Result query(const std::string& sql, const std::vector<std::optional<std::string>>& values);
+  // The id the last INSERT into a table with a serial key made (this session's lastval()).
+  int64_t lastInsertRowId();
+  // Rows the last statement changed.
+  int changes() const { return changes_; }
   pg_conn* handle() const { return conn_; }
 
  private:
   pg_conn* conn_ = nullptr;
+  int changes_ = 0;
 };
 
 // BEGIN on construction, ROLLBACK on destruction unless committed: an exception between them
 // leaves nothing half-written.
 class Transaction {
  public:
-  explicit Transaction(Connection& connection, const char* begin = "BEGIN");
+  // `immediate` is SQLite's notion (take the write lock at once); PostgreSQL locks rows as it goes.
+  explicit Transaction(Connection& connection, bool immediate = true);
   ~Transaction();
   void commit();
 

@@ -257,9 +257,63 @@ CREATE INDEX prelabels_study ON prelabels(study_uid, id);
   };
   return steps;
 }
+
+// The PostgreSQL schema, step by step like SQLite's, for the stores that run there so far.
+// Several nodes may start at once: the steps run under an advisory lock.
+const std::vector<const char*>& postgresMigrations() {
+  static const std::vector<const char*> steps = {
+      // 1: the audit trail (as SQLite's after its step 13), one hash chain for every node.
+      R"SQL(
+CREATE TABLE audit(
+  id BIGSERIAL PRIMARY KEY,
+  time_ms BIGINT NOT NULL,
+  user_name TEXT NOT NULL,
+  role TEXT NOT NULL,
+  action TEXT NOT NULL,
+  object_type TEXT NOT NULL,
+  object_id TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  source TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  study_uid TEXT NOT NULL DEFAULT '');
+CREATE INDEX audit_user ON audit(user_name);
+CREATE INDEX audit_action ON audit(action);
+)SQL",
+  };
+  return steps;
+}
+
+// Advisory lock keys of the state schema on PostgreSQL.
+constexpr int64_t kSchemaLock = 0x616e6e6f74000001;  // "annot" + 1
+
+void migratePostgres(pg::Connection& db) {
+  pg::Transaction tx(db);
+  db.prepare("SELECT pg_advisory_xact_lock(?)").bind(1, kSchemaLock).run();
+  db.exec("CREATE TABLE IF NOT EXISTS schema_version(id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)");
+  db.exec("INSERT INTO schema_version(id, version) VALUES(1, 0) ON CONFLICT (id) DO NOTHING");
+  auto st = db.prepare("SELECT version FROM schema_version WHERE id = 1");
+  st.step();
+  const int64_t version = st.integer(0);
+  const auto& steps = postgresMigrations();
+  if (version > static_cast<int64_t>(steps.size())) {
+    throw std::runtime_error("the PostgreSQL state schema is version " + std::to_string(version) + ", newer than this release knows (" +
+                             std::to_string(steps.size()) + "): upgrade the product");
+  }
+  for (size_t i = static_cast<size_t>(version); i < steps.size(); ++i) db.exec(steps[i]);
+  db.prepare("UPDATE schema_version SET version = ? WHERE id = 1").bind(1, static_cast<int64_t>(steps.size())).run();
+  tx.commit();
+}
 }  // namespace
 
-StateDatabase::StateDatabase(const std::string& path) : db_(std::make_unique<sqlite::Database>(path)) {
+StateDatabase::StateDatabase(const std::string& location) {
+  if (location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0) {
+    pg_ = std::make_unique<pg::Connection>(location);
+    migratePostgres(*pg_);
+    return;
+  }
+  db_ = std::make_unique<sqlite::Database>(location);
   db_->exec("PRAGMA journal_mode=WAL");
   db_->exec("PRAGMA synchronous=FULL");
   // Migrations that rebuild a referenced table need foreign keys off (SQLite's documented
@@ -269,11 +323,17 @@ StateDatabase::StateDatabase(const std::string& path) : db_(std::make_unique<sql
   db_->exec("PRAGMA foreign_keys=ON");
   {
     auto check = db_->prepare("PRAGMA foreign_key_check");
-    if (check.step()) throw std::runtime_error("state database " + path + ": foreign key check failed after migration");
+    if (check.step()) throw std::runtime_error("state database " + location + ": foreign key check failed after migration");
   }
 }
 
 int StateDatabase::schemaVersion() {
+  if (pg_) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto st = pg_->prepare("SELECT version FROM schema_version WHERE id = 1");
+    st.step();
+    return static_cast<int>(st.integer(0));
+  }
   return with([](sqlite::Database& db) {
     auto st = db.prepare("PRAGMA user_version");
     st.step();

@@ -9,7 +9,9 @@
 #include <set>
 #include <thread>
 
+#include "audit/AuditLog.h"
 #include "sql/PostgresDb.h"
+#include "state/StateDatabase.h"
 #include "support/PostgresCluster.h"
 
 using namespace annot;
@@ -98,4 +100,51 @@ TEST(Postgres, SkipLockedClaimsAreExclusiveAcrossConnections) {
   auto left = db.prepare("SELECT COUNT(*) FROM tasks WHERE state = 'SCHEDULED' OR assignee = ''");
   ASSERT_TRUE(left.step());
   EXPECT_EQ(left.integer(0), 0);
+}
+
+// Two nodes on one PostgreSQL, four threads each recording at once (changes and queued views):
+// the audit trail is one chain that verifies, with every entry once, in the order each node
+// recorded its own.
+TEST(Postgres, TheAuditTrailOfSeveralNodesIsOneVerifiableChain) {
+  PostgresCluster cluster;
+  const std::string uri = cluster.uri();
+  StateDatabase first(uri), second(uri);
+  EXPECT_TRUE(first.onPostgres());
+  EXPECT_EQ(first.schemaVersion(), 1);
+  EXPECT_THROW(first.with([](sqlite::Database&) { return 0; }), std::logic_error) << "stores not yet on PostgreSQL say so";
+  {
+    AuditLog a(first), b(second);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+      threads.emplace_back([&, t] {
+        AuditLog& log = t % 2 ? b : a;
+        for (int i = 0; i < 40; ++i) {
+          const AuditEvent e{"user" + std::to_string(t), "annotator", i % 4 ? "view-task" : "save-annotation", "task",
+                             std::to_string(t) + "." + std::to_string(i), "success", "", "test"};
+          if (i % 4) log.recordView(e);
+          else log.record(e);
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    a.flush();
+    b.flush();
+    const AuditLog::Verification v = a.verify();
+    EXPECT_TRUE(v.intact) << "first broken at " << v.firstBrokenId;
+    EXPECT_EQ(v.entries, 320);
+    AuditQuery q;
+    q.user = "user3";
+    q.limit = 1000;
+    const auto mine = b.query(q);
+    ASSERT_EQ(mine.size(), 40u);
+    for (size_t i = 0; i < mine.size(); ++i) EXPECT_EQ(mine[i].event.objectId, "3." + std::to_string(i)) << "in the order recorded";
+    EXPECT_EQ(a.lastId(), b.lastId());
+  }
+  // A tampered entry is found, whichever node checks.
+  pg::Connection db(uri);
+  db.exec("UPDATE audit SET detail = 'edited' WHERE id = 100");
+  AuditLog checker(second);
+  const AuditLog::Verification broken = checker.verify();
+  EXPECT_FALSE(broken.intact);
+  EXPECT_EQ(broken.firstBrokenId, 100);
 }
