@@ -31,7 +31,8 @@ constexpr int64_t kDayMs = 86400000;
 constexpr int64_t kUseFlushMs = 60000;
 const char* const kUserColumns = "id, name, role, created_ms, disabled, identified_access";
 
-User readUser(const sqlite::Statement& st) {
+template <typename Statement>
+User readUser(const Statement& st) {
   User u;
   u.id = st.integer(0);
   u.name = st.text(1);
@@ -43,7 +44,8 @@ User readUser(const sqlite::Statement& st) {
 }
 
 // A new user row (no token); its id filled in.
-User insertUser(sqlite::Database& db, const std::string& name, Role role) {
+template <typename Connection>
+User insertUser(Connection& db, const std::string& name, Role role) {
   User user;
   user.name = name;
   user.role = role;
@@ -54,7 +56,8 @@ User insertUser(sqlite::Database& db, const std::string& name, Role role) {
   return user;
 }
 
-User requireUser(sqlite::Database& db, const std::string& name) {
+template <typename Connection>
+User requireUser(Connection& db, const std::string& name) {
   auto st = db.prepare(std::string("SELECT ") + kUserColumns + " FROM users WHERE name = ?");
   st.bind(1, name);
   if (!st.step()) throw UserError(UserError::Kind::NotFound, "no user '" + name + "'");
@@ -97,7 +100,8 @@ int64_t UserStore::expiryFor(std::optional<unsigned> lifetimeDays) const {
   return days == 0 ? 0 : nowMillis() + static_cast<int64_t>(days) * kDayMs;
 }
 
-IssuedToken UserStore::issue(sqlite::Database& db, const User& user, std::optional<unsigned> lifetimeDays) {
+template <typename Connection>
+IssuedToken UserStore::issue(Connection& db, const User& user, std::optional<unsigned> lifetimeDays) {
   const std::string salt = randomHex(16);
   const std::string secret = randomHex(32);
   TokenInfo info;
@@ -113,8 +117,8 @@ IssuedToken UserStore::addUser(const std::string& name, Role role, std::optional
   if (!isValidUserName(name)) {
     throw UserError(UserError::Kind::Invalid, "user name '" + name + "' is not valid (1-64 letters, digits, '.', '_', '-', '@')");
   }
-  return db_.with([&](sqlite::Database& db) {
-    sqlite::Transaction tx(db);
+  return db_.withAny([&](auto& db) {
+    TransactionOf<decltype(db)> tx(db);
     auto exists = db.prepare("SELECT 1 FROM users WHERE name = ?");
     exists.bind(1, name);
     if (exists.step()) throw UserError(UserError::Kind::Conflict, "user '" + name + "' already exists");
@@ -127,7 +131,7 @@ IssuedToken UserStore::addUser(const std::string& name, Role role, std::optional
 }
 
 IssuedToken UserStore::issueToken(const std::string& userName, std::optional<unsigned> lifetimeDays) {
-  return db_.with([&](sqlite::Database& db) { return issue(db, requireUser(db, userName), lifetimeDays); });
+  return db_.withAny([&](auto& db) { return issue(db, requireUser(db, userName), lifetimeDays); });
 }
 
 TokenCheck UserStore::check(const std::string& token) {
@@ -142,7 +146,7 @@ TokenCheck UserStore::check(const std::string& token) {
   const std::string secret = parsed->second;
   out.tokenId = id;
   const int64_t now = nowMillis();
-  db_.with([&](sqlite::Database& db) {
+  db_.withAny([&](auto& db) {
     auto st = db.prepare(
         "SELECT u.id, u.name, u.role, u.created_ms, u.disabled, u.identified_access, t.salt, t.hash, t.revoked, t.expires_ms "
         "FROM tokens t JOIN users u ON u.id = t.user_fk WHERE t.id = ?");
@@ -192,7 +196,7 @@ std::string tokenProblemMessage(const TokenCheck& check) {
 
 std::optional<User> UserStore::holderOf(int64_t tokenId) {
   const int64_t now = nowMillis();
-  auto holder = db_.with([&](sqlite::Database& db) -> std::optional<User> {
+  auto holder = db_.withAny([&](auto& db) -> std::optional<User> {
     auto st = db.prepare(
         "SELECT u.id, u.name, u.role, u.created_ms, u.disabled, u.identified_access FROM tokens t JOIN users u ON u.id = t.user_fk "
         "WHERE t.id = ? AND t.revoked = 0 AND (t.expires_ms = 0 OR t.expires_ms > ?) AND u.disabled = 0");
@@ -224,9 +228,10 @@ void UserStore::flushLastUse() {
     uses.swap(pendingUse_);
   }
   if (uses.empty()) return;
-  db_.with([&](sqlite::Database& db) {
-    sqlite::Transaction tx(db);
-    auto st = db.prepare("UPDATE tokens SET last_used_ms = MAX(last_used_ms, ?) WHERE id = ?");
+  db_.withAny([&](auto& db) {
+    TransactionOf<decltype(db)> tx(db);
+    auto st = db.prepare(isPostgres<decltype(db)> ? "UPDATE tokens SET last_used_ms = GREATEST(last_used_ms, ?) WHERE id = ?"
+                                                  : "UPDATE tokens SET last_used_ms = MAX(last_used_ms, ?) WHERE id = ?");
     for (const auto& [id, when] : uses) {
       st.bind(1, when).bind(2, id).run();
       st.reset();
@@ -236,7 +241,7 @@ void UserStore::flushLastUse() {
 }
 
 bool UserStore::setDisabled(const std::string& name, bool disabled) {
-  return db_.with([&](sqlite::Database& db) {
+  return db_.withAny([&](auto& db) {
     const User user = requireUser(db, name);
     if (user.disabled == disabled) return false;
     db.prepare("UPDATE users SET disabled = ? WHERE id = ?").bind(1, int64_t{disabled ? 1 : 0}).bind(2, user.id).run();
@@ -245,7 +250,7 @@ bool UserStore::setDisabled(const std::string& name, bool disabled) {
 }
 
 size_t UserStore::revokeAll(const std::string& name) {
-  return db_.with([&](sqlite::Database& db) {
+  return db_.withAny([&](auto& db) {
     const User user = requireUser(db, name);
     db.prepare("UPDATE tokens SET revoked = 1 WHERE user_fk = ? AND revoked = 0").bind(1, user.id).run();
     return static_cast<size_t>(db.changes());
@@ -253,7 +258,7 @@ size_t UserStore::revokeAll(const std::string& name) {
 }
 
 void UserStore::revoke(const std::string& name, int64_t tokenId) {
-  db_.with([&](sqlite::Database& db) {
+  db_.withAny([&](auto& db) {
     const User user = requireUser(db, name);
     db.prepare("UPDATE tokens SET revoked = 1 WHERE id = ? AND user_fk = ?").bind(1, tokenId).bind(2, user.id).run();
     if (db.changes() == 0) throw UserError(UserError::Kind::NotFound, "user '" + name + "' has no token " + std::to_string(tokenId));
@@ -262,7 +267,7 @@ void UserStore::revoke(const std::string& name, int64_t tokenId) {
 
 std::vector<TokenInfo> UserStore::tokensOf(const std::string& name) {
   flushLastUse();
-  return db_.with([&](sqlite::Database& db) {
+  return db_.withAny([&](auto& db) {
     const User user = requireUser(db, name);
     std::vector<TokenInfo> out;
     auto st = db.prepare("SELECT id, created_ms, expires_ms, last_used_ms, revoked FROM tokens WHERE user_fk = ? ORDER BY id DESC");
@@ -274,8 +279,8 @@ std::vector<TokenInfo> UserStore::tokensOf(const std::string& name) {
 
 User UserStore::ensureDirectoryUser(const std::string& name, Role role) {
   if (!isValidUserName(name)) throw UserError(UserError::Kind::Invalid, "user name '" + name + "' is not valid");
-  return db_.with([&](sqlite::Database& db) {
-    sqlite::Transaction tx(db);
+  return db_.withAny([&](auto& db) {
+    TransactionOf<decltype(db)> tx(db);
     auto st = db.prepare(std::string("SELECT ") + kUserColumns + " FROM users WHERE name = ?");
     st.bind(1, name);
     User user;
@@ -296,7 +301,7 @@ User UserStore::ensureDirectoryUser(const std::string& name, Role role) {
 }
 
 void UserStore::setIdentifiedAccess(const std::string& name, bool granted) {
-  db_.with([&](sqlite::Database& db) {
+  db_.withAny([&](auto& db) {
     auto st = db.prepare("UPDATE users SET identified_access = ? WHERE name = ?");
     st.bind(1, int64_t{granted ? 1 : 0}).bind(2, name).run();
     if (db.changes() == 0) throw UserError(UserError::Kind::NotFound, "no user '" + name + "'");
@@ -304,7 +309,7 @@ void UserStore::setIdentifiedAccess(const std::string& name, bool granted) {
 }
 
 std::optional<User> UserStore::find(const std::string& name) {
-  return db_.with([&](sqlite::Database& db) -> std::optional<User> {
+  return db_.withAny([&](auto& db) -> std::optional<User> {
     auto st = db.prepare(std::string("SELECT ") + kUserColumns + " FROM users WHERE name = ?");
     st.bind(1, name);
     if (!st.step()) return std::nullopt;
@@ -313,7 +318,7 @@ std::optional<User> UserStore::find(const std::string& name) {
 }
 
 std::vector<User> UserStore::list() {
-  return db_.with([&](sqlite::Database& db) {
+  return db_.withAny([&](auto& db) {
     std::vector<User> out;
     auto st = db.prepare(std::string("SELECT ") + kUserColumns + " FROM users ORDER BY id");
     while (st.step()) out.push_back(readUser(st));

@@ -114,7 +114,8 @@ class UserStore {
 
  private:
   int64_t expiryFor(std::optional<unsigned> lifetimeDays) const;
-  IssuedToken issue(sqlite::Database& db, const User& user, std::optional<unsigned> lifetimeDays);
+  template <typename Connection>  // sqlite::Database or pg::Connection (defined in the .cpp)
+  IssuedToken issue(Connection& db, const User& user, std::optional<unsigned> lifetimeDays);
   void noteUse(int64_t tokenId, int64_t nowMs);
 
   StateDatabase& db_;

@@ -278,8 +278,34 @@ CREATE TABLE audit(
   prev_hash TEXT NOT NULL,
   hash TEXT NOT NULL,
   study_uid TEXT NOT NULL DEFAULT '');
-CREATE INDEX audit_user ON audit(user_name);
-CREATE INDEX audit_action ON audit(action);
+CREATE INDEX audit_user ON audit(user_name, id);
+CREATE INDEX audit_action ON audit(action, id);
+-- The trail is append-only: the database refuses edits and deletions.
+CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'the audit trail is append-only';
+END $$;
+CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+)SQL",
+      // 2: users and their API tokens (salted hashes only), as SQLite's after its step 11.
+      R"SQL(
+CREATE TABLE users(
+  id BIGSERIAL PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  role TEXT NOT NULL,
+  created_ms BIGINT NOT NULL,
+  disabled BIGINT NOT NULL DEFAULT 0,
+  identified_access BIGINT NOT NULL DEFAULT 0);
+CREATE TABLE tokens(
+  id BIGSERIAL PRIMARY KEY,
+  user_fk BIGINT NOT NULL REFERENCES users(id),
+  salt TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  created_ms BIGINT NOT NULL,
+  last_used_ms BIGINT NOT NULL DEFAULT 0,
+  revoked BIGINT NOT NULL DEFAULT 0,
+  expires_ms BIGINT NOT NULL DEFAULT 0);
+CREATE INDEX tokens_user ON tokens(user_fk);
 )SQL",
   };
   return steps;

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "audit/AuditLog.h"
+#include "auth/UserStore.h"
 #include "sql/PostgresDb.h"
 #include "state/StateDatabase.h"
 #include "support/PostgresCluster.h"
@@ -110,7 +111,7 @@ TEST(Postgres, TheAuditTrailOfSeveralNodesIsOneVerifiableChain) {
   const std::string uri = cluster.uri();
   StateDatabase first(uri), second(uri);
   EXPECT_TRUE(first.onPostgres());
-  EXPECT_EQ(first.schemaVersion(), 1);
+  EXPECT_GT(first.schemaVersion(), 0);
   EXPECT_THROW(first.with([](sqlite::Database&) { return 0; }), std::logic_error) << "stores not yet on PostgreSQL say so";
   {
     AuditLog a(first), b(second);
@@ -140,11 +141,52 @@ TEST(Postgres, TheAuditTrailOfSeveralNodesIsOneVerifiableChain) {
     for (size_t i = 0; i < mine.size(); ++i) EXPECT_EQ(mine[i].event.objectId, "3." + std::to_string(i)) << "in the order recorded";
     EXPECT_EQ(a.lastId(), b.lastId());
   }
-  // A tampered entry is found, whichever node checks.
+  // The database refuses edits; one made around it (a superuser disabling the guard) is found,
+  // whichever node checks.
   pg::Connection db(uri);
-  db.exec("UPDATE audit SET detail = 'edited' WHERE id = 100");
+  EXPECT_THROW(db.exec("UPDATE audit SET detail = 'edited' WHERE id = 100"), pg::PgError) << "append-only";
+  EXPECT_THROW(db.exec("DELETE FROM audit WHERE id = 100"), pg::PgError) << "append-only";
+  db.exec("ALTER TABLE audit DISABLE TRIGGER audit_no_change; UPDATE audit SET detail = 'edited' WHERE id = 100");
   AuditLog checker(second);
   const AuditLog::Verification broken = checker.verify();
   EXPECT_FALSE(broken.intact);
   EXPECT_EQ(broken.firstBrokenId, 100);
+}
+
+// Users and tokens shared by two nodes: a token issued on one works on the other, and what one
+// node ends (a revoked token, a disabled user) the other refuses at once.
+TEST(Postgres, UsersAndTokensAreTheSameOnEveryNode) {
+  PostgresCluster cluster;
+  const std::string uri = cluster.uri();
+  StateDatabase first(uri), second(uri);
+  EXPECT_EQ(first.schemaVersion(), second.schemaVersion()) << "one schema, applied once";
+  UserStore a(first), b(second);
+  const IssuedToken rita = a.addUser("rita", Role::Annotator);
+  EXPECT_THROW(b.addUser("rita", Role::Admin), UserError) << "one name across the nodes";
+  const TokenCheck seen = b.check(rita.token);
+  ASSERT_TRUE(seen.user) << static_cast<int>(seen.problem.value_or(TokenProblem::Unknown));
+  EXPECT_EQ(seen.user->name, "rita");
+  EXPECT_EQ(seen.user->role, Role::Annotator);
+  EXPECT_EQ(b.check(rita.token.substr(0, rita.token.size() - 1) + "0").problem, TokenProblem::WrongSecret);
+
+  const IssuedToken second_token = b.issueToken("rita");
+  b.flushLastUse();
+  const auto tokens = a.tokensOf("rita");
+  ASSERT_EQ(tokens.size(), 2u);
+  EXPECT_GT(tokens[1].lastUsedMs, 0) << "the use on the other node is recorded";
+
+  a.revoke("rita", rita.info.id);
+  EXPECT_EQ(b.check(rita.token).problem, TokenProblem::Revoked);
+  EXPECT_TRUE(b.check(second_token.token).user);
+  EXPECT_TRUE(a.setDisabled("rita", true));
+  EXPECT_EQ(b.check(second_token.token).problem, TokenProblem::Disabled);
+  EXPECT_EQ(b.revokeAll("rita"), 1u);
+
+  const User directory = b.ensureDirectoryUser("dr.house", Role::Reviewer);
+  EXPECT_EQ(a.ensureDirectoryUser("dr.house", Role::Admin).id, directory.id) << "the same account, its role updated";
+  EXPECT_EQ(b.find("dr.house")->role, Role::Admin);
+  b.setIdentifiedAccess("dr.house", true);
+  EXPECT_TRUE(a.find("dr.house")->identifiedAccess);
+  EXPECT_THROW(a.setIdentifiedAccess("nobody", true), UserError);
+  EXPECT_EQ(a.list().size(), 2u);
 }

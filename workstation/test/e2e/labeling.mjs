@@ -142,6 +142,9 @@ if (args.admin) {
   await admin.page.goto(`${base}/index.html#/admin`);
   await admin.page.waitForFunction(() => /Intact/.test(document.querySelector('[data-testid=audit-verification]')?.textContent || ''), { timeout: 30000 })
     .catch(async () => fail(`the admin page shows no intact audit chain: ${await admin.text('[data-testid=admin-audit]')}`));
+  // The sections load independently: wait for the users too before reading the page.
+  await admin.page.waitForFunction(() => (document.querySelector('[data-testid=admin-users]')?.textContent || '').includes('rita'), { timeout: 30000 })
+    .catch(async () => fail(`the admin page lists no users: ${await admin.text('[data-testid=admin-users]')}`));
   result.admin = {
     users: await admin.text('[data-testid=admin-users]'),
     outbox: await admin.text('[data-testid=admin-outbox]'),
