@@ -117,17 +117,23 @@ IssuedToken UserStore::addUser(const std::string& name, Role role, std::optional
   if (!isValidUserName(name)) {
     throw UserError(UserError::Kind::Invalid, "user name '" + name + "' is not valid (1-64 letters, digits, '.', '_', '-', '@')");
   }
-  return db_.withAny([&](auto& db) {
-    TransactionOf<decltype(db)> tx(db);
-    auto exists = db.prepare("SELECT 1 FROM users WHERE name = ?");
-    exists.bind(1, name);
-    if (exists.step()) throw UserError(UserError::Kind::Conflict, "user '" + name + "' already exists");
-    exists.reset();
-    const User user = insertUser(db, name, role);
-    IssuedToken token = issue(db, user, lifetimeDays);
-    tx.commit();
-    return token;
-  });
+  try {
+    return db_.withAny([&](auto& db) {
+      TransactionOf<decltype(db)> tx(db);
+      auto exists = db.prepare("SELECT 1 FROM users WHERE name = ?");
+      exists.bind(1, name);
+      if (exists.step()) throw UserError(UserError::Kind::Conflict, "user '" + name + "' already exists");
+      exists.reset();
+      const User user = insertUser(db, name, role);
+      IssuedToken token = issue(db, user, lifetimeDays);
+      tx.commit();
+      return token;
+    });
+  } catch (const pg::PgError& e) {
+    // Another node created the same name between the check and the insert.
+    if (e.uniqueViolation()) throw UserError(UserError::Kind::Conflict, "user '" + name + "' already exists");
+    throw;
+  }
 }
 
 IssuedToken UserStore::issueToken(const std::string& userName, std::optional<unsigned> lifetimeDays) {
@@ -279,6 +285,16 @@ std::vector<TokenInfo> UserStore::tokensOf(const std::string& name) {
 
 User UserStore::ensureDirectoryUser(const std::string& name, Role role) {
   if (!isValidUserName(name)) throw UserError(UserError::Kind::Invalid, "user name '" + name + "' is not valid");
+  try {
+    return ensureDirectoryUserOnce(name, role);
+  } catch (const pg::PgError& e) {
+    // Two nodes signed the same person in for the first time at once: the other's row is there now.
+    if (!e.uniqueViolation()) throw;
+    return ensureDirectoryUserOnce(name, role);
+  }
+}
+
+User UserStore::ensureDirectoryUserOnce(const std::string& name, Role role) {
   return db_.withAny([&](auto& db) {
     TransactionOf<decltype(db)> tx(db);
     auto st = db.prepare(std::string("SELECT ") + kUserColumns + " FROM users WHERE name = ?");

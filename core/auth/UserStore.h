@@ -114,6 +114,7 @@ class UserStore {
 
  private:
   int64_t expiryFor(std::optional<unsigned> lifetimeDays) const;
+  User ensureDirectoryUserOnce(const std::string& name, Role role);
   template <typename Connection>  // sqlite::Database or pg::Connection (defined in the .cpp)
   IssuedToken issue(Connection& db, const User& user, std::optional<unsigned> lifetimeDays);
   void noteUse(int64_t tokenId, int64_t nowMs);

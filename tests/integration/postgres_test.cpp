@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -189,4 +190,38 @@ TEST(Postgres, UsersAndTokensAreTheSameOnEveryNode) {
   EXPECT_TRUE(a.find("dr.house")->identifiedAccess);
   EXPECT_THROW(a.setIdentifiedAccess("nobody", true), UserError);
   EXPECT_EQ(a.list().size(), 2u);
+}
+
+// Two nodes creating the same user at the same moment: one succeeds, the others are told the
+// name exists (never a database error), and first sign-ins of one directory user make one row.
+TEST(Postgres, AUserCreatedOnTwoNodesAtOnceExistsOnce) {
+  PostgresCluster cluster;
+  const std::string uri = cluster.uri();
+  StateDatabase first(uri), second(uri), third(uri), fourth(uri);
+  std::vector<std::unique_ptr<UserStore>> stores;
+  for (StateDatabase* db : {&first, &second, &third, &fourth}) stores.push_back(std::make_unique<UserStore>(*db));
+  std::atomic<int> created{0}, conflicts{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int round = 0; round < 10; ++round) {
+    threads.clear();
+    for (auto& store : stores) {
+      threads.emplace_back([&, s = store.get()] {
+        try {
+          s->addUser("same" + std::to_string(round), Role::Annotator);
+          ++created;
+        } catch (const UserError& e) {
+          if (e.kind() == UserError::Kind::Conflict) ++conflicts;
+          else ++other;
+        } catch (const std::exception&) {
+          ++other;
+        }
+        s->ensureDirectoryUser("directory" + std::to_string(round), Role::Reviewer);
+      });
+    }
+    for (auto& t : threads) t.join();
+  }
+  EXPECT_EQ(created, 10);
+  EXPECT_EQ(conflicts, 30);
+  EXPECT_EQ(other, 0);
+  EXPECT_EQ(stores[0]->list().size(), 20u);
 }
