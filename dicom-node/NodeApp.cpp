@@ -81,7 +81,7 @@ int serve(const NodeConfig& config) {
   IngestPipeline pipeline(catalog, store, bus, metrics, IngestOptions{config.minFreeDiskSpaceMb * 1024 * 1024});
   StabilityMonitor stability(catalog, bus, metrics, std::chrono::seconds(config.stableAgeSeconds));
 
-  StateDatabase state(config.dataDirectory + "/state.sqlite");
+  StateDatabase state(config.stateDatabase());
   UserStore users(state, config.tokenLifetimeDays);
   AuditLog audit(state);
   // IOCM rejection notes received (or written here when results are withdrawn) take the
@@ -100,7 +100,10 @@ int serve(const NodeConfig& config) {
   // Results go into our own storage first, then to every configured PACS through the outbox.
   std::vector<Destination> peers;
   for (const auto& p : config.pacs) peers.push_back(*parseDestination(p));
-  Outbox outbox(state, int64_t{config.outboxMaxBackoffSeconds} * 1000);
+  // A claimed result is another node's to send once one send of it must have ended: the
+  // association's and the store's timeouts, and a margin.
+  Outbox outbox(state, int64_t{config.outboxMaxBackoffSeconds} * 1000,
+                (int64_t{config.acseTimeoutSeconds} + config.dimseTimeoutSeconds + 10) * 1000);
   DimseTransport transport(
       peers, config.dicomAet,
       [&](const std::string& sop) {

@@ -72,7 +72,7 @@ int userCommand(const std::vector<std::string>& args, const NodeConfig& config) 
   }
   try {
     filesync::ensureDirectory(config.dataDirectory);
-    StateDatabase state(config.dataDirectory + "/state.sqlite");
+    StateDatabase state(config.stateDatabase());
     UserStore users(state, config.tokenLifetimeDays);
     AuditLog audit(state);
     AccessAdministration access(users, audit, [&state](const std::string& user) { return Worklist::returnClaimsToPool(state, user); });

@@ -8,6 +8,7 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/oflog/oflog.h>
 
+#include "MigrateCommand.h"
 #include "NodeApp.h"
 #include "ReportCommands.h"
 #include "SegmentationCommands.h"
@@ -26,6 +27,9 @@ Usage:
                                  create a user (annotator, reviewer, admin, researcher);
                                  prints its API token once, on the last line
   dicom-node user token NAME | user list
+  dicom-node migrate --to postgresql://USER@HOST:PORT/DB [--data-dir DIR | --config FILE]
+                                 move the node's state (users, audit trail, worklist,
+                                 outbox) into an empty PostgreSQL database (migrate --help)
   dicom-node make-sr --annotation A.json --images PATH... --out SR.dcm [options]
                                  write a TID 1500 Measurement Report (make-sr --help)
   dicom-node read-sr SR.dcm      print a Measurement Report as the annotation JSON model
@@ -132,8 +136,8 @@ int main(int argc, char** argv) {
   try {
     if (command == "serve") return annot::node::serve(loadConfig(args));
     if (command == "make-sr") return annot::node::makeSrCommand(args);
-    if (command == "user") {
-      // The user commands take the node's --data-dir/--config; the rest are theirs.
+    if (command == "user" || command == "migrate") {
+      // The user and migrate commands take the node's --data-dir/--config; the rest are theirs.
       std::vector<std::string> own, nodeOptions;
       for (size_t i = 0; i < args.size(); ++i) {
         if ((args[i] == "--data-dir" || args[i] == "--config") && i + 1 < args.size()) {
@@ -143,6 +147,7 @@ int main(int argc, char** argv) {
           own.push_back(args[i]);
         }
       }
+      if (command == "migrate") return annot::node::migrateCommand(own, loadConfig(nodeOptions));
       return annot::node::userCommand(own, loadConfig(nodeOptions));
     }
     if (command == "read-sr") return annot::node::readSrCommand(args);

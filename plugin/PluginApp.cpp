@@ -25,10 +25,11 @@ BrowserSettings browserSettings(const PluginConfig& c) {
   b.oidc = c.oidc;
   return b;
 }
-// The data directory must exist before the state database opens in it.
-const std::string& ensured(const std::string& dir) {
-  filesync::ensureDirectory(dir);
-  return dir;
+// The data directory (rejected instances, the first admin's token, the embedded state) must
+// exist before the state database opens.
+std::string stateDatabaseOf(const PluginConfig& config) {
+  filesync::ensureDirectory(config.dataDirectory);
+  return config.stateDatabase();
 }
 }  // namespace
 
@@ -36,7 +37,7 @@ PluginApp::PluginApp(OrthancPluginContext* context, const PluginConfig& config)
     : context_(context),
       config_(config),
       rest_(context),
-      state_(ensured(config.dataDirectory) + "/state.sqlite"),
+      state_(stateDatabaseOf(config)),
       users_(state_, config_.tokenLifetimeDays),
       audit_(state_),
       protocols_(ProtocolSet::loadDirectory(protocolsDirectory(config))),
@@ -72,6 +73,10 @@ PluginApp::PluginApp(OrthancPluginContext* context, const PluginConfig& config)
                   }),
       feed_(rest_, state_, [this](const std::string& sop) { return isOwnOutput(sop); },
             [this](const std::string& study) { worklist_.scheduleForStudy(study); }) {
+  api_.setReadiness([this]() -> std::optional<std::string> {
+    if (feed_.following()) return std::nullopt;
+    return std::string("not yet following Orthanc's changes: studies received now could go unscheduled");
+  });
   feed_.onEveryNewInstance([this](const std::string& instanceId) { rejections_.consider(instanceId); });
   api_.setOutbox(&outbox_);
   api_.setDicomweb(&dicomweb_);

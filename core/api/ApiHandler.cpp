@@ -572,9 +572,16 @@ void ApiHandler::audit(const Call& call, const std::string& action, const std::s
 
 HttpResponse ApiHandler::health() {
   try {
+    if (notReadyBecause_) {
+      if (const auto why = notReadyBecause_()) return jsonResponse(503, {{"status", "starting"}, {"message", *why}});
+    }
     const auto totals = catalog_.totals();
+    // The state database answers too (a shared PostgreSQL may be down while the node is up).
+    StateDatabase& state = worklist_.database();
     return jsonResponse(200, {{"status", "ok"}, {"product", info_.product}, {"version", info_.version},
                               {"aeTitle", info_.aeTitle}, {"schemaVersion", catalog_.schemaVersion()},
+                              {"stateDatabase", {{"kind", state.onPostgres() ? "postgresql" : "sqlite"},
+                                                 {"schemaVersion", state.schemaVersion()}}},
                               {"studies", totals.studies}, {"instances", totals.instances}});
   } catch (const std::exception& e) {
     return jsonResponse(503, {{"status", "unavailable"}, {"message", e.what()}});

@@ -84,6 +84,9 @@ class ApiHandler : public HttpHandler {
   void setOutbox(Outbox* outbox) { outbox_ = outbox; }
   // Serves /dicomweb (QIDO-RS, WADO-RS, STOW-RS) when set.
   void setDicomweb(dicomweb::DicomwebService* service) { dicomweb_ = service; }
+  // What /healthz waits for besides the catalog and the state database: nullopt when ready,
+  // otherwise why not yet (answered 503, so a balancer or a script waits).
+  void setReadiness(std::function<std::optional<std::string>()> notReadyBecause) { notReadyBecause_ = std::move(notReadyBecause); }
 
   // What a route handler sees: the request, the path parameters ({} segments) and the caller.
   struct Call {
@@ -192,6 +195,7 @@ class ApiHandler : public HttpHandler {
   AuditLog& audit_;
   Worklist& worklist_;
   Outbox* outbox_ = nullptr;
+  std::function<std::optional<std::string>()> notReadyBecause_;
   dicomweb::DicomwebService* dicomweb_ = nullptr;
   ApiInfo info_;
   const bool secureCookies_;

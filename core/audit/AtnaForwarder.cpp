@@ -42,8 +42,8 @@ void AtnaForwarder::round() {
 void AtnaForwarder::start() {
   // A new repository gets what happens from now on.
   const int64_t end = audit_.lastId();
-  db_.with([&](sqlite::Database& db) {
-    auto st = db.prepare("INSERT OR IGNORE INTO atna_cursor(repository, last_id) VALUES(?, ?)");
+  db_.withAny([&](auto& db) {
+    auto st = db.prepare("INSERT INTO atna_cursor(repository, last_id) VALUES(?, ?) ON CONFLICT DO NOTHING");
     st.bind(1, repository_).bind(2, end).run();
   });
   LOG_INFO("atna", "audit messages go to " << repository_ << " from audit entry " << cursor() + 1);
@@ -51,7 +51,7 @@ void AtnaForwarder::start() {
 }
 
 int64_t AtnaForwarder::cursor() {
-  return db_.with([&](sqlite::Database& db) {
+  return db_.withAny([&](auto& db) {
     auto st = db.prepare("SELECT last_id FROM atna_cursor WHERE repository = ?");
     st.bind(1, repository_);
     return st.step() ? st.integer(0) : int64_t{0};
@@ -59,7 +59,7 @@ int64_t AtnaForwarder::cursor() {
 }
 
 void AtnaForwarder::advance(int64_t lastId) {
-  db_.with([&](sqlite::Database& db) {
+  db_.withAny([&](auto& db) {
     auto st = db.prepare("UPDATE atna_cursor SET last_id = ? WHERE repository = ?");
     st.bind(1, lastId).bind(2, repository_).run();
   });

@@ -50,6 +50,9 @@ std::pair<std::string, std::string> appendLocked(Connection& db, std::vector<std
     // Several nodes append to one chain: each takes the last hash and adds to it under the
     // same lock, held until its transaction ends. Ids are drawn under it too, so id order is
     // chain order, as verify() reads it.
+    // Read committed (as the transaction's first statement, before any snapshot is taken): the
+    // lock already orders the appends, and each must read the hash its predecessor committed.
+    db.exec("SET TRANSACTION ISOLATION LEVEL READ COMMITTED");
     db.prepare("SELECT pg_advisory_xact_lock(?)").bind(1, kChainLock).run();
   }
   {

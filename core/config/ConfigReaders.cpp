@@ -36,6 +36,14 @@ void rejectUnknownKeys(const nlohmann::json& doc, const std::set<std::string>& k
   }
 }
 
+std::string readDatabase(const nlohmann::json& doc) {
+  const std::string uri = readString(doc, "Database", "");
+  if (!uri.empty() && uri.rfind("postgresql://", 0) != 0 && uri.rfind("postgres://", 0) != 0) {
+    throw std::invalid_argument("configuration key 'Database' must be a PostgreSQL URI (postgresql://...) or empty for the embedded SQLite");
+  }
+  return uri;
+}
+
 ResultFallback readResultFallback(const nlohmann::json& doc) {
   if (!doc.contains("ResultFallback")) return {};
   const nlohmann::json& f = doc.at("ResultFallback");

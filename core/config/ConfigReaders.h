@@ -46,6 +46,9 @@ void rejectUnknownKeys(const nlohmann::json& doc, const std::set<std::string>& k
 // "ResultFallback": {"Segmentation": "hold"|"skip", "EnhancedSR": "comprehensive"|"hold"};
 // what is absent keeps its default.
 ResultFallback readResultFallback(const nlohmann::json& doc);
+// "Database": a PostgreSQL URI (postgresql://user@host:port/db?...) naming the database several
+// nodes or Orthancs share; absent or empty: the embedded SQLite files. Throws on anything else.
+std::string readDatabase(const nlohmann::json& doc);
 // "AuditRepository": {"Url": "udp://host:port" | "tls://host:port", "TrustedCertificates",
 // "Certificate", "PrivateKey", "SourceId", "EnterpriseSiteId"}; absent: no repository.
 AuditRepositorySettings readAuditRepository(const nlohmann::json& doc);

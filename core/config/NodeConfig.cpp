@@ -24,7 +24,7 @@ using config::readUnsigned;
 
 const std::set<std::string>& knownKeys() {
   static const std::set<std::string> keys = {
-      "DataDirectory", "DicomAet", "DicomPort", "AllowedCallingAets", "RejectionNoteSenders",
+      "DataDirectory", "Database", "DicomAet", "DicomPort", "AllowedCallingAets", "RejectionNoteSenders",
       "CheckCalledAet", "MaxAssociations", "MaxPduSize", "DimseTimeout", "AcseTimeout",
       "DicomTlsCertificate", "DicomTlsPrivateKey", "DicomTlsTrustedCertificates",
       "HttpPort", "HttpBindAddress", "HttpThreads", "MallocArenaMax", "MaxHttpBodySize", "HttpsCertificate", "HttpsPrivateKey",
@@ -48,6 +48,7 @@ NodeConfig NodeConfig::fromJsonText(const std::string& text) {
   config::rejectUnknownKeys(doc, knownKeys());
   NodeConfig c;
   c.dataDirectory = readString(doc, "DataDirectory", c.dataDirectory);
+  c.database = config::readDatabase(doc);
   c.dicomAet = readString(doc, "DicomAet", c.dicomAet);
   c.dicomPort = readUnsigned<uint16_t>(doc, "DicomPort", c.dicomPort);
   c.allowedCallingAets = readStrings(doc, "AllowedCallingAets", "AE titles");
@@ -159,6 +160,7 @@ std::string NodeConfig::toJsonText() const {
               {"ResultFallback", {{"Segmentation", segmentationFallbackName(resultFallback.segmentation)},
                                   {"EnhancedSR", enhancedSrFallbackName(resultFallback.enhancedSr)}}}};
   if (auditRepository.enabled()) doc["AuditRepository"] = config::auditRepositoryJson(auditRepository);
+  if (!database.empty()) doc["Database"] = database;
   return doc.dump(2);
 }
 

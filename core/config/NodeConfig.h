@@ -14,6 +14,9 @@ namespace annot {
 
 struct NodeConfig {
   std::string dataDirectory = "./var";      // SQLite index and DICOM file storage live here
+  // "Database": a postgresql:// URI for the state (users, audit, worklist, outbox) several nodes
+  // share; empty: state.sqlite in the data directory.
+  std::string database;
   std::string dicomAet = "ANNOTNODE";       // our AE title
   uint16_t dicomPort = 11112;
   std::vector<std::string> allowedCallingAets;  // empty: any calling AE title is accepted
@@ -63,6 +66,8 @@ struct NodeConfig {
   // Throws std::invalid_argument when values are out of range.
   void validate() const;
   std::string toJsonText() const;
+  // What StateDatabase opens: the shared PostgreSQL database or the embedded file.
+  std::string stateDatabase() const { return database.empty() ? dataDirectory + "/state.sqlite" : database; }
 };
 
 }  // namespace annot

@@ -48,9 +48,10 @@ PluginConfig PluginConfig::fromOrthancConfiguration(const std::string& jsonText)
     config::rejectUnknownKeys(section, {"Enabled", "DataDirectory", "ProtocolsDirectory", "Destinations", "TaskLeaseSeconds",
                                         "OutboxMaxBackoffSeconds", "InitialAdmin", "LogLevel", "WorkstationDirectory", "ViewerDirectory",
                                         "SessionIdleMinutes", "TokenLifetimeDays", "Ldap", "OpenIdConnect", "ResultFallback",
-                                        "AuditRepository", "RejectionNoteSenders"});
+                                        "AuditRepository", "RejectionNoteSenders", "Database"});
     c.enabled = config::readBool(section, "Enabled", c.enabled);
     c.dataDirectory = config::readString(section, "DataDirectory", c.dataDirectory);
+    c.database = config::readDatabase(section);
     c.protocolsDirectory = config::readString(section, "ProtocolsDirectory", c.protocolsDirectory);
     c.destinations = config::readStrings(section, "Destinations", "\"modality:NAME\" or \"peer:NAME\"");
     c.taskLeaseSeconds = config::readPositive<unsigned>(section, "TaskLeaseSeconds", c.taskLeaseSeconds);

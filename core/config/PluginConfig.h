@@ -16,6 +16,9 @@ namespace annot {
 struct PluginConfig {
   bool enabled = true;
   std::string dataDirectory;                // worklist/state database; default <StorageDirectory>/annotation
+  // "Database": a postgresql:// URI for the state several Orthancs share (with Orthanc's own
+  // PostgreSQL index); empty: state.sqlite in the data directory.
+  std::string database;
   std::string protocolsDirectory;           // labeling protocols; empty: the shipped ones
   std::vector<std::string> destinations;    // "modality:NAME" or "peer:NAME" as Orthanc knows them
   unsigned taskLeaseSeconds = 1800;
@@ -43,6 +46,8 @@ struct PluginConfig {
   // Reads the whole Orthanc configuration (as OrthancPluginGetConfiguration returns it). Throws
   // std::invalid_argument naming the offending key.
   static PluginConfig fromOrthancConfiguration(const std::string& jsonText);
+  // What StateDatabase opens: the shared PostgreSQL database or the embedded file.
+  std::string stateDatabase() const { return database.empty() ? dataDirectory + "/state.sqlite" : database; }
 };
 
 // "modality:NAME" / "peer:NAME": which Orthanc resource a destination names. Nothing when the

@@ -145,14 +145,14 @@ std::string valueOf(DcmElement& e) {
 bool isWellKnownUid(const std::string& uid) { return uid.rfind("1.2.840.10008.", 0) == 0; }
 
 Deidentifier::Deidentifier(StateDatabase& db) : db_(db) {
-  key_ = db_.with([](sqlite::Database& d) {
-    auto st = d.prepare("SELECT secret FROM deid_key WHERE id = 1");
-    if (st.step()) return st.text(0);
+  key_ = db_.withAny([](auto& d) {
     unsigned char bytes[32];
     if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no randomness for the de-identification key");
-    const std::string secret = toHex(bytes, sizeof bytes);
-    d.prepare("INSERT INTO deid_key(id, secret) VALUES(1, ?)").bind(1, secret).run();
-    return secret;
+    // The first node to record a key gives it to all: pseudonyms agree whichever node answers.
+    d.prepare("INSERT INTO deid_key(id, secret) VALUES(1, ?) ON CONFLICT(id) DO NOTHING").bind(1, toHex(bytes, sizeof bytes)).run();
+    auto st = d.prepare("SELECT secret FROM deid_key WHERE id = 1");
+    st.step();
+    return st.text(0);
   });
 }
 
@@ -177,8 +177,8 @@ std::string Deidentifier::uid(const std::string& original) {
   if (original.empty() || isWellKnownUid(original)) return original;
   const std::string mapped = uidFromDigest(hmac("uid:" + original));
   if (recorded_.get(mapped)) return mapped;
-  db_.with([&](sqlite::Database& d) {
-    d.prepare("INSERT OR IGNORE INTO deid_uids(deidentified, original) VALUES(?, ?)").bind(1, mapped).bind(2, original).run();
+  db_.withAny([&](auto& d) {
+    d.prepare("INSERT INTO deid_uids(deidentified, original) VALUES(?, ?) ON CONFLICT DO NOTHING").bind(1, mapped).bind(2, original).run();
   });
   recorded_.put(mapped, true);
   return mapped;
@@ -209,7 +209,7 @@ std::string Deidentifier::text(const std::string& message) {
 }
 
 std::optional<std::string> Deidentifier::original(const std::string& deidentified) {
-  return db_.with([&](sqlite::Database& d) -> std::optional<std::string> {
+  return db_.withAny([&](auto& d) -> std::optional<std::string> {
     auto st = d.prepare("SELECT original FROM deid_uids WHERE deidentified = ?");
     st.bind(1, deidentified);
     if (!st.step()) return std::nullopt;

@@ -6,14 +6,26 @@
 
 namespace annot::dicomweb {
 namespace {
-// The codes of the latest revision of every label task: findings and classification values.
-const char* kLatestCodes =
+// The codes of the latest revision of every label task: findings and classification values,
+// read from the stored JSON documents with each database's JSON functions.
+const char* kLatestRevisions =
     "WITH latest AS (SELECT r.task_fk, r.document FROM revisions r "
-    "  WHERE r.number = (SELECT max(number) FROM revisions x WHERE x.task_fk = r.task_fk)), "
+    "  WHERE r.number = (SELECT max(number) FROM revisions x WHERE x.task_fk = r.task_fk)), ";
+const char* kCodesSqlite =
     "codes AS (SELECT l.task_fk, json_extract(f.value, '$.finding.scheme') AS scheme, json_extract(f.value, '$.finding.code') AS code "
     "  FROM latest l, json_each(l.document, '$.findings') f "
     "  UNION SELECT l.task_fk, json_extract(c.value, '$.value.scheme'), json_extract(c.value, '$.value.code') "
     "  FROM latest l, json_each(l.document, '$.classifications') c) ";
+const char* kCodesPostgres =
+    "codes AS (SELECT l.task_fk, f #>> '{finding,scheme}' AS scheme, f #>> '{finding,code}' AS code "
+    "  FROM latest l, jsonb_array_elements(l.document::jsonb -> 'findings') f "
+    "  UNION SELECT l.task_fk, c #>> '{value,scheme}', c #>> '{value,code}' "
+    "  FROM latest l, jsonb_array_elements(l.document::jsonb -> 'classifications') c) ";
+
+template <typename Connection>
+std::string latestCodes(const Connection&) {
+  return std::string(kLatestRevisions) + (isPostgres<Connection> ? kCodesPostgres : kCodesSqlite);
+}
 }  // namespace
 
 bool LabelFilters::wantsSummary(const std::multimap<std::string, std::string>& params) {
@@ -66,8 +78,8 @@ std::optional<std::vector<std::string>> LabelFilters::matchingStudies(const std:
     }
   }
   if (!any) return std::nullopt;
-  return db_.with([&](sqlite::Database& db) {
-    auto st = db.prepare(std::string(kLatestCodes) + "SELECT DISTINCT t.study_uid FROM tasks t WHERE 1=1" + where);
+  return db_.withAny([&](auto& db) {
+    auto st = db.prepare(latestCodes(db) + "SELECT DISTINCT t.study_uid FROM tasks t WHERE 1=1" + where);
     for (size_t i = 0; i < binds.size(); ++i) st.bind(static_cast<int>(i + 1), binds[i]);
     std::vector<std::string> studies;
     while (st.step()) studies.push_back(st.text(0));
@@ -76,7 +88,7 @@ std::optional<std::vector<std::string>> LabelFilters::matchingStudies(const std:
 }
 
 nlohmann::json LabelFilters::summary(const std::string& study) {
-  return db_.with([&](sqlite::Database& db) {
+  return db_.withAny([&](auto& db) {
     nlohmann::json out = {{"protocols", nlohmann::json::array()}, {"tasks", nlohmann::json::object()}, {"readersFinished", 0},
                           {"approved", false}, {"findings", nlohmann::json::array()}};
     auto protocols = db.prepare("SELECT DISTINCT protocol_id FROM tasks WHERE study_uid = ? ORDER BY protocol_id");
@@ -92,7 +104,7 @@ nlohmann::json LabelFilters::summary(const std::string& study) {
                                  "AND o.stored = 1 LIMIT 1");
     approved.bind(1, study);
     out["approved"] = approved.step();
-    auto codes = db.prepare(std::string(kLatestCodes) +
+    auto codes = db.prepare(latestCodes(db) +
                             "SELECT DISTINCT codes.scheme, codes.code FROM codes JOIN tasks x ON x.id = codes.task_fk "
                             "WHERE x.study_uid = ? AND codes.code IS NOT NULL ORDER BY 1, 2");
     codes.bind(1, study);

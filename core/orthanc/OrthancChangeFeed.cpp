@@ -18,7 +18,7 @@ void OrthancChangeFeed::follow() {
 }
 
 int64_t OrthancChangeFeed::cursor() {
-  const auto stored = db_.with([](sqlite::Database& db) -> std::optional<int64_t> {
+  const auto stored = db_.withAny([](auto& db) -> std::optional<int64_t> {
     auto st = db.prepare("SELECT last_seq FROM change_cursor WHERE id = 1");
     if (!st.step()) return std::nullopt;
     return st.integer(0);
@@ -27,13 +27,14 @@ int64_t OrthancChangeFeed::cursor() {
   // First start: follow from now on. Studies Orthanc held before the plugin came are
   // scheduled explicitly (POST /api/v1/tasks), not all at once behind the operator's back.
   const int64_t last = rest_.getJson("/changes?last").value("Last", int64_t{0});
-  db_.with([&](sqlite::Database& db) { db.prepare("INSERT INTO change_cursor(id, last_seq) VALUES(1, ?)").bind(1, last).run(); });
+  db_.withAny([&](auto& db) { db.prepare("INSERT INTO change_cursor(id, last_seq) VALUES(1, ?) ON CONFLICT(id) DO NOTHING").bind(1, last).run(); });
   LOG_INFO("changes", "following Orthanc's changes from sequence " << last);
   return last;
 }
 
 size_t OrthancChangeFeed::poll() {
   const int64_t since = cursor();
+  following_ = true;
   const json page = rest_.getJson("/changes?since=" + std::to_string(since) + "&limit=100");
   const json& changes = page["Changes"];
   int64_t last = since;
@@ -43,7 +44,7 @@ size_t OrthancChangeFeed::poll() {
       if (type == "NewInstance") onNewInstance(id);
       else if (type == "StableStudy") onStableStudy(id);
       else if (type == "Deleted" && change.value("ResourceType", "") == "Study") {
-        db_.with([&](sqlite::Database& db) { db.prepare("DELETE FROM touched_studies WHERE orthanc_id = ?").bind(1, id).run(); });
+        db_.withAny([&](auto& db) { db.prepare("DELETE FROM touched_studies WHERE orthanc_id = ?").bind(1, id).run(); });
       }
     } catch (const std::exception& e) {
       // One bad resource must not stall the feed: it is logged and the study stays touched.
@@ -52,7 +53,7 @@ size_t OrthancChangeFeed::poll() {
     last = std::max(last, change.value("Seq", last));
   }
   if (last != since) {
-    db_.with([&](sqlite::Database& db) { db.prepare("UPDATE change_cursor SET last_seq = ? WHERE id = 1").bind(1, last).run(); });
+    db_.withAny([&](auto& db) { db.prepare("UPDATE change_cursor SET last_seq = ? WHERE id = 1").bind(1, last).run(); });
   }
   return changes.size();
 }
@@ -74,14 +75,14 @@ void OrthancChangeFeed::onNewInstance(const std::string& instanceId) {
   }
   const auto study = rest_.findJson("/instances/" + instanceId + "/study");
   if (!study) return;
-  db_.with([&](sqlite::Database& db) {
-    db.prepare("INSERT OR IGNORE INTO touched_studies(orthanc_id, since_ms) VALUES(?, ?)")
+  db_.withAny([&](auto& db) {
+    db.prepare("INSERT INTO touched_studies(orthanc_id, since_ms) VALUES(?, ?) ON CONFLICT DO NOTHING")
         .bind(1, (*study)["ID"].get<std::string>()).bind(2, nowMillis()).run();
   });
 }
 
 void OrthancChangeFeed::onStableStudy(const std::string& studyId) {
-  const bool touched = db_.with([&](sqlite::Database& db) {
+  const bool touched = db_.withAny([&](auto& db) {
     auto st = db.prepare("SELECT 1 FROM touched_studies WHERE orthanc_id = ?");
     st.bind(1, studyId);
     return st.step();
@@ -96,12 +97,12 @@ void OrthancChangeFeed::onStableStudy(const std::string& studyId) {
 bool OrthancChangeFeed::scheduleStudy(const std::string& studyId) {
   const auto study = rest_.findJson("/studies/" + studyId);
   if (study) schedule_((*study)["MainDicomTags"].value("StudyInstanceUID", ""));
-  db_.with([&](sqlite::Database& db) { db.prepare("DELETE FROM touched_studies WHERE orthanc_id = ?").bind(1, studyId).run(); });
+  db_.withAny([&](auto& db) { db.prepare("DELETE FROM touched_studies WHERE orthanc_id = ?").bind(1, studyId).run(); });
   return study.has_value();
 }
 
 void OrthancChangeFeed::recoverTouched() {
-  const auto touched = db_.with([](sqlite::Database& db) {
+  const auto touched = db_.withAny([](auto& db) {
     std::vector<std::string> ids;
     auto st = db.prepare("SELECT orthanc_id FROM touched_studies ORDER BY since_ms");
     while (st.step()) ids.push_back(st.text(0));

@@ -6,6 +6,7 @@
 // Because the cursor and the set of touched studies are durable, a restart of Orthanc loses
 // nothing: changes are read again from the cursor, and a study whose StableStudy event never
 // came (Orthanc stopped first) is scheduled once Orthanc reports it stable.
+#include <atomic>
 #include <functional>
 #include <set>
 #include <string>
@@ -35,6 +36,10 @@ class OrthancChangeFeed {
   void stop() { worker_.stop(); }
   void wake() { worker_.wake(); }
 
+  // Whether the feed knows where in Orthanc's change log it stands: from then on nothing Orthanc
+  // receives is missed (before, on a first start, it may be: the feed follows from "now").
+  bool following() const { return following_; }
+
   // One pass over new changes; returns how many were read. (The thread calls this.)
   size_t poll();
   // Schedules touched studies that Orthanc now reports stable.
@@ -52,6 +57,7 @@ class OrthancChangeFeed {
   IsOwnOutput isOwnOutput_;
   Schedule schedule_;
   std::function<void(const std::string&)> newInstanceHook_;
+  std::atomic<bool> following_{false};
   bool recovered_ = false;  // touched studies re-checked after the first catch-up (worker thread only)
   PeriodicWorker worker_;  // last: stopped before the members its rounds use go
 };

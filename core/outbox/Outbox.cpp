@@ -8,7 +8,8 @@
 
 namespace annot {
 namespace {
-OutboxItem readItem(const sqlite::Statement& st) {
+template <typename Statement>
+OutboxItem readItem(const Statement& st) {
   return {st.integer(0), st.text(1), st.text(2), st.text(3), static_cast<int>(st.integer(4)), st.text(5), st.text(6),
           st.integer(7), st.integer(8)};
 }
@@ -25,30 +26,37 @@ bool acknowledges(uint16_t status) { return status == 0x0000 || (status & 0xF000
 }  // namespace
 
 void Outbox::enqueue(const std::string& sop, const std::vector<std::string>& destinations) {
-  db_.with([&](sqlite::Database& db) {
-    sqlite::Transaction tx(db);
+  db_.withAny([&](auto& db) {
+    TransactionOf<decltype(db)> tx(db);
     const int64_t now = nowMillis();
     for (const auto& d : destinations) {
-      db.prepare("INSERT OR IGNORE INTO outbox(sop_instance_uid, destination, state, next_attempt_ms, created_ms) VALUES(?,?,'pending',?,?)")
+      db.prepare("INSERT INTO outbox(sop_instance_uid, destination, state, next_attempt_ms, created_ms) VALUES(?,?,'pending',?,?) "
+                 "ON CONFLICT DO NOTHING")
           .bind(1, sop).bind(2, d).bind(3, now).bind(4, now).run();
     }
     tx.commit();
   });
 }
 
-std::vector<OutboxItem> Outbox::due(int64_t now, unsigned limit) {
-  return db_.with([&](sqlite::Database& db) {
-    auto st = db.prepare(std::string("SELECT ") + kColumns + " FROM outbox WHERE state = 'pending' AND next_attempt_ms <= ? ORDER BY next_attempt_ms LIMIT ?");
-    st.bind(1, now).bind(2, static_cast<int64_t>(limit));
+std::vector<OutboxItem> Outbox::claimDue(int64_t now, unsigned limit) {
+  return db_.withAny([&](auto& db) {
+    // One statement: the items are taken and their next attempt pushed past the lease at once.
+    // On PostgreSQL several nodes drain the outbox; SKIP LOCKED lets each take other items
+    // than the rows another node is taking at this moment.
+    const std::string lock = isPostgres<decltype(db)> ? " FOR UPDATE SKIP LOCKED" : "";
+    auto st = db.prepare("UPDATE outbox SET next_attempt_ms = ? WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' "
+                         "AND next_attempt_ms <= ? ORDER BY next_attempt_ms, id LIMIT ?" + lock + ") RETURNING " + kColumns);
+    st.bind(1, now + claimLeaseMs_).bind(2, now).bind(3, static_cast<int64_t>(limit));
     std::vector<OutboxItem> out;
     while (st.step()) out.push_back(readItem(st));
+    std::sort(out.begin(), out.end(), [](const OutboxItem& a, const OutboxItem& b) { return a.id < b.id; });
     return out;
   });
 }
 
 void Outbox::recordAttempt(int64_t id, bool acknowledged, const std::string& status, const std::string& message) {
-  db_.with([&](sqlite::Database& db) {
-    sqlite::Transaction tx(db);
+  db_.withAny([&](auto& db) {
+    TransactionOf<decltype(db)> tx(db);
     const int64_t now = nowMillis();
     db.prepare("INSERT INTO outbox_attempts(outbox_fk, time_ms, dimse_status, message) VALUES(?,?,?,?)")
         .bind(1, id).bind(2, now).bind(3, status).bind(4, message).run();
@@ -70,8 +78,8 @@ void Outbox::recordAttempt(int64_t id, bool acknowledged, const std::string& sta
 }
 
 void Outbox::recordSkipped(int64_t id, const std::string& reason) {
-  db_.with([&](sqlite::Database& db) {
-    sqlite::Transaction tx(db);
+  db_.withAny([&](auto& db) {
+    TransactionOf<decltype(db)> tx(db);
     db.prepare("INSERT INTO outbox_attempts(outbox_fk, time_ms, dimse_status, message) VALUES(?,?,?,?)")
         .bind(1, id).bind(2, nowMillis()).bind(3, std::string("none")).bind(4, "skipped: " + reason).run();
     db.prepare("UPDATE outbox SET state = 'skipped', attempts = attempts + 1, last_status = 'none', last_error = ? WHERE id = ?")
@@ -80,8 +88,14 @@ void Outbox::recordSkipped(int64_t id, const std::string& reason) {
   });
 }
 
+void Outbox::release(int64_t id) {
+  // A second's pause: senders that cannot send it do not pass it round in a tight loop while
+  // the one that can is down.
+  db_.withAny([&](auto& db) { db.prepare("UPDATE outbox SET next_attempt_ms = ? WHERE id = ?").bind(1, nowMillis() + 1000).bind(2, id).run(); });
+}
+
 std::vector<OutboxItem> Outbox::forInstance(const std::string& sop) {
-  return db_.with([&](sqlite::Database& db) {
+  return db_.withAny([&](auto& db) {
     auto st = db.prepare(std::string("SELECT ") + kColumns + " FROM outbox WHERE sop_instance_uid = ? ORDER BY id");
     st.bind(1, sop);
     std::vector<OutboxItem> out;
@@ -101,7 +115,7 @@ std::vector<OutboxItem> Outbox::list(const std::string& state, unsigned limit) {
   else if (state == "skipped") where = " WHERE state = 'skipped'";
   else if (state == "failed") where = " WHERE state = 'pending' AND attempts > 0";
   else if (!state.empty()) throw std::invalid_argument("state must be pending, failed, sent or skipped");
-  return db_.with([&](sqlite::Database& db) {
+  return db_.withAny([&](auto& db) {
     auto st = db.prepare(std::string("SELECT ") + kColumns + " FROM outbox" + where + " ORDER BY id DESC LIMIT ?");
     st.bind(1, static_cast<int64_t>(limit));
     std::vector<OutboxItem> out;
@@ -111,9 +125,10 @@ std::vector<OutboxItem> Outbox::list(const std::string& state, unsigned limit) {
 }
 
 std::map<std::string, Outbox::DestinationCounts> Outbox::counts() {
-  return db_.with([&](sqlite::Database& db) {
-    auto st = db.prepare("SELECT destination, sum(state = 'pending' AND attempts = 0), sum(state = 'pending' AND attempts > 0), sum(state = 'sent'), "
-                         "sum(state = 'skipped') FROM outbox GROUP BY destination");
+  return db_.withAny([&](auto& db) {
+    auto st = db.prepare("SELECT destination, sum(CASE WHEN state = 'pending' AND attempts = 0 THEN 1 ELSE 0 END), "
+                         "sum(CASE WHEN state = 'pending' AND attempts > 0 THEN 1 ELSE 0 END), sum(CASE WHEN state = 'sent' THEN 1 ELSE 0 END), "
+                         "sum(CASE WHEN state = 'skipped' THEN 1 ELSE 0 END) FROM outbox GROUP BY destination");
     std::map<std::string, DestinationCounts> out;
     while (st.step()) out[st.text(0)] = {st.integer(1), st.integer(2), st.integer(3), st.integer(4)};
     return out;
@@ -124,15 +139,22 @@ OutboxSender::OutboxSender(Outbox& outbox, OutboxTransport& transport, AuditLog&
     : outbox_(outbox), transport_(transport), audit_(audit), worker_("outbox", std::chrono::milliseconds(500), [this] { sendDue(); }) {}
 
 void OutboxSender::sendDue() {
-  for (const auto& item : outbox_.due(nowMillis())) {
-    if (worker_.stopping()) return;
-    sendOne(item);
+  // One item at a time: a claim covers one send, so its lease need only outlast one send.
+  while (!worker_.stopping()) {
+    const auto claimed = outbox_.claimDue(nowMillis(), 1);
+    if (claimed.empty()) return;
+    sendOne(claimed.front());
   }
 }
 
 void OutboxSender::sendOne(const OutboxItem& item) {
   const auto known = transport_.destinations();
   if (std::find(known.begin(), known.end(), item.destination) == known.end()) return;  // no longer configured: kept, not sent
+  if (outbox_.shared() && !transport_.holds(item.sopInstanceUid)) {
+    // Another node of the deployment wrote it and keeps its file: that node sends it.
+    outbox_.release(item.id);
+    return;
+  }
   std::string status = "none", message;
   bool acknowledged = false;
   try {

@@ -47,17 +47,30 @@ class OutboxTransport {
   // Sends one stored instance, or throws std::runtime_error when no answer came (down,
   // refused, or held because the destination does not accept it; the message says which).
   virtual Delivery send(const std::string& destination, const std::string& sopInstanceUid) = 0;
+  // Whether this process can send the instance at all. Nodes that share one outbox but keep
+  // their files apart each send what they hold; a transport over shared storage holds all.
+  virtual bool holds(const std::string& sopInstanceUid) { (void)sopInstanceUid; return true; }
 };
 
 class Outbox {
  public:
-  Outbox(StateDatabase& db, int64_t maxBackoffMs) : db_(db), maxBackoffMs_(maxBackoffMs) {}
+  // claimLeaseMs: how long a claimed item is left to the sender that claimed it; past that (its
+  // node stopped while sending) another sender tries it. It must outlast one send (association,
+  // C-STORE, its answer): a send still under way past it may be made twice.
+  Outbox(StateDatabase& db, int64_t maxBackoffMs, int64_t claimLeaseMs = 120000)
+      : db_(db), maxBackoffMs_(maxBackoffMs), claimLeaseMs_(claimLeaseMs) {}
   void enqueue(const std::string& sopInstanceUid, const std::vector<std::string>& destinations);
-  std::vector<OutboxItem> due(int64_t nowMs, unsigned limit = 50);
+  // Takes up to `limit` items due at `nowMs` for one sender: no other sender (of this node or
+  // another sharing the database) gets them until recordAttempt/recordSkipped, or the lease ends.
+  std::vector<OutboxItem> claimDue(int64_t nowMs, unsigned limit = 50);
   // acknowledged: the destination answered success or warning.
   void recordAttempt(int64_t id, bool acknowledged, const std::string& status, const std::string& message);
   // Gives an item up for its destination, for good, with the reason.
   void recordSkipped(int64_t id, const std::string& reason);
+  // Hands a claimed item back untried, for another sender to take (after a second).
+  void release(int64_t id);
+  // Whether other nodes drain this outbox too (it lives in a shared database).
+  bool shared() { return db_.onPostgres(); }
   std::vector<OutboxItem> forInstance(const std::string& sopInstanceUid);
   // Newest first. state: "" (all), "pending" (not tried yet), "failed" (tried, not acknowledged
   // yet: retried), "sent" or "skipped".
@@ -72,6 +85,7 @@ class Outbox {
  private:
   StateDatabase& db_;
   const int64_t maxBackoffMs_;
+  const int64_t claimLeaseMs_;
 };
 
 // Works the outbox on its own thread through a transport.

@@ -138,7 +138,20 @@ int64_t Connection::lastInsertRowId() {
   return r.integer(0, 0);
 }
 
-Transaction::Transaction(Connection& connection, bool) : connection_(connection) { connection_.exec("BEGIN"); }
+std::string Connection::describe() const {
+  return std::string(PQuser(conn_)) + "@" + PQhost(conn_) + ":" + PQport(conn_) + "/" + PQdb(conn_);
+}
+
+void Connection::reconnectIfBroken() {
+  if (PQstatus(conn_) == CONNECTION_OK) return;
+  LOG_WARN("postgres", "the connection to PostgreSQL was lost; reconnecting");
+  PQreset(conn_);
+  if (PQstatus(conn_) != CONNECTION_OK) throw PgError("08006", std::string("cannot reconnect to PostgreSQL: ") + PQerrorMessage(conn_));
+}
+
+Transaction::Transaction(Connection& connection, bool) : connection_(connection) {
+  connection_.exec("BEGIN ISOLATION LEVEL SERIALIZABLE");
+}
 
 Transaction::~Transaction() {
   if (done_) return;

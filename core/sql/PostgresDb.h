@@ -26,6 +26,9 @@ class PgError : public std::runtime_error {
   PgError(std::string sqlState, const std::string& message) : std::runtime_error(message), sqlState_(std::move(sqlState)) {}
   const std::string& sqlState() const { return sqlState_; }
   bool uniqueViolation() const { return sqlState_ == "23505"; }
+  // A serialization failure or a deadlock: the transaction lost a race with another one and
+  // may run again from the start.
+  bool retryable() const { return sqlState_ == "40001" || sqlState_ == "40P01"; }
 
  private:
   std::string sqlState_;
@@ -108,6 +111,11 @@ class Connection {
   int64_t lastInsertRowId();
   // Rows the last statement changed.
   int changes() const { return changes_; }
+  // Reconnects when the server closed the connection (a restart, a failover); throws when it
+  // is still unreachable. Statements of the broken session are not replayed.
+  void reconnectIfBroken();
+  // "user@host:port/database", for logs (never the password).
+  std::string describe() const;
   pg_conn* handle() const { return conn_; }
 
  private:
@@ -117,6 +125,12 @@ class Connection {
 
 // BEGIN on construction, ROLLBACK on destruction unless committed: an exception between them
 // leaves nothing half-written.
+//
+// Transactions are SERIALIZABLE: store code written for SQLite (one writer at a time) reads,
+// decides and writes, and on PostgreSQL several nodes do that at once. Serializable isolation
+// keeps those read-decide-write steps correct without a lock per decision; the loser of a race
+// gets SQLSTATE 40001 and StateDatabase runs it again. Code that serialises itself (the audit
+// chain, under an advisory lock) lowers the level as its first statement.
 class Transaction {
  public:
   // `immediate` is SQLite's notion (take the write lock at once); PostgreSQL locks rows as it goes.

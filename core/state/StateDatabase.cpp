@@ -1,7 +1,12 @@
 #include "state/StateDatabase.h"
 
+#include <chrono>
+#include <random>
 #include <stdexcept>
+#include <thread>
 #include <vector>
+
+#include "common/Log.h"
 
 namespace annot {
 namespace {
@@ -258,8 +263,8 @@ CREATE INDEX prelabels_study ON prelabels(study_uid, id);
   return steps;
 }
 
-// The PostgreSQL schema, step by step like SQLite's, for the stores that run there so far.
-// Several nodes may start at once: the steps run under an advisory lock.
+// The PostgreSQL schema, step by step like SQLite's (same tables and columns; BIGINT keys,
+// PL/pgSQL triggers). Several nodes may start at once: the steps run under an advisory lock.
 const std::vector<const char*>& postgresMigrations() {
   static const std::vector<const char*> steps = {
       // 1: the audit trail (as SQLite's after its step 13), one hash chain for every node.
@@ -307,6 +312,132 @@ CREATE TABLE tokens(
   expires_ms BIGINT NOT NULL DEFAULT 0);
 CREATE INDEX tokens_user ON tokens(user_fk);
 )SQL",
+      // 3: the worklist and everything it keeps, as SQLite's after its step 16: tasks, immutable
+      // revisions, reviews, outputs, results owed, the outbox, agreements, pre-labels, the UPS
+      // root, the de-identification key and UIDs, the ATNA cursors and the plugin's position in
+      // Orthanc's change log.
+      R"SQL(
+CREATE TABLE tasks(
+  id BIGSERIAL PRIMARY KEY,
+  study_uid TEXT NOT NULL,
+  series_uid TEXT NOT NULL DEFAULT '',
+  protocol_id TEXT NOT NULL,
+  protocol_version TEXT NOT NULL,
+  step TEXT NOT NULL,
+  reader_slot BIGINT NOT NULL,
+  state TEXT NOT NULL,
+  priority TEXT NOT NULL DEFAULT 'MEDIUM',
+  due TEXT NOT NULL DEFAULT '',
+  assignee TEXT NOT NULL DEFAULT '',
+  lease_expires_ms BIGINT NOT NULL DEFAULT 0,
+  transaction_uid TEXT NOT NULL DEFAULT '',
+  created_ms BIGINT NOT NULL,
+  updated_ms BIGINT NOT NULL,
+  UNIQUE(study_uid, series_uid, protocol_id, protocol_version, step, reader_slot));
+CREATE INDEX tasks_state ON tasks(state, id);
+CREATE INDEX tasks_assignee ON tasks(assignee, state);
+CREATE TABLE revisions(
+  id BIGSERIAL PRIMARY KEY,
+  task_fk BIGINT NOT NULL REFERENCES tasks(id),
+  number BIGINT NOT NULL,
+  author TEXT NOT NULL,
+  created_ms BIGINT NOT NULL,
+  document TEXT NOT NULL,
+  complete BIGINT NOT NULL DEFAULT 1,
+  UNIQUE(task_fk, number));
+-- Saved work is never overwritten or lost.
+CREATE FUNCTION revisions_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'revisions are immutable';
+END $$;
+CREATE TRIGGER revisions_no_change BEFORE UPDATE OR DELETE ON revisions FOR EACH ROW EXECUTE FUNCTION revisions_immutable();
+CREATE TABLE reviews(
+  id BIGSERIAL PRIMARY KEY,
+  review_task_fk BIGINT NOT NULL REFERENCES tasks(id),
+  label_task_fk BIGINT REFERENCES tasks(id),
+  decision TEXT NOT NULL,
+  comment TEXT NOT NULL,
+  reviewer TEXT NOT NULL,
+  created_ms BIGINT NOT NULL);
+CREATE INDEX reviews_review ON reviews(review_task_fk);
+CREATE INDEX reviews_label ON reviews(label_task_fk);
+CREATE TABLE outputs(
+  id BIGSERIAL PRIMARY KEY,
+  task_fk BIGINT NOT NULL REFERENCES tasks(id),
+  revision BIGINT NOT NULL,
+  kind TEXT NOT NULL,
+  sop_class_uid TEXT NOT NULL,
+  sop_instance_uid TEXT NOT NULL UNIQUE,
+  series_instance_uid TEXT NOT NULL,
+  created_ms BIGINT NOT NULL,
+  stored BIGINT NOT NULL DEFAULT 1,
+  withdrawn_by TEXT NOT NULL DEFAULT '');
+CREATE UNIQUE INDEX outputs_current ON outputs(task_fk, revision, kind) WHERE withdrawn_by = '';
+CREATE INDEX outputs_task ON outputs(task_fk);
+CREATE INDEX outputs_withdrawn ON outputs(withdrawn_by) WHERE withdrawn_by <> '';
+CREATE TABLE results_due(
+  task_fk BIGINT PRIMARY KEY REFERENCES tasks(id),
+  verifier TEXT NOT NULL,
+  created_ms BIGINT NOT NULL);
+CREATE TABLE outbox(
+  id BIGSERIAL PRIMARY KEY,
+  sop_instance_uid TEXT NOT NULL,
+  destination TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts BIGINT NOT NULL DEFAULT 0,
+  last_status TEXT NOT NULL DEFAULT '',
+  last_error TEXT NOT NULL DEFAULT '',
+  next_attempt_ms BIGINT NOT NULL,
+  created_ms BIGINT NOT NULL,
+  sent_ms BIGINT NOT NULL DEFAULT 0,
+  UNIQUE(sop_instance_uid, destination));
+CREATE INDEX outbox_due ON outbox(state, next_attempt_ms);
+CREATE TABLE outbox_attempts(
+  id BIGSERIAL PRIMARY KEY,
+  outbox_fk BIGINT NOT NULL REFERENCES outbox(id),
+  time_ms BIGINT NOT NULL,
+  dimse_status TEXT NOT NULL,
+  message TEXT NOT NULL);
+CREATE INDEX outbox_attempts_item ON outbox_attempts(outbox_fk);
+CREATE TABLE agreements(
+  id BIGSERIAL PRIMARY KEY,
+  study_uid TEXT NOT NULL,
+  protocol_id TEXT NOT NULL,
+  protocol_version TEXT NOT NULL,
+  computed_ms BIGINT NOT NULL,
+  result TEXT NOT NULL,
+  series_uid TEXT NOT NULL DEFAULT '');
+CREATE INDEX agreements_case ON agreements(study_uid, protocol_id, protocol_version);
+CREATE TABLE prelabels(
+  id BIGSERIAL PRIMARY KEY,
+  study_uid TEXT NOT NULL,
+  sop_instance_uid TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  algorithm TEXT NOT NULL,
+  document TEXT NOT NULL,
+  unmapped TEXT NOT NULL,
+  imported_by TEXT NOT NULL,
+  imported_ms BIGINT NOT NULL);
+CREATE INDEX prelabels_study ON prelabels(study_uid, id);
+CREATE TABLE workitem_root(
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  root TEXT NOT NULL);
+CREATE TABLE deid_key(
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  secret TEXT NOT NULL);
+CREATE TABLE deid_uids(
+  deidentified TEXT PRIMARY KEY,
+  original TEXT NOT NULL);
+CREATE TABLE atna_cursor(
+  repository TEXT PRIMARY KEY,
+  last_id BIGINT NOT NULL);
+CREATE TABLE change_cursor(
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  last_seq BIGINT NOT NULL);
+CREATE TABLE touched_studies(
+  orthanc_id TEXT PRIMARY KEY,
+  since_ms BIGINT NOT NULL);
+)SQL",
   };
   return steps;
 }
@@ -333,10 +464,18 @@ void migratePostgres(pg::Connection& db) {
 }
 }  // namespace
 
+void StateDatabase::backOff(int attempt) {
+  // Random, so that the nodes that collided do not collide again in step.
+  thread_local std::mt19937 random(std::random_device{}());
+  const int ceilingMs = std::min(2 << std::min(attempt, 6), 100);
+  std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(1, ceilingMs)(random)));
+}
+
 StateDatabase::StateDatabase(const std::string& location) {
   if (location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0) {
     pg_ = std::make_unique<pg::Connection>(location);
     migratePostgres(*pg_);
+    LOG_INFO("state", "state database: PostgreSQL " << pg_->describe() << ", schema version " << postgresMigrations().size());
     return;
   }
   db_ = std::make_unique<sqlite::Database>(location);
@@ -354,14 +493,8 @@ StateDatabase::StateDatabase(const std::string& location) {
 }
 
 int StateDatabase::schemaVersion() {
-  if (pg_) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto st = pg_->prepare("SELECT version FROM schema_version WHERE id = 1");
-    st.step();
-    return static_cast<int>(st.integer(0));
-  }
-  return with([](sqlite::Database& db) {
-    auto st = db.prepare("PRAGMA user_version");
+  return withAny([](auto& db) {
+    auto st = db.prepare(isPostgres<decltype(db)> ? "SELECT version FROM schema_version WHERE id = 1" : "PRAGMA user_version");
     st.step();
     return static_cast<int>(st.integer(0));
   });

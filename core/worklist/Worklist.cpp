@@ -34,7 +34,8 @@ const char* kTaskColumns =
     "t.lease_expires_ms, t.transaction_uid, t.created_ms, t.updated_ms, "
     "(SELECT count(*) FROM revisions r WHERE r.task_fk = t.id), t.series_uid";
 
-Task readTask(const sqlite::Statement& st) {
+template <typename Statement>
+Task readTask(const Statement& st) {
   Task t;
   t.id = st.integer(0);
   t.studyInstanceUid = st.text(1);
@@ -55,7 +56,8 @@ Task readTask(const sqlite::Statement& st) {
   return t;
 }
 
-std::optional<Task> findTask(sqlite::Database& db, int64_t id) {
+template <typename Db>
+std::optional<Task> findTask(Db& db, int64_t id) {
   auto st = db.prepare(std::string("SELECT ") + kTaskColumns + " FROM tasks t WHERE t.id = ?");
   st.bind(1, id);
   if (!st.step()) return std::nullopt;
@@ -63,8 +65,10 @@ std::optional<Task> findTask(sqlite::Database& db, int64_t id) {
 }
 
 // Records, inside the transaction that completes a task or its case, that its results are owed.
-void oweResult(sqlite::Database& db, int64_t taskId, const std::string& verifier, int64_t now) {
-  db.prepare("INSERT OR REPLACE INTO results_due(task_fk, verifier, created_ms) VALUES(?,?,?)")
+template <typename Db>
+void oweResult(Db& db, int64_t taskId, const std::string& verifier, int64_t now) {
+  db.prepare("INSERT INTO results_due(task_fk, verifier, created_ms) VALUES(?,?,?) "
+             "ON CONFLICT(task_fk) DO UPDATE SET verifier = excluded.verifier, created_ms = excluded.created_ms")
       .bind(1, taskId).bind(2, verifier).bind(3, now).run();
 }
 
@@ -79,7 +83,8 @@ void assignIdentity(DcmFileFormat& file, const std::string& sopInstanceUid, cons
   }
 }
 
-Task requireTask(sqlite::Database& db, int64_t id) {
+template <typename Db>
+Task requireTask(Db& db, int64_t id) {
   auto t = findTask(db, id);
   if (!t) throw WorklistError(WorklistError::Kind::NotFound, "task " + std::to_string(id) + " does not exist");
   return *t;
@@ -87,20 +92,23 @@ Task requireTask(sqlite::Database& db, int64_t id) {
 
 // When no reader of a task's case is still at work and one at least submitted, the case's
 // review task is scheduled (once).
-void scheduleReviewWhenCaseIsRead(sqlite::Database& db, const Task& t, int64_t now) {
-  auto open = db.prepare("SELECT sum(state NOT IN ('COMPLETED', 'CANCELED')), sum(state = 'COMPLETED') FROM tasks WHERE study_uid = ? "
+template <typename Db>
+void scheduleReviewWhenCaseIsRead(Db& db, const Task& t, int64_t now) {
+  auto open = db.prepare("SELECT sum(CASE WHEN state NOT IN ('COMPLETED', 'CANCELED') THEN 1 ELSE 0 END), "
+                         "sum(CASE WHEN state = 'COMPLETED' THEN 1 ELSE 0 END) FROM tasks WHERE study_uid = ? "
                          "AND series_uid = ? AND protocol_id = ? AND protocol_version = ? AND step = 'label'");
   open.bind(1, t.studyInstanceUid).bind(2, t.seriesInstanceUid).bind(3, t.protocolId).bind(4, t.protocolVersion);
   open.step();
   if (open.integer(0) != 0 || open.integer(1) == 0) return;
-  db.prepare("INSERT OR IGNORE INTO tasks(study_uid, series_uid, protocol_id, protocol_version, step, reader_slot, state, "
-             "priority, due, created_ms, updated_ms) VALUES(?,?,?,?,'review',1,'SCHEDULED',?,?,?,?)")
+  db.prepare("INSERT INTO tasks(study_uid, series_uid, protocol_id, protocol_version, step, reader_slot, state, "
+             "priority, due, created_ms, updated_ms) VALUES(?,?,?,?,'review',1,'SCHEDULED',?,?,?,?) ON CONFLICT DO NOTHING")
       .bind(1, t.studyInstanceUid).bind(2, t.seriesInstanceUid).bind(3, t.protocolId).bind(4, t.protocolVersion)
       .bind(5, t.priority).bind(6, t.due).bind(7, now).bind(8, now).run();
 }
 
 // The label tasks of the case a task belongs to: same study, series and protocol version.
-std::vector<Task> readersOf(sqlite::Database& db, const Task& task) {
+template <typename Db>
+std::vector<Task> readersOf(Db& db, const Task& task) {
   auto labels = db.prepare(std::string("SELECT ") + kTaskColumns +
                            " FROM tasks t WHERE study_uid = ? AND series_uid = ? AND protocol_id = ? AND protocol_version = ? "
                            "AND step = 'label' AND state <> 'CANCELED' ORDER BY reader_slot");
@@ -152,13 +160,13 @@ SourceImageSet Worklist::imagesFor(const Task& task) {
 
 std::vector<Task> Worklist::scheduleLocked(const std::string& studyUid, const std::string& seriesUid, const Protocol& protocol,
                                            const std::string& priority, const std::string& due, bool onlyNew) {
-  return db_.with([&](sqlite::Database& db) {
-    sqlite::Transaction tx(db);
+  return db_.withAny([&](auto& db) {
+    TransactionOf<decltype(db)> tx(db);
     std::vector<Task> out;
     const int64_t now = nowMillis();
     for (unsigned slot = 1; slot <= protocol.readers; ++slot) {
-      db.prepare("INSERT OR IGNORE INTO tasks(study_uid, series_uid, protocol_id, protocol_version, step, reader_slot, state, priority, "
-                 "due, created_ms, updated_ms) VALUES(?,?,?,?,'label',?,'SCHEDULED',?,?,?,?)")
+      db.prepare("INSERT INTO tasks(study_uid, series_uid, protocol_id, protocol_version, step, reader_slot, state, priority, "
+                 "due, created_ms, updated_ms) VALUES(?,?,?,?,'label',?,'SCHEDULED',?,?,?,?) ON CONFLICT DO NOTHING")
           .bind(1, studyUid).bind(2, seriesUid).bind(3, protocol.id).bind(4, protocol.version).bind(5, static_cast<int64_t>(slot))
           .bind(6, priority).bind(7, due).bind(8, now).bind(9, now).run();
       const bool created = db.changes() > 0;
@@ -205,7 +213,7 @@ std::vector<Task> Worklist::schedule(const std::string& studyUid, const std::str
 }
 
 std::vector<Task> Worklist::list(const TaskQuery& q) {
-  return db_.with([&](sqlite::Database& db) {
+  return db_.withAny([&](auto& db) {
     std::string sql = std::string("SELECT ") + kTaskColumns + " FROM tasks t WHERE 1=1";
     std::vector<std::string> params;
     // Each filter given narrows the list by one condition with one bound value.
@@ -238,12 +246,12 @@ std::vector<Task> Worklist::list(const TaskQuery& q) {
 }
 
 Task Worklist::get(int64_t id) {
-  return db_.with([&](sqlite::Database& db) { return requireTask(db, id); });
+  return db_.withAny([&](auto& db) { return requireTask(db, id); });
 }
 
 Task Worklist::claim(int64_t id, const User& user, const std::string& transactionUid) {
-  return db_.with([&](sqlite::Database& db) {
-    sqlite::Transaction tx(db);
+  return db_.withAny([&](auto& db) {
+    TransactionOf<decltype(db)> tx(db);
     Task t = requireTask(db, id);
     checkRoleForStep(t, user);
     const int64_t now = nowMillis();
@@ -313,8 +321,8 @@ Withdrawal Worklist::withdraw(int64_t id, const User& user, RejectionReason reas
   // Stored (and queued for every PACS) before the results are marked: a stop in between leaves
   // them current, and a second withdrawal sends a second note rather than none.
   results_.store(note);
-  w.task = db_.with([&](sqlite::Database& db) {
-    sqlite::Transaction tx(db);
+  w.task = db_.withAny([&](auto& db) {
+    TransactionOf<decltype(db)> tx(db);
     auto mark = db.prepare("UPDATE outputs SET withdrawn_by = ? WHERE sop_instance_uid = ?");
     for (const auto& r : rejected) {
       mark.reset();
@@ -342,8 +350,8 @@ Withdrawal Worklist::withdraw(int64_t id, const User& user, RejectionReason reas
 }
 
 Task Worklist::cancel(int64_t id, const User& user, const std::string& reason) {
-  return db_.with([&](sqlite::Database& db) {
-    sqlite::Transaction tx(db);
+  return db_.withAny([&](auto& db) {
+    TransactionOf<decltype(db)> tx(db);
     const Task t = requireTask(db, id);
     const int64_t now = nowMillis();
     if (t.state == TaskState::Completed || t.state == TaskState::Canceled) {
@@ -375,22 +383,23 @@ std::optional<int64_t> Worklist::taskOfWorkitem(const std::string& uid) {
 
 const std::string& Worklist::workitemRoot() {
   std::call_once(rootOnce_, [this] {
-    workitemRoot_ = db_.with([](sqlite::Database& db) {
-      auto st = db.prepare("SELECT root FROM workitem_root WHERE id = 1");
-      if (st.step()) return st.text(0);
+    workitemRoot_ = db_.withAny([](auto& db) {
       // 2.25 and a random 128-bit number (a UUID-derived OID, PS3.5 B.2): ours to extend with
-      // the task id, and at most 44 + 1 + 18 characters, within a UID's 64.
-      const std::string root = uidFromDigest(sha256(randomHex(32)));
-      db.prepare("INSERT INTO workitem_root(id, root) VALUES(1, ?)").bind(1, root).run();
-      return root;
+      // the task id, and at most 44 + 1 + 18 characters, within a UID's 64. The first node to
+      // record one gives it to all.
+      db.prepare("INSERT INTO workitem_root(id, root) VALUES(1, ?) ON CONFLICT(id) DO NOTHING")
+          .bind(1, uidFromDigest(sha256(randomHex(32)))).run();
+      auto st = db.prepare("SELECT root FROM workitem_root WHERE id = 1");
+      st.step();
+      return st.text(0);
     });
   });
   return workitemRoot_;
 }
 
 Task Worklist::release(int64_t id, const User& user) {
-  return db_.with([&](sqlite::Database& db) {
-    sqlite::Transaction tx(db);
+  return db_.withAny([&](auto& db) {
+    TransactionOf<decltype(db)> tx(db);
     Task t = requireTask(db, id);
     if (t.state != TaskState::InProgress || (t.assignee != user.name && user.role != Role::Admin)) {
       throw WorklistError(WorklistError::Kind::Conflict, "task " + std::to_string(id) + " is not claimed by you");
@@ -404,8 +413,8 @@ Task Worklist::release(int64_t id, const User& user) {
 }
 
 std::vector<int64_t> Worklist::returnClaimsToPool(StateDatabase& state, const std::string& userName) {
-  return state.with([&](sqlite::Database& db) {
-    sqlite::Transaction tx(db);
+  return state.withAny([&](auto& db) {
+    TransactionOf<decltype(db)> tx(db);
     std::vector<int64_t> ids;
     auto held = db.prepare("SELECT id FROM tasks WHERE state = 'IN PROGRESS' AND assignee = ? ORDER BY id");
     held.bind(1, userName);
@@ -470,7 +479,7 @@ Prelabel Worklist::importPrelabel(const std::string& studyUid, DcmDataset& datas
   }
   p.importedBy = importedBy;
   p.importedMs = nowMillis();
-  return db_.with([&](sqlite::Database& db) {
+  return db_.withAny([&](auto& db) {
     auto seen = db.prepare("SELECT id FROM prelabels WHERE sop_instance_uid = ?");
     seen.bind(1, p.sopInstanceUid);
     if (seen.step()) {
@@ -487,7 +496,7 @@ Prelabel Worklist::importPrelabel(const std::string& studyUid, DcmDataset& datas
 }
 
 std::vector<Prelabel> Worklist::prelabels(const std::string& studyUid) {
-  return db_.with([&](sqlite::Database& db) {
+  return db_.withAny([&](auto& db) {
     auto st = db.prepare("SELECT id, study_uid, sop_instance_uid, kind, algorithm, document, unmapped, imported_by, imported_ms "
                          "FROM prelabels WHERE study_uid = ? ORDER BY id");
     st.bind(1, studyUid);
@@ -501,7 +510,8 @@ std::vector<Prelabel> Worklist::prelabels(const std::string& studyUid) {
       const nlohmann::json a = nlohmann::json::parse(st.text(4));
       p.algorithm = {a.value("name", ""), a.value("version", ""), a.value("uid", ""), a.value("manufacturer", ""), a.value("modelName", "")};
       p.document = nlohmann::json::parse(st.text(5));
-      p.unmapped = nlohmann::json::parse(st.text(6)).get<std::vector<std::string>>();
+      const nlohmann::json unmapped = nlohmann::json::parse(st.text(6));
+      p.unmapped = unmapped.get<std::vector<std::string>>();
       p.importedBy = st.text(7);
       p.importedMs = st.integer(8);
       out.push_back(std::move(p));
@@ -511,7 +521,7 @@ std::vector<Prelabel> Worklist::prelabels(const std::string& studyUid) {
 }
 
 size_t Worklist::prelabelCount(const std::string& studyUid) {
-  return db_.with([&](sqlite::Database& db) {
+  return db_.withAny([&](auto& db) {
     auto st = db.prepare("SELECT COUNT(*) FROM prelabels WHERE study_uid = ?");
     st.bind(1, studyUid);
     st.step();
@@ -548,8 +558,8 @@ Revision Worklist::save(int64_t id, const User& user, const std::string& documen
   ResolvedDraft resolved = resolveFor(get(id), documentText, options.draft);
   // A draft that lacks nothing is complete.
   const bool complete = resolved.missing.empty();
-  return db_.with([&](sqlite::Database& db) {
-    sqlite::Transaction tx(db);
+  return db_.withAny([&](auto& db) {
+    TransactionOf<decltype(db)> tx(db);
     const Task t = requireTask(db, id);
     const int64_t now = nowMillis();
     if (!leaseHeldBy(t, user.name, now)) {
@@ -575,7 +585,7 @@ Revision Worklist::save(int64_t id, const User& user, const std::string& documen
 }
 
 Revision Worklist::annotation(int64_t id, int revision) {
-  return db_.with([&](sqlite::Database& db) {
+  return db_.withAny([&](auto& db) {
     requireTask(db, id);
     auto st = db.prepare(revision > 0
                              ? "SELECT number, author, created_ms, document, complete FROM revisions WHERE task_fk = ? AND number = ?"
@@ -595,7 +605,7 @@ Revision Worklist::annotation(int64_t id, int revision) {
 }
 
 std::vector<RevisionInfo> Worklist::revisions(int64_t id) {
-  return db_.with([&](sqlite::Database& db) {
+  return db_.withAny([&](auto& db) {
     auto st = db.prepare("SELECT number, author, created_ms, complete FROM revisions WHERE task_fk = ? ORDER BY number");
     st.bind(1, id);
     std::vector<RevisionInfo> out;
@@ -617,8 +627,8 @@ Task Worklist::submit(int64_t id, const User& user) {
                           draft.missing);
     }
   }
-  Task done = db_.with([&](sqlite::Database& db) {
-    sqlite::Transaction tx(db);
+  Task done = db_.withAny([&](auto& db) {
+    TransactionOf<decltype(db)> tx(db);
     const Task t = requireTask(db, id);
     const int64_t now = nowMillis();
     if (!leaseHeldBy(t, user.name, now)) throw WorklistError(WorklistError::Kind::Conflict, "claim task " + std::to_string(id) + " first");
@@ -651,8 +661,8 @@ Task Worklist::review(int64_t id, const User& user, const std::string& decision,
     consensusDoc = resolveFor(get(id), consensus, false).document;
   }
   std::vector<Task> approved;
-  Task result = db_.with([&](sqlite::Database& db) {
-    sqlite::Transaction tx(db);
+  Task result = db_.withAny([&](auto& db) {
+    TransactionOf<decltype(db)> tx(db);
     const Task t = requireTask(db, id);
     const int64_t now = nowMillis();
     if (t.step != "review") throw WorklistError(WorklistError::Kind::Invalid, "task " + std::to_string(id) + " is not a review task");
@@ -711,7 +721,7 @@ void Worklist::payResult(int64_t taskId, const std::string& verifier) {
   const Task task = get(taskId);
   // A task opened again (its results withdrawn) owes nothing until it completes again.
   if (task.state == TaskState::Completed) writeResult(task, verifier);
-  db_.with([&](sqlite::Database& db) { db.prepare("DELETE FROM results_due WHERE task_fk = ?").bind(1, taskId).run(); });
+  db_.withAny([&](auto& db) { db.prepare("DELETE FROM results_due WHERE task_fk = ?").bind(1, taskId).run(); });
 }
 
 void Worklist::payResultNow(int64_t taskId, const std::string& verifier) {
@@ -723,7 +733,7 @@ void Worklist::payResultNow(int64_t taskId, const std::string& verifier) {
 }
 
 size_t Worklist::writeResultsOwed(int64_t createdBeforeMs, const std::function<bool()>& stopping) {
-  const auto owed = db_.with([&](sqlite::Database& db) {
+  const auto owed = db_.withAny([&](auto& db) {
     std::vector<std::pair<int64_t, std::string>> rows;
     auto st = db.prepare("SELECT task_fk, verifier FROM results_due WHERE created_ms < ? ORDER BY created_ms, task_fk");
     st.bind(1, createdBeforeMs);
@@ -777,7 +787,7 @@ TaskOutput Worklist::writeResult(const Task& task, const std::string& verifier) 
       out = *interrupted;
       assignIdentity(file, out.sopInstanceUid, out.seriesInstanceUid);
     } else {
-      db_.with([&](sqlite::Database& db) {
+      db_.withAny([&](auto& db) {
         db.prepare("INSERT INTO outputs(task_fk, revision, kind, sop_class_uid, sop_instance_uid, series_instance_uid, created_ms, stored) "
                    "VALUES(?,?,?,?,?,?,?,0)")
             .bind(1, task.id).bind(2, static_cast<int64_t>(out.revision)).bind(3, out.kind).bind(4, out.sopClassUid)
@@ -785,7 +795,7 @@ TaskOutput Worklist::writeResult(const Task& task, const std::string& verifier) 
       });
     }
     results_.store(file);
-    db_.with([&](sqlite::Database& db) {
+    db_.withAny([&](auto& db) {
       db.prepare("UPDATE outputs SET stored = 1 WHERE sop_instance_uid = ?").bind(1, out.sopInstanceUid).run();
     });
     out.stored = true;
@@ -827,7 +837,7 @@ TaskOutput Worklist::writeResult(const Task& task, const std::string& verifier) 
 }
 
 bool Worklist::isOutput(const std::string& sop) {
-  return db_.with([&](sqlite::Database& db) {
+  return db_.withAny([&](auto& db) {
     auto st = db.prepare("SELECT 1 FROM outputs WHERE sop_instance_uid = ?");
     st.bind(1, sop);
     return st.step();
@@ -836,7 +846,7 @@ bool Worklist::isOutput(const std::string& sop) {
 
 bool Worklist::isOwnRejectionNote(const std::string& sop) {
   if (sop.empty()) return false;
-  return db_.with([&](sqlite::Database& db) {
+  return db_.withAny([&](auto& db) {
     auto st = db.prepare("SELECT 1 FROM outputs WHERE withdrawn_by = ?");
     st.bind(1, sop);
     return st.step();
@@ -844,7 +854,7 @@ bool Worklist::isOwnRejectionNote(const std::string& sop) {
 }
 
 std::optional<std::string> Worklist::studyOfOutput(const std::string& sop) {
-  return db_.with([&](sqlite::Database& db) -> std::optional<std::string> {
+  return db_.withAny([&](auto& db) -> std::optional<std::string> {
     auto st = db.prepare("SELECT t.study_uid FROM outputs o JOIN tasks t ON t.id = o.task_fk WHERE o.sop_instance_uid = ?");
     st.bind(1, sop);
     if (!st.step()) return std::nullopt;
@@ -853,7 +863,7 @@ std::optional<std::string> Worklist::studyOfOutput(const std::string& sop) {
 }
 
 std::vector<TaskOutput> Worklist::outputs(int64_t id) {
-  return db_.with([&](sqlite::Database& db) {
+  return db_.withAny([&](auto& db) {
     auto st = db.prepare("SELECT task_fk, revision, kind, sop_class_uid, sop_instance_uid, series_instance_uid, created_ms, stored, "
                          "withdrawn_by FROM outputs WHERE task_fk = ? ORDER BY id");
     st.bind(1, id);
@@ -896,7 +906,7 @@ nlohmann::json Worklist::computeAgreement(const Task& task, const std::vector<Ta
 
 void Worklist::recordAgreement(const Task& review, const std::vector<Task>& readers) {
   const nlohmann::json result = computeAgreement(review, readers);
-  db_.with([&](sqlite::Database& db) {
+  db_.withAny([&](auto& db) {
     db.prepare("INSERT INTO agreements(study_uid, series_uid, protocol_id, protocol_version, computed_ms, result) VALUES(?,?,?,?,?,?)")
         .bind(1, review.studyInstanceUid).bind(2, review.seriesInstanceUid).bind(3, review.protocolId).bind(4, review.protocolVersion)
         .bind(5, nowMillis()).bind(6, result.dump()).run();
@@ -904,7 +914,7 @@ void Worklist::recordAgreement(const Task& review, const std::vector<Task>& read
 }
 
 std::vector<Task> Worklist::caseReaders(const Task& task) {
-  return db_.with([&](sqlite::Database& db) { return readersOf(db, task); });
+  return db_.withAny([&](auto& db) { return readersOf(db, task); });
 }
 
 nlohmann::json Worklist::caseAgreement(const Task& task) {
@@ -918,7 +928,7 @@ nlohmann::json Worklist::caseAgreement(const Task& task) {
 }
 
 std::vector<ReviewDecision> Worklist::reviewsOf(int64_t id) {
-  return db_.with([&](sqlite::Database& db) {
+  return db_.withAny([&](auto& db) {
     auto st = db.prepare("SELECT review_task_fk, coalesce(label_task_fk, 0), decision, comment, reviewer, created_ms FROM reviews "
                          "WHERE review_task_fk = ? OR label_task_fk = ? ORDER BY id");
     st.bind(1, id).bind(2, id);
@@ -929,7 +939,7 @@ std::vector<ReviewDecision> Worklist::reviewsOf(int64_t id) {
 }
 
 nlohmann::json Worklist::storedAgreement(const Task& task) {
-  return db_.with([&](sqlite::Database& db) {
+  return db_.withAny([&](auto& db) {
     auto st = db.prepare("SELECT result FROM agreements WHERE study_uid = ? AND series_uid = ? AND protocol_id = ? AND protocol_version = ? "
                          "ORDER BY id DESC LIMIT 1");
     st.bind(1, task.studyInstanceUid).bind(2, task.seriesInstanceUid).bind(3, task.protocolId).bind(4, task.protocolVersion);

@@ -121,6 +121,8 @@ class Worklist {
  public:
   Worklist(StateDatabase& db, const ProtocolSet& protocols, StudySource& studies, ResultSink& results,
            int64_t leaseMs = 30 * 60 * 1000);
+  // The database the worklist keeps its state in (the health check asks it).
+  StateDatabase& database() { return db_; }
 
   // Schedules the label tasks of every matching protocol; returns the ones created now.
   std::vector<Task> scheduleForStudy(const std::string& studyInstanceUid);

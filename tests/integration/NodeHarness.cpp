@@ -1,5 +1,7 @@
 #include "NodeHarness.h"
 
+#include "support/PostgresCluster.h"
+
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
 #include <signal.h>
@@ -32,6 +34,16 @@ TlsIdentity makeTlsIdentity(const std::string& dir, const std::string& name, con
   return id;
 }
 
+namespace {
+// The token a `dicom-node user add|token` printed (its last line); throws when it failed.
+std::string lastLine(const CommandResult& r) {
+  if (r.exitCode != 0) throw std::runtime_error("dicom-node user failed: " + r.output);
+  std::string text = r.output;
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return text.substr(text.rfind('\n') + 1);
+}
+}  // namespace
+
 RunningNode::RunningNode(const std::string& dataDir, NodeSettings settings) : dataDir_(dataDir) {
   dicomPort_ = freePort();
   httpPort_ = freePort();
@@ -41,16 +53,23 @@ RunningNode::RunningNode(const std::string& dataDir, NodeSettings settings) : da
                            {"HttpBindAddress", "127.0.0.1"},
                            {"StableAge", settings.stableAgeSeconds},
                            {"LogLevel", "debug"}};
+  // The suites run on the embedded SQLite or, with ANNOT_TEST_DATABASE=postgres, on PostgreSQL.
+  const std::string database = testDatabaseFor(dataDir_);
+  if (!database.empty()) config["Database"] = database;
   for (const auto& item : settings.extraConfig.items()) config[item.key()] = item.value();
+  stateDatabase_ = config.value("Database", "").empty() ? dataDir_ + "/state.sqlite" : config["Database"].get<std::string>();
   // A test that must know the address beforehand (a redirect URI registered elsewhere) gives it.
   httpPort_ = config["HttpPort"].get<uint16_t>();
   dicomPort_ = config["DicomPort"].get<uint16_t>();
-  const std::string configPath = dataDir_ + ".config.json";
+  configPath_ = dataDir_ + ".config.json";
+  const std::string& configPath = configPath_;
   writeFile(configPath, config.dump(2));
-  if (!readFile(dataDir_ + "/state.sqlite").empty()) {
+  if (!readFile(dataDir_ + ".admin-token").empty()) {
     adminToken_ = readFile(dataDir_ + ".admin-token");  // a restart of the same node
   } else {
-    adminToken_ = addUser("admin", "admin");
+    // A node joining others on one shared database finds their admin: it gets a token of its own.
+    const CommandResult added = userCommand({"add", "admin", "--role", "admin"});
+    adminToken_ = lastLine(added.exitCode == 0 || added.output.find("exists") == std::string::npos ? added : userCommand({"token", "admin"}));
     writeFile(dataDir_ + ".admin-token", adminToken_);
   }
   process_ = std::make_unique<ChildProcess>(std::vector<std::string>{nodeBinary(), "serve", "--config", configPath},
@@ -73,6 +92,11 @@ RunningNode::RunningNode(const std::string& dataDir, NodeSettings settings) : da
   if (!up || !process_->running()) {
     throw std::runtime_error("dicom-node did not start; log:\n" + process_->log());
   }
+  // A suite meant for PostgreSQL must not pass on SQLite by mistake.
+  const std::string kind = nlohmann::json::parse(httpGet(httpPort_, "/healthz").body)["stateDatabase"]["kind"];
+  if (kind != (stateDatabase_.rfind("postgresql://", 0) == 0 ? "postgresql" : "sqlite")) {
+    throw std::runtime_error("dicom-node keeps its state in " + kind + ", not in " + stateDatabase_);
+  }
 }
 
 RunningNode::~RunningNode() {
@@ -80,11 +104,14 @@ RunningNode::~RunningNode() {
 }
 
 std::string RunningNode::addUser(const std::string& name, const std::string& role) const {
-  const CommandResult r = runCommand({nodeBinary(), "user", "add", name, "--role", role, "--data-dir", dataDir_});
-  if (r.exitCode != 0) throw std::runtime_error("user add failed: " + r.output);
-  std::string text = r.output;
-  while (!text.empty() && text.back() == '\n') text.pop_back();
-  return text.substr(text.rfind('\n') + 1);
+  return lastLine(userCommand({"add", name, "--role", role}));
+}
+
+CommandResult RunningNode::userCommand(const std::vector<std::string>& args) const {
+  std::vector<std::string> argv = {nodeBinary(), "user"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.insert(argv.end(), {"--config", configPath_});
+  return runCommand(argv);
 }
 
 HttpResult RunningNode::request(const std::string& method, const std::string& target, const std::string& body) const {

@@ -23,6 +23,8 @@ class RunningNode {
   uint16_t dicomPort() const { return dicomPort_; }
   uint16_t httpPort() const { return httpPort_; }
   const std::string& dataDir() const { return dataDir_; }
+  // Its state database: the SQLite file in its data folder, or the PostgreSQL URI it was given.
+  const std::string& stateDatabase() const { return stateDatabase_; }
   // Authenticated as the admin user the harness creates before starting the node.
   nlohmann::json getJson(const std::string& target) const;
   HttpResult get(const std::string& target) const;
@@ -30,6 +32,8 @@ class RunningNode {
   const std::string& adminToken() const { return adminToken_; }
   // Creates a user with the command line; returns its token.
   std::string addUser(const std::string& name, const std::string& role) const;
+  // `dicom-node user ARGS...` with this node's configuration (its data folder or database).
+  CommandResult userCommand(const std::vector<std::string>& args) const;
   ChildProcess& process() { return *process_; }
   // Stops with SIGTERM and returns the exit code.
   int terminate();
@@ -37,6 +41,8 @@ class RunningNode {
 
  private:
   std::string dataDir_;
+  std::string configPath_;
+  std::string stateDatabase_;
   uint16_t dicomPort_ = 0;
   uint16_t httpPort_ = 0;
   std::string adminToken_;

@@ -1,5 +1,7 @@
 #include "OrthancHarness.h"
 
+#include "support/PostgresCluster.h"
+
 #include <signal.h>
 
 #include <nlohmann/json.hpp>
@@ -27,7 +29,10 @@ RunningOrthanc::RunningOrthanc(const std::string& dir, OrthancSettings settings)
     config["Plugins"] = {ANNOT_PLUGIN_PATH, "/usr/share/orthanc/plugins/libOrthancDicomWeb.so"};
     config["DicomWeb"] = {{"Enable", true}, {"Root", "/dicom-web/"}};
     nlohmann::json section{{"DataDirectory", pluginDataDir()}, {"InitialAdmin", "admin"}};
+    const std::string database = testDatabaseFor(dir_);
+    if (!database.empty()) section["Database"] = database;
     section.update(settings.annotation);
+    stateDatabase_ = section.value("Database", "").empty() ? pluginDataDir() + "/state.sqlite" : section["Database"].get<std::string>();
     config["AnnotationNode"] = section;
   }
   config.update(settings.extra);
@@ -53,6 +58,13 @@ void RunningOrthanc::start() {
   // The plugin follows Orthanc's changes once Orthanc has started; its API answers before.
   if (plugin_ && !eventually([&] { return httpGet(httpPort_, "/annotation/healthz").status == 200; })) {
     throw std::runtime_error("the labeling plugin does not answer:\n" + readFile(dir_ + "/orthanc.log"));
+  }
+  if (plugin_) {
+    // A suite meant for PostgreSQL must not pass on SQLite by mistake.
+    const std::string kind = nlohmann::json::parse(httpGet(httpPort_, "/annotation/healthz").body)["stateDatabase"]["kind"];
+    if (kind != (stateDatabase_.rfind("postgresql://", 0) == 0 ? "postgresql" : "sqlite")) {
+      throw std::runtime_error("the plugin keeps its state in " + kind + ", not in " + stateDatabase_);
+    }
   }
 }
 

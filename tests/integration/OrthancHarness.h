@@ -30,11 +30,14 @@ class RunningOrthanc {
   // With the plugin: the token of the admin it created on first start.
   std::string adminToken() const;
   std::string pluginDataDir() const { return dir_ + "/annotation"; }
+  // The plugin's state database: state.sqlite in its data folder, or the PostgreSQL URI it was given.
+  const std::string& stateDatabase() const { return stateDatabase_; }
   std::string log() const;
 
  private:
   std::string dir_;
   bool plugin_ = false;
+  std::string stateDatabase_;
   uint16_t dicomPort_ = 0, httpPort_ = 0;
   std::unique_ptr<ChildProcess> process_;
 };

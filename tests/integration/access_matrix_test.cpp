@@ -240,7 +240,7 @@ TEST(AccessMatrix, EveryRouteRoleBlindingAndDeidentifiedViewOnTheNode) {
   TempDir tmp;
   writeTwoReaderProtocol(tmp / "protocols");
   RunningNode node(tmp / "data", NodeSettings{1, {{"ProtocolsDirectory", tmp / "protocols"}}});
-  MatrixCase m{Site{"node", node.httpPort(), "", node.adminToken(), tmp / "data/state.sqlite"}, {}, {}, "", "", {}, {}};
+  MatrixCase m{Site{"node", node.httpPort(), "", node.adminToken(), node.stateDatabase()}, {}, {}, "", "", {}, {}};
   setUp(m, node.dicomPort(), tmp / "case");
   if (HasFatalFailure()) return;
   runMatrixInBothStates(m);
@@ -250,7 +250,7 @@ TEST(AccessMatrix, EveryRouteRoleBlindingAndDeidentifiedViewOfThePluginInsideOrt
   TempDir tmp;
   writeTwoReaderProtocol(tmp / "protocols");
   RunningOrthanc orthanc(tmp / "orthanc", OrthancSettings{true, 1, {{"ProtocolsDirectory", tmp / "protocols"}}});
-  MatrixCase m{Site{"plugin", orthanc.httpPort(), "/annotation", orthanc.adminToken(), orthanc.pluginDataDir() + "/state.sqlite"},
+  MatrixCase m{Site{"plugin", orthanc.httpPort(), "/annotation", orthanc.adminToken(), orthanc.stateDatabase()},
                {}, {}, "", "", {}, {}};
   setUp(m, orthanc.dicomPort(), tmp / "case");
   if (HasFatalFailure()) return;

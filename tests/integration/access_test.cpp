@@ -12,6 +12,7 @@
 #include "NodeHarness.h"
 #include "OrthancHarness.h"
 #include "SiteHarness.h"
+#include "support/PostgresCluster.h"
 
 using namespace annot::test;
 using nlohmann::json;
@@ -23,9 +24,7 @@ std::string secretOf(const std::string& token) { return token.substr(token.rfind
 
 // Time passes: the token's expiry is moved into the past, as the clock would.
 void expire(const Site& site, const std::string& token) {
-  const CommandResult r = runCommand({"sqlite3", site.stateDatabase,
-                                      "UPDATE tokens SET expires_ms = 1000 WHERE id = " + tokenId(token) + ";"});
-  ASSERT_EQ(r.exitCode, 0) << r.output;
+  stateSql(site.stateDatabase, "UPDATE tokens SET expires_ms = 1000 WHERE id = " + tokenId(token) + ";");
 }
 
 // A path matching a route pattern, its "{}" and "*" filled in.
@@ -144,7 +143,7 @@ void expectNoSecretIn(const std::string& where, const std::string& text, const s
 TEST(Access, EndsOnEveryRouteOfTheNodeAtTheNextRequestAndNothingSavedIsLost) {
   TempDir tmp;
   RunningNode node(tmp / "data", NodeSettings{1, {}});
-  const Site site{"node", node.httpPort(), "", node.adminToken(), tmp / "data/state.sqlite"};
+  const Site site{"node", node.httpPort(), "", node.adminToken(), node.stateDatabase()};
 
   // A reader's claimed task with a saved draft, before their access ends.
   const std::string study = generateStudy(tmp / "ct", {"--slices", "2", "--rows", "32", "--columns", "32", "--body-part", "CHEST"});
@@ -153,7 +152,7 @@ TEST(Access, EndsOnEveryRouteOfTheNodeAtTheNextRequestAndNothingSavedIsLost) {
   const std::string task = firstTaskOf(node, study);
   // On the node, the first user is disabled from the command line while the node runs.
   std::vector<std::string> secrets = endAccessOn(site, [&](const std::string& name) {
-    const CommandResult r = runCommand({nodeBinary(), "user", "disable", name, "--data-dir", tmp / "data"});
+    const CommandResult r = node.userCommand({"disable", name});
     EXPECT_EQ(r.exitCode, 0) << r.output;
   });
   // The node's CLI: a second reader claims and saves, then is disabled from the command line
@@ -165,7 +164,7 @@ TEST(Access, EndsOnEveryRouteOfTheNodeAtTheNextRequestAndNothingSavedIsLost) {
                       {"findings", {{{"label", "nodule"}, {"geometry", {{"type", "point"}, {"image", {{"sopInstanceUid", slice}}}, {"points", {{10, 12}}}}}}}}};
   const HttpResult saved = site.call(rita, "PUT", "/api/v1/tasks/" + task + "/annotation?draft=true", draft.dump());
   ASSERT_EQ(saved.status, 201) << saved.body;
-  const CommandResult disabled = runCommand({nodeBinary(), "user", "disable", "rita", "--data-dir", tmp / "data"});
+  const CommandResult disabled = node.userCommand({"disable", "rita"});
   ASSERT_EQ(disabled.exitCode, 0) << disabled.output;
   EXPECT_NE(disabled.output.find("1 claimed task(s) returned to the pool"), std::string::npos) << disabled.output;
   EXPECT_EQ(site.call(rita, "GET", "/api/v1/tasks").status, 401) << "the running node sees the command line's change";
@@ -175,15 +174,15 @@ TEST(Access, EndsOnEveryRouteOfTheNodeAtTheNextRequestAndNothingSavedIsLost) {
 
   // The command line lists every token with its use and expiry, issues one for a set time and
   // revokes one by id.
-  const CommandResult issued = runCommand({nodeBinary(), "user", "token", "bob", "--days", "7", "--data-dir", tmp / "data"});
+  const CommandResult issued = node.userCommand({"token", "bob", "--days", "7"});
   ASSERT_EQ(issued.exitCode, 0) << issued.output;
   std::string bobsSecond = issued.output.substr(issued.output.rfind("an_"));  // the last line
   while (!bobsSecond.empty() && std::isspace(static_cast<unsigned char>(bobsSecond.back()))) bobsSecond.pop_back();
   EXPECT_EQ(site.call(bobsSecond, "GET", "/api/v1/studies").status, 200);
-  ASSERT_EQ(runCommand({nodeBinary(), "user", "revoke", "bob", "--token", tokenId(bobsSecond), "--data-dir", tmp / "data"}).exitCode, 0);
+  ASSERT_EQ(node.userCommand({"revoke", "bob", "--token", tokenId(bobsSecond)}).exitCode, 0);
   EXPECT_EQ(site.call(bobsSecond, "GET", "/api/v1/studies").status, 401);
   EXPECT_EQ(site.call(bob, "GET", "/api/v1/studies").status, 200) << "only that token";
-  const CommandResult listed = runCommand({nodeBinary(), "user", "list", "--data-dir", tmp / "data"});
+  const CommandResult listed = node.userCommand({"list"});
   EXPECT_NE(listed.output.find("rita\tannotator\tdisabled"), std::string::npos) << listed.output;
   EXPECT_NE(listed.output.find("token " + tokenId(bobsSecond) + "\trevoked"), std::string::npos) << listed.output;
   secrets.insert(secrets.end(), {rita, bob, bobsSecond});
@@ -198,7 +197,7 @@ TEST(Access, EndsOnEveryRouteOfTheNodeAtTheNextRequestAndNothingSavedIsLost) {
 TEST(Access, EndsOnEveryRouteOfThePluginInsideOrthanc) {
   TempDir tmp;
   RunningOrthanc orthanc(tmp / "orthanc", OrthancSettings{true, 1});
-  const Site site{"plugin", orthanc.httpPort(), "/annotation", orthanc.adminToken(), orthanc.pluginDataDir() + "/state.sqlite"};
+  const Site site{"plugin", orthanc.httpPort(), "/annotation", orthanc.adminToken(), orthanc.stateDatabase()};
   const auto secrets = endAccessOn(site, [&](const std::string& name) {
     const HttpResult r = site.call(site.adminToken, "PUT", "/api/v1/users/" + name + "/disabled", R"({"disabled": true})");
     EXPECT_EQ(r.status, 200) << r.body;
@@ -211,7 +210,7 @@ TEST(Access, HospitalStaffSignInWithTheirDirectoryPasswordOnTheNode) {
   TempDir tmp;
   RunningDirectory directory(tmp / "ldap");
   RunningNode node(tmp / "data", NodeSettings{60, {{"Ldap", directory.settings()}}});
-  const Site site{"node", node.httpPort(), "", node.adminToken(), tmp / "data/state.sqlite"};
+  const Site site{"node", node.httpPort(), "", node.adminToken(), node.stateDatabase()};
   signInThroughTheDirectory(site, directory);
   for (const char* user : {"rad1", "rev1", "adm1"}) {
     EXPECT_EQ(node.process().log().find(RunningDirectory::password(user)), std::string::npos) << "a password is in the log";
@@ -222,7 +221,7 @@ TEST(Access, HospitalStaffSignInWithTheirDirectoryPasswordInsideOrthanc) {
   TempDir tmp;
   RunningDirectory directory(tmp / "ldap");
   RunningOrthanc orthanc(tmp / "orthanc", OrthancSettings{true, 60, {{"Ldap", directory.settings()}}});
-  const Site site{"plugin", orthanc.httpPort(), "/annotation", orthanc.adminToken(), orthanc.pluginDataDir() + "/state.sqlite"};
+  const Site site{"plugin", orthanc.httpPort(), "/annotation", orthanc.adminToken(), orthanc.stateDatabase()};
   signInThroughTheDirectory(site, directory);
   for (const char* user : {"rad1", "rev1", "adm1"}) {
     EXPECT_EQ(orthanc.log().find(RunningDirectory::password(user)), std::string::npos) << "a password is in Orthanc's log";

@@ -113,7 +113,7 @@ TEST(Postgres, TheAuditTrailOfSeveralNodesIsOneVerifiableChain) {
   StateDatabase first(uri), second(uri);
   EXPECT_TRUE(first.onPostgres());
   EXPECT_GT(first.schemaVersion(), 0);
-  EXPECT_THROW(first.with([](sqlite::Database&) { return 0; }), std::logic_error) << "stores not yet on PostgreSQL say so";
+  EXPECT_THROW(first.with([](sqlite::Database&) { return 0; }), std::logic_error) << "SQLite-only access to a PostgreSQL state database says so";
   {
     AuditLog a(first), b(second);
     std::vector<std::thread> threads;

@@ -176,7 +176,7 @@ TEST(UpsRs, AClientClaimsCompletesCancelsAndCreatesWorkitemsOnTheNode) {
   TempDir tmp;
   writeProtocols(tmp / "protocols");
   RunningNode node(tmp / "data", NodeSettings{1, {{"ProtocolsDirectory", tmp / "protocols"}}});
-  const Site site{"node", node.httpPort(), "", node.adminToken(), tmp / "data/state.sqlite"};
+  const Site site{"node", node.httpPort(), "", node.adminToken(), node.stateDatabase()};
   runUps(site, node.dicomPort(), tmp.path());
 }
 
@@ -184,6 +184,6 @@ TEST(UpsRs, AClientClaimsCompletesCancelsAndCreatesWorkitemsInsideOrthanc) {
   TempDir tmp;
   writeProtocols(tmp / "protocols");
   RunningOrthanc orthanc(tmp / "orthanc", OrthancSettings{true, 1, {{"ProtocolsDirectory", tmp / "protocols"}}});
-  const Site site{"plugin", orthanc.httpPort(), "/annotation", orthanc.adminToken(), orthanc.pluginDataDir() + "/state.sqlite"};
+  const Site site{"plugin", orthanc.httpPort(), "/annotation", orthanc.adminToken(), orthanc.stateDatabase()};
   runUps(site, orthanc.dicomPort(), tmp.path());
 }

@@ -8,6 +8,7 @@
 #include "NodeHarness.h"
 #include "Validators.h"
 #include "storage/FileInstanceStore.h"
+#include "support/PostgresCluster.h"
 
 using namespace annot::test;
 using nlohmann::json;
@@ -153,8 +154,7 @@ TEST(Worklist, AStableStudyBecomesLabeledReviewedWorkWithNothingLost) {
 
   // Leases lapse when a holder disappears; the pool takes the task back. Time passes: the
   // lease's end is moved into the past in the node's own database.
-  const CommandResult lapsed = runCommand({"sqlite3", tmp / "data/state.sqlite", "UPDATE tasks SET lease_expires_ms = 1000 WHERE id = " + r + ";"});
-  ASSERT_EQ(lapsed.exitCode, 0) << lapsed.output;
+  stateSql(node->stateDatabase(), "UPDATE tasks SET lease_expires_ms = 1000 WHERE id = " + r + ";");
   EXPECT_EQ(as(*node, rev2, "POST", "/api/v1/tasks/" + r + "/claim").status, 200);
   EXPECT_EQ(as(*node, rev, "POST", "/api/v1/tasks/" + r + "/submit").status, 409);
 

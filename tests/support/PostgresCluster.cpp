@@ -4,7 +4,9 @@
 
 #include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -74,6 +76,25 @@ std::string PostgresCluster::uri(const std::string& database) {
     if (made.exitCode != 0) throw std::runtime_error("createdb " + database + ": " + made.output);
   }
   return "postgresql://annot@127.0.0.1:" + std::to_string(port_) + "/" + database;
+}
+
+std::string testDatabaseFor(const std::string& key) {
+  const char* wanted = std::getenv("ANNOT_TEST_DATABASE");
+  if (!wanted || std::string(wanted).empty() || std::string(wanted) == "sqlite") return "";
+  if (std::string(wanted) != "postgres") throw std::invalid_argument("ANNOT_TEST_DATABASE must be sqlite or postgres");
+  static PostgresCluster cluster;  // stopped when the test process exits
+  return cluster.uri("d" + std::to_string(std::hash<std::string>{}(key)));
+}
+
+std::string stateSql(const std::string& location, const std::string& statements) {
+  if (location.rfind("postgresql://", 0) == 0) {
+    const CommandResult r = runCommand({"psql", location, "-v", "ON_ERROR_STOP=1", "-tAc", statements});
+    if (r.exitCode != 0) throw std::runtime_error("psql: " + r.output);
+    return r.output;
+  }
+  const CommandResult r = runCommand({"sqlite3", location, statements});
+  if (r.exitCode != 0) throw std::runtime_error("sqlite3: " + r.output);
+  return r.output;
 }
 
 std::string PostgresCluster::log() const {

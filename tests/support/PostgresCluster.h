@@ -32,4 +32,13 @@ class PostgresCluster {
   bool started_ = false;
 };
 
+// The database the suites run their deployments on: empty (each node's and plugin's own SQLite
+// files) unless ANNOT_TEST_DATABASE=postgres, when one cluster is started for the whole test
+// process and each deployment gets a database of its own, named after `key` (its data folder:
+// a restarted node finds its database again).
+std::string testDatabaseFor(const std::string& key);
+// Runs SQL against a deployment's state database, SQLite file or PostgreSQL URI (for tests that
+// set up what only time would, like a lapsed claim); the output, one row per line.
+std::string stateSql(const std::string& location, const std::string& statements);
+
 }  // namespace annot::test

@@ -480,7 +480,7 @@ TEST_F(ApiTest, TheOutboxIsListedForAdmins) {
   api.setOutbox(&outbox);
   outbox.enqueue("1.2.3.1", {"PACS", "ARCHIVE"});
   outbox.enqueue("1.2.3.2", {"PACS"});
-  auto due = outbox.due(std::numeric_limits<int64_t>::max());
+  auto due = outbox.claimDue(std::numeric_limits<int64_t>::max() / 2);
   for (const auto& item : due) {
     if (item.sopInstanceUid == "1.2.3.1" && item.destination == "PACS") outbox.recordAttempt(item.id, true, "0000", "");
     if (item.sopInstanceUid == "1.2.3.2") outbox.recordAttempt(item.id, false, "", "connection refused");
