@@ -16,8 +16,9 @@ PACKAGES=(
   # runtime tools and test peers
   dcmtk orthanc orthanc-dicomweb dicom3tools pixelmed-apps default-jre-headless
   sqlite3 curl openssl procps
-  # the scale-out store: PostgreSQL (its tests start a private cluster with initdb and pg_ctl)
-  postgresql
+  # the scale-out store: PostgreSQL (its tests start a private cluster with initdb and pg_ctl),
+  # and Orthanc's own PostgreSQL index for several Orthancs with the plugin
+  postgresql orthanc-postgresql
 )
 
 # The browser tests drive Debian's Chromium (never a browser an npm package downloads); the

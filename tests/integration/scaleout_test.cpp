@@ -267,3 +267,77 @@ TEST(ScaleOut, ASingleNodesStateMovesToPostgresWithNothingLost) {
   EXPECT_EQ(auditAfter["intact"], true) << auditAfter.dump();
   EXPECT_GT(auditAfter["entries"].get<int64_t>(), auditBefore["entries"].get<int64_t>());
 }
+
+// Two Orthancs with the labeling plugin share Orthanc's own PostgreSQL index (and one storage
+// folder) and the product's PostgreSQL state: a study received by one is scheduled once, a task
+// claimed through one is claimed for both, work saved through one is submitted through the other,
+// and the result is in the shared archive and found by label through either.
+TEST(ScaleOut, TwoOrthancsOnOrthancsPostgresIndexShareTheWorklist) {
+  TempDir tmp;
+  PostgresCluster cluster;
+  writeCtProtocol(tmp / "protocols", "ct-nodule", /*review=*/false);
+  const json orthancIndex = {{"EnableIndex", true}, {"EnableStorage", false}, {"Host", "127.0.0.1"}, {"Port", cluster.port()},
+                             {"Database", "orthanc"}, {"Username", "annot"}, {"Password", ""},
+                             {"Lock", false}};  // several Orthancs write the same index
+  cluster.uri("orthanc");
+  const std::string state = cluster.uri("labeling");
+  runCommand({"mkdir", "-p", tmp / "shared-storage"});
+  auto orthanc = [&](const std::string& name) {
+    OrthancSettings settings{true, 1, {{"ProtocolsDirectory", tmp / "protocols"}, {"Database", state}}, {}};
+    settings.extra = {{"StorageDirectory", tmp / "shared-storage"},
+                      {"PostgreSQL", orthancIndex},
+                      {"Plugins", {ANNOT_PLUGIN_PATH, "/usr/share/orthanc/plugins/libOrthancDicomWeb.so",
+                                   "/usr/share/orthanc/plugins/libOrthancPostgreSQLIndex.so"}}};
+    return std::make_unique<RunningOrthanc>(tmp / name, settings);
+  };
+  auto a = orthanc("orthanc-a");
+  auto b = orthanc("orthanc-b");
+  for (const auto* o : {a.get(), b.get()}) {
+    const json system = json::parse(httpGet(o->httpPort(), "/system").body);
+    ASSERT_NE(system["DatabaseBackendPlugin"].dump().find("PostgreSQLIndex"), std::string::npos) << system.dump();
+  }
+  const std::string admin = a->adminToken();  // made by the first plugin; the second finds users and makes none
+  auto call = [&](const RunningOrthanc& o, const std::string& token, const std::string& method, const std::string& path,
+                  const std::string& body = "") {
+    return httpRequest(o.httpPort(), method, "/annotation" + path, body, {{"Authorization", "Bearer " + token}});
+  };
+  auto token = [&](const std::string& name) {
+    const HttpResult r = call(*b, admin, "POST", "/api/v1/users", json{{"name", name}, {"role", "annotator"}}.dump());
+    EXPECT_EQ(r.status, 201) << r.body;
+    return json::parse(r.body).value("token", "");
+  };
+  const std::string rita = token("rita"), omar = token("omar");
+
+  const std::string study = generateStudy(tmp / "ct", {"--slices", "2", "--rows", "32", "--columns", "32", "--body-part", "CHEST"});
+  const std::string slice = sopInstanceUidOf(listFiles(tmp / "ct", ".dcm").at(0));
+  ASSERT_EQ(storescu(a->dicomPort(), {tmp / "ct"}).exitCode, 0);
+  auto tasksThrough = [&](const RunningOrthanc& o) {
+    const HttpResult r = call(o, admin, "GET", "/api/v1/tasks?study=" + study);
+    return r.status == 200 ? json::parse(r.body)["tasks"] : json::array();
+  };
+  ASSERT_TRUE(eventually([&] { return tasksThrough(*b).size() == 1; }, std::chrono::seconds(60))) << "received by A, listed by B";
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_EQ(tasksThrough(*a).size(), 1u) << "both plugins followed the change; the task exists once";
+  const std::string task = std::to_string(tasksThrough(*a)[0]["id"].get<int64_t>());
+
+  ASSERT_EQ(call(*a, rita, "POST", "/api/v1/tasks/" + task + "/claim").status, 200);
+  EXPECT_EQ(call(*b, omar, "POST", "/api/v1/tasks/" + task + "/claim").status, 409) << "claimed through A is claimed for B";
+  const json annotation = {{"observer", {{"name", "Reader^Rita"}}},
+                           {"findings", {{{"label", "nodule"}, {"geometry", {{"type", "point"}, {"image", {{"sopInstanceUid", slice}}}, {"points", {{8, 9}}}}}}}}};
+  ASSERT_EQ(call(*b, rita, "PUT", "/api/v1/tasks/" + task + "/annotation", annotation.dump()).status, 201);
+  ASSERT_EQ(call(*a, rita, "POST", "/api/v1/tasks/" + task + "/submit").status, 200);
+
+  json outputs;
+  ASSERT_TRUE(eventually([&] {
+    outputs = json::parse(call(*b, admin, "GET", "/api/v1/tasks/" + task).body)["outputs"];
+    return outputs.size() == 1 && outputs[0]["stored"] == true;
+  })) << outputs.dump();
+  const std::string sr = outputs[0]["sopInstanceUid"];
+  EXPECT_FALSE(a->findInstance(sr).empty());
+  EXPECT_FALSE(b->findInstance(sr).empty()) << "one archive behind both";
+  const HttpResult labeled = call(*b, admin, "GET", "/dicomweb/studies?annotation.status=approved");
+  ASSERT_EQ(labeled.status, 200) << labeled.body;
+  EXPECT_NE(labeled.body.find(study), std::string::npos) << "found by label through the other Orthanc";
+  const json verified = json::parse(call(*a, admin, "GET", "/api/v1/audit?verify=true&limit=1").body)["verification"];
+  EXPECT_EQ(verified["intact"], true) << verified.dump();
+}
