@@ -3,7 +3,9 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/oflog/oflog.h>
 #include <signal.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <optional>
@@ -27,6 +29,7 @@
 #include "outbox/Outbox.h"
 #include "worklist/OwedResults.h"
 #include "worklist/Worklist.h"
+#include "catalog/PostgresCatalog.h"
 #include "catalog/SqliteCatalog.h"
 #include "common/Log.h"
 #include "MemoryReturn.h"
@@ -40,6 +43,32 @@
 #include "storage/FileSync.h"
 
 namespace annot::node {
+namespace {
+// Where this node receives files before they are stored: its own folder when nodes share one
+// storage folder (the PostgreSQL layout), named after the host and the DICOM port.
+std::string incomingFolderOf(const NodeConfig& config) {
+  if (config.database.empty()) return "incoming";
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "node");
+  return "incoming/" + std::string(host) + "-" + std::to_string(config.dicomPort);
+}
+
+// The index: embedded beside the files, or in the PostgreSQL database the nodes share.
+std::unique_ptr<SearchableCatalog> openCatalog(const NodeConfig& config, FileInstanceStore& store) {
+  if (!config.database.empty()) return std::make_unique<PostgresCatalog>(config.database);
+  const std::string catalogPath = config.dataDirectory + "/index.sqlite";
+  // One barrier per ingest group covers files and rows alike when the catalog lives on the
+  // store's filesystem (the default layout) and that filesystem has a barrier (syncfs);
+  // otherwise every catalog commit flushes itself.
+  const Catalog::Durability durability = catalogDurabilityFor(store, catalogPath);
+  if (durability == Catalog::Durability::EachCommit) {
+    LOG_INFO("node", "no filesystem-wide barrier covers both the data directory and index.sqlite: every catalog "
+                     "commit flushes on its own");
+  }
+  return std::make_unique<SqliteCatalog>(catalogPath, durability);
+}
+}  // namespace
+
 
 int serve(const NodeConfig& config) {
   Log::setLevel(Log::parseLevel(config.logLevel));
@@ -64,17 +93,9 @@ int serve(const NodeConfig& config) {
   const DicomTlsLayers tls = dicomTlsLayersFor(config);
 
   filesync::ensureDirectory(config.dataDirectory);
-  FileInstanceStore store(config.dataDirectory);
-  const std::string catalogPath = config.dataDirectory + "/index.sqlite";
-  // One barrier per ingest group covers files and rows alike when the catalog lives on the
-  // store's filesystem (the default layout) and that filesystem has a barrier (syncfs);
-  // otherwise every catalog commit flushes itself.
-  const Catalog::Durability durability = catalogDurabilityFor(store, catalogPath);
-  SqliteCatalog catalog(catalogPath, durability);
-  if (durability == Catalog::Durability::EachCommit) {
-    LOG_INFO("node", "no filesystem-wide barrier covers both the data directory and index.sqlite: every catalog "
-                     "commit flushes on its own");
-  }
+  FileInstanceStore store(config.dataDirectory, incomingFolderOf(config));
+  const std::unique_ptr<SearchableCatalog> catalogOwner = openCatalog(config, store);
+  SearchableCatalog& catalog = *catalogOwner;
   recoverUnconfirmedInstances(catalog, store);
   Metrics metrics;
   EventBus bus;
@@ -91,8 +112,10 @@ int serve(const NodeConfig& config) {
   rejections.listen(bus);
   rejections.start();
   if (users.list().empty()) {
-    LOG_WARN("node", "no users yet: create one with 'dicom-node user add NAME --role admin --data-dir " << config.dataDirectory
-                                                                                                        << "'");
+    // The database URI may carry a password: the hint names the setting, not its value.
+    LOG_WARN("node", "no users yet: create one with 'dicom-node user add NAME --role admin "
+                         << (config.database.empty() ? "--data-dir " + config.dataDirectory : std::string("--database <this node's Database>"))
+                         << "'");
   }
   const ProtocolSet protocols = ProtocolSet::loadDirectory(
       config.protocolsDirectory.empty() ? std::string(ANNOT_DEFAULT_PROTOCOLS_DIR) : config.protocolsDirectory);

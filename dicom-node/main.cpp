@@ -43,6 +43,8 @@ Usage:
 Options (override the configuration file):
   --config FILE        JSON configuration file (keys below; // comments allowed)
   --data-dir DIR       storage and index folder           [DataDirectory, ./var]
+  --database URI       postgresql://... : index and state in PostgreSQL, shared by every
+                       node given the same URI and data folder  [Database, none: SQLite]
   --dicom-port N       DICOM port                         [DicomPort, 11112]
   --http-port N        HTTP port                          [HttpPort, 8080]
   --aet AET            our AE title                       [DicomAet, ANNOTNODE]
@@ -105,6 +107,7 @@ annot::NodeConfig loadConfig(const std::vector<std::string>& args) {
     const std::string& value = args[++i];
     if (flag == "--config") continue;
     if (flag == "--data-dir") config.dataDirectory = value;
+    else if (flag == "--database") config.database = value;
     else if (flag == "--dicom-port") config.dicomPort = static_cast<uint16_t>(parseNumber(flag, value, 65535));
     else if (flag == "--http-port") config.httpPort = static_cast<uint16_t>(parseNumber(flag, value, 65535));
     else if (flag == "--aet") config.dicomAet = value;
@@ -137,10 +140,10 @@ int main(int argc, char** argv) {
     if (command == "serve") return annot::node::serve(loadConfig(args));
     if (command == "make-sr") return annot::node::makeSrCommand(args);
     if (command == "user" || command == "migrate") {
-      // The user and migrate commands take the node's --data-dir/--config; the rest are theirs.
+      // The user and migrate commands take the node's --data-dir/--config/--database; the rest are theirs.
       std::vector<std::string> own, nodeOptions;
       for (size_t i = 0; i < args.size(); ++i) {
-        if ((args[i] == "--data-dir" || args[i] == "--config") && i + 1 < args.size()) {
+        if ((args[i] == "--data-dir" || args[i] == "--config" || args[i] == "--database") && i + 1 < args.size()) {
           nodeOptions.push_back(args[i]);
           nodeOptions.push_back(args[++i]);
         } else {

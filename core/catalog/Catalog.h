@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "catalog/IndexReader.h"
 #include "catalog/Records.h"
 #include "catalog/StudyIndex.h"
 
@@ -65,5 +66,9 @@ class Catalog : public StudyIndex {
   // Marks a study stable unless it changed after `lastUpdateMs`; returns whether it did.
   virtual bool markStable(const std::string& studyInstanceUid, int64_t lastUpdateMs) = 0;
 };
+
+// A catalog that also answers SQL over its index (DICOMweb searches): what a node runs on,
+// embedded (SqliteCatalog) or shared by several nodes (PostgresCatalog).
+class SearchableCatalog : public Catalog, public IndexReader {};
 
 }  // namespace annot

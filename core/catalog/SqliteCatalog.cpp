@@ -1,14 +1,17 @@
 #include "catalog/SqliteCatalog.h"
 
 #include <algorithm>
-#include <sstream>
 
+#include "catalog/CatalogRows.h"
 #include "catalog/SchemaMigrations.h"
 
 namespace annot {
 namespace {
 using sqlite::Database;
 using sqlite::Statement;
+using catalog::kInstanceColumns;
+using catalog::readInstance;
+using catalog::readStudy;
 
 void configureConnection(Database& db, Catalog::Durability durability) {
   db.exec("PRAGMA journal_mode=WAL");
@@ -19,67 +22,6 @@ void configureConnection(Database& db, Catalog::Durability durability) {
   db.exec("PRAGMA foreign_keys=ON");
 }
 
-std::vector<std::string> splitList(const std::string& joined) {
-  std::vector<std::string> out;
-  std::string item;
-  std::istringstream in(joined);
-  while (std::getline(in, item, ',')) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
-// Column list shared by study queries so rows are read the same way everywhere.
-const char* kStudyColumns =
-    "p.patient_id, p.issuer, p.patient_name, p.birth_date, p.sex, "
-    "s.study_uid, s.study_date, s.study_time, s.accession_number, s.study_id, s.description, "
-    "s.referring_physician, s.patient_age, s.patient_sex, s.series_count, s.instance_count, "
-    "s.total_bytes, s.first_received_ms, s.last_update_ms, s.stable, "
-    "(SELECT group_concat(m, ',') FROM (SELECT DISTINCT modality AS m FROM series WHERE study_fk = s.id AND modality <> '' ORDER BY m)), "
-    "(SELECT group_concat(b, ',') FROM (SELECT DISTINCT body_part AS b FROM series WHERE study_fk = s.id AND body_part <> '' ORDER BY b)) ";
-
-StudySummary readStudy(const Statement& st) {
-  StudySummary s;
-  s.patient = {st.text(0), st.text(1), st.text(2), st.text(3), st.text(4)};
-  s.study.studyInstanceUid = st.text(5);
-  s.study.studyDate = st.text(6);
-  s.study.studyTime = st.text(7);
-  s.study.accessionNumber = st.text(8);
-  s.study.studyId = st.text(9);
-  s.study.description = st.text(10);
-  s.study.referringPhysician = st.text(11);
-  s.study.patientAge = st.text(12);
-  s.study.patientSex = st.text(13);
-  s.seriesCount = static_cast<uint32_t>(st.integer(14));
-  s.instanceCount = static_cast<uint32_t>(st.integer(15));
-  s.totalBytes = static_cast<uint64_t>(st.integer(16));
-  s.firstReceivedMs = st.integer(17);
-  s.lastUpdateMs = st.integer(18);
-  s.stable = st.integer(19) != 0;
-  s.modalities = splitList(st.text(20));
-  s.bodyParts = splitList(st.text(21));
-  return s;
-}
-
-InstanceSummary readInstance(const Statement& st, int first) {
-  InstanceSummary i;
-  i.instance.sopInstanceUid = st.text(first + 0);
-  i.instance.sopClassUid = st.text(first + 1);
-  i.instance.instanceNumber = st.text(first + 2);
-  i.instance.transferSyntaxUid = st.text(first + 3);
-  i.instance.rows = static_cast<uint32_t>(st.integer(first + 4));
-  i.instance.columns = static_cast<uint32_t>(st.integer(first + 5));
-  i.instance.numberOfFrames = static_cast<uint32_t>(st.integer(first + 6));
-  i.storageKey = st.text(first + 7);
-  i.fileSize = static_cast<uint64_t>(st.integer(first + 8));
-  i.receivedAtMs = st.integer(first + 9);
-  i.callingAet = st.text(first + 10);
-  return i;
-}
-
-const char* kInstanceColumns =
-    "i.sop_uid, i.sop_class_uid, i.instance_number, i.transfer_syntax_uid, i.rows, i.columns, "
-    "i.number_of_frames, i.storage_key, i.file_size, i.received_ms, i.calling_aet ";
 }  // namespace
 
 SqliteCatalog::SqliteCatalog(const std::string& databasePath, Durability durability)
@@ -313,38 +255,20 @@ std::vector<std::vector<std::string>> SqliteCatalog::query(const std::string& sq
 }
 
 StudyPage SqliteCatalog::findStudies(const StudyQuery& q) {
-  std::string where = " WHERE 1=1";
-  std::vector<std::string> params;
-  if (!q.patientId.empty()) {
-    where += " AND p.patient_id = ?";
-    params.push_back(q.patientId);
-  }
-  if (!q.dateFrom.empty()) {
-    where += " AND s.study_date >= ?";
-    params.push_back(q.dateFrom);
-  }
-  if (!q.dateTo.empty()) {
-    where += " AND s.study_date <= ? AND s.study_date <> ''";
-    params.push_back(q.dateTo);
-  }
-  if (!q.modality.empty()) {
-    where += " AND EXISTS (SELECT 1 FROM series x WHERE x.study_fk = s.id AND x.modality = ?)";
-    params.push_back(q.modality);
-  }
+  const catalog::Filter filter = catalog::studyFilter(q);
   const std::string from = " FROM studies s JOIN patients p ON p.id = s.patient_fk";
-
   auto db = reader();
   StudyPage page;
   {
-    auto count = db->prepare("SELECT count(*)" + from + where);
-    for (size_t i = 0; i < params.size(); ++i) count.bind(static_cast<int>(i + 1), params[i]);
+    auto count = db->prepare("SELECT count(*)" + from + filter.where);
+    for (size_t i = 0; i < filter.params.size(); ++i) count.bind(static_cast<int>(i + 1), filter.params[i]);
     count.step();
     page.total = static_cast<uint64_t>(count.integer(0));
   }
-  auto st = db->prepare(std::string("SELECT ") + kStudyColumns + from + where +
+  auto st = db->prepare("SELECT " + catalog::studyColumns(SqlDialect::Sqlite) + from + filter.where +
                         " ORDER BY s.study_date DESC, s.id DESC LIMIT ? OFFSET ?");
   int index = 1;
-  for (const auto& p : params) st.bind(index++, p);
+  for (const auto& p : filter.params) st.bind(index++, p);
   st.bind(index++, static_cast<int64_t>(q.limit));
   st.bind(index++, static_cast<int64_t>(q.offset));
   while (st.step()) page.studies.push_back(readStudy(st));
@@ -355,24 +279,19 @@ std::optional<StudyDetail> SqliteCatalog::getStudy(const std::string& studyInsta
   auto db = reader();
   // One snapshot for study, series and instances so counts agree with the lists.
   sqlite::Transaction snapshot(*db, /*immediate=*/false);
-  auto st = db->prepare(std::string("SELECT ") + kStudyColumns + ", s.id FROM studies s JOIN patients p ON p.id = s.patient_fk WHERE s.study_uid = ?");
+  auto st = db->prepare("SELECT " + catalog::studyColumns(SqlDialect::Sqlite) +
+                        ", s.id FROM studies s JOIN patients p ON p.id = s.patient_fk WHERE s.study_uid = ?");
   st.bind(1, studyInstanceUid);
   if (!st.step()) return std::nullopt;
   StudyDetail detail;
   detail.summary = readStudy(st);
-  const int64_t studyRow = st.integer(22);
+  const int64_t studyRow = st.integer(catalog::kStudyColumnCount);
 
-  auto series = db->prepare("SELECT id, series_uid, modality, series_number, description, body_part, manufacturer, "
-                            "manufacturer_model, frame_of_reference_uid, instance_count FROM series WHERE study_fk = ? "
-                            "ORDER BY CAST(series_number AS INTEGER), id");
+  auto series = db->prepare(catalog::seriesOfStudy(SqlDialect::Sqlite));
   series.bind(1, studyRow);
-  auto instances = db->prepare(std::string("SELECT ") + kInstanceColumns +
-                               "FROM instances i WHERE i.series_fk = ? ORDER BY CAST(i.instance_number AS INTEGER), i.id");
+  auto instances = db->prepare(catalog::instancesOfSeries(SqlDialect::Sqlite));
   while (series.step()) {
-    SeriesSummary s;
-    s.series = {series.text(1), series.text(2), series.text(3), series.text(4),
-                series.text(5), series.text(6), series.text(7), series.text(8)};
-    s.instanceCount = static_cast<uint32_t>(series.integer(9));
+    SeriesSummary s = catalog::readSeries(series, 1);
     instances.reset();
     instances.bind(1, series.integer(0));
     while (instances.step()) s.instances.push_back(readInstance(instances, 0));

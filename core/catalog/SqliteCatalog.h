@@ -17,7 +17,7 @@
 
 namespace annot {
 
-class SqliteCatalog : public Catalog, public IndexReader {
+class SqliteCatalog : public SearchableCatalog {
  public:
   explicit SqliteCatalog(const std::string& databasePath, Durability durability = Durability::EachCommit);
   ~SqliteCatalog() override;

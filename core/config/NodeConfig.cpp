@@ -104,6 +104,9 @@ NodeConfig NodeConfig::fromFile(const std::string& path) {
 
 void NodeConfig::validate() const {
   if (dataDirectory.empty()) throw std::invalid_argument("DataDirectory must not be empty");
+  if (!database.empty() && database.rfind("postgresql://", 0) != 0 && database.rfind("postgres://", 0) != 0) {
+    throw std::invalid_argument("Database must be a PostgreSQL URI (postgresql://...) or empty for the embedded SQLite");
+  }
   if (!isValidAeTitle(dicomAet)) {
     throw std::invalid_argument("DicomAet '" + dicomAet + "' is not a valid AE title (1-16 characters, no backslash or control characters)");
   }

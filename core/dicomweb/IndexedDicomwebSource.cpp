@@ -36,7 +36,7 @@ json attributeJson(const Attribute& a, const std::string& value) {
 }  // namespace
 
 json IndexedDicomwebSource::search(const Query& query, const std::multimap<std::string, std::string>& /*params*/) {
-  const Sql sql = toSql(query);
+  const Sql sql = toSql(query, index_.dialect());
   json out = json::array();
   for (const auto& row : index_.query(sql.text, sql.params)) {
     json item = json::object();
@@ -53,15 +53,15 @@ json IndexedDicomwebSource::search(const Query& query, const std::multimap<std::
 
 std::vector<StoredInstance> IndexedDicomwebSource::instances(const std::string& studyUid, const std::string& seriesUid,
                                                              const std::string& sopUid) {
-  std::string sql =
+  std::string text =
       "SELECT s.study_uid, se.series_uid, i.sop_uid, i.sop_class_uid, i.transfer_syntax_uid, i.storage_key "
       "FROM instances i JOIN series se ON se.id = i.series_fk JOIN studies s ON s.id = se.study_fk WHERE s.study_uid = ?";
   std::vector<std::string> params = {studyUid};
-  if (!seriesUid.empty()) { sql += " AND se.series_uid = ?"; params.push_back(seriesUid); }
-  if (!sopUid.empty()) { sql += " AND i.sop_uid = ?"; params.push_back(sopUid); }
-  sql += " ORDER BY se.id, CAST(i.instance_number AS INTEGER), i.id";
+  if (!seriesUid.empty()) { text += " AND se.series_uid = ?"; params.push_back(seriesUid); }
+  if (!sopUid.empty()) { text += " AND i.sop_uid = ?"; params.push_back(sopUid); }
+  text += " ORDER BY se.id, " + sql::numberOrder(index_.dialect(), "i.instance_number") + ", i.id";
   std::vector<StoredInstance> out;
-  for (const auto& r : index_.query(sql, params)) out.push_back({r[0], r[1], r[2], r[3], r[4], r[5]});
+  for (const auto& r : index_.query(text, params)) out.push_back({r[0], r[1], r[2], r[3], r[4], r[5]});
   return out;
 }
 

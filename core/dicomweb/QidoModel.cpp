@@ -87,8 +87,12 @@ uint32_t parseCount(const std::string& text, const char* name, uint32_t max) {
   return static_cast<uint32_t>(v);
 }
 
-const char* kModalitiesInStudy =
-    "(SELECT group_concat(m, '\\') FROM (SELECT DISTINCT modality AS m FROM series x WHERE x.study_fk = s.id AND x.modality <> '' ORDER BY m))";
+// ModalitiesInStudy's column: its series' modalities, joined as a multi-valued attribute is.
+const char* kModalitiesInStudy = "(modalities in study)";
+std::string modalitiesInStudy(SqlDialect d) {
+  return "(SELECT " + sql::joinedValues(d, "m", "\\") +
+         " FROM (SELECT DISTINCT modality AS m FROM series x WHERE x.study_fk = s.id AND x.modality <> '' ORDER BY m) AS modalities)";
+}
 }  // namespace
 
 const std::vector<Attribute>& attributes() {
@@ -230,8 +234,9 @@ Query parseQuery(Level level, const std::multimap<std::string, std::string>& par
   return q;
 }
 
-Sql toSql(const Query& q) {
+Sql toSql(const Query& q, SqlDialect dialect) {
   Sql sql;
+  const auto columnOf = [&](const Attribute& a) { return a.column == kModalitiesInStudy ? modalitiesInStudy(dialect) : std::string(a.column); };
   // Columns: the level's defaults (and, for searches above their level, the parents'), what
   // includefield asks for, and every matched attribute.
   std::set<std::string> wanted = q.includeFields;
@@ -249,7 +254,7 @@ Sql toSql(const Query& q) {
     if (q.includeAll || byDefault || wanted.count(a.keyword)) sql.columns.push_back(&a);
   }
   std::string select;
-  for (const auto* c : sql.columns) select += (select.empty() ? "" : ", ") + std::string("COALESCE(CAST(") + c->column + " AS TEXT), '')";
+  for (const auto* c : sql.columns) select += (select.empty() ? "" : ", ") + std::string("COALESCE(CAST(") + columnOf(*c) + " AS TEXT), '')";
   std::string from;
   switch (q.level) {
     case Level::Study: from = " FROM studies s JOIN patients p ON p.id = s.patient_fk"; break;
@@ -267,10 +272,10 @@ Sql toSql(const Query& q) {
       placeholders += placeholders.empty() ? "?" : ",?";
       sql.params.push_back(uid);
     }
-    where += q.onlyStudies->empty() ? " AND 0" : " AND s.study_uid IN (" + placeholders + ")";
+    where += q.onlyStudies->empty() ? " AND 1 = 0" : " AND s.study_uid IN (" + placeholders + ")";
   }
   for (const auto& m : q.matches) {
-    const std::string col = m.attribute->column, vr = m.attribute->vr;
+    const std::string col = columnOf(*m.attribute), vr = m.attribute->vr;
     const bool modalities = std::string(m.attribute->keyword) == "ModalitiesInStudy";
     const std::string text = "CAST(" + col + " AS TEXT)";
     switch (m.kind) {
@@ -279,7 +284,7 @@ Sql toSql(const Query& q) {
         if (modalities) where += " AND EXISTS (SELECT 1 FROM series x WHERE x.study_fk = s.id AND x.modality = ?)";
         else if (vr == "PN" && q.fuzzy) {
           // Fuzzy: the value starts the name or any of its components, ignoring case.
-          where += " AND (" + col + " LIKE ? ESCAPE '\\' OR " + col + " LIKE ? ESCAPE '\\')";
+          where += " AND (" + sql::likeAnyCase(dialect, col) + " OR " + sql::likeAnyCase(dialect, col) + ")";
           sql.params.push_back(likePattern(m.value) + "%");
           sql.params.push_back("%^" + likePattern(m.value) + "%");
           continue;
@@ -289,10 +294,10 @@ Sql toSql(const Query& q) {
         sql.params.push_back(m.value);
         break;
       case Match::Kind::Wildcard:
-        if (modalities) where += " AND EXISTS (SELECT 1 FROM series x WHERE x.study_fk = s.id AND x.modality GLOB ?)";
-        else if (vr == "PN") where += " AND " + col + " LIKE ? ESCAPE '\\'";  // names match regardless of case
-        else where += " AND " + col + " GLOB ?";
-        sql.params.push_back(modalities || vr != "PN" ? globPattern(m.value) : likePattern(m.value));
+        if (modalities) where += " AND EXISTS (SELECT 1 FROM series x WHERE x.study_fk = s.id AND " + sql::matchCase(dialect, "x.modality") + ")";
+        else if (vr == "PN") where += " AND " + sql::likeAnyCase(dialect, col);  // names match regardless of case
+        else where += " AND " + sql::matchCase(dialect, col);
+        sql.params.push_back((modalities || vr != "PN") && sql::usesGlob(dialect) ? globPattern(m.value) : likePattern(m.value));
         break;
       case Match::Kind::UidList: {
         std::string placeholders;
@@ -302,12 +307,12 @@ Sql toSql(const Query& q) {
         break;
       }
       case Match::Kind::Range:
-        if (!m.from.empty()) { where += " AND " + col + " >= ?"; sql.params.push_back(m.from); }
+        if (!m.from.empty()) { where += " AND " + sql::byteOrder(dialect, col) + " >= ?"; sql.params.push_back(m.from); }
         if (!m.to.empty()) {
           // "-20201231" reaches the end of that day (or time) inclusively: every value that
           // starts with the bound sorts below bound + '~' (values are digits, '.' and ':'), and a
           // plain comparison keeps the column's index usable for both ends of the range.
-          where += " AND " + col + " <> '' AND " + col + " <= ?";
+          where += " AND " + col + " <> '' AND " + sql::byteOrder(dialect, col) + " <= ?";
           sql.params.push_back(m.to + "~");
         }
         break;
@@ -316,8 +321,8 @@ Sql toSql(const Query& q) {
   std::string order;
   switch (q.level) {
     case Level::Study: order = " ORDER BY s.study_date DESC, s.id DESC"; break;
-    case Level::Series: order = " ORDER BY s.id, CAST(se.series_number AS INTEGER), se.id"; break;
-    case Level::Instance: order = " ORDER BY se.id, CAST(i.instance_number AS INTEGER), i.id"; break;
+    case Level::Series: order = " ORDER BY s.id, " + sql::numberOrder(dialect, "se.series_number") + ", se.id"; break;
+    case Level::Instance: order = " ORDER BY se.id, " + sql::numberOrder(dialect, "i.instance_number") + ", i.id"; break;
   }
   sql.text = "SELECT " + select + from + where + order + " LIMIT " + std::to_string(q.limit) + " OFFSET " + std::to_string(q.offset);
   return sql;

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "sql/SqlDialect.h"
+
 namespace annot::dicomweb {
 
 enum class Level { Study = 0, Series = 1, Instance = 2 };
@@ -71,8 +73,9 @@ struct Sql {
   std::vector<std::string> params;
   std::vector<const Attribute*> columns;  // in SELECT order
 };
-// SELECT of the attributes to return (defaults + includefield + matched), filtered and paged.
-Sql toSql(const Query& query);
+// SELECT of the attributes to return (defaults + includefield + matched), filtered and paged,
+// in the index's SQL dialect.
+Sql toSql(const Query& query, SqlDialect dialect = SqlDialect::Sqlite);
 
 // Rows as the index returns them: one string per selected column.
 using Row = std::vector<std::string>;

@@ -66,15 +66,6 @@ std::vector<std::string> DimseTransport::destinations() const {
   return names;
 }
 
-bool DimseTransport::holds(const std::string& sopInstanceUid) {
-  try {
-    pathOf_(sopInstanceUid);
-    return true;
-  } catch (const std::runtime_error&) {
-    return false;
-  }
-}
-
 Delivery DimseTransport::send(const std::string& destination, const std::string& sopInstanceUid) {
   const auto peer = std::find_if(peers_.begin(), peers_.end(), [&](const Destination& p) { return p.str() == destination; });
   if (peer == peers_.end()) throw std::runtime_error("destination " + destination + " is not configured");

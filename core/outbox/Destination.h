@@ -44,8 +44,6 @@ class DimseTransport : public OutboxTransport {
         secureFor_(std::move(secureFor)), fallback_(fallback) {}
   std::vector<std::string> destinations() const override;
   Delivery send(const std::string& destination, const std::string& sopInstanceUid) override;
-  // Held when pathOf finds its file (pathOf throws std::runtime_error for what is not held).
-  bool holds(const std::string& sopInstanceUid) override;
 
  private:
   std::vector<Destination> peers_;

@@ -88,12 +88,6 @@ void Outbox::recordSkipped(int64_t id, const std::string& reason) {
   });
 }
 
-void Outbox::release(int64_t id) {
-  // A second's pause: senders that cannot send it do not pass it round in a tight loop while
-  // the one that can is down.
-  db_.withAny([&](auto& db) { db.prepare("UPDATE outbox SET next_attempt_ms = ? WHERE id = ?").bind(1, nowMillis() + 1000).bind(2, id).run(); });
-}
-
 std::vector<OutboxItem> Outbox::forInstance(const std::string& sop) {
   return db_.withAny([&](auto& db) {
     auto st = db.prepare(std::string("SELECT ") + kColumns + " FROM outbox WHERE sop_instance_uid = ? ORDER BY id");
@@ -150,11 +144,6 @@ void OutboxSender::sendDue() {
 void OutboxSender::sendOne(const OutboxItem& item) {
   const auto known = transport_.destinations();
   if (std::find(known.begin(), known.end(), item.destination) == known.end()) return;  // no longer configured: kept, not sent
-  if (outbox_.shared() && !transport_.holds(item.sopInstanceUid)) {
-    // Another node of the deployment wrote it and keeps its file: that node sends it.
-    outbox_.release(item.id);
-    return;
-  }
   std::string status = "none", message;
   bool acknowledged = false;
   try {

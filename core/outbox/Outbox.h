@@ -47,9 +47,6 @@ class OutboxTransport {
   // Sends one stored instance, or throws std::runtime_error when no answer came (down,
   // refused, or held because the destination does not accept it; the message says which).
   virtual Delivery send(const std::string& destination, const std::string& sopInstanceUid) = 0;
-  // Whether this process can send the instance at all. Nodes that share one outbox but keep
-  // their files apart each send what they hold; a transport over shared storage holds all.
-  virtual bool holds(const std::string& sopInstanceUid) { (void)sopInstanceUid; return true; }
 };
 
 class Outbox {
@@ -67,10 +64,6 @@ class Outbox {
   void recordAttempt(int64_t id, bool acknowledged, const std::string& status, const std::string& message);
   // Gives an item up for its destination, for good, with the reason.
   void recordSkipped(int64_t id, const std::string& reason);
-  // Hands a claimed item back untried, for another sender to take (after a second).
-  void release(int64_t id);
-  // Whether other nodes drain this outbox too (it lives in a shared database).
-  bool shared() { return db_.onPostgres(); }
   std::vector<OutboxItem> forInstance(const std::string& sopInstanceUid);
   // Newest first. state: "" (all), "pending" (not tried yet), "failed" (tried, not acknowledged
   // yet: retried), "sent" or "skipped".

@@ -98,6 +98,9 @@ Connection::Connection(const std::string& conninfo) : conn_(PQconnectdb(conninfo
     conn_ = nullptr;
     throw PgError("08001", "cannot connect to PostgreSQL: " + why);
   }
+  // The server's notices ("relation ... already exists, skipping") go to the debug log, not to
+  // stderr as libpq would print them.
+  PQsetNoticeProcessor(conn_, [](void*, const char* message) { LOG_DEBUG("postgres", message); }, nullptr);
 }
 
 Connection::~Connection() {
@@ -149,8 +152,10 @@ void Connection::reconnectIfBroken() {
   if (PQstatus(conn_) != CONNECTION_OK) throw PgError("08006", std::string("cannot reconnect to PostgreSQL: ") + PQerrorMessage(conn_));
 }
 
-Transaction::Transaction(Connection& connection, bool) : connection_(connection) {
-  connection_.exec("BEGIN ISOLATION LEVEL SERIALIZABLE");
+Transaction::Transaction(Connection& connection, bool, Isolation isolation) : connection_(connection) {
+  connection_.exec(isolation == Isolation::Serializable    ? "BEGIN ISOLATION LEVEL SERIALIZABLE"
+                   : isolation == Isolation::ReadCommitted ? "BEGIN ISOLATION LEVEL READ COMMITTED"
+                                                           : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
 }
 
 Transaction::~Transaction() {

@@ -133,8 +133,12 @@ class Connection {
 // chain, under an advisory lock) lowers the level as its first statement.
 class Transaction {
  public:
+  // Snapshot: one consistent read-only view (REPEATABLE READ READ ONLY) for reads that must agree.
+  enum class Isolation { Serializable, ReadCommitted, Snapshot };
   // `immediate` is SQLite's notion (take the write lock at once); PostgreSQL locks rows as it goes.
-  explicit Transaction(Connection& connection, bool immediate = true);
+  // ReadCommitted: for code written for PostgreSQL that relies on its constraints instead (the
+  // catalog's ingest: ON CONFLICT, counters updated in place).
+  explicit Transaction(Connection& connection, bool immediate = true, Isolation isolation = Isolation::Serializable);
   ~Transaction();
   void commit();
 

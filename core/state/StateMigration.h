@@ -1,8 +1,9 @@
 #pragma once
 // Moves a node's (or plugin's) embedded state to PostgreSQL: every user and token, the whole
-// audit chain, tasks, revisions, reviews, results and the outbox, row for row with their ids, so
-// that audit hashes, workitem UIDs and results' references stay what they were. The target must
-// hold no product data yet; it all goes in one transaction, so a failure leaves it empty.
+// audit chain, tasks, revisions, reviews, results and the outbox, and (for a node) its index of
+// studies, row for row with their ids, so that audit hashes, workitem UIDs and results'
+// references stay what they were. The target must hold no product data yet; it all goes in one
+// transaction, so a failure leaves it empty.
 #include <map>
 #include <string>
 
@@ -21,8 +22,10 @@ class StateMigrationError : public std::runtime_error {
 };
 
 // `from`: an SQLite state database; `to`: a PostgreSQL one (both opened, so both schemas are
-// current). Throws StateMigrationError when the target is not empty, the schemas disagree or
-// the copied audit chain does not verify.
-StateMigrationReport migrateState(StateDatabase& from, StateDatabase& to);
+// current). `catalog`: the node's SQLite index (its schema current, checked against its files),
+// copied into the PostgreSQL catalog's tables (made beforehand by PostgresCatalog), or nullptr
+// (the plugin: Orthanc keeps the index). Throws StateMigrationError when the target is not
+// empty, the schemas disagree or the copied audit chain does not verify.
+StateMigrationReport migrateState(StateDatabase& from, sqlite::Database* catalog, StateDatabase& to);
 
 }  // namespace annot

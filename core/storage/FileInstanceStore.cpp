@@ -46,8 +46,8 @@ void createShards(const std::string& instancesDir) {
 }
 }  // namespace
 
-FileInstanceStore::FileInstanceStore(const std::string& root)
-    : root_(root), incomingDir_(root + "/incoming") {
+FileInstanceStore::FileInstanceStore(const std::string& root, const std::string& incoming)
+    : root_(root), incomingDir_(root + "/" + incoming) {
   filesync::ensureDirectory(root_ + "/instances");
   filesync::ensureDirectory(incomingDir_);
   createShards(root_ + "/instances");

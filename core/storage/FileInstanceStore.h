@@ -10,8 +10,10 @@ namespace annot {
 
 class FileInstanceStore : public InstanceStore {
  public:
-  // Creates the folders when missing and clears leftovers of interrupted receptions.
-  explicit FileInstanceStore(const std::string& root);
+  // Creates the folders when missing and clears leftovers of interrupted receptions in
+  // <root>/<incoming>. Nodes sharing one root each receive into a folder of their own, so that
+  // one starting does not clear what another is receiving.
+  explicit FileInstanceStore(const std::string& root, const std::string& incoming = "incoming");
 
   std::string newIncomingPath() override;
   std::string promote(const std::string& incomingPath, const std::string& sopInstanceUid) override;

@@ -5,6 +5,7 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <stdexcept>
 
@@ -105,6 +106,13 @@ RunningNode::~RunningNode() {
 
 std::string RunningNode::addUser(const std::string& name, const std::string& role) const {
   return lastLine(userCommand({"add", name, "--role", role}));
+}
+
+std::string RunningNode::incomingDir() const {
+  if (stateDatabase_.rfind("postgresql://", 0) != 0) return dataDir_ + "/incoming";
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return dataDir_ + "/incoming/" + host + "-" + std::to_string(dicomPort_);
 }
 
 CommandResult RunningNode::userCommand(const std::vector<std::string>& args) const {

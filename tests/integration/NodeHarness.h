@@ -25,6 +25,8 @@ class RunningNode {
   const std::string& dataDir() const { return dataDir_; }
   // Its state database: the SQLite file in its data folder, or the PostgreSQL URI it was given.
   const std::string& stateDatabase() const { return stateDatabase_; }
+  // Where it receives files before storing them (its own folder when nodes share storage).
+  std::string incomingDir() const;
   // Authenticated as the admin user the harness creates before starting the node.
   nlohmann::json getJson(const std::string& target) const;
   HttpResult get(const std::string& target) const;

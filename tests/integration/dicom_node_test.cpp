@@ -371,8 +371,9 @@ TEST(DicomNode, AScratchFileThatCannotBeWrittenIsRefusedAndTheAssociationGoesOn)
   RunningNode node(tmp / "data");
   // The scratch folder replaced by a plain file: creating the scratch file fails (ENOTDIR),
   // as it would on a broken or read-only disk, even for root.
-  std::filesystem::remove_all(tmp / "data/incoming");
-  writeFile(tmp / "data/incoming", "not a folder");
+  const std::string incoming = node.incomingDir();
+  std::filesystem::remove_all(incoming);
+  writeFile(incoming, "not a folder");
   // Both instances on one association: the first is drained and refused, the second is
   // still read on the same association (and refused the same way).
   const auto r = rawStore(node.dicomPort(), {"--sop-class", "1.2.840.10008.5.1.4.1.1.2", "--sop-instance",
@@ -385,8 +386,8 @@ TEST(DicomNode, AScratchFileThatCannotBeWrittenIsRefusedAndTheAssociationGoesOn)
   EXPECT_EQ(countOccurrences(both.output, "Success"), 0u) << both.output;
   EXPECT_EQ(metricValue(node, "annot_store_failures_total{reason=\"processing\"}"), 3u) << both.output;
 
-  std::filesystem::remove(tmp / "data/incoming");
-  std::filesystem::create_directory(tmp / "data/incoming");
+  std::filesystem::remove(incoming);
+  std::filesystem::create_directory(incoming);
   const auto again = storescu(node.dicomPort(), {tmp / "ct"});
   EXPECT_EQ(countOccurrences(again.output, "Received Store Response (Success)"), 2u) << again.output;
   EXPECT_EQ(node.getJson("/api/v1/studies")["total"], 1);

@@ -1,5 +1,5 @@
-// The scale-out layout: three dicom-node processes on one PostgreSQL (a private cluster), each
-// with its own storage, a real Orthanc as the PACS. 32 readers, each a person of their own, claim,
+// The scale-out layout: three dicom-node processes on one PostgreSQL (a private cluster) and one
+// shared storage folder, a real Orthanc as the PACS. 32 readers, each a person of their own, claim,
 // save and submit through whichever node they reach while one node is killed with SIGKILL and
 // started again. Afterwards: no task was claimed by two readers, every acknowledged save is a
 // revision, every result reached the PACS (each object once in the outbox), and the one audit
@@ -50,6 +50,7 @@ TEST(ScaleOut, ThreeNodesOnOnePostgresShareOneWorklistThroughAKillAndLoseNothing
   RunningOrthanc pacs(tmp / "pacs");
   writeCtProtocol(tmp / "protocols", "ct-nodule", /*review=*/false);
   const json config = {{"Database", database},
+                       {"DataDirectory", tmp / "shared"},
                        {"Pacs", {"ORTHANC@127.0.0.1:" + std::to_string(pacs.dicomPort())}},
                        {"ProtocolsDirectory", tmp / "protocols"},
                        {"OutboxMaxBackoffSeconds", 2},
@@ -60,13 +61,20 @@ TEST(ScaleOut, ThreeNodesOnOnePostgresShareOneWorklistThroughAKillAndLoseNothing
   std::vector<std::unique_ptr<RunningNode>> nodes;
   for (int n = 0; n < 3; ++n) nodes.push_back(std::make_unique<RunningNode>(tmp / ("node" + std::to_string(n)), NodeSettings{1, config}));
 
-  // Every node receives every study (each keeps its own files); the tasks are scheduled once.
+  // The modalities send to the three nodes in turn; each node indexes into the shared catalog and
+  // every study's tasks are scheduled once.
   std::map<std::string, std::string> sliceOf;  // study -> an image to mark
   for (int s = 0; s < kStudies; ++s) {
     const std::string dir = tmp / ("ct" + std::to_string(s));
     const std::string study = generateStudy(dir, {"--slices", "2", "--rows", "32", "--columns", "32", "--body-part", "CHEST"});
     sliceOf[study] = sopInstanceUidOf(listFiles(dir, ".dcm").at(0));
-    for (const auto& node : nodes) ASSERT_EQ(storescu(node->dicomPort(), {dir}).exitCode, 0);
+    ASSERT_EQ(storescu(nodes[s % 3]->dicomPort(), {dir}).exitCode, 0);
+  }
+  // A study one node received, the others serve over DICOMweb too.
+  for (const auto& node : nodes) {
+    const HttpResult found = node->get("/dicomweb/studies?limit=100");
+    ASSERT_EQ(found.status, 200) << found.body;
+    EXPECT_EQ(json::parse(found.body).size(), static_cast<size_t>(kStudies));
   }
   ASSERT_TRUE(eventually([&] { return nodes[0]->getJson("/api/v1/tasks?limit=500")["tasks"].size() == kStudies; }, std::chrono::seconds(60)))
       << nodes[0]->getJson("/api/v1/tasks?limit=500").dump();
@@ -240,6 +248,7 @@ TEST(ScaleOut, ASingleNodesStateMovesToPostgresWithNothingLost) {
   const CommandResult moved = runCommand({nodeBinary(), "migrate", "--to", database, "--config", configFile});
   ASSERT_EQ(moved.exitCode, 0) << moved.output;
   EXPECT_NE(moved.output.find("revisions\t2 row(s)"), std::string::npos) << moved.output;
+  EXPECT_NE(moved.output.find("instances\t5 row(s)"), std::string::npos) << "the index comes along: 4 images and the SR\n" << moved.output;
   const auto verifiedAt = moved.output.find("audit chain verified on PostgreSQL: ");
   ASSERT_NE(verifiedAt, std::string::npos) << moved.output;
   // Every entry verified before the stop, and those the stop itself added (the verification's own).
@@ -252,6 +261,9 @@ TEST(ScaleOut, ASingleNodesStateMovesToPostgresWithNothingLost) {
   node = std::make_unique<RunningNode>(tmp / "data", NodeSettings{1, config});
   ASSERT_EQ(node->stateDatabase(), database);
   EXPECT_EQ(node->getJson("/api/v1/tasks?limit=100")["tasks"], before) << "the worklist as it was";
+  const HttpResult studies = node->get("/dicomweb/studies");
+  ASSERT_EQ(studies.status, 200) << studies.body;
+  EXPECT_EQ(json::parse(studies.body).size(), 2u) << "the index as it was, served from PostgreSQL";
   const json kept = json::parse(as(reader, "GET", "/api/v1/tasks/" + tasks[1] + "/annotation").body);
   EXPECT_EQ(kept["annotation"]["findings"][0]["geometry"]["points"], json({{13, 9}})) << "the reader's token and saved work";
   ASSERT_EQ(as(reader, "POST", "/api/v1/tasks/" + tasks[1] + "/submit").status, 200) << "the claim carries on";
