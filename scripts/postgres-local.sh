@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# A PostgreSQL cluster of the product's own under ./var/postgres, for trying the scale-out layout
-# on one machine: scripts/postgres-local.sh start|stop|uri. It listens on 127.0.0.1 only (port
-# $ANNOT_PG_PORT, default 55432) with trust authentication for its single user "annot", and
-# holds one database, "annotation". PostgreSQL refuses to run as root: under root the cluster
-# belongs to the "postgres" system user (made by Debian's postgresql package).
+# A PostgreSQL cluster of the product's own under ./var/postgres (or $ANNOT_PG_DIR), for trying
+# the scale-out layout on one machine: scripts/postgres-local.sh start|stop|uri. It listens on
+# 127.0.0.1 only (port $ANNOT_PG_PORT, default 55432) with trust authentication for its single
+# user "annot", and holds one database, "annotation". PostgreSQL refuses to run as root: under
+# root the cluster belongs to the "postgres" system user (made by Debian's postgresql package).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DIR="$PWD/var/postgres"
+DIR="${ANNOT_PG_DIR:-$PWD/var/postgres}"
 PORT="${ANNOT_PG_PORT:-55432}"
 BIN="$(pg_config --bindir)"
 URI="postgresql://annot@127.0.0.1:$PORT/annotation"

@@ -129,10 +129,11 @@ void AuditLog::recordView(const AuditEvent& event) {
 }
 
 void AuditLog::flush() {
-  std::vector<std::pair<AuditEvent, int64_t>> batch;
   // The state database lock is taken before the queue is emptied, so batches reach the chain
-  // in the order they were queued even when flushes race.
+  // in the order they were queued even when flushes race. A run again after a lost race (on
+  // PostgreSQL) starts from the queue as the failed run left it.
   db_.withAny([&](auto& db) {
+    std::vector<std::pair<AuditEvent, int64_t>> batch;
     {
       std::lock_guard<std::mutex> lock(queueMutex_);
       batch.swap(pending_);

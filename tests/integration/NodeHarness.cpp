@@ -7,11 +7,16 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <stdexcept>
 
 namespace annot::test {
 
-std::string nodeBinary() { return ANNOT_NODE_BIN; }
+std::string nodeBinary() {
+  // ANNOT_NODE_BIN runs the suites against another build of the node (build-asan's, say).
+  const char* other = std::getenv("ANNOT_NODE_BIN");
+  return other && *other ? other : ANNOT_NODE_BIN;
+}
 
 std::string firstMultipartPart(const std::string& body) {
   const size_t start = body.find("\r\n\r\n");

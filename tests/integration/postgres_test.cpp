@@ -79,7 +79,9 @@ TEST(Postgres, SkipLockedClaimsAreExclusiveAcrossConnections) {
       try {
         pg::Connection db(uri);
         for (;;) {
-          pg::Transaction tx(db);
+          // A queue's claim at READ COMMITTED, as the outbox takes its items (the store's
+          // SERIALIZABLE transactions would abort the losers instead of skipping past them).
+          pg::Transaction tx(db, true, pg::Transaction::Isolation::ReadCommitted);
           auto next = db.prepare("SELECT id FROM tasks WHERE state = 'SCHEDULED' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED");
           if (!next.step()) break;
           const int64_t id = next.integer(0);

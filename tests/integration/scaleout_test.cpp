@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <random>
@@ -352,4 +354,36 @@ TEST(ScaleOut, TwoOrthancsOnOrthancsPostgresIndexShareTheWorklist) {
   EXPECT_NE(labeled.body.find(study), std::string::npos) << "found by label through the other Orthanc";
   const json verified = json::parse(call(*a, admin, "GET", "/api/v1/audit?verify=true&limit=1").body)["verification"];
   EXPECT_EQ(verified["intact"], true) << verified.dump();
+}
+
+// scripts/run.sh --postgres starts its cluster with scripts/postgres-local.sh: a cluster made
+// and started with no manual step, a node that keeps everything in it, and a clean stop.
+TEST(ScaleOut, TheLocalClusterScriptGivesANodeItsPostgres) {
+  TempDir tmp;
+  // The cluster belongs to the postgres user under root: it must reach the folder.
+  std::filesystem::permissions(tmp.path(), std::filesystem::perms::others_exec, std::filesystem::perm_options::add);
+  const std::string script = std::string(ANNOT_TEST_SOURCE_DIR) + "/../scripts/postgres-local.sh";
+  const std::map<std::string, std::string> env = {{"ANNOT_PG_DIR", tmp / "pg"}, {"ANNOT_PG_PORT", std::to_string(freePort())}};
+  auto run = [&](const std::string& action) {
+    std::vector<std::string> argv = {"env"};
+    for (const auto& [k, v] : env) argv.push_back(k + "=" + v);
+    argv.insert(argv.end(), {script, action});
+    return runCommand(argv, std::chrono::seconds(120));
+  };
+  struct StopAtEnd {
+    std::function<void()> stop;
+    ~StopAtEnd() { stop(); }
+  } stopAtEnd{[&] { run("stop"); }};  // a failing test leaves no server behind
+  const CommandResult started = run("start");
+  ASSERT_EQ(started.exitCode, 0) << started.output;
+  std::string uri = started.output.substr(started.output.rfind("postgresql://"));
+  while (!uri.empty() && uri.back() == '\n') uri.pop_back();
+  EXPECT_EQ(run("start").exitCode, 0) << "starting again finds it running";
+  {
+    RunningNode node(tmp / "data", NodeSettings{1, {{"Database", uri}}});
+    EXPECT_EQ(node.getJson("/healthz")["stateDatabase"]["kind"], "postgresql");
+    EXPECT_EQ(node.stateDatabase(), uri);
+  }
+  ASSERT_EQ(run("stop").exitCode, 0);
+  EXPECT_NE(runCommand({"psql", uri, "-c", "SELECT 1"}).exitCode, 0) << "stopped";
 }
