@@ -197,6 +197,19 @@ HttpResponse ApiHandler::handle(const HttpRequest& request) {
     response = route(request);
   } catch (const BadRequest& e) {
     response = errorResponse(400, e.what());
+  } catch (const pg::PgError& e) {
+    // The shared database: a change another node made at the same moment, or the database out
+    // of reach, is the client's to try again, not an internal error.
+    LOG_ERROR("http", request.method << ' ' << request.path << " failed: " << e.what());
+    const std::string& state = e.sqlState();
+    if (e.uniqueViolation()) {
+      response = errorResponse(409, "a concurrent change made the same thing first; reload and try again");
+    } else if (e.retryable() || state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0 || state == "53300") {
+      response = errorResponse(503, "the database is busy or out of reach; try again shortly");
+      response.headers.emplace_back("Retry-After", "2");
+    } else {
+      response = errorResponse(500, std::string("internal error: ") + e.what());
+    }
   } catch (const std::exception& e) {
     LOG_ERROR("http", request.method << ' ' << request.path << " failed: " << e.what());
     response = errorResponse(500, std::string("internal error: ") + e.what());

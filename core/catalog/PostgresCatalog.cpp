@@ -84,7 +84,8 @@ CREATE INDEX instances_series ON instances(series_fk);
 constexpr int64_t kSchemaLock = 0x616e6e6f74000003;  // "annot" + 3
 
 void migrate(pg::Connection& db) {
-  pg::Transaction tx(db);
+  // READ COMMITTED, so that a node that waited for the lock reads the version the first wrote.
+  pg::Transaction tx(db, true, pg::Transaction::Isolation::ReadCommitted);
   db.prepare("SELECT pg_advisory_xact_lock(?)").bind(1, kSchemaLock).run();
   db.exec("CREATE TABLE IF NOT EXISTS catalog_version(id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)");
   db.exec("INSERT INTO catalog_version(id, version) VALUES(1, 0) ON CONFLICT (id) DO NOTHING");
@@ -135,8 +136,9 @@ auto PostgresCatalog::writing(Work&& work) {
     try {
       return work(*writer_);
     } catch (const pg::PgError& e) {
-      // A deadlock with another node's group (they filed the same studies in another order).
-      if (!e.retryable() || attempt >= 10) throw;
+      // A deadlock with another node's group (they filed the same studies in another order), or
+      // a study or series another node removed (emptied by a rejection) between lookup and use.
+      if (!(e.retryable() || e.sqlState() == "23503") || attempt >= 10) throw;
       std::this_thread::sleep_for(std::chrono::milliseconds(5 * attempt));
     }
   }

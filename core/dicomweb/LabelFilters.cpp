@@ -16,11 +16,14 @@ const char* kCodesSqlite =
     "  FROM latest l, json_each(l.document, '$.findings') f "
     "  UNION SELECT l.task_fk, json_extract(c.value, '$.value.scheme'), json_extract(c.value, '$.value.code') "
     "  FROM latest l, json_each(l.document, '$.classifications') c) ";
+// (A document without the array, or with something else there, gives no rows, as json_each does.)
 const char* kCodesPostgres =
     "codes AS (SELECT l.task_fk, f #>> '{finding,scheme}' AS scheme, f #>> '{finding,code}' AS code "
-    "  FROM latest l, jsonb_array_elements(l.document::jsonb -> 'findings') f "
+    "  FROM latest l, jsonb_array_elements(CASE WHEN jsonb_typeof(l.document::jsonb -> 'findings') = 'array' "
+    "    THEN l.document::jsonb -> 'findings' ELSE '[]'::jsonb END) f "
     "  UNION SELECT l.task_fk, c #>> '{value,scheme}', c #>> '{value,code}' "
-    "  FROM latest l, jsonb_array_elements(l.document::jsonb -> 'classifications') c) ";
+    "  FROM latest l, jsonb_array_elements(CASE WHEN jsonb_typeof(l.document::jsonb -> 'classifications') = 'array' "
+    "    THEN l.document::jsonb -> 'classifications' ELSE '[]'::jsonb END) c) ";
 
 template <typename Connection>
 std::string latestCodes(const Connection&) {

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "catalog/SqliteDb.h"
+#include "sql/PostgresDb.h"
 #include "common/Log.h"
 #include "dicom/InstanceHeader.h"
 #include "ingest/StabilityMonitor.h"
@@ -124,6 +125,12 @@ IngestResult IngestPipeline::complete(const ReceivedObject& received, ExaminedOb
     const bool full = e.kind() == StorageError::Kind::OutOfSpace;
     ++(full ? metrics_.failuresOutOfResources : metrics_.failuresProcessing);
     return failure(full ? store_status::OutOfResources : store_status::ProcessingFailure, e.what());
+  } catch (const pg::PgError& e) {
+    store_.discardIncoming(scratch);
+    // 53100: the database server's disk is full; the modality should retry later.
+    const bool full = e.sqlState() == "53100";
+    ++(full ? metrics_.failuresOutOfResources : metrics_.failuresProcessing);
+    return failure(full ? store_status::OutOfResources : store_status::ProcessingFailure, std::string("index update failed: ") + e.what());
   } catch (const sqlite::SqliteError& e) {
     store_.discardIncoming(scratch);
     const bool full = (e.code() & 0xff) == SQLITE_FULL;

@@ -53,7 +53,9 @@ size_t OrthancChangeFeed::poll() {
     last = std::max(last, change.value("Seq", last));
   }
   if (last != since) {
-    db_.withAny([&](auto& db) { db.prepare("UPDATE change_cursor SET last_seq = ? WHERE id = 1").bind(1, last).run(); });
+    // Several Orthancs' plugins may follow one log: the position only moves forward.
+    db_.withAny([&](auto& db) { db.prepare("UPDATE change_cursor SET last_seq = CASE WHEN last_seq < ? THEN ? ELSE last_seq END WHERE id = 1")
+          .bind(1, last).bind(2, last).run(); });
   }
   return changes.size();
 }

@@ -69,6 +69,7 @@ Statement& Statement::bind(int index, const std::string& value) {
 }
 Statement& Statement::bind(int index, int64_t value) { return bind(index, std::to_string(value)); }
 Statement& Statement::bindNull(int index) {
+  if (index < 1) throw PgError("", "parameter index " + std::to_string(index) + " (they start at 1) in: " + sql_);
   if (values_.size() < static_cast<size_t>(index)) values_.resize(static_cast<size_t>(index));
   values_[static_cast<size_t>(index) - 1] = std::nullopt;
   return *this;
@@ -91,7 +92,23 @@ int64_t Statement::run() {
   return result_->affected();
 }
 
-Connection::Connection(const std::string& conninfo) : conn_(PQconnectdb(conninfo.c_str())) {
+namespace {
+// Bounds on a dead server or a half-open connection, unless the URI sets its own: a connect
+// gives up after 10 s, and TCP keepalives find a vanished peer within about a minute, so a
+// node answers 503 instead of hanging on a database that is gone.
+std::string withTimeouts(const std::string& conninfo) {
+  if (conninfo.rfind("postgresql://", 0) != 0 && conninfo.rfind("postgres://", 0) != 0) return conninfo;
+  std::string out = conninfo;
+  for (const char* setting : {"connect_timeout=10", "keepalives=1", "keepalives_idle=30", "keepalives_interval=10", "keepalives_count=3"}) {
+    const std::string name = std::string(setting).substr(0, std::string(setting).find('=') + 1);
+    if (out.find(name) != std::string::npos) continue;
+    out += (out.find('?') == std::string::npos ? "?" : "&") + std::string(setting);
+  }
+  return out;
+}
+}  // namespace
+
+Connection::Connection(const std::string& conninfo) : conn_(PQconnectdb(withTimeouts(conninfo).c_str())) {
   if (!conn_ || PQstatus(conn_) != CONNECTION_OK) {
     const std::string why = conn_ ? PQerrorMessage(conn_) : "out of memory";
     if (conn_) PQfinish(conn_);
@@ -142,7 +159,8 @@ int64_t Connection::lastInsertRowId() {
 }
 
 std::string Connection::describe() const {
-  return std::string(PQuser(conn_)) + "@" + PQhost(conn_) + ":" + PQport(conn_) + "/" + PQdb(conn_);
+  const auto part = [](const char* text) { return std::string(text ? text : ""); };
+  return part(PQuser(conn_)) + "@" + part(PQhost(conn_)) + ":" + part(PQport(conn_)) + "/" + part(PQdb(conn_));
 }
 
 void Connection::reconnectIfBroken() {

@@ -81,12 +81,17 @@ class Statement {
     row_ = -1;
   }
 
-  std::string text(int column) const { return result_->text(row_, column); }
-  int64_t integer(int column) const { return result_->integer(row_, column); }
-  bool isNull(int column) const { return result_->isNull(row_, column); }
+  // The current row's values; only after step() returned true.
+  std::string text(int column) const { return current().text(row_, column); }
+  int64_t integer(int column) const { return current().integer(row_, column); }
+  bool isNull(int column) const { return current().isNull(row_, column); }
 
  private:
   void execute();
+  const Result& current() const {
+    if (!result_ || row_ < 0) throw PgError("", "no row to read (step() first) in: " + sql_);
+    return *result_;
+  }
 
   Connection& connection_;
   std::string sql_;

@@ -446,7 +446,10 @@ CREATE TABLE touched_studies(
 constexpr int64_t kSchemaLock = 0x616e6e6f74000001;  // "annot" + 1
 
 void migratePostgres(pg::Connection& db) {
-  pg::Transaction tx(db);
+  // READ COMMITTED: each statement sees what committed before it, so a node that waited for
+  // the lock reads the version the first node wrote (a SERIALIZABLE snapshot would be taken by
+  // the lock's own statement, before the wait).
+  pg::Transaction tx(db, true, pg::Transaction::Isolation::ReadCommitted);
   db.prepare("SELECT pg_advisory_xact_lock(?)").bind(1, kSchemaLock).run();
   db.exec("CREATE TABLE IF NOT EXISTS schema_version(id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)");
   db.exec("INSERT INTO schema_version(id, version) VALUES(1, 0) ON CONFLICT (id) DO NOTHING");

@@ -45,16 +45,19 @@ class StateDatabase {
   // nothing outside the database it cannot repeat.
   template <typename Work>
   auto withAny(Work&& work) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (!pg_) return work(*db_);
-    pg_->reconnectIfBroken();
+    if (!pg_) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      return work(*db_);
+    }
     for (int attempt = 1;; ++attempt) {
       try {
+        std::lock_guard<std::mutex> lock(mutex_);
+        pg_->reconnectIfBroken();
         return work(*pg_);
       } catch (const pg::PgError& e) {
         if (!e.retryable() || attempt >= kPostgresAttempts) throw;
-        backOff(attempt);
       }
+      backOff(attempt);  // without the lock: the node's other work goes on meanwhile
     }
   }
   int schemaVersion();

@@ -1,8 +1,9 @@
 #pragma once
 // Pays the worklist's debts: results that an approval (or a submit without review) committed
 // but that were not written, because the process stopped in between or storing failed. One
-// pass at start, then one a minute for debts older than a minute (a fresh one is being paid by
-// the request that made it). The node and the plugin each run one.
+// pass at start, then one a minute for every debt nobody is paying (a debt being paid is
+// claimed under a lease, Worklist::claimDebt, by this process or another node). The node and
+// the plugin each run one.
 #include "common/PeriodicWorker.h"
 #include "worklist/Worklist.h"
 

@@ -480,17 +480,19 @@ Prelabel Worklist::importPrelabel(const std::string& studyUid, DcmDataset& datas
   p.importedBy = importedBy;
   p.importedMs = nowMillis();
   return db_.withAny([&](auto& db) {
-    auto seen = db.prepare("SELECT id FROM prelabels WHERE sop_instance_uid = ?");
-    seen.bind(1, p.sopInstanceUid);
-    if (seen.step()) {
+    // One statement: two imports of one object at once (two nodes) make one pre-label.
+    auto insert = db.prepare("INSERT INTO prelabels(study_uid, sop_instance_uid, kind, algorithm, document, unmapped, imported_by, "
+                             "imported_ms) VALUES(?,?,?,?,?,?,?,?) ON CONFLICT (sop_instance_uid) DO NOTHING RETURNING id");
+    insert.bind(1, p.studyInstanceUid).bind(2, p.sopInstanceUid).bind(3, p.kind).bind(4, toJson(p.algorithm).dump())
+        .bind(5, p.document.dump()).bind(6, nlohmann::json(p.unmapped).dump()).bind(7, p.importedBy).bind(8, p.importedMs);
+    if (!insert.step()) {
+      auto seen = db.prepare("SELECT id FROM prelabels WHERE sop_instance_uid = ?");
+      seen.bind(1, p.sopInstanceUid);
+      seen.step();
       throw WorklistError(WorklistError::Kind::Conflict,
                           p.kind + " " + p.sopInstanceUid + " was imported before (pre-label " + std::to_string(seen.integer(0)) + ")");
     }
-    db.prepare("INSERT INTO prelabels(study_uid, sop_instance_uid, kind, algorithm, document, unmapped, imported_by, imported_ms) "
-               "VALUES(?,?,?,?,?,?,?,?)")
-        .bind(1, p.studyInstanceUid).bind(2, p.sopInstanceUid).bind(3, p.kind).bind(4, toJson(p.algorithm).dump())
-        .bind(5, p.document.dump()).bind(6, nlohmann::json(p.unmapped).dump()).bind(7, p.importedBy).bind(8, p.importedMs).run();
-    p.id = db.lastInsertRowId();
+    p.id = insert.integer(0);
     return p;
   });
 }
@@ -627,10 +629,11 @@ Task Worklist::submit(int64_t id, const User& user) {
                           draft.missing);
     }
   }
+  int64_t decidedMs = 0;
   Task done = db_.withAny([&](auto& db) {
     TransactionOf<decltype(db)> tx(db);
     const Task t = requireTask(db, id);
-    const int64_t now = nowMillis();
+    const int64_t now = decidedMs = nowMillis();
     if (!leaseHeldBy(t, user.name, now)) throw WorklistError(WorklistError::Kind::Conflict, "claim task " + std::to_string(id) + " first");
     if (t.revisions == 0) throw WorklistError(WorklistError::Kind::Conflict, "save an annotation before submitting");
     // Checked again under the lock: a draft saved since the check above (another tab) is not submitted.
@@ -646,7 +649,7 @@ Task Worklist::submit(int64_t id, const User& user) {
     tx.commit();
     return updated;
   });
-  if (done.step == "label" && !protocol.review) payResultNow(done.id, "");
+  if (done.step == "label" && !protocol.review) payResultNow(done.id, "", decidedMs);
   return done;
 }
 
@@ -661,10 +664,11 @@ Task Worklist::review(int64_t id, const User& user, const std::string& decision,
     consensusDoc = resolveFor(get(id), consensus, false).document;
   }
   std::vector<Task> approved;
+  int64_t decidedMs = 0;
   Task result = db_.withAny([&](auto& db) {
     TransactionOf<decltype(db)> tx(db);
     const Task t = requireTask(db, id);
-    const int64_t now = nowMillis();
+    const int64_t now = decidedMs = nowMillis();
     if (t.step != "review") throw WorklistError(WorklistError::Kind::Invalid, "task " + std::to_string(id) + " is not a review task");
     if (!leaseHeldBy(t, user.name, now)) throw WorklistError(WorklistError::Kind::Conflict, "claim review task " + std::to_string(id) + " first");
     const std::vector<Task> readers = readersOf(db, t);
@@ -703,8 +707,8 @@ Task Worklist::review(int64_t id, const User& user, const std::string& decision,
     tx.commit();
     return updated;
   });
-  for (const auto& reader : approved) payResultNow(reader.id, user.name);
-  if (consensusDoc) payResultNow(result.id, user.name);
+  for (const auto& reader : approved) payResultNow(reader.id, user.name, decidedMs);
+  if (consensusDoc) payResultNow(result.id, user.name, decidedMs);
   if (approved.size() >= 2) {
     // The decision is committed: a failure here loses only the recorded agreement, which the
     // case's agreement is computed again from when asked.
@@ -717,16 +721,41 @@ Task Worklist::review(int64_t id, const User& user, const std::string& decision,
   return result;
 }
 
-void Worklist::payResult(int64_t taskId, const std::string& verifier) {
-  const Task task = get(taskId);
-  // A task opened again (its results withdrawn) owes nothing until it completes again.
-  if (task.state == TaskState::Completed) writeResult(task, verifier);
-  db_.withAny([&](auto& db) { db.prepare("DELETE FROM results_due WHERE task_fk = ?").bind(1, taskId).run(); });
+std::optional<int64_t> Worklist::claimDebt(int64_t taskId, int64_t recordedMs) {
+  // The debt's time moved past a lease, if nobody moved it first: passes over the debts (this
+  // node's or another's) leave a debt alone until then, and one claimed since is skipped.
+  const int64_t claimed = std::max(nowMillis() + kDebtLeaseMs, recordedMs + 1);
+  return db_.withAny([&](auto& db) -> std::optional<int64_t> {
+    db.prepare("UPDATE results_due SET created_ms = ? WHERE task_fk = ? AND created_ms = ?").bind(1, claimed).bind(2, taskId).bind(3, recordedMs).run();
+    if (db.changes() == 0) return std::nullopt;
+    return claimed;
+  });
 }
 
-void Worklist::payResultNow(int64_t taskId, const std::string& verifier) {
+void Worklist::payDebt(int64_t taskId, const std::string& verifier, int64_t recordedMs) {
+  const std::optional<int64_t> claimed = claimDebt(taskId, recordedMs);
+  if (!claimed) return;  // another pass (here or on another node) is paying it
   try {
-    payResult(taskId, verifier);
+    const Task task = get(taskId);
+    // A task opened again (its results withdrawn) owes nothing until it completes again.
+    if (task.state == TaskState::Completed) writeResult(task, verifier);
+    // Only the debt claimed here: one recorded again since (a withdrawal, a new decision) stays.
+    db_.withAny([&](auto& db) {
+      db.prepare("DELETE FROM results_due WHERE task_fk = ? AND created_ms = ?").bind(1, taskId).bind(2, *claimed).run();
+    });
+  } catch (...) {
+    // Given back at once for the next pass, rather than when the lease ends.
+    db_.withAny([&](auto& db) {
+      db.prepare("UPDATE results_due SET created_ms = ? WHERE task_fk = ? AND created_ms = ?")
+          .bind(1, nowMillis()).bind(2, taskId).bind(3, *claimed).run();
+    });
+    throw;
+  }
+}
+
+void Worklist::payResultNow(int64_t taskId, const std::string& verifier, int64_t debtMs) {
+  try {
+    payDebt(taskId, verifier, debtMs);
   } catch (const std::exception& e) {
     LOG_ERROR("worklist", "task " << taskId << " is decided but its results could not be written (they will be retried): " << e.what());
   }
@@ -734,17 +763,17 @@ void Worklist::payResultNow(int64_t taskId, const std::string& verifier) {
 
 size_t Worklist::writeResultsOwed(int64_t createdBeforeMs, const std::function<bool()>& stopping) {
   const auto owed = db_.withAny([&](auto& db) {
-    std::vector<std::pair<int64_t, std::string>> rows;
-    auto st = db.prepare("SELECT task_fk, verifier FROM results_due WHERE created_ms < ? ORDER BY created_ms, task_fk");
+    std::vector<std::tuple<int64_t, std::string, int64_t>> rows;
+    auto st = db.prepare("SELECT task_fk, verifier, created_ms FROM results_due WHERE created_ms < ? ORDER BY created_ms, task_fk");
     st.bind(1, createdBeforeMs);
-    while (st.step()) rows.emplace_back(st.integer(0), st.text(1));
+    while (st.step()) rows.emplace_back(st.integer(0), st.text(1), st.integer(2));
     return rows;
   });
   size_t paid = 0;
-  for (const auto& [taskId, verifier] : owed) {
+  for (const auto& [taskId, verifier, createdMs] : owed) {
     if (stopping && stopping()) break;
     try {
-      payResult(taskId, verifier);
+      payDebt(taskId, verifier, createdMs);
       ++paid;
     } catch (const std::exception& e) {
       LOG_ERROR("worklist", "the results of task " << taskId << " are still owed: " << e.what());

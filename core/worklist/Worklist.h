@@ -229,12 +229,19 @@ class Worklist {
   // Writes one SR for the latest revision of a completed label task (a new instance in the
   // task's own series, with the previous one as predecessor).
   TaskOutput writeResult(const Task& task, const std::string& verifier);
-  // writeResult for a task whose results were committed as owed, then the debt cleared. Throws
-  // when they cannot be written; the debt stays.
-  void payResult(int64_t taskId, const std::string& verifier);
-  // payResult right after the decision: a failure is logged, not thrown, because the decision
+  // A debt of results (recorded at `recordedMs`) taken for this process to pay: its time moved
+  // past a lease. nullopt when someone else took it first.
+  std::optional<int64_t> claimDebt(int64_t taskId, int64_t recordedMs);
+  // writeResult for a task whose results were committed as owed, once the debt is claimed here,
+  // then that debt cleared; a debt recorded again since (a withdrawal and a new decision) stays.
+  // Throws when they cannot be written; the debt is given back for the next pass.
+  void payDebt(int64_t taskId, const std::string& verifier, int64_t recordedMs);
+  // payDebt right after the decision: a failure is logged, not thrown, because the decision
   // is committed; the results stay owed and OwedResults writes them later.
-  void payResultNow(int64_t taskId, const std::string& verifier);
+  void payResultNow(int64_t taskId, const std::string& verifier, int64_t debtMs);
+  // How long a claimed debt is left to the process paying it (writing an SR and a SEG takes
+  // seconds); a process killed while paying leaves it to the others after that.
+  static constexpr int64_t kDebtLeaseMs = 30 * 1000;
   void recordAgreement(const Task& review, const std::vector<Task>& readers);
   nlohmann::json computeAgreement(const Task& task, const std::vector<Task>& readers);
   std::vector<Task> scheduleLocked(const std::string& studyUid, const std::string& seriesUid, const Protocol& protocol,

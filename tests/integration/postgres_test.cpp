@@ -12,6 +12,7 @@
 
 #include "audit/AuditLog.h"
 #include "auth/UserStore.h"
+#include "catalog/PostgresCatalog.h"
 #include "sql/PostgresDb.h"
 #include "state/StateDatabase.h"
 #include "support/PostgresCluster.h"
@@ -226,4 +227,31 @@ TEST(Postgres, AUserCreatedOnTwoNodesAtOnceExistsOnce) {
   EXPECT_EQ(conflicts, 30);
   EXPECT_EQ(other, 0);
   EXPECT_EQ(stores[0]->list().size(), 20u);
+}
+
+// Nodes started together on an empty database: the first makes the schema under the advisory
+// lock, the others wait for it and find it made; none fails to start.
+TEST(Postgres, NodesStartingTogetherOnAnEmptyDatabaseAllStart) {
+  PostgresCluster cluster;
+  const std::string uri = cluster.uri();
+  constexpr int kNodes = 6;
+  std::atomic<int> ready{0}, failures{0};
+  std::vector<std::thread> nodes;
+  for (int n = 0; n < kNodes; ++n) {
+    nodes.emplace_back([&, n] {
+      ++ready;
+      while (ready < kNodes) std::this_thread::yield();
+      try {
+        StateDatabase state(uri);
+        PostgresCatalog catalog(uri);
+        EXPECT_EQ(state.schemaVersion(), 3);
+        EXPECT_EQ(catalog.schemaVersion(), 1);
+      } catch (const std::exception& e) {
+        ++failures;
+        ADD_FAILURE() << "node " << n << ": " << e.what();
+      }
+    });
+  }
+  for (auto& t : nodes) t.join();
+  EXPECT_EQ(failures, 0);
 }
