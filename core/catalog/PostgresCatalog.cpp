@@ -83,24 +83,6 @@ CREATE INDEX instances_series ON instances(series_fk);
 
 constexpr int64_t kSchemaLock = 0x616e6e6f74000003;  // "annot" + 3
 
-void migrate(pg::Connection& db) {
-  // READ COMMITTED, so that a node that waited for the lock reads the version the first wrote.
-  pg::Transaction tx(db, true, pg::Transaction::Isolation::ReadCommitted);
-  db.prepare("SELECT pg_advisory_xact_lock(?)").bind(1, kSchemaLock).run();
-  db.exec("CREATE TABLE IF NOT EXISTS catalog_version(id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)");
-  db.exec("INSERT INTO catalog_version(id, version) VALUES(1, 0) ON CONFLICT (id) DO NOTHING");
-  auto st = db.prepare("SELECT version FROM catalog_version WHERE id = 1");
-  st.step();
-  const int64_t version = st.integer(0);
-  const auto& steps = migrations();
-  if (version > static_cast<int64_t>(steps.size())) {
-    throw std::runtime_error("the PostgreSQL catalog schema is version " + std::to_string(version) + ", newer than this release knows (" +
-                             std::to_string(steps.size()) + "): upgrade the product");
-  }
-  for (size_t i = static_cast<size_t>(version); i < steps.size(); ++i) db.exec(steps[i]);
-  db.prepare("UPDATE catalog_version SET version = ? WHERE id = 1").bind(1, static_cast<int64_t>(steps.size())).run();
-  tx.commit();
-}
 
 // The id a conflict-free insert returned, or the row another node made first.
 int64_t insertedOrExisting(pg::Statement& insert, pg::Connection& db, const std::string& lookup, const std::string& key,
@@ -122,7 +104,7 @@ void bindAll(Statement& st, const std::vector<std::string>& params) {
 PostgresCatalog::PostgresCatalog(const std::string& uri)
     : uri_(uri), readers_([uri] { return std::make_unique<pg::Connection>(uri); }) {
   writer_ = std::make_unique<pg::Connection>(uri_);
-  migrate(*writer_);
+  pg::applyMigrations(*writer_, migrations(), "catalog_version", kSchemaLock, "catalog");
   LOG_INFO("catalog", "index on PostgreSQL " << writer_->describe());
 }
 

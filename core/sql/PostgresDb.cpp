@@ -190,4 +190,22 @@ void Transaction::commit() {
   done_ = true;
 }
 
+void applyMigrations(Connection& db, const std::vector<const char*>& steps, const std::string& versionTable, int64_t lockKey,
+                     const std::string& what) {
+  Transaction tx(db, true, Transaction::Isolation::ReadCommitted);
+  db.prepare("SELECT pg_advisory_xact_lock(?)").bind(1, lockKey).run();
+  db.exec("CREATE TABLE IF NOT EXISTS " + versionTable + "(id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)");
+  db.exec("INSERT INTO " + versionTable + "(id, version) VALUES(1, 0) ON CONFLICT (id) DO NOTHING");
+  auto st = db.prepare("SELECT version FROM " + versionTable + " WHERE id = 1");
+  st.step();
+  const int64_t version = st.integer(0);
+  if (version > static_cast<int64_t>(steps.size())) {
+    throw std::runtime_error("the PostgreSQL " + what + " schema is version " + std::to_string(version) + ", newer than this release knows (" +
+                             std::to_string(steps.size()) + "): upgrade the product");
+  }
+  for (size_t i = static_cast<size_t>(version); i < steps.size(); ++i) db.exec(steps[i]);
+  db.prepare("UPDATE " + versionTable + " SET version = ? WHERE id = 1").bind(1, static_cast<int64_t>(steps.size())).run();
+  tx.commit();
+}
+
 }  // namespace annot::pg

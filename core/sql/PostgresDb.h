@@ -152,4 +152,13 @@ class Transaction {
   bool done_ = false;
 };
 
+// Brings a schema to its latest version: `steps[i]` moves it from version i to i + 1, the version
+// kept in the one-row table `versionTable`. Several nodes may start at once: the steps run under
+// the advisory lock `lockKey`, at READ COMMITTED, so a node that waited for the lock reads the
+// version the first one wrote (a SERIALIZABLE snapshot would be taken by the lock's own
+// statement, before the wait). Throws when the database is newer than `steps` (`what` names the
+// schema in the message).
+void applyMigrations(Connection& db, const std::vector<const char*>& steps, const std::string& versionTable, int64_t lockKey,
+                     const std::string& what);
+
 }  // namespace annot::pg

@@ -445,26 +445,6 @@ CREATE TABLE touched_studies(
 // Advisory lock keys of the state schema on PostgreSQL.
 constexpr int64_t kSchemaLock = 0x616e6e6f74000001;  // "annot" + 1
 
-void migratePostgres(pg::Connection& db) {
-  // READ COMMITTED: each statement sees what committed before it, so a node that waited for
-  // the lock reads the version the first node wrote (a SERIALIZABLE snapshot would be taken by
-  // the lock's own statement, before the wait).
-  pg::Transaction tx(db, true, pg::Transaction::Isolation::ReadCommitted);
-  db.prepare("SELECT pg_advisory_xact_lock(?)").bind(1, kSchemaLock).run();
-  db.exec("CREATE TABLE IF NOT EXISTS schema_version(id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)");
-  db.exec("INSERT INTO schema_version(id, version) VALUES(1, 0) ON CONFLICT (id) DO NOTHING");
-  auto st = db.prepare("SELECT version FROM schema_version WHERE id = 1");
-  st.step();
-  const int64_t version = st.integer(0);
-  const auto& steps = postgresMigrations();
-  if (version > static_cast<int64_t>(steps.size())) {
-    throw std::runtime_error("the PostgreSQL state schema is version " + std::to_string(version) + ", newer than this release knows (" +
-                             std::to_string(steps.size()) + "): upgrade the product");
-  }
-  for (size_t i = static_cast<size_t>(version); i < steps.size(); ++i) db.exec(steps[i]);
-  db.prepare("UPDATE schema_version SET version = ? WHERE id = 1").bind(1, static_cast<int64_t>(steps.size())).run();
-  tx.commit();
-}
 }  // namespace
 
 void StateDatabase::backOff(int attempt) {
@@ -477,7 +457,7 @@ void StateDatabase::backOff(int attempt) {
 StateDatabase::StateDatabase(const std::string& location) {
   if (location.rfind("postgresql://", 0) == 0 || location.rfind("postgres://", 0) == 0) {
     pg_ = std::make_unique<pg::Connection>(location);
-    migratePostgres(*pg_);
+    pg::applyMigrations(*pg_, postgresMigrations(), "schema_version", kSchemaLock, "state");
     LOG_INFO("state", "state database: PostgreSQL " << pg_->describe() << ", schema version " << postgresMigrations().size());
     return;
   }
